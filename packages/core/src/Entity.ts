@@ -1,0 +1,226 @@
+/**
+ * What an entity is to the sync: its tables on each side, its key, and its sync record (the fields both sides
+ * hold, each under one name, with its column on each side and its owner).
+ *
+ * Everything else (projection, hash, SQL, merge, validation, migrations, stores) is derived from these
+ * descriptors, so a column name is written down exactly once.
+ */
+
+/** How a field's values are normalised in the projection. */
+export type FieldKind =
+  /** trimmed text; empty string and NULL are the same (null) */
+  | "text"
+  /** a whole number (integer / bigint columns) */
+  | "integer"
+  /** a timestamp, canonical as UTC ISO-8601 with microseconds (`2025-11-07T16:32:09.123456Z`) */
+  | "timestamp"
+  /** any JSON value, canonical with keys sorted by code point */
+  | "json"
+  /** the enrichment status: trimmed, lower case, NULL or empty is `pending` */
+  | "status"
+
+/**
+ * Who may change a field:
+ * - `shared`: edited on either side, merged three-way;
+ * - `source`: changes only on Neon and is copied to the workspace.
+ * Workspace-only columns (notes, sync bookkeeping) are not part of the sync record at all.
+ */
+export type FieldOwner = "shared" | "source"
+
+/** One field of the sync record. */
+export interface SyncField {
+  /** the field's name in the sync record */
+  readonly name: string
+  /** its column in the Neon invalid table */
+  readonly source: string
+  /** its column in the workspace table */
+  readonly workspace: string
+  readonly kind: FieldKind
+  readonly owner: FieldOwner
+}
+
+/** A column of a table this project creates or expects, as SQL. */
+export interface Column {
+  readonly name: string
+  /** the SQL type and constraints used by `CREATE TABLE` */
+  readonly definition: string
+  /** the type as `format_type` reports it, used to check an existing table */
+  readonly type: string
+  /** added by this project (with `ADD COLUMN IF NOT EXISTS`) rather than part of the seed's table */
+  readonly added?: boolean
+}
+
+/** A schema-qualified table name. */
+export interface TableName {
+  readonly schema: string
+  readonly name: string
+}
+
+/** The descriptor of an entity (company or person). */
+export interface Entity {
+  /** `company` or `people`, as in the table names and the `--entity` flag */
+  readonly name: "company" | "people"
+  /** a human label: `company` / `person` */
+  readonly label: string
+  /** the Barton ID column, the same on both sides and the only join between them */
+  readonly key: string
+  readonly sourceTable: TableName
+  readonly workspaceTable: TableName
+  readonly masterTable: TableName
+  /** the sync record, in canonical (sorted) order */
+  readonly fields: ReadonlyArray<SyncField>
+  /** the Neon invalid table's columns (seed columns, then the ones this project adds) */
+  readonly sourceColumns: ReadonlyArray<Column>
+  /** the workspace table's columns (seed columns, then the ones this project adds) */
+  readonly workspaceColumns: ReadonlyArray<Column>
+  /** the master table's columns, used when this project has to create it */
+  readonly masterColumns: ReadonlyArray<Column>
+  /** the `source_table` default of the seed's invalid table */
+  readonly rawTable: string
+}
+
+/** Compares two strings by Unicode code point (the byte order of UTF-8, as `COLLATE "C"`). */
+export const compareCodePoints = (a: string, b: string): number => {
+  if (a === b) return 0
+  const ia = a[Symbol.iterator]()
+  const ib = b[Symbol.iterator]()
+  for (;;) {
+    const x = ia.next()
+    const y = ib.next()
+    if (x.done) return y.done ? 0 : -1
+    if (y.done) return 1
+    const cx = x.value.codePointAt(0)!
+    const cy = y.value.codePointAt(0)!
+    if (cx !== cy) return cx < cy ? -1 : 1
+  }
+}
+
+/** Builds an entity, sorting its fields into canonical order and checking the descriptor is coherent. */
+export const makeEntity = (entity: Entity): Entity => {
+  const fields = [...entity.fields].sort((a, b) => compareCodePoints(a.name, b.name))
+  const sourceNames = new Set(entity.sourceColumns.map((c) => c.name))
+  const workspaceNames = new Set(entity.workspaceColumns.map((c) => c.name))
+  for (const field of fields) {
+    if (!sourceNames.has(field.source)) {
+      throw new Error(`entity ${entity.name}: field ${field.name} maps to unknown source column ${field.source}`)
+    }
+    if (!workspaceNames.has(field.workspace)) {
+      throw new Error(
+        `entity ${entity.name}: field ${field.name} maps to unknown workspace column ${field.workspace}`
+      )
+    }
+  }
+  return { ...entity, fields }
+}
+
+/** The fields of an entity owned by `owner`. */
+export const fieldsOwnedBy = (entity: Entity, owner: FieldOwner): ReadonlyArray<SyncField> =>
+  entity.fields.filter((field) => field.owner === owner)
+
+/** The field of an entity named `name` (a defect when there is none). */
+export const fieldNamed = (entity: Entity, name: string): SyncField => {
+  const field = entity.fields.find((f) => f.name === name)
+  if (field === undefined) throw new Error(`entity ${entity.name} has no field ${name}`)
+  return field
+}
+
+/** `schema.name`, quoted where needed, for SQL text. */
+export const qualified = (table: TableName): string => `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`
+
+/** Quotes an SQL identifier when it is not a plain lower-case name. */
+export const quoteIdent = (name: string): string =>
+  /^[a-z_][a-z0-9_]*$/.test(name) ? name : `"${name.replaceAll('"', '""')}"`
+
+/** A shared data field: same column name on both sides. */
+export const shared = (name: string, kind: FieldKind = "text"): SyncField => ({
+  name,
+  source: name,
+  workspace: name,
+  kind,
+  owner: "shared"
+})
+
+/** A source-owned field: copied from the Neon column `source` into the workspace column `workspace`. */
+export const sourceOwned = (name: string, source: string, workspace: string, kind: FieldKind): SyncField => ({
+  name,
+  source,
+  workspace,
+  kind,
+  owner: "source"
+})
+
+/** The enrichment fields both sides hold (Neon gains them; the guide's push query writes them). */
+export const enrichmentFields: ReadonlyArray<SyncField> = [
+  shared("enrichment_status", "status"),
+  shared("enriched_by"),
+  shared("enriched_at", "timestamp")
+]
+
+/** The source-owned fields common to both entities. */
+export const sourceOwnedFields: ReadonlyArray<SyncField> = [
+  sourceOwned("neon_id", "id", "neon_id", "integer"),
+  sourceOwned("validation_errors", "validation_errors", "original_validation_errors", "json"),
+  sourceOwned("validation_warnings", "validation_warnings", "original_validation_warnings", "json"),
+  sourceOwned("reason_code", "reason_code", "reason_code", "text"),
+  sourceOwned("batch_id", "batch_id", "source_batch_id", "text"),
+  sourceOwned("validation_status", "validation_status", "validation_status", "text")
+]
+
+const column = (name: string, definition: string, type: string, added = false): Column =>
+  added ? { name, definition, type, added } : { name, definition, type }
+
+/** Columns the seed's invalid tables end with (after the data columns). */
+export const sourceTrailingColumns = (rawTable: string): ReadonlyArray<Column> => [
+  column("validation_status", "TEXT DEFAULT 'FAILED'", "text"),
+  column("reason_code", "TEXT NOT NULL", "text"),
+  column("validation_errors", "JSONB NOT NULL", "jsonb"),
+  column("validation_warnings", "JSONB", "jsonb"),
+  column("failed_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
+  column("reviewed", "BOOLEAN DEFAULT false", "boolean"),
+  column("batch_id", "TEXT", "text"),
+  column("source_table", `TEXT DEFAULT '${rawTable}'`, "text"),
+  column("created_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
+  column("updated_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
+  // added by this project: what the push writes, and the outcome of re-validation
+  column("enrichment_status", "TEXT", "text", true),
+  column("enriched_at", "TIMESTAMP", "timestamp without time zone", true),
+  column("enriched_by", "TEXT", "text", true),
+  column("still_invalid", "BOOLEAN DEFAULT false", "boolean", true)
+]
+
+/** Columns the seed's workspace tables end with (after the data columns). */
+export const workspaceTrailingColumns: ReadonlyArray<Column> = [
+  column("original_validation_errors", "JSONB", "jsonb"),
+  column("original_validation_warnings", "JSONB", "jsonb"),
+  column("reason_code", "TEXT", "text"),
+  column("enrichment_status", "TEXT DEFAULT 'pending'", "text"),
+  column("enrichment_notes", "TEXT", "text"),
+  column("enriched_by", "TEXT", "text"),
+  column("enriched_at", "TIMESTAMP", "timestamp without time zone"),
+  column("pulled_from_neon_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
+  column("pushed_to_neon_at", "TIMESTAMP", "timestamp without time zone"),
+  column("last_sync_hash", "TEXT", "text"),
+  column("created_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
+  column("updated_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
+  // added by this project: the agreed projection, the source's validation status, and the row's fate
+  column("sync_base", "JSONB", "jsonb", true),
+  column("validation_status", "TEXT", "text", true),
+  column("sync_state", "TEXT NOT NULL DEFAULT 'active'", "text", true),
+  column("promoted_at", "TIMESTAMP", "timestamp without time zone", true),
+  column("removed_at", "TIMESTAMP", "timestamp without time zone", true)
+]
+
+/** A text column. */
+export const textColumn = (name: string): Column => column(name, "TEXT", "text")
+/** An integer column. */
+export const integerColumn = (name: string): Column => column(name, "INTEGER", "integer")
+/** The `id BIGSERIAL PRIMARY KEY` column. */
+export const idColumn: Column = column("id", "BIGSERIAL PRIMARY KEY", "bigint")
+/** The Barton ID key column. */
+export const keyColumn = (name: string): Column => column(name, "TEXT UNIQUE NOT NULL", "text")
+/** A nullable column of any type. */
+export const typedColumn = (name: string, definition: string, type: string): Column =>
+  column(name, definition, type)
+
+/** The workspace row's lifecycle beside the enrichment status. */
+export type SyncState = "active" | "promoted" | "removed"

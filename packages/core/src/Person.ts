@@ -1,0 +1,162 @@
+/**
+ * The person entity: `marketing.people_invalid` on Neon, `public.people_needs_enrichment` in the
+ * workspace, `marketing.people_master` for promoted records. Columns and mapping are the sync guide's,
+ * unchanged; the project only adds columns.
+ */
+import { Schema } from "effect"
+import {
+  enrichmentFields,
+  idColumn,
+  keyColumn,
+  makeEntity,
+  shared,
+  sourceOwnedFields,
+  sourceTrailingColumns,
+  textColumn,
+  typedColumn,
+  workspaceTrailingColumns
+} from "./Entity.ts"
+
+/** The person data fields, shared by both sides. */
+export const personDataFields = [
+  "full_name",
+  "first_name",
+  "last_name",
+  "email",
+  "phone",
+  "title",
+  "company_name",
+  "company_unique_id",
+  "linkedin_url",
+  "city",
+  "state"
+] as const
+
+const dataColumns = personDataFields.map(textColumn)
+
+/** The person entity descriptor. */
+export const Person = makeEntity({
+  name: "people",
+  label: "person",
+  key: "unique_id",
+  sourceTable: { schema: "marketing", name: "people_invalid" },
+  workspaceTable: { schema: "public", name: "people_needs_enrichment" },
+  masterTable: { schema: "marketing", name: "people_master" },
+  rawTable: "marketing.people_raw_wv",
+  fields: [
+    shared("unique_id"),
+    ...personDataFields.map((name) => shared(name)),
+    ...enrichmentFields,
+    ...sourceOwnedFields
+  ],
+  sourceColumns: [
+    idColumn,
+    keyColumn("unique_id"),
+    ...dataColumns,
+    ...sourceTrailingColumns("marketing.people_raw_wv")
+  ],
+  workspaceColumns: [
+    idColumn,
+    typedColumn("neon_id", "BIGINT", "bigint"),
+    keyColumn("unique_id"),
+    textColumn("source_batch_id"),
+    ...dataColumns,
+    ...workspaceTrailingColumns
+  ],
+  masterColumns: [
+    idColumn,
+    keyColumn("unique_id"),
+    ...dataColumns,
+    textColumn("source_batch_id"),
+    typedColumn("validation_status", "TEXT DEFAULT 'PASSED'", "text"),
+    typedColumn("validation_warnings", "JSONB", "jsonb"),
+    typedColumn("enriched_by", "TEXT", "text"),
+    typedColumn("enriched_at", "TIMESTAMP", "timestamp without time zone"),
+    typedColumn("promoted_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
+    typedColumn("created_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
+    typedColumn("updated_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone")
+  ]
+})
+
+const Text = Schema.NullOr(Schema.String)
+const Timestamp = Schema.NullOr(Schema.String)
+const Json = Schema.NullOr(Schema.Json)
+
+const personData = {
+  full_name: Text,
+  first_name: Text,
+  last_name: Text,
+  email: Text,
+  phone: Text,
+  title: Text,
+  company_name: Text,
+  company_unique_id: Text,
+  linkedin_url: Text,
+  city: Text,
+  state: Text
+}
+
+/** A row of `marketing.people_invalid` (seed columns plus the enrichment columns this project adds). */
+export const PersonInvalidRow = Schema.Struct({
+  id: Schema.Int,
+  unique_id: Schema.String,
+  ...personData,
+  validation_status: Text,
+  reason_code: Schema.String,
+  validation_errors: Schema.Json,
+  validation_warnings: Json,
+  failed_at: Timestamp,
+  reviewed: Schema.NullOr(Schema.Boolean),
+  batch_id: Text,
+  source_table: Text,
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  enrichment_status: Text,
+  enriched_at: Timestamp,
+  enriched_by: Text,
+  still_invalid: Schema.NullOr(Schema.Boolean)
+})
+export type PersonInvalidRow = typeof PersonInvalidRow.Type
+
+/** A row of `public.people_needs_enrichment` (seed columns plus the sync columns this project adds). */
+export const PersonWorkspaceRow = Schema.Struct({
+  id: Schema.Int,
+  neon_id: Schema.NullOr(Schema.Int),
+  unique_id: Schema.String,
+  source_batch_id: Text,
+  ...personData,
+  original_validation_errors: Json,
+  original_validation_warnings: Json,
+  reason_code: Text,
+  enrichment_status: Text,
+  enrichment_notes: Text,
+  enriched_by: Text,
+  enriched_at: Timestamp,
+  pulled_from_neon_at: Timestamp,
+  pushed_to_neon_at: Timestamp,
+  last_sync_hash: Text,
+  created_at: Timestamp,
+  updated_at: Timestamp,
+  sync_base: Json,
+  validation_status: Text,
+  sync_state: Schema.Literals(["active", "promoted", "removed"]),
+  promoted_at: Timestamp,
+  removed_at: Timestamp
+})
+export type PersonWorkspaceRow = typeof PersonWorkspaceRow.Type
+
+/** A row of `marketing.people_master` as this project creates it (an existing master may have more). */
+export const PersonMasterRow = Schema.Struct({
+  id: Schema.Int,
+  unique_id: Schema.String,
+  ...personData,
+  source_batch_id: Text,
+  validation_status: Text,
+  validation_warnings: Json,
+  enriched_by: Text,
+  enriched_at: Timestamp,
+  promoted_at: Timestamp,
+  created_at: Timestamp,
+  updated_at: Timestamp
+})
+export type PersonMasterRow = typeof PersonMasterRow.Type

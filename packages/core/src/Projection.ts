@@ -1,0 +1,165 @@
+/**
+ * Projection: a row of either side, read into the sync record both sides share.
+ *
+ * Normalises so that equal meaning gives equal records: strings are trimmed (ECMAScript whitespace), empty
+ * string and NULL are the same (null), timestamps are UTC ISO-8601 with microseconds, a NULL or empty
+ * enrichment status is `pending`, JSON is kept as parsed (its canonical text sorts keys, see `SyncHash`).
+ * The SQL functions installed by the migrations (`sql/SyncHashSql.ts`) compute exactly the same thing.
+ */
+import type { Entity, FieldKind, SyncField } from "./Entity.ts"
+
+/** A JSON value. */
+export type Json = null | boolean | number | string | ReadonlyArray<Json> | { readonly [key: string]: Json }
+
+/** A value of the sync record. */
+export type SyncValue = Json
+
+/** A sync record: field name to normalised value, every field of the entity present. */
+export type SyncRecord = { readonly [field: string]: SyncValue }
+
+/** A row as the driver returns it (column name to value). */
+export type Row = { readonly [column: string]: unknown }
+
+/**
+ * The characters `String.prototype.trim` removes (ECMAScript WhiteSpace and LineTerminator), listed so the
+ * SQL projection can use the same set.
+ */
+export const trimmedCharacters: ReadonlyArray<number> = [
+  0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0xa0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006,
+  0x2007, 0x2008, 0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000, 0xfeff
+]
+
+const trimClass = trimmedCharacters.map((c) => `\\u{${c.toString(16)}}`).join("")
+const trimPattern = new RegExp(`^[${trimClass}]+|[${trimClass}]+$`, "gu")
+
+/** Trims the characters of `trimmedCharacters` from both ends. */
+export const trimText = (value: string): string => value.replace(trimPattern, "")
+
+const normaliseText = (value: unknown): string | null => {
+  if (value === null || value === undefined) return null
+  const text = typeof value === "string" ? value : String(value)
+  const trimmed = trimText(text)
+  return trimmed === "" ? null : trimmed
+}
+
+const normaliseInteger = (value: unknown): number | null => {
+  if (value === null || value === undefined || value === "") return null
+  const n = typeof value === "number" ? value : typeof value === "bigint" ? Number(value) : Number(value)
+  if (!Number.isSafeInteger(n)) throw new Error(`not a safe integer: ${String(value)}`)
+  return n
+}
+
+const normaliseStatus = (value: unknown): string => {
+  const text = normaliseText(value)
+  return text === null ? "pending" : text.toLowerCase()
+}
+
+const pad = (n: number, width: number): string => String(n).padStart(width, "0")
+
+const timestampPattern =
+  /^(-?\d{4,})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?\s*(Z|z|[+-]\d{2}(?::?\d{2}(?::?\d{2})?)?)?$/
+
+/**
+ * A timestamp as UTC ISO-8601 with microseconds. Accepts a `Date`, or text as Postgres prints `timestamp`
+ * and `timestamptz` values (a missing zone means UTC), or ISO-8601. `infinity` and `-infinity` stay as they
+ * are. Throws on text that is not a timestamp.
+ */
+export const canonicalTimestamp = (value: unknown): string | null => {
+  if (value === null || value === undefined) return null
+  if (value instanceof Date) {
+    if (Number.isNaN(value.getTime())) throw new Error("invalid Date")
+    return `${value.toISOString().slice(0, -1)}000Z`
+  }
+  const text = trimText(String(value))
+  if (text === "") return null
+  if (text === "infinity" || text === "-infinity") return text
+  const m = timestampPattern.exec(text)
+  if (m === null) throw new Error(`not a timestamp: ${text}`)
+  const [, y, mo, d, h = "0", mi = "0", s = "0", fraction = "", zone] = m
+  let micros = Number((fraction + "000000").slice(0, 6))
+  if (fraction.length > 6 && Number(fraction[6]) >= 5) micros += 1
+  let offsetSeconds = 0
+  if (zone !== undefined && zone !== "Z" && zone !== "z") {
+    const sign = zone.startsWith("-") ? -1 : 1
+    const digits = zone.slice(1).replaceAll(":", "")
+    offsetSeconds = sign * (Number(digits.slice(0, 2)) * 3600 + Number(digits.slice(2, 4) || "0") * 60 + Number(digits.slice(4, 6) || "0"))
+  }
+  const date = new Date(0)
+  date.setUTCFullYear(Number(y), Number(mo) - 1, Number(d))
+  date.setUTCHours(Number(h), Number(mi), Number(s) - offsetSeconds, 0)
+  let ms = date.getTime()
+  if (micros >= 1_000_000) {
+    ms += 1000
+    micros -= 1_000_000
+  }
+  const utc = new Date(ms)
+  const year = utc.getUTCFullYear()
+  return (
+    `${year < 0 ? "-" + pad(-year, 4) : pad(year, 4)}-${pad(utc.getUTCMonth() + 1, 2)}-${pad(utc.getUTCDate(), 2)}` +
+    `T${pad(utc.getUTCHours(), 2)}:${pad(utc.getUTCMinutes(), 2)}:${pad(utc.getUTCSeconds(), 2)}.${pad(micros, 6)}Z`
+  )
+}
+
+/** Microseconds since the epoch of a canonical timestamp (`-infinity`/`infinity` map to the extremes). */
+export const timestampMicros = (canonical: string | null | undefined): bigint | null => {
+  if (canonical === null || canonical === undefined) return null
+  if (canonical === "infinity") return 2n ** 62n
+  if (canonical === "-infinity") return -(2n ** 62n)
+  const ms = Date.parse(canonical.slice(0, 23) + "Z")
+  if (Number.isNaN(ms)) throw new Error(`not a canonical timestamp: ${canonical}`)
+  const micros = BigInt(canonical.slice(23, 26))
+  return BigInt(ms) * 1000n + micros
+}
+
+const normaliseJson = (value: unknown): Json => {
+  if (value === undefined || value === null) return null
+  return value as Json
+}
+
+/** Normalises one value of a field of the given kind. */
+export const normalise = (kind: FieldKind, value: unknown): SyncValue => {
+  switch (kind) {
+    case "text":
+      return normaliseText(value)
+    case "integer":
+      return normaliseInteger(value)
+    case "timestamp":
+      return canonicalTimestamp(value)
+    case "json":
+      return normaliseJson(value)
+    case "status":
+      return normaliseStatus(value)
+  }
+}
+
+const project = (entity: Entity, row: Row, column: (field: SyncField) => string): SyncRecord => {
+  const record: { [field: string]: SyncValue } = {}
+  for (const field of entity.fields) {
+    record[field.name] = normalise(field.kind, row[column(field)])
+  }
+  return record
+}
+
+/** Projects a row of the Neon invalid table. */
+export const projectSource = (entity: Entity, row: Row): SyncRecord => project(entity, row, (f) => f.source)
+
+/** Projects a row of the workspace table. */
+export const projectWorkspace = (entity: Entity, row: Row): SyncRecord => project(entity, row, (f) => f.workspace)
+
+/** Re-normalises a stored projection (a `sync_base` read back from jsonb), keeping only the entity's fields. */
+export const projectBase = (entity: Entity, stored: unknown): SyncRecord | null => {
+  if (stored === null || stored === undefined || typeof stored !== "object" || Array.isArray(stored)) return null
+  return project(entity, stored as Row, (f) => f.name)
+}
+
+/**
+ * How values must arrive from Postgres for the projection, by type OID: timestamps as the text Postgres
+ * prints (never as a `Date`, which would lose the microseconds and guess a zone) and `int8` as a number
+ * (ids stay far below 2^53; larger values are a defect, not a silent rounding).
+ */
+export const wireParsers: { readonly [oid: number]: (text: string) => unknown } = {
+  20: (text) => normaliseInteger(text),
+  1082: (text) => text,
+  1114: (text) => text,
+  1184: (text) => text
+}

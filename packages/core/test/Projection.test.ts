@@ -1,0 +1,134 @@
+import { assert, describe, it } from "@effect/vitest"
+import * as fc from "fast-check"
+import { Company } from "../src/Company.ts"
+import { canonicalTimestamp, projectBase, projectSource, projectWorkspace, timestampMicros, trimText } from "../src/Projection.ts"
+import { Person } from "../src/Person.ts"
+
+describe("canonicalTimestamp", () => {
+  it.each([
+    ["2025-11-07 16:32:09.123456", "2025-11-07T16:32:09.123456Z"],
+    ["2025-11-07 16:32:09.12", "2025-11-07T16:32:09.120000Z"],
+    ["2025-11-07 16:32:09", "2025-11-07T16:32:09.000000Z"],
+    ["2025-11-07T16:32:09Z", "2025-11-07T16:32:09.000000Z"],
+    ["2025-11-07 16:32:09.5+00", "2025-11-07T16:32:09.500000Z"],
+    ["2025-11-07 22:02:09.5+05:30", "2025-11-07T16:32:09.500000Z"],
+    ["2025-11-07 11:32:09-05", "2025-11-07T16:32:09.000000Z"],
+    ["2025-11-08 00:02:09.999999+0730", "2025-11-07T16:32:09.999999Z"],
+    ["2025-11-07", "2025-11-07T00:00:00.000000Z"],
+    ["0044-03-15 12:00:00", "0044-03-15T12:00:00.000000Z"],
+    ["2025-12-31 23:59:59.9999995", "2026-01-01T00:00:00.000000Z"],
+    ["infinity", "infinity"],
+    ["  ", null],
+    ["", null]
+  ])("%s -> %s", (input, expected) => {
+    assert.strictEqual(canonicalTimestamp(input), expected)
+  })
+
+  it("reads a Date in UTC with millisecond precision", () => {
+    assert.strictEqual(canonicalTimestamp(new Date(Date.UTC(2025, 10, 7, 16, 32, 9, 123))), "2025-11-07T16:32:09.123000Z")
+  })
+
+  it("rejects text that is not a timestamp", () => {
+    assert.throws(() => canonicalTimestamp("next tuesday"))
+  })
+
+  it("keeps the order of instants (microseconds since the epoch)", () => {
+    fc.assert(
+      fc.property(fc.date({ min: new Date("1900-01-01"), max: new Date("2100-01-01"), noInvalidDate: true }), fc.integer({ min: 0, max: 999 }), (d, us) => {
+        const text = canonicalTimestamp(d)!.slice(0, 23) + String(us).padStart(3, "0") + "Z"
+        assert.strictEqual(timestampMicros(text), BigInt(d.getTime()) * 1000n + BigInt(us))
+        assert.strictEqual(canonicalTimestamp(text), text)
+      })
+    )
+  })
+})
+
+describe("projection", () => {
+  const sourceRow = {
+    id: 7,
+    company_unique_id: " 04.04.01.01.00101.101 ",
+    company_name: "\u00a0Monongalia County\t",
+    domain: "",
+    industry: null,
+    employee_count: 120,
+    website: "   ",
+    phone: "(304) 555-0101",
+    address: null,
+    city: "Morgantown",
+    state: "WV",
+    zip: "26505",
+    validation_status: "FAILED",
+    reason_code: "EMPTY_WEBSITE",
+    validation_errors: { website: "empty or blank" },
+    validation_warnings: null,
+    batch_id: "INTAKE-20251107-163209-b26be042",
+    enrichment_status: null,
+    enriched_at: null,
+    enriched_by: null,
+    updated_at: "2025-11-07 16:32:09"
+  }
+
+  it("projects a Neon row: trims, empty is null, a NULL status is pending, id is neon_id", () => {
+    const r = projectSource(Company, sourceRow)
+    assert.strictEqual(r.company_unique_id, "04.04.01.01.00101.101")
+    assert.strictEqual(r.company_name, "Monongalia County")
+    assert.strictEqual(r.domain, null)
+    assert.strictEqual(r.website, null)
+    assert.strictEqual(r.enrichment_status, "pending")
+    assert.strictEqual(r.neon_id, 7)
+    assert.deepStrictEqual(r.validation_errors, { website: "empty or blank" })
+    assert.strictEqual(r.batch_id, "INTAKE-20251107-163209-b26be042")
+    assert.deepStrictEqual(Object.keys(r), Company.fields.map((f) => f.name))
+  })
+
+  it("projects the same record from the workspace row the guide's pull query makes of it", () => {
+    const workspaceRow = {
+      neon_id: 7,
+      company_unique_id: "04.04.01.01.00101.101",
+      source_batch_id: "INTAKE-20251107-163209-b26be042",
+      company_name: "Monongalia County",
+      domain: null,
+      industry: "",
+      employee_count: 120,
+      website: null,
+      phone: "(304) 555-0101",
+      address: "",
+      city: "Morgantown ",
+      state: "WV",
+      zip: "26505",
+      original_validation_errors: { website: "empty or blank" },
+      original_validation_warnings: null,
+      reason_code: "EMPTY_WEBSITE",
+      validation_status: "FAILED",
+      enrichment_status: " Pending ",
+      enriched_at: null,
+      enriched_by: null,
+      enrichment_notes: "ignored: workspace-only"
+    }
+    assert.deepStrictEqual(projectWorkspace(Company, workspaceRow), projectSource(Company, sourceRow))
+  })
+
+  it("re-reads a stored base, ignoring keys that are not fields", () => {
+    const r = projectSource(Company, sourceRow)
+    assert.deepStrictEqual(projectBase(Company, { ...r, stray: 1 }), r)
+    assert.strictEqual(projectBase(Company, null), null)
+  })
+
+  it("covers every field of both entities from both sides", () => {
+    for (const entity of [Company, Person]) {
+      const source = projectSource(entity, {})
+      const workspace = projectWorkspace(entity, {})
+      assert.deepStrictEqual(source, workspace)
+      assert.strictEqual(Object.keys(source).length, entity.fields.length)
+    }
+  })
+
+  it("trims exactly what String.prototype.trim trims", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), (s) => {
+        assert.strictEqual(trimText(s), s.trim())
+      }),
+      { numRuns: 2000 }
+    )
+  })
+})
