@@ -1,0 +1,113 @@
+/**
+ * The Neon (source) side: the seed's invalid tables when absent, the columns the push writes, the master
+ * tables when absent, `public.shq_validation_log`, the publication the listener follows, a replica identity
+ * that makes deletes carry the Barton ID, and the projection hash functions.
+ */
+import { Company } from "../Company.ts"
+import type { Entity } from "../Entity.ts"
+import { qualified } from "../Entity.ts"
+import type { Migration } from "../Migration.ts"
+import { Person } from "../Person.ts"
+import { canonicalFunctionsSql, recordJsonSql, sourceHashSql } from "./SyncHashSql.ts"
+
+/** The publication of the invalid tables that the neon-listener follows (the default name). */
+export const defaultPublication = "enrich_sync_source"
+
+const entities: ReadonlyArray<Entity> = [Company, Person]
+
+const createTable = (entity: Entity): string =>
+  `CREATE TABLE IF NOT EXISTS ${qualified(entity.sourceTable)} (\n  ${entity.sourceColumns
+    .filter((c) => c.added !== true)
+    .map((c) => `${c.name} ${c.definition}`)
+    .join(",\n  ")}\n)`
+
+const addColumns = (entity: Entity): ReadonlyArray<string> =>
+  entity.sourceColumns
+    .filter((c) => c.added === true)
+    .map((c) => `ALTER TABLE ${qualified(entity.sourceTable)} ADD COLUMN IF NOT EXISTS ${c.name} ${c.definition}`)
+
+const createMaster = (entity: Entity): string =>
+  `CREATE TABLE IF NOT EXISTS ${qualified(entity.masterTable)} (\n  ${entity.masterColumns
+    .map((c) => `${c.name} ${c.definition}`)
+    .join(",\n  ")}\n)`
+
+/**
+ * Deletes must name the Barton ID (a promotion deletes the invalid row): use the key's unique index as the
+ * replica identity, creating one when the table has none.
+ */
+const replicaIdentity = (entity: Entity): string => {
+  const table = qualified(entity.sourceTable)
+  const indexName = `${entity.sourceTable.name}_${entity.key}_replica_key`
+  return `DO $$
+DECLARE idx name;
+BEGIN
+  SELECT ic.relname INTO idx
+    FROM pg_index i
+    JOIN pg_class ic ON ic.oid = i.indexrelid
+    JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+   WHERE i.indrelid = '${table}'::regclass AND i.indisunique AND i.indnatts = 1 AND i.indpred IS NULL
+     AND i.indexprs IS NULL AND i.indimmediate AND a.attname = '${entity.key}' AND a.attnotnull
+   ORDER BY i.indisreplident DESC, i.indexrelid LIMIT 1;
+  IF idx IS NULL THEN
+    CREATE UNIQUE INDEX IF NOT EXISTS ${indexName} ON ${table} (${entity.key});
+    idx := '${indexName}';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+                  WHERE i.indrelid = '${table}'::regclass AND ic.relname = idx AND i.indisreplident) THEN
+    EXECUTE format('ALTER TABLE ${table} REPLICA IDENTITY USING INDEX %I', idx);
+  END IF;
+END
+$$`
+}
+
+const publication = `DO $$
+DECLARE t text;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = '${defaultPublication}') THEN
+    CREATE PUBLICATION ${defaultPublication} FOR TABLE ${entities.map((e) => qualified(e.sourceTable)).join(", ")};
+  ELSE
+    FOREACH t IN ARRAY ARRAY[${entities.map((e) => `'${qualified(e.sourceTable)}'`).join(", ")}] LOOP
+      IF NOT EXISTS (SELECT 1 FROM pg_publication_tables
+                      WHERE pubname = '${defaultPublication}' AND format('%I.%I', schemaname, tablename) = t) THEN
+        EXECUTE format('ALTER PUBLICATION ${defaultPublication} ADD TABLE %s', t);
+      END IF;
+    END LOOP;
+  END IF;
+END
+$$`
+
+/** The Neon side's migrations. */
+export const sourceMigrations: ReadonlyArray<Migration> = [
+  {
+    side: "source",
+    version: 1,
+    name: "invalid, master and log tables, publication, projection hash",
+    statements: [
+      `CREATE SCHEMA IF NOT EXISTS marketing`,
+      ...entities.flatMap((e) => [createTable(e), ...addColumns(e), createMaster(e), replicaIdentity(e)]),
+      `CREATE TABLE IF NOT EXISTS public.shq_validation_log (
+  id BIGSERIAL PRIMARY KEY,
+  record_id TEXT NOT NULL,
+  entity TEXT NOT NULL,
+  action TEXT NOT NULL,
+  validation_status TEXT,
+  validation_errors JSONB,
+  details JSONB,
+  batch_id TEXT,
+  created_at TIMESTAMP DEFAULT now()
+)`,
+      `CREATE INDEX IF NOT EXISTS idx_shq_validation_log_record ON public.shq_validation_log (record_id)`,
+      `CREATE SCHEMA IF NOT EXISTS enrich_sync`,
+      `CREATE TABLE IF NOT EXISTS enrich_sync.promotion_backup (
+  id BIGSERIAL PRIMARY KEY,
+  entity TEXT NOT NULL,
+  record_key TEXT NOT NULL,
+  row_data JSONB NOT NULL,
+  promoted_at TIMESTAMP NOT NULL DEFAULT now()
+)`,
+      publication,
+      ...canonicalFunctionsSql,
+      ...entities.flatMap((e) => [recordJsonSql(e), sourceHashSql(e)])
+    ]
+  }
+]

@@ -1,0 +1,34 @@
+/**
+ * A pg client for core's tests against a real server, reading values the way the engine does
+ * (`wireParsers`), and a way to apply a side's migrations to a fresh database.
+ */
+import { Effect } from "effect"
+import pg from "pg"
+import type { Side } from "../../src/Migration.ts"
+import { migrationsFor } from "../../src/Migration.ts"
+import { wireParsers } from "../../src/Projection.ts"
+
+export const connect = (url: string) =>
+  Effect.acquireRelease(
+    Effect.promise(async () => {
+      const client = new pg.Client({
+        connectionString: url,
+        types: {
+          getTypeParser: ((oid: number, format?: "text" | "binary") =>
+            wireParsers[oid] ?? pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser
+        }
+      })
+      await client.connect()
+      return client
+    }),
+    (client) => Effect.promise(() => client.end()).pipe(Effect.timeout("5 seconds"), Effect.ignore)
+  )
+
+export const migrate = (client: pg.Client, side: Side) =>
+  Effect.promise(async () => {
+    await client.query("BEGIN")
+    for (const migration of migrationsFor(side)) {
+      for (const statement of migration.statements) await client.query(statement)
+    }
+    await client.query("COMMIT")
+  })
