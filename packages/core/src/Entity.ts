@@ -14,7 +14,7 @@ export type FieldKind =
   | "integer"
   /** a timestamp, canonical as UTC ISO-8601 with microseconds (`2025-11-07T16:32:09.123456Z`) */
   | "timestamp"
-  /** any JSON value, canonical with keys sorted by code point */
+  /** any JSON value (compared and hashed in canonical JSON, see `SyncHash`) */
   | "json"
   /** the enrichment status: trimmed, lower case, NULL or empty is `pending` */
   | "status"
@@ -67,7 +67,7 @@ export interface Entity {
   readonly sourceTable: TableName
   readonly workspaceTable: TableName
   readonly masterTable: TableName
-  /** the sync record, in canonical (sorted) order */
+  /** the sync record, in canonical order (shorter names first, then by code point: field names are ASCII) */
   readonly fields: ReadonlyArray<SyncField>
   /** the Neon invalid table's columns (seed columns, then the ones this project adds) */
   readonly sourceColumns: ReadonlyArray<Column>
@@ -79,25 +79,31 @@ export interface Entity {
   readonly rawTable: string
 }
 
-/** Compares two strings by Unicode code point (the byte order of UTF-8, as `COLLATE "C"`). */
+/**
+ * Compares two strings by Unicode code point (the byte order of UTF-8, as `COLLATE "C"`). UTF-16 code unit
+ * order agrees except where a surrogate (an astral character) meets a unit at or above U+E000.
+ */
 export const compareCodePoints = (a: string, b: string): number => {
   if (a === b) return 0
-  const ia = a[Symbol.iterator]()
-  const ib = b[Symbol.iterator]()
-  for (;;) {
-    const x = ia.next()
-    const y = ib.next()
-    if (x.done) return y.done ? 0 : -1
-    if (y.done) return 1
-    const cx = x.value.codePointAt(0)!
-    const cy = y.value.codePointAt(0)!
-    if (cx !== cy) return cx < cy ? -1 : 1
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i)
+    const y = b.charCodeAt(i)
+    if (x === y) continue
+    const sx = x >= 0xd800 && x <= 0xdfff
+    const sy = y >= 0xd800 && y <= 0xdfff
+    if (sx !== sy && (sx ? y >= 0xe000 : x >= 0xe000)) return sx ? 1 : -1
+    return x < y ? -1 : 1
   }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1
 }
 
-/** Builds an entity, sorting its fields into canonical order and checking the descriptor is coherent. */
+/**
+ * Builds an entity, sorting its fields into canonical order (the key order of `jsonb`, see `SyncHash`) and
+ * checking the descriptor is coherent.
+ */
 export const makeEntity = (entity: Entity): Entity => {
-  const fields = [...entity.fields].sort((a, b) => compareCodePoints(a.name, b.name))
+  const fields = [...entity.fields].sort((a, b) => a.name.length - b.name.length || compareCodePoints(a.name, b.name))
   const sourceNames = new Set(entity.sourceColumns.map((c) => c.name))
   const workspaceNames = new Set(entity.workspaceColumns.map((c) => c.name))
   for (const field of fields) {
@@ -202,10 +208,14 @@ export const workspaceTrailingColumns: ReadonlyArray<Column> = [
   column("last_sync_hash", "TEXT", "text"),
   column("created_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
   column("updated_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
-  // added by this project: the agreed projection, the source's validation status, and the row's fate
+  // added by this project: the agreed projection, the source's validation status, the row's fate,
+  // whether a person changed it since the engine last merged it, and the version (xmin) of the Neon row
+  // last merged (a re-run of backfill skips rows whose Neon version did not change)
   column("sync_base", "JSONB", "jsonb", true),
   column("validation_status", "TEXT", "text", true),
   column("sync_state", "TEXT NOT NULL DEFAULT 'active'", "text", true),
+  column("sync_dirty", "BOOLEAN NOT NULL DEFAULT true", "boolean", true),
+  column("source_xmin", "BIGINT", "bigint", true),
   column("promoted_at", "TIMESTAMP", "timestamp without time zone", true),
   column("removed_at", "TIMESTAMP", "timestamp without time zone", true)
 ]

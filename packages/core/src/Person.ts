@@ -140,6 +140,8 @@ export const PersonWorkspaceRow = Schema.Struct({
   sync_base: Json,
   validation_status: Text,
   sync_state: Schema.Literals(["active", "promoted", "removed"]),
+  sync_dirty: Schema.Boolean,
+  source_xmin: Schema.NullOr(Schema.Int),
   promoted_at: Timestamp,
   removed_at: Timestamp
 })

@@ -32,8 +32,15 @@ export const trimmedCharacters: ReadonlyArray<number> = [
 const trimClass = trimmedCharacters.map((c) => `\\u{${c.toString(16)}}`).join("")
 const trimPattern = new RegExp(`^[${trimClass}]+|[${trimClass}]+$`, "gu")
 
+const trimmedSet = new Set(trimmedCharacters)
+
 /** Trims the characters of `trimmedCharacters` from both ends. */
-export const trimText = (value: string): string => value.replace(trimPattern, "")
+export const trimText = (value: string): string => {
+  if (value === "") return value
+  // most values need nothing: look at both ends before running the pattern
+  if (!trimmedSet.has(value.charCodeAt(0)) && !trimmedSet.has(value.charCodeAt(value.length - 1))) return value
+  return value.replace(trimPattern, "")
+}
 
 const normaliseText = (value: unknown): string | null => {
   if (value === null || value === undefined) return null

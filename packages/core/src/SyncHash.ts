@@ -1,14 +1,42 @@
 /**
  * The canonical JSON of a sync record and its md5, `last_sync_hash`.
  *
- * Canonical JSON: no whitespace; object keys sorted by Unicode code point; strings escaped as
- * `JSON.stringify` does (which is also how Postgres escapes JSON); numbers as ECMAScript prints a double
- * (`-0` as `0`). `enrich_sync.canonical_json(jsonb)` and the row hash functions installed by the migrations
- * produce the same text byte for byte, so the databases can compare and find unsynced rows themselves.
+ * Canonical JSON is the layout Postgres prints for `jsonb`: object keys ordered by their UTF-8 length, then
+ * their bytes; `": "` after a key and `", "` between members; strings escaped as `JSON.stringify` and
+ * Postgres both do; with one difference from `jsonb` output: numbers are written as ECMAScript writes a
+ * double (`1.50` and `1.5` are the same number; `-0` is `0`). So, in SQL, the canonical text of a stored
+ * projection is simply its `jsonb::text` unless it holds a non-integer or very long number, and the
+ * functions installed by the migrations (`sql/SyncHashSql.ts`) compute the same text byte for byte.
  */
 import { createHash } from "node:crypto"
 import { compareCodePoints } from "./Entity.ts"
 import type { SyncRecord } from "./Projection.ts"
+
+/** The length in UTF-8 bytes (a lone surrogate counts 3, as its replacement character). */
+const utf8Length = (s: string): number => {
+  let n = 0
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i)
+    if (c < 0x80) n += 1
+    else if (c < 0x800) n += 2
+    else if (c >= 0xd800 && c < 0xdc00 && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1)
+      if (d >= 0xdc00 && d < 0xe000) {
+        n += 4
+        i++
+      } else n += 3
+    } else n += 3
+  }
+  return n
+}
+
+/** Orders object keys as `jsonb` does: by UTF-8 byte length, then by bytes. */
+export const compareJsonbKeys = (a: string, b: string): number => {
+  if (a === b) return 0
+  const la = utf8Length(a)
+  const lb = utf8Length(b)
+  return la !== lb ? la - lb : compareCodePoints(a, b)
+}
 
 /** The canonical JSON text of a value. */
 export const canonicalJson = (value: unknown): string => {
@@ -23,11 +51,21 @@ export const canonicalJson = (value: unknown): string => {
     case "bigint":
       return value.toString()
     case "object": {
-      if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`
-      const entries = Object.entries(value as object)
-        .filter(([, v]) => v !== undefined)
-        .sort(([a], [b]) => compareCodePoints(a, b))
-      return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`
+      if (Array.isArray(value)) return `[${value.map(canonicalJson).join(", ")}]`
+      const entries = Object.entries(value as object).filter(([, v]) => v !== undefined)
+      // records are built in canonical order: check it (linear) before paying for a sort
+      for (let i = 1; i < entries.length; i++) {
+        if (compareJsonbKeys(entries[i - 1]![0], entries[i]![0]) > 0) {
+          entries.sort(([a], [b]) => compareJsonbKeys(a, b))
+          break
+        }
+      }
+      let out = "{"
+      for (let i = 0; i < entries.length; i++) {
+        const [k, v] = entries[i]!
+        out += `${i === 0 ? "" : ", "}${JSON.stringify(k)}: ${canonicalJson(v)}`
+      }
+      return `${out}}`
     }
     default:
       throw new Error(`not a JSON value: ${typeof value}`)

@@ -1,14 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as fc from "fast-check"
-import { compareCodePoints } from "../src/Entity.ts"
-import { canonicalJson, md5, syncHash } from "../src/SyncHash.ts"
+import { canonicalJson, compareJsonbKeys, md5, syncHash } from "../src/SyncHash.ts"
 
 describe("canonicalJson", () => {
   it.each([
-    [{ b: 1, a: [true, null, "x"] }, '{"a":[true,null,"x"],"b":1}'],
-    [{ "é": 1, z: 2, Z: 3 }, '{"Z":3,"z":2,"é":1}'],
-    // U+FF5E (BMP, high) sorts before U+1F600 (astral) by code point, although its UTF-16 unit is larger
-    [{ "\u{1F600}": 1, "\uff5e": 2 }, '{"～":2,"😀":1}'],
+    [{ b: 1, a: [true, null, "x"] }, '{"a": [true, null, "x"], "b": 1}'],
+    // jsonb order: shorter keys (in UTF-8 bytes) first, then by bytes
+    [{ "é": 1, z: 2, Z: 3, aa: 4 }, '{"Z": 3, "z": 2, "aa": 4, "é": 1}'],
+    [{ "\u{1F600}": 1, "\uff5e": 2 }, '{"～": 2, "😀": 1}'],
     [-0, "0"],
     [1e21, "1e+21"],
     [1e-7, "1e-7"],
@@ -16,7 +15,7 @@ describe("canonicalJson", () => {
     [0.1 + 0.2, "0.30000000000000004"],
     ["tab\there \"quoted\" \\ \u0001 \u2028", '"tab\\there \\"quoted\\" \\\\ \\u0001 \u2028"'],
     [null, "null"],
-    [{ nested: { y: [], x: {} } }, '{"nested":{"x":{},"y":[]}}']
+    [{ nested: { y: [], x: {} } }, '{"nested": {"x": {}, "y": []}}']
   ])("%j", (value, expected) => {
     assert.strictEqual(canonicalJson(value), expected)
   })
@@ -35,11 +34,13 @@ describe("canonicalJson", () => {
     )
   })
 
-  it("sorts keys by code point", () => {
+  it("orders keys as jsonb does: by UTF-8 length, then bytes", () => {
     fc.assert(
       fc.property(fc.string({ unit: "grapheme" }), fc.string({ unit: "grapheme" }), (a, b) => {
-        const byBytes = Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"))
-        assert.strictEqual(Math.sign(compareCodePoints(a, b)), byBytes)
+        const x = Buffer.from(a, "utf8")
+        const y = Buffer.from(b, "utf8")
+        const expected = x.length !== y.length ? Math.sign(x.length - y.length) : Buffer.compare(x, y)
+        assert.strictEqual(Math.sign(compareJsonbKeys(a, b)), expected)
       }),
       { numRuns: 2000 }
     )
@@ -49,6 +50,22 @@ describe("canonicalJson", () => {
 describe("syncHash", () => {
   it("is the md5 of the canonical JSON", () => {
     assert.strictEqual(md5(""), "d41d8cd98f00b204e9800998ecf8427e")
-    assert.strictEqual(syncHash({ b: null, a: "x" }), md5('{"a":"x","b":null}'))
+    assert.strictEqual(syncHash({ b: null, a: "x" }), md5('{"a": "x", "b": null}'))
+  })
+})
+
+describe("compareCodePoints", () => {
+  it("orders as UTF-8 bytes do", async () => {
+    const { compareCodePoints } = await import("../src/Entity.ts")
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), fc.string({ unit: "binary" }), (a, b) => {
+        const x = Buffer.from(a, "utf8")
+        const y = Buffer.from(b, "utf8")
+        // lone surrogates become U+FFFD in UTF-8; compare only well-formed strings
+        fc.pre(a.isWellFormed() && b.isWellFormed())
+        assert.strictEqual(Math.sign(compareCodePoints(a, b)), Buffer.compare(x, y))
+      }),
+      { numRuns: 3000 }
+    )
   })
 })

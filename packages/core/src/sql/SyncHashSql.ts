@@ -8,43 +8,64 @@
  * - `enrich_sync.<entity>_source_hash(marketing.<entity>_invalid)` (Neon) and
  *   `enrich_sync.<entity>_workspace_hash(public.<entity>_needs_enrichment)` (workspace): md5 of a row's projection;
  * and generic `enrich_sync.canonical_json(jsonb)` / `enrich_sync.sync_hash(jsonb)` for stored projections.
+ *
+ * Speed matters (verify hashes a million rows per side): the record functions are single SQL expressions
+ * that Postgres inlines, with one `concat` and no nested function calls for text, status, integer and
+ * timestamp fields; a JSON value is its own `jsonb::text` unless it holds a number that ECMAScript would
+ * print differently, which only then goes through the recursive (slow) function.
  */
 import type { Entity, FieldKind, SyncField } from "../Entity.ts"
 import { qualified } from "../Entity.ts"
 import { trimmedCharacters } from "../Projection.ts"
 
-const trimSet = `(${trimmedCharacters.map((c) => `chr(${c})`).join(" || ")})`
+/** The trimmed characters as one SQL string literal. */
+const trimSet = `E'${trimmedCharacters
+  .map((c) => (c < 0x80 ? `\\x${c.toString(16).padStart(2, "0")}` : `\\u${c.toString(16).padStart(4, "0")}`))
+  .join("")}'`
+
+/**
+ * Matches the `jsonb::text` of a value holding a number whose `numeric` text differs from what ECMAScript
+ * prints for the double (a fraction, an exponent, or 16 digits and more). It may also match inside a string
+ * (harmless: the slow path is exact too); it never misses such a number, since in `jsonb` text a number only
+ * ever starts the text or follows `": "`, `"["` or `", "`.
+ */
+const needsSlowPath = `'(^|: |\\[|, )-?([0-9]{16}|[0-9]+[.eE])'`
+
+/** The SQL expression of a field's canonical JSON text, given the SQL expression of its value. */
+export const canonicalValueSql = (kind: FieldKind, value: string): string => {
+  switch (kind) {
+    case "text":
+      return `coalesce(to_json(nullif(btrim(${value}, ${trimSet}), ''))::text, 'null')`
+    case "status":
+      return `to_json(coalesce(lower(nullif(btrim(${value}, ${trimSet}), '')), 'pending'))::text`
+    case "integer":
+      return `coalesce((${value})::text, 'null')`
+    case "timestamp":
+      return `CASE WHEN ${value} IS NULL THEN 'null' WHEN isfinite(${value}) THEN '"' || to_char(${value}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '"' ELSE '"' || (${value})::text || '"' END`
+    case "json":
+      return `enrich_sync.canonical_json(${value})`
+  }
+}
 
 /** The generic canonical-value functions (entity independent). */
 export const canonicalFunctionsSql: ReadonlyArray<string> = [
   `CREATE SCHEMA IF NOT EXISTS enrich_sync`,
-  // text: trimmed as String.prototype.trim does; empty is null; escaped as JSON.stringify (to_json does the same)
   `CREATE OR REPLACE FUNCTION enrich_sync.canonical_text(v text) RETURNS text
-   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-     SELECT coalesce(to_json(nullif(btrim(v, ${trimSet}), ''))::text, 'null')
-   $$`,
+   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ${canonicalValueSql("text", "v")} $$`,
   `CREATE OR REPLACE FUNCTION enrich_sync.canonical_status(v text) RETURNS text
-   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-     SELECT to_json(coalesce(lower(nullif(btrim(v, ${trimSet}), '')), 'pending'))::text
-   $$`,
+   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ${canonicalValueSql("status", "v")} $$`,
   `CREATE OR REPLACE FUNCTION enrich_sync.canonical_integer(v bigint) RETURNS text
-   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT coalesce(v::text, 'null') $$`,
+   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ${canonicalValueSql("integer", "v")} $$`,
   `CREATE OR REPLACE FUNCTION enrich_sync.canonical_timestamp(v timestamp) RETURNS text
-   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-     SELECT CASE WHEN v IS NULL THEN 'null'
-                 WHEN NOT isfinite(v) THEN '"' || v::text || '"'
-                 ELSE '"' || to_char(v, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '"' END
-   $$`,
+   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ${canonicalValueSql("timestamp", "v")} $$`,
   `CREATE OR REPLACE FUNCTION enrich_sync.canonical_timestamp(v timestamptz) RETURNS text
-   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-     SELECT enrich_sync.canonical_timestamp(v AT TIME ZONE 'UTC')
-   $$`,
-  // numbers inside JSON: the shortest round-trip digits of the double (Postgres' float8 output with
+   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT enrich_sync.canonical_timestamp(v AT TIME ZONE 'UTC') $$`,
+  // a number: the shortest round-trip digits of the double (Postgres' float8 output with
   // extra_float_digits >= 1), laid out as ECMAScript's Number::toString does
   `CREATE OR REPLACE FUNCTION enrich_sync.canonical_number(n numeric) RETURNS text
    LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE SET extra_float_digits = 1 AS $$
    DECLARE
-     s text; neg boolean; mant text; ex int := 0; dot int; digits text; k int; e int;
+     s text; neg boolean; mant text; ex int := 0; dot int; digits text; k int; e int; cand text; c text;
    BEGIN
      IF abs(n) > 1.7976931348623157e308 THEN RETURN 'null'; END IF;
      IF abs(n) < 2.5e-324 THEN RETURN '0'; END IF;
@@ -72,6 +93,24 @@ export const canonicalFunctionsSql: ReadonlyArray<string> = [
      END LOOP;
      digits := rtrim(digits, '0');
      k := length(digits);
+     -- Postgres' shortest output can be one digit longer than ECMAScript's when the shorter decimal lies
+     -- exactly on the rounding boundary (a tie that round-half-even resolves to this double): take the
+     -- shorter candidate whenever it reads back as the same double
+     LOOP
+       EXIT WHEN k <= 1;
+       cand := NULL;
+       FOREACH c IN ARRAY ARRAY[left(digits, k - 1), (left(digits, k - 1)::numeric + 1)::text] LOOP
+         IF (c || 'e' || (e - (k - 1)))::numeric <= 1.7976931348623157e308
+            AND (c || 'e' || (e - (k - 1)))::float8 = abs(n::float8) THEN
+           IF cand IS NOT NULL THEN cand := NULL; EXIT; END IF;
+           cand := c;
+         END IF;
+       END LOOP;
+       EXIT WHEN cand IS NULL;
+       e := length(cand) + e - (k - 1);
+       digits := rtrim(cand, '0');
+       k := length(digits);
+     END LOOP;
      IF k <= e AND e <= 21 THEN
        s := digits || repeat('0', e - k);
      ELSIF 0 < e AND e <= 21 THEN
@@ -85,8 +124,8 @@ export const canonicalFunctionsSql: ReadonlyArray<string> = [
      RETURN CASE WHEN neg THEN '-' || s ELSE s END;
    END
    $$`,
-  // any JSON value: keys sorted by code point (COLLATE "C" is byte order, which for UTF-8 is code point order)
-  `CREATE OR REPLACE FUNCTION enrich_sync.canonical_json(j jsonb) RETURNS text
+  // the exact path: the jsonb layout, recursively, with every number rewritten
+  `CREATE OR REPLACE FUNCTION enrich_sync.canonical_json_exact(j jsonb) RETURNS text
    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
    DECLARE t text := jsonb_typeof(j);
    BEGIN
@@ -94,14 +133,20 @@ export const canonicalFunctionsSql: ReadonlyArray<string> = [
      ELSIF t = 'string' OR t = 'boolean' THEN RETURN j::text;
      ELSIF t = 'number' THEN RETURN enrich_sync.canonical_number(j::text::numeric);
      ELSIF t = 'array' THEN
-       RETURN '[' || coalesce((SELECT string_agg(enrich_sync.canonical_json(e), ',' ORDER BY o)
+       RETURN '[' || coalesce((SELECT string_agg(enrich_sync.canonical_json_exact(e), ', ' ORDER BY o)
                                FROM jsonb_array_elements(j) WITH ORDINALITY AS a(e, o)), '') || ']';
      ELSE
-       RETURN '{' || coalesce((SELECT string_agg(to_json(k)::text || ':' || enrich_sync.canonical_json(v), ','
-                                                 ORDER BY k COLLATE "C")
+       RETURN '{' || coalesce((SELECT string_agg(to_json(k)::text || ': ' || enrich_sync.canonical_json_exact(v), ', '
+                                                 ORDER BY octet_length(k), k COLLATE "C")
                                FROM jsonb_each(j) AS x(k, v)), '') || '}';
      END IF;
    END
+   $$`,
+  `CREATE OR REPLACE FUNCTION enrich_sync.canonical_json(j jsonb) RETURNS text
+   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+     SELECT CASE WHEN j IS NULL THEN 'null'
+                 WHEN j::text ~ ${needsSlowPath} THEN enrich_sync.canonical_json_exact(j)
+                 ELSE j::text END
    $$`,
   `CREATE OR REPLACE FUNCTION enrich_sync.sync_hash(record jsonb) RETURNS text
    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT md5(enrich_sync.canonical_json(record)) $$`
@@ -122,22 +167,6 @@ const argumentType = (kind: FieldKind): string => {
   }
 }
 
-/** The canonical-value function for a field kind. */
-export const canonicalFunction = (kind: FieldKind): string => {
-  switch (kind) {
-    case "text":
-      return "enrich_sync.canonical_text"
-    case "status":
-      return "enrich_sync.canonical_status"
-    case "integer":
-      return "enrich_sync.canonical_integer"
-    case "timestamp":
-      return "enrich_sync.canonical_timestamp"
-    case "json":
-      return "enrich_sync.canonical_json"
-  }
-}
-
 /** `enrich_sync.<entity>_record_json`, qualified. */
 export const recordJsonFunction = (entity: Entity): string => `enrich_sync.${entity.name}_record_json`
 
@@ -148,22 +177,24 @@ export const sourceHashFunction = (entity: Entity): string => `enrich_sync.${ent
 export const workspaceHashFunction = (entity: Entity): string => `enrich_sync.${entity.name}_workspace_hash`
 
 /**
- * An SQL expression for the canonical JSON of a record whose field values are given by `valueOf`
- * (an SQL expression per field, e.g. a column of some alias).
+ * The SQL expression of the canonical JSON of a record whose field values are given by `valueOf` (an SQL
+ * expression per field, e.g. a column of some alias). One `concat`, no nested calls: Postgres evaluates it
+ * in a single pass.
  */
-export const recordJsonExpression = (entity: Entity, valueOf: (field: SyncField) => string): string =>
-  `${recordJsonFunction(entity)}(${entity.fields.map(valueOf).join(", ")})`
+export const recordJsonExpression = (entity: Entity, valueOf: (field: SyncField) => string): string => {
+  const parts = entity.fields.flatMap((f, i) => [
+    `'${i === 0 ? "{" : ", "}${JSON.stringify(f.name)}: '`,
+    canonicalValueSql(f.kind, valueOf(f))
+  ])
+  return `concat(${[...parts, "'}'"].join(", ")})`
+}
 
-/** The per-entity functions that hold on both sides. */
+/** The per-entity record function, on both sides. */
 export const recordJsonSql = (entity: Entity): string => {
   const args = entity.fields.map((f) => `f_${f.name} ${argumentType(f.kind)}`).join(", ")
-  const body = entity.fields
-    .map((f, i) => `'${i === 0 ? "{" : ","}${JSON.stringify(f.name)}:' || ${canonicalFunction(f.kind)}(f_${f.name})`)
-    .join("\n       || ")
   return `CREATE OR REPLACE FUNCTION ${recordJsonFunction(entity)}(${args}) RETURNS text
    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-     SELECT ${body}
-       || '}'
+     SELECT ${recordJsonExpression(entity, (f) => `f_${f.name}`)}
    $$`
 }
 

@@ -1,7 +1,7 @@
 /**
  * The Supabase (workspace) side: the seed's workspace tables with their indexes when absent, the sync
- * columns this project adds, the conflict log, the `updated_at` trigger that leaves the engine's own writes
- * alone, row level security on (no policy: the anon role sees nothing), the tables in the
+ * columns this project adds, the conflict log, the trigger that stamps `updated_at` and marks the row
+ * `sync_dirty` on every edit but the engine's own, row level security on (no policy: the anon role sees nothing), the tables in the
  * `supabase_realtime` publication, the projection hash functions, and the daemon's progress table.
  */
 import { Company } from "../Company.ts"
@@ -82,6 +82,7 @@ export const workspaceMigrations: ReadonlyArray<Migration> = [
    BEGIN
      IF coalesce(current_setting('${applyingSetting}', true), '') <> 'on' THEN
        NEW.updated_at := now() AT TIME ZONE 'UTC';
+       NEW.sync_dirty := true;
      END IF;
      RETURN NEW;
    END
@@ -91,6 +92,7 @@ export const workspaceMigrations: ReadonlyArray<Migration> = [
         ...seedIndexes(e),
         ...addColumns(e),
         trigger(e),
+        `CREATE INDEX IF NOT EXISTS idx_${e.name}_sync_dirty ON ${qualified(e.workspaceTable)} (${e.key}) WHERE sync_dirty`,
         `ALTER TABLE ${qualified(e.workspaceTable)} ENABLE ROW LEVEL SECURITY`,
         recordJsonSql(e),
         workspaceHashSql(e)
