@@ -1,0 +1,278 @@
+/**
+ * Stage 1, pull / backfill: brings every Neon invalid row into the workspace.
+ *
+ * Two paths, both safe to re-run:
+ * - into an empty workspace table, rows stream from Neon's `COPY TO` through a projection in Node (the
+ *   same TypeScript projection and hash as everywhere) straight into the workspace's `COPY FROM`, in one
+ *   transaction: new rows arrive `pending`, with `sync_base`, `last_sync_hash` and `pulled_from_neon_at`;
+ * - otherwise, a merge-join of (key, row version) from both sides, streamed in key order, finds the keys
+ *   that are new, changed on Neon since their last merge, or gone from Neon, and runs the merge on exactly
+ *   those (never a blind overwrite: workspace edits are merged, conflicts logged). Rows whose Neon version
+ *   did not move are not read at all, which is what makes a re-run cheap.
+ *
+ * Invariant: a backfill writes nothing that a merge of the same key would not write.
+ */
+import type { Entity, MergePolicy, SyncValue } from "@enrich-sync/core"
+import { canonicalJson, canonicalTimestamp, compareCodePoints, md5, projectSource, qualified } from "@enrich-sync/core"
+import { Effect } from "effect"
+import { Readable } from "node:stream"
+import { copyLines, copyValue, parseCopyLine } from "./CopyFormat.ts"
+import { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
+import type { DatabaseError } from "./DatabaseError.ts"
+import { toDatabaseError } from "./DatabaseError.ts"
+import type { ApplyStats } from "./MergeApply.ts"
+import { applyKeys } from "./MergeApply.ts"
+
+/** Progress of a long stage, reported as it goes. */
+export interface Progress {
+  readonly stage: string
+  readonly entity: Entity["name"]
+  readonly done: number
+  readonly total: number
+}
+
+/** Options of a backfill. */
+export interface BackfillOptions {
+  /** keys merged per batch on the merge path (default 2000) */
+  readonly batchSize?: number
+  /** plan and count, write nothing (default false) */
+  readonly dryRun?: boolean
+  readonly policy?: MergePolicy
+  readonly onProgress?: (progress: Progress) => void
+}
+
+/** What a backfill of one entity did. */
+export interface BackfillReport {
+  readonly entity: Entity["name"]
+  /** `copy` into an empty table, or `merge` of what differs */
+  readonly path: "copy" | "merge"
+  readonly sourceRows: number
+  /** rows created by the copy path */
+  readonly copied: number
+  /** keys that were new, changed on Neon, or gone from Neon (merged) */
+  readonly candidates: number
+  /** rows whose Neon version had not moved since their last merge */
+  readonly unchanged: number
+  readonly merge: ApplyStats | null
+  readonly durationMs: number
+}
+
+const sourceSelect = (entity: Entity, ordered: boolean) =>
+  `SELECT ${entity.fields.map((f) => `t.${f.source}`).join(", ")}, t.updated_at, t.xmin::text::bigint
+     FROM ${qualified(entity.sourceTable)} AS t${ordered ? ` ORDER BY t.${entity.key} COLLATE "C"` : ""}`
+
+/** The workspace columns the copy path fills, in order. */
+const copyColumns = (entity: Entity) => [
+  ...entity.fields.map((f) => f.workspace),
+  "sync_base",
+  "last_sync_hash",
+  "pulled_from_neon_at",
+  "updated_at",
+  "sync_state",
+  "sync_dirty",
+  "source_xmin"
+]
+
+const encode = (value: SyncValue, kind: Entity["fields"][number]["kind"]): string | null => {
+  if (value === null) return null
+  if (kind === "json") return canonicalJson(value)
+  return typeof value === "string" ? value : String(value)
+}
+
+/** Turns Neon COPY lines into workspace COPY lines (projection, base, hash). */
+async function* toWorkspaceLines(entity: Entity, lines: AsyncIterable<string>, pulledAt: string, onRow: () => void) {
+  const fields = entity.fields
+  let batch = ""
+  let count = 0
+  for await (const line of lines) {
+    const columns = parseCopyLine(line)
+    const row: Record<string, unknown> = {}
+    for (let i = 0; i < fields.length; i++) {
+      const f = fields[i]!
+      const v = columns[i] ?? null
+      row[f.source] = f.kind === "json" && v !== null ? JSON.parse(v) : v
+    }
+    const record = projectSource(entity, row)
+    const base = canonicalJson(record)
+    const out: Array<string | null> = fields.map((f) => encode(record[f.name] ?? null, f.kind))
+    out.push(base, md5(base), pulledAt, canonicalTimestamp(columns[fields.length] ?? null) ?? pulledAt, "active", "f")
+    out.push(columns[fields.length + 1] ?? null)
+    batch += `${out.map(copyValue).join("\t")}\n`
+    onRow()
+    if (++count % 500 === 0) {
+      yield batch
+      batch = ""
+    }
+  }
+  if (batch !== "") yield batch
+}
+
+/** Copies all Neon rows of an entity into its (empty) workspace table in one transaction. */
+const copyPath = (entity: Entity, options: BackfillOptions, total: number) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const source = yield* SourceDatabase
+      const workspace = yield* WorkspaceDatabase
+      const neon = yield* source.session
+      const pulledAt = new Date().toISOString()
+      let done = 0
+      const report = () => options.onProgress?.({ stage: "backfill", entity: entity.name, done, total })
+      const copied = yield* workspace.transaction((tx) =>
+        Effect.gen(function* () {
+          const out = yield* neon.copyOut(`COPY (${sourceSelect(entity, false)}) TO STDOUT`)
+          const lines = Readable.from(
+            toWorkspaceLines(entity, copyLines(out), pulledAt, () => {
+              if (++done % 10_000 === 0) report()
+            })
+          )
+          return yield* tx.copyIn(
+            `COPY ${qualified(entity.workspaceTable)} (${copyColumns(entity).join(", ")}) FROM STDIN`,
+            lines
+          )
+        })
+      )
+      report()
+      return copied
+    })
+  )
+
+/** Compares keys in the order `COLLATE "C"` sorts them. */
+const compareKeys = compareCodePoints
+
+interface Classified {
+  readonly candidates: Array<string>
+  readonly unchanged: number
+}
+
+/** Merge-joins (key, version) of both sides in key order, and lists the keys that need a merge. */
+const classify = (entity: Entity, options: BackfillOptions, total: number) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const source = yield* SourceDatabase
+      const workspace = yield* WorkspaceDatabase
+      const neon = yield* source.session
+      const ws = yield* workspace.session
+      const neonOut = yield* neon.copyOut(
+        `COPY (SELECT t.${entity.key}, t.xmin::text::bigint FROM ${qualified(entity.sourceTable)} AS t
+                ORDER BY t.${entity.key} COLLATE "C") TO STDOUT`
+      )
+      const wsOut = yield* ws.copyOut(
+        `COPY (SELECT t.${entity.key}, t.source_xmin, t.sync_state, (t.last_sync_hash IS NULL OR t.sync_base IS NULL)
+                 FROM ${qualified(entity.workspaceTable)} AS t ORDER BY t.${entity.key} COLLATE "C") TO STDOUT`
+      )
+      return yield* Effect.tryPromise({
+        try: async (): Promise<Classified> => {
+          const a = copyLines(neonOut)[Symbol.asyncIterator]()
+          const b = copyLines(wsOut)[Symbol.asyncIterator]()
+          const candidates: Array<string> = []
+          let unchanged = 0
+          let done = 0
+          let x = await a.next()
+          let y = await b.next()
+          let left = x.done ? null : parseCopyLine(x.value)
+          let right = y.done ? null : parseCopyLine(y.value)
+          while (left !== null || right !== null) {
+            const order = left === null ? 1 : right === null ? -1 : compareKeys(left[0]!, right[0]!)
+            if (order < 0) {
+              candidates.push(left![0]!) // new on Neon
+            } else if (order > 0) {
+              if (right![2] === "active") candidates.push(right![0]!) // gone from Neon
+            } else {
+              const sameVersion = left![1] === right![1] && right![2] === "active" && right![3] === "f"
+              if (sameVersion) unchanged++
+              else candidates.push(left![0]!)
+            }
+            if (order <= 0) {
+              x = await a.next()
+              left = x.done ? null : parseCopyLine(x.value)
+              if (++done % 50_000 === 0) options.onProgress?.({ stage: "compare", entity: entity.name, done, total })
+            }
+            if (order >= 0) {
+              y = await b.next()
+              right = y.done ? null : parseCopyLine(y.value)
+            }
+          }
+          options.onProgress?.({ stage: "compare", entity: entity.name, done, total })
+          return { candidates, unchanged }
+        },
+        catch: (e) => toDatabaseError("source", e, "comparing the keys of both sides")
+      })
+    })
+  )
+
+/** Backfills one entity (see the module header). */
+export const backfillEntity = (
+  entity: Entity,
+  options: BackfillOptions = {}
+): Effect.Effect<BackfillReport, DatabaseError, SourceDatabase | WorkspaceDatabase> =>
+  Effect.gen(function* () {
+    const started = Date.now()
+    const source = yield* SourceDatabase
+    const workspace = yield* WorkspaceDatabase
+    const [count] = yield* source.query(`SELECT count(*)::bigint AS n FROM ${qualified(entity.sourceTable)}`)
+    const total = Number(count?.n ?? 0)
+    const [any] = yield* workspace.query(`SELECT EXISTS (SELECT 1 FROM ${qualified(entity.workspaceTable)}) AS present`)
+    if (any?.present !== true && options.dryRun !== true) {
+      const copied = yield* copyPath(entity, options, total).pipe(
+        // someone inserted rows meanwhile: fall back to the merge path
+        Effect.catchIf(
+          (e) => e.code === "23505",
+          () => Effect.succeed(-1)
+        )
+      )
+      if (copied >= 0) {
+        return {
+          entity: entity.name,
+          path: "copy" as const,
+          sourceRows: total,
+          copied,
+          candidates: 0,
+          unchanged: 0,
+          merge: null,
+          durationMs: Date.now() - started
+        }
+      }
+    }
+    const { candidates, unchanged } = yield* classify(entity, options, total)
+    const batchSize = options.batchSize ?? 2000
+    let merged: ApplyStats | null = null
+    for (let i = 0; i < candidates.length; i += batchSize) {
+      const stats = yield* applyKeys(
+        entity,
+        candidates.slice(i, i + batchSize).map((key) => ({ key })),
+        { ...(options.policy === undefined ? {} : { policy: options.policy }), dryRun: options.dryRun ?? false }
+      )
+      merged = merged === null ? stats : addStats(merged, stats)
+      options.onProgress?.({
+        stage: "merge",
+        entity: entity.name,
+        done: Math.min(i + batchSize, candidates.length),
+        total: candidates.length
+      })
+    }
+    return {
+      entity: entity.name,
+      path: "merge" as const,
+      sourceRows: total,
+      copied: 0,
+      candidates: candidates.length,
+      unchanged,
+      merge: merged,
+      durationMs: Date.now() - started
+    }
+  })
+
+/** Sums the stats of two merge-apply runs. */
+export const addStats = (a: ApplyStats, b: ApplyStats): ApplyStats => ({
+  keys: a.keys + b.keys,
+  inserted: a.inserted + b.inserted,
+  updated: a.updated + b.updated,
+  pushed: a.pushed + b.pushed,
+  conflicts: a.conflicts + b.conflicts,
+  promoted: a.promoted + b.promoted,
+  removed: a.removed + b.removed,
+  unchanged: a.unchanged + b.unchanged,
+  retries: a.retries + b.retries,
+  contended: [...a.contended, ...b.contended],
+  changes: [...a.changes, ...b.changes].slice(0, 1000)
+})

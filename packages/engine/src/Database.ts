@@ -1,0 +1,139 @@
+/**
+ * One database, Neon (the source) or the workspace (Supabase), as a service over a connection pool.
+ *
+ * Invariant: a `transaction` either commits every statement of its body or none (the body's failure or
+ * interruption rolls back), and a connection is always returned to the pool, destroyed if it errored.
+ */
+import type { Side } from "@enrich-sync/core"
+import { Context, Effect, Layer, Redacted, type Scope } from "effect"
+import type { Readable } from "node:stream"
+import { DatabaseError, sideNames, toDatabaseError } from "./DatabaseError.ts"
+import type { Connection, Pool, PoolOptions, Result } from "./internal/Pg.ts"
+import { openPool } from "./internal/Pg.ts"
+
+/** A row as returned by a query. */
+export type Row = Record<string, unknown>
+
+/** Statements run on one connection (inside a transaction or not). */
+export interface Session {
+  readonly query: (text: string, params?: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<Row>, DatabaseError>
+  /** the whole result, with the affected row count */
+  readonly execute: (text: string, params?: ReadonlyArray<unknown>) => Effect.Effect<Result, DatabaseError>
+  /** `COPY ... FROM STDIN` fed by a readable of COPY text; returns the rows copied */
+  readonly copyIn: (sql: string, from: Readable) => Effect.Effect<number, DatabaseError>
+  /** `COPY ... TO STDOUT`: a readable of COPY text, valid while the session is */
+  readonly copyOut: (sql: string) => Effect.Effect<Readable, DatabaseError>
+}
+
+/** A database of one side. */
+export interface Database extends Session {
+  readonly side: Side
+  /** runs `body` in a transaction on one connection */
+  readonly transaction: <A, E, R>(body: (tx: Session) => Effect.Effect<A, E, R>) => Effect.Effect<A, E | DatabaseError, R>
+  /** a connection of its own for the scope (COPY streams, session settings) */
+  readonly session: Effect.Effect<Session, DatabaseError, Scope.Scope>
+}
+
+const sessionOf = (side: Side, connection: Connection): Session => ({
+  query: (text, params) =>
+    Effect.tryPromise({ try: () => connection.query(text, params), catch: (e) => toDatabaseError(side, e) }).pipe(
+      Effect.map((r) => r.rows)
+    ),
+  execute: (text, params) =>
+    Effect.tryPromise({ try: () => connection.query(text, params), catch: (e) => toDatabaseError(side, e) }),
+  copyIn: (sql, from) =>
+    Effect.tryPromise({ try: () => connection.copyIn(sql, from), catch: (e) => toDatabaseError(side, e, "copying rows in") }),
+  copyOut: (sql) =>
+    Effect.try({ try: () => connection.copyOut(sql), catch: (e) => toDatabaseError(side, e, "copying rows out") })
+})
+
+/** Builds the service of one side over a pool. */
+export const makeDatabase = (side: Side, pool: Pool): Database => {
+  const checkout = Effect.acquireRelease(
+    Effect.tryPromise({ try: () => pool.connect(), catch: (e) => toDatabaseError(side, e, "connecting") }),
+    (connection, exit) =>
+      Effect.sync(() => connection.release(exit._tag === "Failure" ? new Error("released after a failure") : undefined))
+  )
+  const session = Effect.map(checkout, (c) => sessionOf(side, c))
+  return {
+    side,
+    query: (text, params) =>
+      Effect.tryPromise({ try: () => pool.query(text, params), catch: (e) => toDatabaseError(side, e) }).pipe(
+        Effect.map((r) => r.rows)
+      ),
+    execute: (text, params) =>
+      Effect.tryPromise({ try: () => pool.query(text, params), catch: (e) => toDatabaseError(side, e) }),
+    copyIn: (sql, from) => Effect.scoped(Effect.flatMap(session, (s) => s.copyIn(sql, from))),
+    copyOut: () =>
+      Effect.die(new Error("copyOut needs a session of its own: use `session` and keep it open while reading")),
+    session,
+    transaction: (body) =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const tx = yield* session
+          yield* tx.query("BEGIN")
+          return yield* body(tx).pipe(
+            Effect.onExit((exit) =>
+              exit._tag === "Success"
+                ? tx.query("COMMIT").pipe(Effect.asVoid)
+                : tx.query("ROLLBACK").pipe(Effect.ignore)
+            )
+          )
+        })
+      )
+  }
+}
+
+/** Checks a connection string before anything connects, naming the variable and the fix. */
+export const parseDatabaseUrl = (side: Side, url: string): Effect.Effect<string, DatabaseError> => {
+  const { label, envVar } = sideNames[side]
+  const fail = (problem: string) =>
+    Effect.fail(
+      new DatabaseError({
+        side,
+        reason: "Configuration",
+        message: `${envVar} ${problem}; set it to postgresql://USER:PASSWORD@HOST:5432/DATABASE (the ${label} connection string)`
+      })
+    )
+  if (url.trim() === "") return fail("is empty")
+  let parsed: URL
+  try {
+    parsed = new URL(url.trim())
+  } catch {
+    return fail("is not a URL")
+  }
+  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
+    return fail(`has the scheme "${parsed.protocol.replace(":", "")}", not postgresql`)
+  }
+  if (parsed.hostname === "") return fail("has no host")
+  return Effect.succeed(url.trim())
+}
+
+const layerFor = <I>(tag: Context.Service<I, Database>, side: Side, url: Redacted.Redacted<string>, options?: PoolOptions) =>
+  Layer.effect(
+    tag,
+    Effect.gen(function* () {
+      const checked = yield* parseDatabaseUrl(side, Redacted.value(url))
+      const pool = yield* Effect.acquireRelease(
+        Effect.sync(() => openPool(checked, options)),
+        (p) => Effect.promise(() => p.end()).pipe(Effect.timeout("5 seconds"), Effect.ignore)
+      )
+      return makeDatabase(side, pool)
+    })
+  )
+
+/** Neon: the invalid tables, the master tables and the validation log. */
+export class SourceDatabase extends Context.Service<SourceDatabase, Database>()("@enrich-sync/engine/SourceDatabase") {
+  /** a pool on `url` (redacted: it never prints) */
+  static readonly layer = (url: Redacted.Redacted<string>, options?: PoolOptions) =>
+    layerFor(SourceDatabase, "source", url, options)
+}
+
+/** The Supabase workspace: the enrichment tables and the conflict log. */
+export class WorkspaceDatabase extends Context.Service<WorkspaceDatabase, Database>()(
+  "@enrich-sync/engine/WorkspaceDatabase"
+) {
+  /** a pool on `url` (redacted: it never prints) */
+  static readonly layer = (url: Redacted.Redacted<string>, options?: PoolOptions) =>
+    layerFor(WorkspaceDatabase, "workspace", url, options)
+}

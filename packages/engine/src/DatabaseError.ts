@@ -1,0 +1,111 @@
+/**
+ * What can go wrong talking to a database, as one tagged error whose message names the problem and the
+ * fix in one line, never a credential, and whose `reason` says whether retrying can help.
+ */
+import type { Side } from "@enrich-sync/core"
+import { redactPatterns } from "@enrich-sync/core"
+import { Schema } from "effect"
+import { driverErrorInfo } from "./internal/Pg.ts"
+
+/** Why a database operation failed. */
+export const DatabaseFailure = Schema.Literals([
+  /** the server cannot be reached (refused, DNS, timeout, dropped connection): retrying may help */
+  "Unreachable",
+  /** wrong user or password, or no permission */
+  "Authentication",
+  /** the database named in the URL does not exist */
+  "MissingDatabase",
+  /** a table, column or function this project needs is missing or different: run `enrich-sync migrate` */
+  "Schema",
+  /** a serialization failure or deadlock: retrying helps */
+  "Contention",
+  /** the URL itself is wrong */
+  "Configuration",
+  /** any other error the server reported */
+  "Query"
+])
+export type DatabaseFailure = typeof DatabaseFailure.Type
+
+/** A failed database operation on one side. */
+export class DatabaseError extends Schema.TaggedError<DatabaseError>()("DatabaseError", {
+  side: Schema.Literals(["source", "workspace"]),
+  reason: DatabaseFailure,
+  /** one line: what went wrong and how to fix it (credentials redacted) */
+  message: Schema.String,
+  /** SQLSTATE or socket error code */
+  code: Schema.optional(Schema.String),
+  cause: Schema.optional(Schema.Defect())
+}) {
+  /** whether the same operation may succeed if tried again */
+  get retryable(): boolean {
+    return this.reason === "Unreachable" || this.reason === "Contention"
+  }
+}
+
+/** How a side is named to the user, and the variable that configures it. */
+export const sideNames: { readonly [S in Side]: { readonly label: string; readonly envVar: string } } = {
+  source: { label: "Neon", envVar: "NEON_DATABASE_URL" },
+  workspace: { label: "the workspace (Supabase)", envVar: "SUPABASE_DATABASE_URL" }
+}
+
+/** Translates a driver error into a `DatabaseError` with a message that says how to fix it. */
+export const toDatabaseError = (side: Side, error: unknown, doing?: string): DatabaseError => {
+  if (error instanceof DatabaseError) return error
+  const info = driverErrorInfo(error)
+  const { label, envVar } = sideNames[side]
+  const what = doing === undefined ? "" : ` while ${doing}`
+  const make = (reason: DatabaseFailure, message: string) =>
+    new DatabaseError({
+      side,
+      reason,
+      message: redactPatterns(message),
+      ...(info.code === undefined ? {} : { code: info.code }),
+      cause: error
+    })
+  switch (info.code) {
+    case "ECONNREFUSED":
+      return make("Unreachable", `cannot connect to ${label}${what}: connection refused (${info.message}); check the host and port in ${envVar} and that the server is running`)
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return make("Unreachable", `cannot resolve the host of ${label}${what} (${info.message}); check the host name in ${envVar}`)
+    case "ETIMEDOUT":
+    case "ECONNRESET":
+    case "EPIPE":
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return make("Unreachable", `lost or could not open the connection to ${label}${what} (${info.message}); check the network and ${envVar}, it is retried`)
+    case "28P01":
+    case "28000":
+      return make("Authentication", `${label} refused the login${what}: ${info.message}; check the user and password in ${envVar}`)
+    case "42501":
+      return make("Authentication", `${label} denied permission${what}: ${info.message}; grant the role in ${envVar} the needed privileges or use the owner role`)
+    case "3D000":
+      return make("MissingDatabase", `${label}${what}: ${info.message}; fix the database name at the end of ${envVar}`)
+    case "42P01":
+    case "3F000":
+    case "42883":
+      return make("Schema", `${label} lacks what enrich-sync needs${what}: ${info.message}; run \`enrich-sync migrate\``)
+    case "42703":
+      return make("Schema", `${label} has a table whose columns differ from what enrich-sync expects${what}: ${info.message}; run \`enrich-sync migrate\` (and \`enrich-sync status\` to see the differences)`)
+    case "40001":
+    case "40P01":
+    case "55P03":
+      return make("Contention", `${label} aborted a transaction because of concurrent work${what}: ${info.message}; it is retried`)
+    case "57P01":
+    case "57P02":
+    case "57P03":
+    case "08000":
+    case "08003":
+    case "08006":
+    case "08001":
+    case "08004":
+      return make("Unreachable", `${label} closed the connection${what}: ${info.message}; it is retried`)
+  }
+  if (/timeout expired|Connection terminated/i.test(info.message)) {
+    return make("Unreachable", `the connection to ${label} dropped or timed out${what} (${info.message}); check the network and ${envVar}, it is retried`)
+  }
+  if (/SSL|TLS|certificate/i.test(info.message)) {
+    return make("Configuration", `${label} and enrich-sync disagree on TLS${what} (${info.message}); set or remove \`?sslmode=require\` in ${envVar}`)
+  }
+  return make("Query", `${label} rejected a query${what}: ${info.message}${info.detail === undefined ? "" : ` (${info.detail})`}${info.hint === undefined ? "" : `; hint: ${info.hint}`}`)
+}

@@ -1,0 +1,296 @@
+/**
+ * Merge-apply for a batch of keys of one entity: reads both sides (one query per side), plans each record
+ * (`planSync`), writes Neon (one statement, with its log) and then the workspace (one statement, with the
+ * conflicts), and merges again the keys whose compare-and-swap lost to a concurrent edit.
+ *
+ * Invariants: no event payload is trusted (an event only names a key; rows are read); Neon is written
+ * before the workspace, so a push that did not land on Neon never becomes part of the agreed base; a key
+ * is reported done only when both sides hold the plan's result (or it is left for the next pass after
+ * `maxAttempts` lost races, and reported as contended, never dropped).
+ */
+import type { Entity, MergePolicy, SyncPlan, SyncValue } from "@enrich-sync/core"
+import { canonicalTimestamp, defaultPolicy, planSync, sameValue, syncHash, timestampMicros } from "@enrich-sync/core"
+import { Effect } from "effect"
+import type { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
+import type { DatabaseError } from "./DatabaseError.ts"
+import type { SourceRow, SourceWrite } from "./SourceStore.ts"
+import { readPromoted, readSource, writeSource } from "./SourceStore.ts"
+import type { ConflictEntry, WorkspaceClean, WorkspaceInsert, WorkspaceRow, WorkspaceUpdate } from "./WorkspaceStore.ts"
+import { markGone, readWorkspace, writeWorkspace } from "./WorkspaceStore.ts"
+
+/** A key that changed, with the commit time of the Neon transaction that changed it when known (any ISO-8601). */
+export interface KeyChange {
+  readonly key: string
+  readonly committedAt?: string | null
+}
+
+/** Options of a merge-apply run. */
+export interface ApplyOptions {
+  /** the merge policy (default: push `complete` rows) */
+  readonly policy?: MergePolicy
+  /** plan only, write nothing (default false) */
+  readonly dryRun?: boolean
+  /** how many times a key that lost a compare-and-swap race is merged again (default 5) */
+  readonly maxAttempts?: number
+}
+
+/** What one key's merge decided, for dry runs and reports. */
+export interface PlannedChange {
+  readonly key: string
+  readonly action: "insert" | "update" | "push" | "promote" | "remove" | "reactivate"
+  readonly toSource: ReadonlyArray<string>
+  readonly toWorkspace: ReadonlyArray<string>
+  readonly conflicts: number
+}
+
+/** What a merge-apply run did (or, in a dry run, would do). */
+export interface ApplyStats {
+  readonly keys: number
+  readonly inserted: number
+  readonly updated: number
+  readonly pushed: number
+  readonly conflicts: number
+  readonly promoted: number
+  readonly removed: number
+  readonly unchanged: number
+  readonly retries: number
+  /** keys still losing races after all attempts: left for the next event or pass */
+  readonly contended: ReadonlyArray<string>
+  readonly changes: ReadonlyArray<PlannedChange>
+}
+
+const emptyStats = (): Mutable<ApplyStats> => ({
+  keys: 0,
+  inserted: 0,
+  updated: 0,
+  pushed: 0,
+  conflicts: 0,
+  promoted: 0,
+  removed: 0,
+  unchanged: 0,
+  retries: 0,
+  contended: [],
+  changes: []
+})
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
+const latest = (a: string | null | undefined, b: string | null | undefined): string | null => {
+  const ma = timestampMicros(a ?? null)
+  const mb = timestampMicros(b ?? null)
+  if (mb !== null && (ma === null || mb > ma)) return b ?? null
+  return a ?? null
+}
+
+const validationFieldNames = new Set(["validation_errors", "validation_warnings", "reason_code", "validation_status"])
+
+interface Planned {
+  readonly key: string
+  readonly source: SourceRow
+  readonly workspace: WorkspaceRow | undefined
+  readonly plan: SyncPlan
+  readonly hash: string
+  readonly writeWorkspace: boolean
+}
+
+/** Plans one key whose Neon row exists. */
+const planKey = (
+  entity: Entity,
+  source: SourceRow,
+  workspace: WorkspaceRow | undefined,
+  committedAt: string | null,
+  policy: MergePolicy
+): Planned => {
+  const plan = planSync(
+    entity,
+    workspace?.base ?? null,
+    { record: source.record, editedAt: source.updatedAt, committedAt },
+    workspace === undefined ? null : { record: workspace.record, editedAt: workspace.updatedAt },
+    policy
+  )
+  const hash = syncHash(plan.newBase)
+  const writeWorkspace =
+    workspace === undefined ||
+    Object.keys(plan.toWorkspace).length > 0 ||
+    workspace.lastSyncHash !== hash ||
+    workspace.syncState !== "active" ||
+    workspace.base === null ||
+    !Object.keys(plan.newBase).every((f) => sameValue(plan.newBase[f], workspace.base?.[f] ?? null))
+  return { key: source.key, source, workspace, plan, hash, writeWorkspace }
+}
+
+const describe = (p: Planned): PlannedChange => ({
+  key: p.key,
+  action:
+    p.workspace === undefined
+      ? "insert"
+      : Object.keys(p.plan.toSource).length > 0
+        ? "push"
+        : p.workspace.syncState !== "active"
+          ? "reactivate"
+          : "update",
+  toSource: Object.keys(p.plan.toSource),
+  toWorkspace: Object.keys(p.plan.toWorkspace),
+  conflicts: p.plan.conflicts.length
+})
+
+const sourceWriteOf = (p: Planned): SourceWrite => {
+  const pushedFields = Object.keys(p.plan.toSource).filter((f) => !validationFieldNames.has(f))
+  const details: SyncValue = { fields: pushedFields, enriched_by: p.plan.newBase.enriched_by ?? null }
+  return {
+    key: p.key,
+    expectedHash: p.source.hash,
+    set: p.plan.toSource,
+    updatedAt: p.plan.sourceUpdatedAt,
+    log: {
+      validationStatus: p.plan.validation === null ? null : p.plan.validation.status,
+      validationErrors: p.plan.validation === null ? null : p.plan.validation.errors,
+      details,
+      batchId: (p.plan.newBase.batch_id as string | null | undefined) ?? null
+    }
+  }
+}
+
+/**
+ * Merges the given keys of one entity (see the module header). Keys may repeat; each is merged once, with
+ * the newest commit time given for it.
+ */
+export const applyKeys = (
+  entity: Entity,
+  changes: ReadonlyArray<KeyChange>,
+  options: ApplyOptions = {}
+): Effect.Effect<ApplyStats, DatabaseError, SourceDatabase | WorkspaceDatabase> =>
+  Effect.gen(function* () {
+    const policy = options.policy ?? defaultPolicy
+    const maxAttempts = options.maxAttempts ?? 5
+    const committed = new Map<string, string | null>()
+    for (const c of changes) committed.set(c.key, latest(committed.get(c.key), canonicalTimestamp(c.committedAt ?? null)))
+    const stats = emptyStats()
+    stats.keys = committed.size
+    const planned: Array<PlannedChange> = []
+
+    let pending = [...committed.keys()]
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > maxAttempts) {
+        stats.contended = pending
+        yield* Effect.logWarning(
+          `${pending.length} ${entity.label} record(s) kept changing while being merged; they are merged again on the next pass`
+        ).pipe(Effect.annotateLogs({ keys: pending.slice(0, 10).join(",") }))
+        break
+      }
+      if (attempt > 1) stats.retries += pending.length
+      const [sourceRows, workspaceRows] = yield* Effect.all(
+        [readSource(entity, pending), readWorkspace(entity, pending)],
+        { concurrency: 2 }
+      )
+      const plans: Array<Planned> = []
+      const gone: Array<string> = []
+      const clean: Array<WorkspaceClean> = []
+      for (const key of pending) {
+        const source = sourceRows.get(key)
+        const workspace = workspaceRows.get(key)
+        if (source === undefined) {
+          if (workspace !== undefined && workspace.syncState === "active") gone.push(key)
+          else stats.unchanged++
+          continue
+        }
+        const p = planKey(entity, source, workspace, committed.get(key) ?? null, policy)
+        if (!p.writeWorkspace && Object.keys(p.plan.toSource).length === 0) {
+          stats.unchanged++
+          if (workspace !== undefined && (workspace.dirty || workspace.sourceXmin !== source.xmin)) {
+            clean.push({ key, expectedUpdatedAt: workspace.updatedAtRaw, sourceXmin: source.xmin })
+          }
+        } else {
+          plans.push(p)
+        }
+      }
+      const promotedKeys = yield* readPromoted(entity, gone)
+      const promoted = gone.filter((k) => promotedKeys.has(k))
+      const removed = gone.filter((k) => !promotedKeys.has(k))
+
+      if (options.dryRun === true) {
+        for (const p of plans) planned.push(describe(p))
+        for (const key of promoted) planned.push({ key, action: "promote", toSource: [], toWorkspace: [], conflicts: 0 })
+        for (const key of removed) planned.push({ key, action: "remove", toSource: [], toWorkspace: [], conflicts: 0 })
+        stats.promoted += promoted.length
+        stats.removed += removed.length
+        for (const p of plans) {
+          if (p.workspace === undefined) stats.inserted++
+          else stats.updated++
+          if (Object.keys(p.plan.toSource).length > 0) stats.pushed++
+          stats.conflicts += p.plan.conflicts.length
+        }
+        break
+      }
+
+      if (gone.length > 0) {
+        yield* markGone(entity, promoted, removed)
+        stats.promoted += promoted.length
+        stats.removed += removed.length
+        if (removed.length > 0) {
+          yield* Effect.logWarning(
+            `${removed.length} ${entity.label} record(s) were deleted on Neon without being promoted; their workspace rows are kept and marked removed`
+          ).pipe(Effect.annotateLogs({ keys: removed.slice(0, 10).join(",") }))
+        }
+      }
+
+      const retry = new Set<string>()
+      const pushes = plans.filter((p) => Object.keys(p.plan.toSource).length > 0)
+      const pushedKeys = yield* writeSource(
+        entity,
+        pushes.map(sourceWriteOf)
+      )
+      for (const p of pushes) if (!pushedKeys.has(p.key)) retry.add(p.key)
+
+      const inserts: Array<WorkspaceInsert> = []
+      const updates: Array<WorkspaceUpdate> = []
+      const conflicts: Array<ConflictEntry> = []
+      for (const p of plans) {
+        if (retry.has(p.key) || !p.writeWorkspace) continue
+        for (const conflict of p.plan.conflicts) conflicts.push({ key: p.key, conflict })
+        if (p.workspace === undefined) {
+          inserts.push({
+            key: p.key,
+            record: p.plan.newBase,
+            hash: p.hash,
+            updatedAt: p.plan.workspaceUpdatedAt,
+            sourceXmin: p.source.xmin
+          })
+        } else {
+          updates.push({
+            key: p.key,
+            expectedHash: p.workspace.lastSyncHash,
+            expectedUpdatedAt: p.workspace.updatedAtRaw,
+            set: p.plan.toWorkspace,
+            base: p.plan.newBase,
+            hash: p.hash,
+            updatedAt: p.plan.workspaceUpdatedAt,
+            pulled: Object.keys(p.plan.toWorkspace).length > 0,
+            pushed: pushedKeys.has(p.key),
+            syncState: "active",
+            sourceXmin: pushedKeys.get(p.key) ?? p.source.xmin
+          })
+        }
+      }
+      const written = yield* writeWorkspace(entity, inserts, updates, conflicts, clean)
+      for (const i of inserts) if (!written.inserted.has(i.key)) retry.add(i.key)
+      for (const u of updates) if (!written.updated.has(u.key)) retry.add(u.key)
+
+      for (const p of plans) {
+        if (retry.has(p.key)) continue
+        if (pushedKeys.has(p.key)) stats.pushed++
+        if (!p.writeWorkspace) continue
+        if (p.workspace === undefined) stats.inserted++
+        else stats.updated++
+        stats.conflicts += p.plan.conflicts.length
+        for (const c of p.plan.conflicts) {
+          yield* Effect.logWarning(
+            `conflict on ${entity.label} ${p.key}, field ${c.field}: ${c.winner} won (${c.reason}${c.pending ? ", pending push" : ""}); the losing value is in sync_conflicts`
+          )
+        }
+      }
+      pending = [...retry]
+    }
+    stats.changes = planned
+    return stats as ApplyStats
+  })

@@ -1,0 +1,71 @@
+/**
+ * Checks that a side holds the tables, columns and functions this project needs, with the expected types,
+ * before any command reads or writes. Every difference is named, so the user knows what to fix.
+ */
+import type { Column, Entity, Side, TableName } from "@enrich-sync/core"
+import { Company, Person, qualified, sourceHashFunction, workspaceHashFunction } from "@enrich-sync/core"
+import { Effect } from "effect"
+import type { Database } from "./Database.ts"
+import { DatabaseError, sideNames } from "./DatabaseError.ts"
+
+/** The entities every command works on. */
+export const entities: ReadonlyArray<Entity> = [Company, Person]
+
+interface Expected {
+  readonly table: TableName
+  readonly columns: ReadonlyArray<Column>
+}
+
+const expectedTables = (side: Side): ReadonlyArray<Expected> =>
+  side === "source"
+    ? entities.flatMap((e) => [
+        { table: e.sourceTable, columns: e.sourceColumns },
+        // a master table may have many more columns: only its key is required
+        { table: e.masterTable, columns: e.masterColumns.filter((c) => c.name === e.key) }
+      ])
+    : entities.map((e) => ({ table: e.workspaceTable, columns: e.workspaceColumns }))
+
+/** Lists what differs from what this project expects on a side (empty when all is well). */
+export const schemaProblems = (db: Database): Effect.Effect<ReadonlyArray<string>, DatabaseError> =>
+  Effect.gen(function* () {
+    const problems: Array<string> = []
+    for (const { table, columns } of expectedTables(db.side)) {
+      const rows = yield* db.query(
+        `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
+           FROM pg_attribute a
+          WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`,
+        [qualified(table)]
+      )
+      if (rows.length === 0) {
+        problems.push(`table ${qualified(table)} is missing`)
+        continue
+      }
+      const actual = new Map(rows.map((r) => [String(r.name), String(r.type)]))
+      for (const column of columns) {
+        const type = actual.get(column.name)
+        if (type === undefined) problems.push(`${qualified(table)}.${column.name} is missing (expected ${column.type})`)
+        else if (type !== column.type) problems.push(`${qualified(table)}.${column.name} is ${type}, expected ${column.type}`)
+      }
+    }
+    const functions = entities.map((e) => (db.side === "source" ? sourceHashFunction(e) : workspaceHashFunction(e)))
+    const [found] = yield* db.query(
+      `SELECT array_agg(f) FILTER (WHERE to_regproc(f) IS NULL) AS missing FROM unnest($1::text[]) AS f`,
+      [functions]
+    )
+    for (const f of (found?.missing as Array<string> | null) ?? []) problems.push(`function ${f} is missing`)
+    return problems
+  })
+
+/** Fails with a `Schema` error naming every difference when a side is not ready. */
+export const requireSchema = (db: Database): Effect.Effect<void, DatabaseError> =>
+  Effect.flatMap(schemaProblems(db), (problems) =>
+    problems.length === 0
+      ? Effect.void
+      : Effect.fail(
+          new DatabaseError({
+            side: db.side,
+            reason: "Schema",
+            message: `${sideNames[db.side].label} is not ready for enrich-sync: ${problems.join("; ")}; run \`enrich-sync migrate\``
+          })
+        )
+  )

@@ -1,0 +1,190 @@
+/**
+ * Neon's side of the merge: reads the rows of a batch of keys (projected, with the hash of their
+ * projection) and writes pushed fields with compare-and-swap.
+ *
+ * Invariant: a write lands only on a row whose projection still hashes to what was read; a row edited in
+ * between is left alone and reported, so the caller re-reads and merges again (no edit is overwritten
+ * unseen). Pushes and their re-validation are logged to `shq_validation_log` in the same transaction.
+ */
+import type { Entity, SyncField, SyncRecord, SyncValue } from "@enrich-sync/core"
+import { canonicalTimestamp, projectSource, qualified, sourceHashFunction } from "@enrich-sync/core"
+import { Effect } from "effect"
+import type { Session } from "./Database.ts"
+import { SourceDatabase } from "./Database.ts"
+import type { DatabaseError } from "./DatabaseError.ts"
+import { fieldDefinitions, fieldKey } from "./RecordSet.ts"
+
+/** A Neon row as the merge sees it. */
+export interface SourceRow {
+  readonly key: string
+  readonly record: SyncRecord
+  /** `updated_at`, canonical */
+  readonly updatedAt: string | null
+  /** the SQL hash of the row's projection when read (the compare-and-swap token) */
+  readonly hash: string
+  /** the row version (`xmin`) read */
+  readonly xmin: number
+}
+
+/** A pushed change to one Neon row. */
+export interface SourceWrite {
+  readonly key: string
+  /** the projection hash the row had when read */
+  readonly expectedHash: string
+  /** the fields to set (shared fields and re-validation outcome) */
+  readonly set: { readonly [field: string]: SyncValue }
+  /** `updated_at` to carry (the newest edit pushed); the row's own is kept when newer */
+  readonly updatedAt: string | null
+  /** the re-validation logged with the push */
+  readonly log: {
+    readonly validationStatus: string | null
+    readonly validationErrors: SyncValue
+    readonly details: SyncValue
+    readonly batchId: string | null
+  }
+}
+
+/** The fields a push may write on Neon: the shared ones and the re-validation outcome. */
+export const writableSourceFields = (entity: Entity): ReadonlyArray<SyncField> =>
+  entity.fields.filter(
+    (f) =>
+      f.name !== entity.key &&
+      (f.owner === "shared" || ["validation_errors", "validation_warnings", "reason_code", "validation_status"].includes(f.name))
+  )
+
+const selectSql = (entity: Entity) => {
+  const table = qualified(entity.sourceTable)
+  const columns = [...new Set(entity.fields.map((f) => f.source))].map((c) => `t.${c}`).join(", ")
+  return `SELECT ${columns}, t.updated_at, ${sourceHashFunction(entity)}(t) AS sync_hash, t.xmin::text::bigint AS source_xmin
+            FROM ${table} AS t WHERE t.${entity.key} = ANY($1::text[])`
+}
+
+const toSourceRow = (entity: Entity, row: Record<string, unknown>): SourceRow => ({
+  key: String(row[entity.key]),
+  record: projectSource(entity, row),
+  updatedAt: canonicalTimestamp(row.updated_at),
+  hash: String(row.sync_hash),
+  xmin: Number(row.source_xmin)
+})
+
+/** Reads the Neon rows of `keys` (absent keys are simply missing from the map). */
+export const readSource = (
+  entity: Entity,
+  keys: ReadonlyArray<string>
+): Effect.Effect<ReadonlyMap<string, SourceRow>, DatabaseError, SourceDatabase> =>
+  Effect.gen(function* () {
+    if (keys.length === 0) return new Map()
+    const db = yield* SourceDatabase
+    const rows = yield* db.query(selectSql(entity), [keys])
+    return new Map(rows.map((r) => [String(r[entity.key]), toSourceRow(entity, r)]))
+  })
+
+const updateSql = (entity: Entity) => {
+  const table = qualified(entity.sourceTable)
+  const fields = writableSourceFields(entity)
+  const sets = fields.map((f) => {
+    const value = f.kind === "json" && f.source === "validation_errors" ? `coalesce(v.${fieldKey(f)}, '{}'::jsonb)` : f.name === "reason_code" ? `coalesce(v.${fieldKey(f)}, '')` : `v.${fieldKey(f)}`
+    return `${f.source} = CASE WHEN v.set ? '${f.name}' THEN ${value} ELSE t.${f.source} END`
+  })
+  return `UPDATE ${table} AS t SET
+      ${sets.join(",\n      ")},
+      updated_at = CASE WHEN v.updated_at IS NULL THEN t.updated_at ELSE greatest(t.updated_at, v.updated_at) END
+    FROM jsonb_to_recordset($1::jsonb) AS v(key text, expected text, set jsonb, updated_at timestamp, ${fieldDefinitions(fields)})
+    WHERE t.${entity.key} = v.key AND ${sourceHashFunction(entity)}(t) = v.expected
+    RETURNING t.${entity.key} AS key, t.xmin::text::bigint AS xmin`
+}
+
+const logSql = `INSERT INTO public.shq_validation_log (record_id, entity, action, validation_status, validation_errors, details, batch_id)
+  SELECT v.record_id, v.entity, v.action, v.validation_status, v.validation_errors, v.details, v.batch_id
+    FROM jsonb_to_recordset($1::jsonb) AS v(record_id text, entity text, action text, validation_status text,
+                                             validation_errors jsonb, details jsonb, batch_id text)`
+
+/** One entry of `shq_validation_log`. */
+export interface ValidationLogEntry {
+  readonly recordId: string
+  readonly action: string
+  readonly validationStatus: string | null
+  readonly validationErrors: SyncValue
+  readonly details: SyncValue
+  readonly batchId: string | null
+}
+
+/** Appends entries to `shq_validation_log` in the session's transaction. */
+export const logValidation = (tx: Session, entity: Entity, entries: ReadonlyArray<ValidationLogEntry>) =>
+  entries.length === 0
+    ? Effect.void
+    : tx
+        .query(logSql, [
+          JSON.stringify(
+            entries.map((e) => ({
+              record_id: e.recordId,
+              entity: entity.name,
+              action: e.action,
+              validation_status: e.validationStatus,
+              validation_errors: e.validationErrors,
+              details: e.details,
+              batch_id: e.batchId
+            }))
+          )
+        ])
+        .pipe(Effect.asVoid)
+
+/**
+ * Writes pushes in one transaction with their log entries; returns the keys written with the row version
+ * they now have (the others changed since they were read).
+ */
+export const writeSource = (
+  entity: Entity,
+  writes: ReadonlyArray<SourceWrite>
+): Effect.Effect<ReadonlyMap<string, number>, DatabaseError, SourceDatabase> =>
+  Effect.gen(function* () {
+    if (writes.length === 0) return new Map<string, number>()
+    const db = yield* SourceDatabase
+    const fields = writableSourceFields(entity)
+    const payload = writes.map((w) => {
+      const row: Record<string, unknown> = {
+        key: w.key,
+        expected: w.expectedHash,
+        set: Object.keys(w.set),
+        updated_at: w.updatedAt
+      }
+      for (const f of fields) if (f.name in w.set) row[fieldKey(f)] = w.set[f.name]
+      return row
+    })
+    return yield* db.transaction((tx) =>
+      Effect.gen(function* () {
+        const rows = yield* tx.query(updateSql(entity), [JSON.stringify(payload)])
+        const written = new Map(rows.map((r) => [String(r.key), Number(r.xmin)]))
+        yield* logValidation(
+          tx,
+          entity,
+          writes
+            .filter((w) => written.has(w.key))
+            .map((w) => ({
+              recordId: w.key,
+              action: "push",
+              validationStatus: w.log.validationStatus,
+              validationErrors: w.log.validationErrors,
+              details: w.log.details,
+              batchId: w.log.batchId
+            }))
+        )
+        return written
+      })
+    )
+  })
+
+/** Which of `keys` are in the master table (promoted records). */
+export const readPromoted = (
+  entity: Entity,
+  keys: ReadonlyArray<string>
+): Effect.Effect<ReadonlySet<string>, DatabaseError, SourceDatabase> =>
+  Effect.gen(function* () {
+    if (keys.length === 0) return new Set<string>()
+    const db = yield* SourceDatabase
+    const rows = yield* db.query(
+      `SELECT ${entity.key} AS key FROM ${qualified(entity.masterTable)} WHERE ${entity.key} = ANY($1::text[])`,
+      [keys]
+    )
+    return new Set(rows.map((r) => String(r.key)))
+  })

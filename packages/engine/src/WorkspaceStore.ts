@@ -1,0 +1,297 @@
+/**
+ * The workspace's side of the merge: reads the rows of a batch of keys (projection, base, hash, edit
+ * time, lifecycle) and writes merge results with compare-and-swap, with the conflicts they resolved.
+ *
+ * Invariant: an update lands only on a row whose `last_sync_hash` and `updated_at` are still what was read
+ * (any edit made by a person bumps `updated_at` through the trigger); everything of one batch, its conflict
+ * log included, commits together or not at all. The engine's writes set `enrich_sync.applying` so the
+ * trigger keeps the edit time they carry.
+ */
+import type { Conflict, Entity, SyncRecord, SyncState, SyncValue } from "@enrich-sync/core"
+import { applyingSetting, canonicalJson, canonicalTimestamp, conflictTable, projectBase, projectWorkspace, qualified } from "@enrich-sync/core"
+import { Effect } from "effect"
+import type { Session } from "./Database.ts"
+import { WorkspaceDatabase } from "./Database.ts"
+import type { DatabaseError } from "./DatabaseError.ts"
+import { fieldDefinitions, fieldKey } from "./RecordSet.ts"
+
+/** A workspace row as the merge sees it. */
+export interface WorkspaceRow {
+  readonly key: string
+  readonly record: SyncRecord
+  readonly base: SyncRecord | null
+  readonly lastSyncHash: string | null
+  /** `updated_at` as Postgres printed it (the compare-and-swap token) */
+  readonly updatedAtRaw: string | null
+  /** `updated_at`, canonical */
+  readonly updatedAt: string | null
+  readonly syncState: SyncState
+  /** a person changed the row since the engine last merged it */
+  readonly dirty: boolean
+  /** the Neon row version last merged */
+  readonly sourceXmin: number | null
+}
+
+/** A new workspace row. */
+export interface WorkspaceInsert {
+  readonly key: string
+  readonly record: SyncRecord
+  readonly hash: string
+  readonly updatedAt: string | null
+  /** the version of the Neon row it was made from */
+  readonly sourceXmin: number
+}
+
+/** A merge result to write on an existing workspace row. */
+export interface WorkspaceUpdate {
+  readonly key: string
+  readonly expectedHash: string | null
+  readonly expectedUpdatedAt: string | null
+  readonly set: { readonly [field: string]: SyncValue }
+  readonly base: SyncRecord
+  readonly hash: string
+  /** the `updated_at` to carry; null keeps the row's */
+  readonly updatedAt: string | null
+  /** source changes came in (sets `pulled_from_neon_at`) */
+  readonly pulled: boolean
+  /** workspace edits went to Neon (sets `pushed_to_neon_at`) */
+  readonly pushed: boolean
+  readonly syncState: SyncState
+  /** the version of the Neon row the result was merged with (after the push, when there is one) */
+  readonly sourceXmin: number
+}
+
+/** A conflict to log, with its record. */
+export interface ConflictEntry {
+  readonly key: string
+  readonly conflict: Conflict
+}
+
+const columnsOf = (entity: Entity) => [...new Set(entity.fields.map((f) => f.workspace))]
+
+const selectSql = (entity: Entity) =>
+  `SELECT ${columnsOf(entity).map((c) => `t.${c}`).join(", ")}, t.sync_base, t.last_sync_hash, t.updated_at, t.sync_state, t.sync_dirty, t.source_xmin
+     FROM ${qualified(entity.workspaceTable)} AS t WHERE t.${entity.key} = ANY($1::text[])`
+
+/** Reads the workspace rows of `keys`. */
+export const readWorkspace = (
+  entity: Entity,
+  keys: ReadonlyArray<string>
+): Effect.Effect<ReadonlyMap<string, WorkspaceRow>, DatabaseError, WorkspaceDatabase> =>
+  Effect.gen(function* () {
+    if (keys.length === 0) return new Map()
+    const db = yield* WorkspaceDatabase
+    const rows = yield* db.query(selectSql(entity), [keys])
+    return new Map(
+      rows.map((r) => {
+        const key = String(r[entity.key])
+        const row: WorkspaceRow = {
+          key,
+          record: projectWorkspace(entity, r),
+          base: projectBase(entity, r.sync_base),
+          lastSyncHash: r.last_sync_hash === null ? null : String(r.last_sync_hash),
+          updatedAtRaw: r.updated_at === null ? null : String(r.updated_at),
+          updatedAt: canonicalTimestamp(r.updated_at),
+          syncState: (r.sync_state as SyncState | null) ?? "active",
+          dirty: r.sync_dirty !== false,
+          sourceXmin: r.source_xmin === null || r.source_xmin === undefined ? null : Number(r.source_xmin)
+        }
+        return [key, row]
+      })
+    )
+  })
+
+const insertSql = (entity: Entity) => {
+  const fields = entity.fields
+  const columns = fields.map((f) => f.workspace)
+  return `INSERT INTO ${qualified(entity.workspaceTable)}
+      (${columns.join(", ")}, sync_base, last_sync_hash, pulled_from_neon_at, updated_at, sync_state, sync_dirty, source_xmin)
+    SELECT ${fields.map((f) => `v.${fieldKey(f)}`).join(", ")}, v.sync_base, v.hash,
+           now() AT TIME ZONE 'UTC', coalesce(v.updated_at, now() AT TIME ZONE 'UTC'), 'active', false, v.source_xmin
+      FROM jsonb_to_recordset($1::jsonb) AS v(${fieldDefinitions(fields)}, sync_base jsonb, hash text, updated_at timestamp,
+                                              source_xmin bigint)
+    ON CONFLICT (${entity.key}) DO NOTHING
+    RETURNING ${entity.key} AS key`
+}
+
+const updateSql = (entity: Entity) => {
+  const fields = entity.fields.filter((f) => f.name !== entity.key)
+  const sets = fields.map((f) => `${f.workspace} = CASE WHEN v.set ? '${f.name}' THEN v.${fieldKey(f)} ELSE t.${f.workspace} END`)
+  return `UPDATE ${qualified(entity.workspaceTable)} AS t SET
+      ${sets.join(",\n      ")},
+      sync_base = v.sync_base,
+      last_sync_hash = v.hash,
+      updated_at = coalesce(v.updated_at, t.updated_at),
+      pulled_from_neon_at = CASE WHEN v.pulled THEN now() AT TIME ZONE 'UTC' ELSE t.pulled_from_neon_at END,
+      pushed_to_neon_at = CASE WHEN v.pushed THEN now() AT TIME ZONE 'UTC' ELSE t.pushed_to_neon_at END,
+      sync_state = v.sync_state,
+      sync_dirty = false,
+      source_xmin = v.source_xmin,
+      promoted_at = CASE WHEN v.sync_state = 'active' THEN NULL ELSE t.promoted_at END,
+      removed_at = CASE WHEN v.sync_state = 'active' THEN NULL ELSE t.removed_at END
+    FROM jsonb_to_recordset($1::jsonb) AS v(key text, expected_hash text, expected_updated_at timestamp, set jsonb,
+         sync_base jsonb, hash text, updated_at timestamp, pulled boolean, pushed boolean, sync_state text, source_xmin bigint,
+         ${fieldDefinitions(fields)})
+    WHERE t.${entity.key} = v.key
+      AND t.last_sync_hash IS NOT DISTINCT FROM v.expected_hash
+      AND t.updated_at IS NOT DISTINCT FROM v.expected_updated_at
+    RETURNING t.${entity.key} AS key`
+}
+
+const conflictSql = `INSERT INTO ${conflictTable}
+    (entity, record_key, field, reason, winner, base_value, source_value, source_edited_at, workspace_value, workspace_edited_at)
+  SELECT v.entity, v.record_key, v.field, v.reason, v.winner, v.base_value, v.source_value, v.source_edited_at,
+         v.workspace_value, v.workspace_edited_at
+    FROM jsonb_to_recordset($1::jsonb) AS v(entity text, record_key text, field text, reason text, winner text,
+         base_value jsonb, source_value jsonb, source_edited_at timestamp, workspace_value jsonb, workspace_edited_at timestamp)`
+
+/** JSON null and SQL NULL are both "no value" in the conflict log; keep JSON values as JSON. */
+const jsonValue = (v: SyncValue) => (v === null ? null : v)
+
+/**
+ * A row the merge found in sync: its dirty mark is cleared and the Neon version it was compared with is
+ * recorded, if nobody touched it since it was read.
+ */
+export interface WorkspaceClean {
+  readonly key: string
+  readonly expectedUpdatedAt: string | null
+  readonly sourceXmin: number
+}
+
+const cleanSql = (entity: Entity) => `UPDATE ${qualified(entity.workspaceTable)} AS t
+       SET sync_dirty = false, source_xmin = v.source_xmin
+    FROM jsonb_to_recordset($1::jsonb) AS v(key text, expected_updated_at timestamp, source_xmin bigint)
+    WHERE t.${entity.key} = v.key AND t.updated_at IS NOT DISTINCT FROM v.expected_updated_at
+      AND (t.sync_dirty OR t.source_xmin IS DISTINCT FROM v.source_xmin)`
+
+/** What a workspace batch wrote. */
+export interface WorkspaceWritten {
+  readonly inserted: ReadonlySet<string>
+  readonly updated: ReadonlySet<string>
+}
+
+/**
+ * Writes a batch in one transaction: inserts, compare-and-swap updates, and the conflicts of the rows that
+ * were written. Keys missing from the result changed since they were read (or were inserted by someone
+ * else) and must be merged again.
+ */
+export const writeWorkspace = (
+  entity: Entity,
+  inserts: ReadonlyArray<WorkspaceInsert>,
+  updates: ReadonlyArray<WorkspaceUpdate>,
+  conflicts: ReadonlyArray<ConflictEntry>,
+  clean: ReadonlyArray<WorkspaceClean> = []
+): Effect.Effect<WorkspaceWritten, DatabaseError, WorkspaceDatabase> =>
+  Effect.gen(function* () {
+    if (inserts.length === 0 && updates.length === 0 && clean.length === 0) {
+      return { inserted: new Set<string>(), updated: new Set<string>() }
+    }
+    const db = yield* WorkspaceDatabase
+    return yield* db.transaction((tx) =>
+      Effect.gen(function* () {
+        yield* tx.query(`SELECT set_config('${applyingSetting}', 'on', true)`)
+        const inserted = new Set<string>()
+        if (inserts.length > 0) {
+          const payload = inserts.map((i) => {
+            const row: Record<string, unknown> = {
+              sync_base: i.record,
+              hash: i.hash,
+              updated_at: i.updatedAt,
+              source_xmin: i.sourceXmin
+            }
+            for (const f of entity.fields) row[fieldKey(f)] = i.record[f.name]
+            return row
+          })
+          for (const r of yield* tx.query(insertSql(entity), [JSON.stringify(payload)])) inserted.add(String(r.key))
+        }
+        const updated = new Set<string>()
+        if (updates.length > 0) {
+          const payload = updates.map((u) => {
+            const row: Record<string, unknown> = {
+              key: u.key,
+              expected_hash: u.expectedHash,
+              expected_updated_at: u.expectedUpdatedAt,
+              set: Object.keys(u.set),
+              sync_base: u.base,
+              hash: u.hash,
+              updated_at: u.updatedAt,
+              pulled: u.pulled,
+              pushed: u.pushed,
+              sync_state: u.syncState,
+              source_xmin: u.sourceXmin
+            }
+            for (const f of entity.fields) if (f.name in u.set) row[fieldKey(f)] = u.set[f.name]
+            return row
+          })
+          for (const r of yield* tx.query(updateSql(entity), [JSON.stringify(payload)])) updated.add(String(r.key))
+        }
+        if (clean.length > 0) {
+          yield* tx.query(cleanSql(entity), [
+            JSON.stringify(
+              clean.map((c) => ({ key: c.key, expected_updated_at: c.expectedUpdatedAt, source_xmin: c.sourceXmin }))
+            )
+          ])
+        }
+        yield* logConflicts(
+          tx,
+          entity,
+          conflicts.filter((c) => updated.has(c.key) || inserted.has(c.key))
+        )
+        return { inserted, updated }
+      })
+    )
+  })
+
+/** Appends conflicts to the conflict log in the session's transaction. */
+export const logConflicts = (tx: Session, entity: Entity, conflicts: ReadonlyArray<ConflictEntry>) =>
+  conflicts.length === 0
+    ? Effect.void
+    : tx
+        .query(conflictSql, [
+          JSON.stringify(
+            conflicts.map(({ key, conflict: c }) => ({
+              entity: entity.name,
+              record_key: key,
+              field: c.field,
+              reason: c.pending ? `${c.reason} (pending push)` : c.reason,
+              winner: c.winner,
+              base_value: jsonValue(c.base),
+              source_value: jsonValue(c.source.value),
+              source_edited_at: c.source.editedAt,
+              workspace_value: jsonValue(c.workspace.value),
+              workspace_edited_at: c.workspace.editedAt
+            }))
+          )
+        ])
+        .pipe(Effect.asVoid)
+
+/** Marks workspace rows whose Neon row is gone: promoted when it reached the master table, else removed. */
+export const markGone = (
+  entity: Entity,
+  promoted: ReadonlyArray<string>,
+  removed: ReadonlyArray<string>
+): Effect.Effect<number, DatabaseError, WorkspaceDatabase> =>
+  Effect.gen(function* () {
+    if (promoted.length === 0 && removed.length === 0) return 0
+    const db = yield* WorkspaceDatabase
+    return yield* db.transaction((tx) =>
+      Effect.gen(function* () {
+        yield* tx.query(`SELECT set_config('${applyingSetting}', 'on', true)`)
+        const table = qualified(entity.workspaceTable)
+        const a = yield* tx.execute(
+          `UPDATE ${table} SET sync_state = 'promoted', promoted_at = now() AT TIME ZONE 'UTC'
+            WHERE ${entity.key} = ANY($1::text[]) AND sync_state <> 'promoted'`,
+          [promoted]
+        )
+        const b = yield* tx.execute(
+          `UPDATE ${table} SET sync_state = 'removed', removed_at = now() AT TIME ZONE 'UTC'
+            WHERE ${entity.key} = ANY($1::text[]) AND sync_state = 'active'`,
+          [removed]
+        )
+        return a.rowCount + b.rowCount
+      })
+    )
+  })
+
+/** The canonical JSON of a record, for logs. */
+export const describeRecord = (record: SyncRecord): string => canonicalJson(record)

@@ -1,0 +1,12 @@
+/**
+ * `@enrich-sync/engine`: everything that reads or writes the two databases, shared by the daemon and
+ * the CLI: the database services, schema checks and migrations, the stores of each side, the batched
+ * merge-apply, and the pipeline stages (backfill, push, revalidate, promote, verify, status).
+ */
+export * from "./Database.ts"
+export * from "./DatabaseError.ts"
+export * from "./MergeApply.ts"
+export * from "./Migrator.ts"
+export * from "./SchemaCheck.ts"
+export * from "./SourceStore.ts"
+export * from "./WorkspaceStore.ts"

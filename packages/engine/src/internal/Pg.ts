@@ -1,0 +1,128 @@
+/**
+ * The only module that touches `pg` and `pg-copy-streams`. It opens pools whose values arrive the way the
+ * projection expects them (`wireParsers`: timestamps as text, int8 as number), and exposes a small
+ * promise interface the rest of the engine wraps in Effect. Driver quirks are fixed here once.
+ */
+import { wireParsers } from "@enrich-sync/core"
+import pg from "pg"
+import copyStreams from "pg-copy-streams"
+import type { Readable, Writable } from "node:stream"
+import { pipeline } from "node:stream/promises"
+
+/** A column of a result. */
+export interface ResultField {
+  readonly name: string
+  readonly dataTypeID: number
+}
+
+/** A query result. */
+export interface Result {
+  readonly rows: Array<Record<string, unknown>>
+  readonly rowCount: number
+  readonly fields: ReadonlyArray<ResultField>
+}
+
+/** A connection checked out of a pool. */
+export interface Connection {
+  query(text: string, params?: ReadonlyArray<unknown>): Promise<Result>
+  /** `COPY ... FROM STDIN`: resolves when the whole readable is in the server */
+  copyIn(sql: string, from: Readable): Promise<number>
+  /** `COPY ... TO STDOUT` as a readable stream of COPY text */
+  copyOut(sql: string): Readable
+  /** returns the connection to the pool; pass an error to destroy it instead */
+  release(error?: Error): void
+  /** the backend process id, for diagnostics */
+  readonly processId: number | undefined
+}
+
+/** A pool of connections to one database. */
+export interface Pool {
+  query(text: string, params?: ReadonlyArray<unknown>): Promise<Result>
+  connect(): Promise<Connection>
+  end(): Promise<void>
+}
+
+/** Options of a pool. */
+export interface PoolOptions {
+  /** maximum connections (default 4) */
+  readonly max?: number
+  /** `application_name` shown in pg_stat_activity (default `enrich-sync`) */
+  readonly applicationName?: string
+  /** connect timeout in ms (default 10 000) */
+  readonly connectTimeoutMs?: number
+}
+
+const getTypeParser = ((oid: number, format?: "text" | "binary") =>
+  wireParsers[oid] ?? pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser
+
+const toResult = (r: pg.QueryResult): Result => ({
+  rows: r.rows as Array<Record<string, unknown>>,
+  rowCount: r.rowCount ?? 0,
+  fields: r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID }))
+})
+
+const wrap = (client: pg.PoolClient): Connection => ({
+  query: async (text, params) => toResult(await client.query(text, params as Array<unknown> | undefined)),
+  copyIn: async (sql, from) => {
+    const sink = client.query(copyStreams.from(sql)) as unknown as Writable & { rowCount?: number }
+    await pipeline(from, sink)
+    return sink.rowCount ?? 0
+  },
+  copyOut: (sql) => client.query(copyStreams.to(sql)) as unknown as Readable,
+  release: (error) => client.release(error ?? false),
+  processId: (client as unknown as { processID?: number }).processID
+})
+
+/** Opens a pool on a connection string. Nothing connects until the first query. */
+export const openPool = (url: string, options: PoolOptions = {}): Pool => {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 4,
+    application_name: options.applicationName ?? "enrich-sync",
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    types: { getTypeParser }
+  })
+  // an idle client that errors (server restart, network) must not crash the process: it is dropped from the
+  // pool and the next query reconnects
+  pool.on("error", () => {})
+  return {
+    query: async (text, params) => toResult(await pool.query(text, params as Array<unknown> | undefined)),
+    connect: async () => wrap(await pool.connect()),
+    end: () => pool.end()
+  }
+}
+
+/** The fields of a driver error that the engine classifies. */
+export interface DriverErrorInfo {
+  /** SQLSTATE for server errors, a Node code (ECONNREFUSED, ...) for socket errors */
+  readonly code: string | undefined
+  readonly message: string
+  readonly detail: string | undefined
+  readonly hint: string | undefined
+  readonly table: string | undefined
+  readonly column: string | undefined
+}
+
+/** Reads what the engine needs from an error thrown by the driver. */
+export const driverErrorInfo = (error: unknown): DriverErrorInfo => {
+  const e = (error ?? {}) as Record<string, unknown>
+  const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined)
+  const nested = Array.isArray(e.errors) && e.errors.length > 0 ? (e.errors[0] as Record<string, unknown>) : undefined
+  return {
+    code: str(e.code) ?? str(nested?.code),
+    message: str(e.message) ?? str(nested?.message) ?? String(error),
+    detail: str(e.detail),
+    hint: str(e.hint),
+    table: str(e.table),
+    column: str(e.column)
+  }
+}
+
+/** Escapes a value for COPY text format. */
+export const copyText = (value: unknown): string => {
+  if (value === null || value === undefined) return "\\N"
+  const text = typeof value === "string" ? value : typeof value === "object" ? JSON.stringify(value) : String(value)
+  return text.replace(/[\\\n\r\t]/g, (c) => (c === "\\" ? "\\\\" : c === "\n" ? "\\n" : c === "\r" ? "\\r" : "\\t"))
+}

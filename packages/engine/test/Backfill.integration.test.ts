@@ -1,0 +1,119 @@
+import { Company, Person, projectSource, projectWorkspace } from "@enrich-sync/core"
+import { demoCompanyKey } from "@enrich-sync/testing"
+import { assert, describe, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import { backfillEntity } from "../src/Backfill.ts"
+import { engineFixture, onNeon, onWorkspace } from "./support/EngineFixture.ts"
+
+/** Every active workspace row holds the projection of its Neon row, and its stored hash is the SQL one. */
+const assertInSync = Effect.gen(function* () {
+  const neon = new Map((yield* onNeon(`SELECT * FROM marketing.company_invalid`)).map((r) => [r.company_unique_id, r]))
+  const ws = yield* onWorkspace(
+    `SELECT t.*, enrich_sync.company_workspace_hash(t) AS sql_hash FROM company_needs_enrichment t WHERE sync_state = 'active'`
+  )
+  assert.strictEqual(ws.length, neon.size)
+  for (const row of ws) {
+    const source = neon.get(row.company_unique_id)
+    assert.isDefined(source, `workspace row ${row.company_unique_id} has no Neon row`)
+    assert.deepStrictEqual(projectWorkspace(Company, row), projectSource(Company, source!))
+    assert.strictEqual(row.sql_hash, row.last_sync_hash)
+  }
+})
+
+describe("backfill", () => {
+  layer(engineFixture({ seed: {} }))((it) => {
+    it.effect("copies into an empty workspace, then a re-run reads no row twice", () =>
+      Effect.gen(function* () {
+        const first = yield* backfillEntity(Company)
+        assert.strictEqual(first.path, "copy")
+        assert.strictEqual(first.copied, 119)
+        yield* assertInSync
+        const people = yield* backfillEntity(Person)
+        assert.strictEqual(people.copied, 5)
+        const [row] = yield* onWorkspace(
+          `SELECT enrichment_status, sync_dirty, source_xmin IS NOT NULL AS has_version FROM company_needs_enrichment LIMIT 1`
+        )
+        assert.deepStrictEqual(row, { enrichment_status: "pending", sync_dirty: false, has_version: true })
+
+        const second = yield* backfillEntity(Company)
+        assert.strictEqual(second.path, "merge")
+        assert.strictEqual(second.candidates, 0)
+        assert.strictEqual(second.unchanged, 119)
+      })
+    )
+
+    it.effect("merges exactly what changed on Neon, and keeps workspace edits", () =>
+      Effect.gen(function* () {
+        yield* onNeon(`UPDATE marketing.company_invalid SET phone = '(304) 555-0142' WHERE company_unique_id = $1`, [demoCompanyKey(7)])
+        yield* onNeon(
+          `INSERT INTO marketing.company_invalid (company_unique_id, company_name, reason_code, validation_errors) VALUES ('04.04.01.01.99999.999', 'New Co', 'EMPTY_WEBSITE', '{"website": "empty or blank"}')`
+        )
+        yield* onWorkspace(
+          `UPDATE company_needs_enrichment SET enrichment_notes = 'researching', website = 'https://wip.example' WHERE company_unique_id = $1`,
+          [demoCompanyKey(7)]
+        )
+        const report = yield* backfillEntity(Company)
+        assert.strictEqual(report.candidates, 2)
+        assert.strictEqual(report.merge?.inserted, 1)
+        assert.strictEqual(report.merge?.updated, 1)
+        const [edited] = yield* onWorkspace(
+          `SELECT phone, website, enrichment_notes FROM company_needs_enrichment WHERE company_unique_id = $1`,
+          [demoCompanyKey(7)]
+        )
+        assert.deepStrictEqual(edited, { phone: "(304) 555-0142", website: "https://wip.example", enrichment_notes: "researching" })
+      })
+    )
+
+    it.effect("marks rows deleted from Neon, and a dry run writes nothing", () =>
+      Effect.gen(function* () {
+        yield* onNeon(`DELETE FROM marketing.company_invalid WHERE company_unique_id = $1`, [demoCompanyKey(8)])
+        yield* onNeon(`UPDATE marketing.company_invalid SET city = 'Dry Run' WHERE company_unique_id = $1`, [demoCompanyKey(9)])
+        const dry = yield* backfillEntity(Company, { dryRun: true })
+        assert.strictEqual(dry.candidates, 2)
+        assert.strictEqual(dry.merge?.removed, 1)
+        const [untouched] = yield* onWorkspace(
+          `SELECT sync_state, city FROM company_needs_enrichment WHERE company_unique_id = $1`,
+          [demoCompanyKey(8)]
+        )
+        assert.strictEqual(untouched?.sync_state, "active")
+        const real = yield* backfillEntity(Company)
+        assert.strictEqual(real.merge?.removed, 1)
+        const [gone] = yield* onWorkspace(`SELECT sync_state FROM company_needs_enrichment WHERE company_unique_id = $1`, [demoCompanyKey(8)])
+        assert.strictEqual(gone?.sync_state, "removed")
+        // the rest is still the projection of Neon
+        yield* onWorkspace(`UPDATE company_needs_enrichment SET website = NULL WHERE company_unique_id = $1`, [demoCompanyKey(7)])
+        yield* backfillEntity(Company)
+        yield* Effect.flatMap(
+          onWorkspace(`SELECT count(*)::int AS n FROM company_needs_enrichment WHERE sync_state = 'active' AND sync_dirty`),
+          ([r]) => Effect.sync(() => assert.strictEqual(r?.n, 1))
+        )
+      })
+    )
+  })
+
+  layer(engineFixture({ seed: { companies: 3, people: 0 } }))((it) => {
+    it.effect("merges rows pulled by the older scripts (no base) instead of overwriting them", () =>
+      Effect.gen(function* () {
+        // a workspace row as the guide's pull script made it, then edited by hand
+        yield* onWorkspace(
+          `INSERT INTO company_needs_enrichment (neon_id, company_unique_id, company_name, website, enrichment_status, updated_at)
+           SELECT 1, $1, 'Hand edited name', 'https://found.example', 'complete', now() AT TIME ZONE 'UTC' + interval '1 hour'`,
+          [demoCompanyKey(0)]
+        )
+        const report = yield* backfillEntity(Company)
+        assert.strictEqual(report.path, "merge")
+        assert.strictEqual(report.candidates, 3)
+        const [row] = yield* onWorkspace(
+          `SELECT company_name, website FROM company_needs_enrichment WHERE company_unique_id = $1`,
+          [demoCompanyKey(0)]
+        )
+        // the workspace's newer, complete edits won and were pushed; every overwritten value was logged
+        assert.deepStrictEqual(row, { company_name: "Hand edited name", website: "https://found.example" })
+        const [neon] = yield* onNeon(`SELECT company_name, website FROM marketing.company_invalid WHERE company_unique_id = $1`, [demoCompanyKey(0)])
+        assert.deepStrictEqual(neon, row)
+        const [logged] = yield* onWorkspace(`SELECT count(*)::int AS n FROM sync_conflicts WHERE record_key = $1`, [demoCompanyKey(0)])
+        assert.isAbove(logged?.n as number, 0)
+      })
+    )
+  })
+})

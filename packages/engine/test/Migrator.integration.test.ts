@@ -1,0 +1,128 @@
+import { Company, migrationsFor, Person, qualified } from "@enrich-sync/core"
+import { assert, describe, it, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import { SourceDatabase, WorkspaceDatabase } from "../src/Database.ts"
+import { applyMigrations, planMigrations } from "../src/Migrator.ts"
+import { requireSchema, schemaProblems } from "../src/SchemaCheck.ts"
+import { engineFixture, onNeon, onWorkspace } from "./support/EngineFixture.ts"
+
+describe("migrations on empty databases", () => {
+  layer(engineFixture({ migrate: false }))((it) => {
+    it.effect("a dry run plans everything, a run applies it, a second run changes nothing", () =>
+      Effect.gen(function* () {
+        const source = yield* SourceDatabase
+        const workspace = yield* WorkspaceDatabase
+        const before = yield* planMigrations(source)
+        assert.deepStrictEqual(before.pending.map((m) => m.version), migrationsFor("source").map((m) => m.version))
+        assert.isAbove((yield* schemaProblems(source)).length, 0)
+        const failure = yield* Effect.flip(requireSchema(workspace))
+        assert.strictEqual(failure.reason, "Schema")
+        assert.include(failure.message, "public.company_needs_enrichment is missing")
+        assert.include(failure.message, "enrich-sync migrate")
+
+        for (const db of [source, workspace]) {
+          const first = yield* applyMigrations(db)
+          assert.isAbove(first.pending.length, 0)
+          const second = yield* applyMigrations(db)
+          assert.deepStrictEqual(second.pending, [])
+          assert.isTrue(second.applied.every((a) => a.checksumMatches))
+          assert.deepStrictEqual(yield* schemaProblems(db), [])
+        }
+        // a second full run of every statement changes nothing either (they are idempotent by themselves)
+        for (const db of [source, workspace]) {
+          yield* db.transaction((tx) =>
+            Effect.forEach(migrationsFor(db.side).flatMap((m) => m.statements), (s) => tx.query(s), { discard: true })
+          )
+        }
+        const [replica] = yield* onNeon(
+          `SELECT relreplident FROM pg_class WHERE oid = 'marketing.company_invalid'::regclass`
+        )
+        assert.strictEqual(replica?.relreplident, "i")
+        const [publication] = yield* onWorkspace(
+          `SELECT count(*)::int AS n FROM pg_publication_tables WHERE pubname = 'supabase_realtime'`
+        )
+        assert.strictEqual(publication?.n, 2)
+        const [rls] = yield* onWorkspace(
+          `SELECT bool_and(relrowsecurity) AS on FROM pg_class WHERE oid IN ('public.company_needs_enrichment'::regclass, 'public.people_needs_enrichment'::regclass, 'public.sync_conflicts'::regclass)`
+        )
+        assert.isTrue(rls?.on)
+        const policies = yield* onWorkspace(`SELECT * FROM pg_policies WHERE schemaname = 'public'`)
+        assert.deepStrictEqual(policies, [])
+      })
+    )
+  })
+})
+
+describe("migrations over the seed's existing tables with rows", () => {
+  layer(engineFixture({ migrate: false }))((it) => {
+    it.effect("keep every row and add only what is missing", () =>
+      Effect.gen(function* () {
+        // the sync guide's exact DDL, as the older scripts created it, with rows in it
+        const seedSource = (entity: typeof Company) =>
+          `CREATE TABLE ${qualified(entity.sourceTable)} (${entity.sourceColumns
+            .filter((c) => c.added !== true)
+            .map((c) => `${c.name} ${c.definition}`)
+            .join(", ")})`
+        const seedWorkspace = (entity: typeof Company) =>
+          `CREATE TABLE ${qualified(entity.workspaceTable)} (${entity.workspaceColumns
+            .filter((c) => c.added !== true)
+            .map((c) => `${c.name} ${c.definition}`)
+            .join(", ")})`
+        yield* onNeon(`CREATE SCHEMA marketing`)
+        for (const e of [Company, Person]) yield* onNeon(seedSource(e))
+        yield* onNeon(
+          `INSERT INTO marketing.company_invalid (company_unique_id, company_name, reason_code, validation_errors, batch_id)
+           VALUES ('04.04.01.01.00101.101', 'Monongalia County Commission', 'EMPTY_WEBSITE', '{"website": "empty or blank"}', 'INTAKE-20251107-163209-b26be042')`
+        )
+        for (const e of [Company, Person]) yield* onWorkspace(seedWorkspace(e))
+        yield* onWorkspace(
+          `INSERT INTO company_needs_enrichment (neon_id, company_unique_id, company_name, enrichment_status, enrichment_notes, last_sync_hash)
+           VALUES (1, '04.04.01.01.00101.101', 'Monongalia County Commission', 'in_progress', 'called the county', 'abc')`
+        )
+        const source = yield* SourceDatabase
+        const workspace = yield* WorkspaceDatabase
+        assert.include((yield* schemaProblems(source)).join("; "), "marketing.company_invalid.enrichment_status is missing")
+        yield* applyMigrations(source)
+        yield* applyMigrations(workspace)
+        assert.deepStrictEqual(yield* schemaProblems(source), [])
+        assert.deepStrictEqual(yield* schemaProblems(workspace), [])
+        const [neonRow] = yield* onNeon(`SELECT company_name, enrichment_status, still_invalid FROM marketing.company_invalid`)
+        assert.deepStrictEqual(neonRow, { company_name: "Monongalia County Commission", enrichment_status: null, still_invalid: false })
+        const [wsRow] = yield* onWorkspace(
+          `SELECT enrichment_status, enrichment_notes, last_sync_hash, sync_state, sync_dirty FROM company_needs_enrichment`
+        )
+        assert.deepStrictEqual(wsRow, {
+          enrichment_status: "in_progress",
+          enrichment_notes: "called the county",
+          last_sync_hash: "abc",
+          sync_state: "active",
+          sync_dirty: true
+        })
+      })
+    )
+  })
+})
+
+describe("the workspace trigger", () => {
+  layer(engineFixture())((it) => {
+    it.effect("stamps a person's edit and marks the row dirty, but leaves the engine's writes alone", () =>
+      Effect.gen(function* () {
+        yield* onWorkspace(
+          `INSERT INTO company_needs_enrichment (company_unique_id, updated_at, sync_dirty) VALUES ('04.04.01.01.00001.001', '2020-01-01', false)`
+        )
+        yield* onWorkspace(`UPDATE company_needs_enrichment SET website = 'https://a.example', updated_at = '2001-01-01'`)
+        const [edited] = yield* onWorkspace(`SELECT updated_at > '2024-01-01' AS fresh, sync_dirty FROM company_needs_enrichment`)
+        assert.deepStrictEqual(edited, { fresh: true, sync_dirty: true })
+        const workspace = yield* WorkspaceDatabase
+        yield* workspace.transaction((tx) =>
+          Effect.gen(function* () {
+            yield* tx.query(`SELECT set_config('enrich_sync.applying', 'on', true)`)
+            yield* tx.query(`UPDATE company_needs_enrichment SET website = 'https://b.example', updated_at = '2019-05-05', sync_dirty = false`)
+          })
+        )
+        const [engine] = yield* onWorkspace(`SELECT updated_at, sync_dirty FROM company_needs_enrichment`)
+        assert.deepStrictEqual(engine, { updated_at: "2019-05-05 00:00:00", sync_dirty: false })
+      })
+    )
+  })
+})

@@ -1,0 +1,69 @@
+/**
+ * The engine's integration fixture: a fresh "Neon" and a fresh "workspace" database on the real servers of
+ * the test run, migrated by the engine's own migrator, optionally seeded with the demo rows, and the
+ * engine's database services on them.
+ */
+import type { DemoDataOptions } from "@enrich-sync/testing"
+import { seedDemoData, TwoDatabases } from "@enrich-sync/testing"
+import { Effect, Layer, Redacted } from "effect"
+import { SourceDatabase, WorkspaceDatabase } from "../../src/Database.ts"
+import { applyMigrations } from "../../src/Migrator.ts"
+
+export interface FixtureOptions {
+  /** apply the migrations (default true) */
+  readonly migrate?: boolean
+  /** seed the demo rows into Neon (default: no rows) */
+  readonly seed?: DemoDataOptions
+}
+
+/** The database services on the fixture's databases. */
+export const databasesLayer = Layer.unwrap(
+  Effect.gen(function* () {
+    const dbs = yield* TwoDatabases
+    return Layer.mergeAll(
+      SourceDatabase.layer(Redacted.make(dbs.neon.url)),
+      WorkspaceDatabase.layer(Redacted.make(dbs.workspace.url))
+    )
+  })
+)
+
+/** Two fresh databases, migrated (and seeded), with the engine's services on them. */
+export const engineFixture = (options: FixtureOptions = {}) =>
+  databasesLayer.pipe(
+    Layer.provideMerge(
+      TwoDatabases.layer(
+        (dbs) =>
+          Effect.gen(function* () {
+            if (options.migrate === false) return
+            yield* Effect.scoped(
+              Effect.gen(function* () {
+                const source = yield* SourceDatabase
+                const workspace = yield* WorkspaceDatabase
+                yield* applyMigrations(source)
+                yield* applyMigrations(workspace)
+              }).pipe(
+                Effect.provide(
+                  Layer.mergeAll(
+                    SourceDatabase.layer(Redacted.make(dbs.neon.url)),
+                    WorkspaceDatabase.layer(Redacted.make(dbs.workspace.url))
+                  )
+                )
+              )
+            )
+            if (options.seed !== undefined) {
+              const seed = options.seed
+              yield* Effect.promise(() => seedDemoData(dbs.neon.url, seed))
+            }
+          }).pipe(Effect.orDie),
+        { prefix: "engine" }
+      )
+    )
+  )
+
+/** Runs SQL on Neon (test setup and assertions). */
+export const onNeon = (sql: string, params?: ReadonlyArray<unknown>) =>
+  SourceDatabase.use((db) => db.query(sql, params))
+
+/** Runs SQL on the workspace as a person would (the trigger sees it as a human edit). */
+export const onWorkspace = (sql: string, params?: ReadonlyArray<unknown>) =>
+  WorkspaceDatabase.use((db) => db.query(sql, params))
