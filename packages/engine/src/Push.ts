@@ -1,0 +1,79 @@
+/**
+ * Stage 3, push: workspace rows whose enrichment status is pushable (default `complete`) and whose
+ * projection differs from what both sides last agreed on are merged into Neon, re-validated in the same
+ * Neon transaction, and logged to `shq_validation_log`; the outcome flows back to the workspace.
+ *
+ * Invariant: push is the merge of exactly those keys (compare-and-swap on both sides), so it never
+ * overwrites an edit it has not seen, and a re-run with nothing new writes nothing.
+ */
+import type { Entity, MergePolicy } from "@enrich-sync/core"
+import { defaultPolicy, qualified, workspaceHashFunction } from "@enrich-sync/core"
+import { Effect } from "effect"
+import type { Progress } from "./Backfill.ts"
+import { addStats } from "./Backfill.ts"
+import type { SourceDatabase } from "./Database.ts"
+import { WorkspaceDatabase } from "./Database.ts"
+import type { DatabaseError } from "./DatabaseError.ts"
+import type { ApplyStats } from "./MergeApply.ts"
+import { applyKeys } from "./MergeApply.ts"
+
+/** Options of a push. */
+export interface PushOptions {
+  /** keys merged per batch (default 2000) */
+  readonly batchSize?: number
+  /** plan and count, write nothing (default false) */
+  readonly dryRun?: boolean
+  /** which statuses push (default `complete`) */
+  readonly policy?: MergePolicy
+  readonly onProgress?: (progress: Progress) => void
+}
+
+/** What a push of one entity did. */
+export interface PushReport {
+  readonly entity: Entity["name"]
+  /** pushable rows with edits not yet on Neon */
+  readonly candidates: number
+  readonly merge: ApplyStats | null
+  readonly durationMs: number
+}
+
+/** The keys of pushable workspace rows holding edits that are not on Neon yet. */
+export const pushCandidates = (
+  entity: Entity,
+  policy: MergePolicy = defaultPolicy
+): Effect.Effect<ReadonlyArray<string>, DatabaseError, WorkspaceDatabase> =>
+  WorkspaceDatabase.use((db) =>
+    db
+      .query(
+        `SELECT t.${entity.key} AS key FROM ${qualified(entity.workspaceTable)} AS t
+          WHERE t.sync_state = 'active'
+            AND enrich_sync.canonical_status(t.enrichment_status)::json #>> '{}' = ANY($1::text[])
+            AND ${workspaceHashFunction(entity)}(t) IS DISTINCT FROM t.last_sync_hash
+          ORDER BY t.${entity.key}`,
+        [policy.pushOn]
+      )
+      .pipe(Effect.map((rows) => rows.map((r) => String(r.key))))
+  )
+
+/** Pushes one entity (see the module header). */
+export const pushEntity = (
+  entity: Entity,
+  options: PushOptions = {}
+): Effect.Effect<PushReport, DatabaseError, SourceDatabase | WorkspaceDatabase> =>
+  Effect.gen(function* () {
+    const started = Date.now()
+    const policy = options.policy ?? defaultPolicy
+    const keys = yield* pushCandidates(entity, policy)
+    const batchSize = options.batchSize ?? 2000
+    let merged: ApplyStats | null = null
+    for (let i = 0; i < keys.length; i += batchSize) {
+      const stats = yield* applyKeys(
+        entity,
+        keys.slice(i, i + batchSize).map((key) => ({ key })),
+        { policy, dryRun: options.dryRun ?? false }
+      )
+      merged = merged === null ? stats : addStats(merged, stats)
+      options.onProgress?.({ stage: "push", entity: entity.name, done: Math.min(i + batchSize, keys.length), total: keys.length })
+    }
+    return { entity: entity.name, candidates: keys.length, merge: merged, durationMs: Date.now() - started }
+  })

@@ -1,0 +1,107 @@
+import { Company, Person } from "@enrich-sync/core"
+import { demoCompanyKey } from "@enrich-sync/testing"
+import { assert, describe, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import { backfillEntity } from "../src/Backfill.ts"
+import { WorkspaceDatabase } from "../src/Database.ts"
+import { pushEntity } from "../src/Push.ts"
+import { entityStatus } from "../src/Status.ts"
+import { verifyEntity } from "../src/Verify.ts"
+import { engineFixture, onNeon, onWorkspace } from "./support/EngineFixture.ts"
+
+describe("push, verify and status", () => {
+  layer(engineFixture({ seed: {} }))((it) => {
+    it.effect("a fresh backfill verifies in sync", () =>
+      Effect.gen(function* () {
+        yield* backfillEntity(Company)
+        yield* backfillEntity(Person)
+        for (const entity of [Company, Person]) {
+          const report = yield* verifyEntity(entity, { buckets: 64, deep: true })
+          assert.isTrue(report.inSync, JSON.stringify(report))
+          assert.strictEqual(report.differingBuckets, 0)
+          assert.strictEqual(report.neonRows, report.workspaceRows)
+        }
+      })
+    )
+
+    it.effect("push sends exactly the complete rows with edits, and nothing twice", () =>
+      Effect.gen(function* () {
+        yield* onWorkspace(
+          `UPDATE company_needs_enrichment SET website = 'https://a' || company_unique_id || '.example', enrichment_status = 'complete'
+            WHERE company_unique_id = ANY($1)`,
+          [[demoCompanyKey(10), demoCompanyKey(11)]]
+        )
+        yield* onWorkspace(
+          `UPDATE company_needs_enrichment SET website = 'https://draft.example', enrichment_status = 'in_progress' WHERE company_unique_id = $1`,
+          [demoCompanyKey(12)]
+        )
+        const before = yield* entityStatus(Company)
+        assert.strictEqual(before.workspace.pendingPushes, 2)
+        assert.strictEqual(before.workspace.touched, 3)
+        const dry = yield* pushEntity(Company, { dryRun: true })
+        assert.strictEqual(dry.candidates, 2)
+        assert.strictEqual(dry.merge?.pushed, 2)
+        const [stillNull] = yield* onNeon(`SELECT count(*)::int AS n FROM marketing.company_invalid WHERE website LIKE 'https://a%.example'`)
+        assert.strictEqual(stillNull?.n, 0)
+        const report = yield* pushEntity(Company)
+        assert.strictEqual(report.merge?.pushed, 2)
+        const [pushed] = yield* onNeon(`SELECT count(*)::int AS n FROM marketing.company_invalid WHERE website LIKE 'https://a%.example'`)
+        assert.strictEqual(pushed?.n, 2)
+        const again = yield* pushEntity(Company)
+        assert.strictEqual(again.candidates, 0)
+        const after = yield* entityStatus(Company)
+        assert.strictEqual(after.workspace.pendingPushes, 0)
+        assert.isNotNull(after.workspace.lastPush)
+        assert.strictEqual(after.workspace.byStatus.complete, 2)
+        assert.strictEqual(after.workspace.byStatus.in_progress, 1)
+        assert.strictEqual(after.neon.enriched, 2)
+      })
+    )
+
+    it.effect("verify names every difference, and repair merges exactly those keys", () =>
+      Effect.gen(function* () {
+        const changed = demoCompanyKey(20)
+        const missing = demoCompanyKey(21)
+        const gone = demoCompanyKey(22)
+        // a Neon change not merged yet, a workspace row lost, a Neon row deleted (none of them seen by the engine)
+        yield* onNeon(`UPDATE marketing.company_invalid SET industry = 'Coal Mining' WHERE company_unique_id = $1`, [changed])
+        yield* onWorkspace(`DELETE FROM company_needs_enrichment WHERE company_unique_id = $1`, [missing])
+        yield* onNeon(`DELETE FROM marketing.company_invalid WHERE company_unique_id = $1`, [gone])
+        const report = yield* verifyEntity(Company, { buckets: 256 })
+        assert.isFalse(report.inSync)
+        assert.deepStrictEqual(report.neonChanged.keys, [changed])
+        assert.deepStrictEqual(report.missingInWorkspace.keys, [missing])
+        assert.deepStrictEqual(report.missingOnNeon.keys, [gone])
+        // the held in_progress edit of the previous test is an unsynced edit
+        assert.deepStrictEqual(report.unsyncedEdits.keys, [demoCompanyKey(12)])
+        const repaired = yield* verifyEntity(Company, { buckets: 256, repair: true })
+        assert.strictEqual(repaired.repaired?.inserted, 1)
+        assert.strictEqual(repaired.repaired?.removed, 1)
+        const after = yield* verifyEntity(Company, { buckets: 256, deep: true })
+        assert.deepStrictEqual(
+          [after.neonChanged.count, after.missingInWorkspace.count, after.missingOnNeon.count, after.corruptBase.count],
+          [0, 0, 0, 0]
+        )
+        assert.deepStrictEqual(after.unsyncedEdits.keys, [demoCompanyKey(12)])
+      })
+    )
+
+    it.effect("deep verify catches a tampered base that a shallow one trusts", () =>
+      Effect.gen(function* () {
+        const key = demoCompanyKey(30)
+        const workspace = yield* WorkspaceDatabase
+        yield* workspace.transaction((tx) =>
+          Effect.gen(function* () {
+            yield* tx.query(`SELECT set_config('enrich_sync.applying', 'on', true)`)
+            yield* tx.query(
+              `UPDATE company_needs_enrichment SET sync_base = jsonb_set(sync_base, '{city}', '"Nowhere"') WHERE company_unique_id = $1`,
+              [key]
+            )
+          })
+        )
+        const deep = yield* verifyEntity(Company, { buckets: 64, deep: true })
+        assert.deepStrictEqual(deep.corruptBase.keys, [key])
+      })
+    )
+  })
+})
