@@ -1,0 +1,20 @@
+/**
+ * `@enrich-sync/core`: the pure domain of the sync (no database, socket or file access): entities and
+ * their columns, the projection to the sync record, its canonical hash in TypeScript and SQL, validation,
+ * the three-way merge, replication positions and the migrations of both sides.
+ */
+export * from "./Company.ts"
+export * from "./EnrichmentStatus.ts"
+export * from "./Entity.ts"
+export * from "./Lsn.ts"
+export * from "./Merge.ts"
+export * from "./Migration.ts"
+export * from "./Person.ts"
+export * from "./Projection.ts"
+export * from "./sql/SourceMigrations.ts"
+export * from "./sql/SyncHashSql.ts"
+export * from "./sql/WorkspaceMigrations.ts"
+export * from "./SyncHash.ts"
+export * from "./SyncPlan.ts"
+export * from "./Validation.ts"
+export * from "./Redaction.ts"
