@@ -1,0 +1,40 @@
+/**
+ * The periodic anti-entropy pass: compares both sides in full (bucketed hashes in SQL) and merges every
+ * key that differs, so whatever an event missed is found and repaired within one period.
+ */
+import type { MergePolicy } from "@enrich-sync/core"
+import { entities, verifyEntity } from "@enrich-sync/engine"
+import { Duration, Effect } from "effect"
+import { mergeKeys, transientRetry } from "./Reconcile.ts"
+import { SyncMetrics } from "./SyncMetrics.ts"
+
+/** One pass over every entity; returns how many keys it merged. */
+export const antiEntropyPass = (options: { readonly policy: MergePolicy; readonly batchSize: number }) =>
+  Effect.gen(function* () {
+    const metrics = yield* SyncMetrics
+    let repaired = 0
+    for (const entity of entities) {
+      const report = yield* verifyEntity(entity, { listLimit: Number.POSITIVE_INFINITY }).pipe(Effect.retry(transientRetry))
+      const keys = [
+        ...new Set([
+          ...report.missingInWorkspace.keys,
+          ...report.missingOnNeon.keys,
+          ...report.neonChanged.keys,
+          ...report.unsyncedEdits.keys
+        ])
+      ]
+      if (keys.length > 0) {
+        yield* Effect.logWarning(
+          `anti-entropy found ${keys.length} ${entity.label} record(s) out of sync (${report.missingInWorkspace.count} missing in the workspace, ${report.missingOnNeon.count} gone from Neon, ${report.neonChanged.count} changed on Neon, ${report.unsyncedEdits.count} unsynced edits); merging them`
+        )
+        yield* mergeKeys(entity, keys.map((key) => ({ key })), options)
+        repaired += keys.length
+      }
+    }
+    yield* metrics.update((m) => ({ ...m, reconciles: m.reconciles + 1 }))
+    return repaired
+  })
+
+/** Runs the pass every `period`, the first one after one period. */
+export const runAntiEntropy = (period: Duration.Duration, options: { readonly policy: MergePolicy; readonly batchSize: number }) =>
+  Effect.forever(Effect.andThen(Effect.sleep(period), antiEntropyPass(options)))

@@ -1,0 +1,89 @@
+/**
+ * The embedded default: with no database URL configured, the daemon starts two local PostgreSQL servers
+ * (one playing Neon, one playing the Supabase workspace) under the data folder, migrates them, seeds the
+ * demo records on the first start, and syncs them like real ones. Data survives restarts.
+ *
+ * Invariant: the servers listen on 127.0.0.1 only, keep their generated passwords in 0600 files, and stop
+ * when the daemon stops. Passwords are never printed; `<dataDir>/embedded.env` (0600) holds both URLs for
+ * the CLI and psql.
+ */
+import { redactUrl } from "@enrich-sync/core"
+import { applyMigrations, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
+import { seedDemoData, startPostgresServer, type PostgresServer } from "@enrich-sync/testing"
+import { Effect, Layer, Redacted, Schema } from "effect"
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
+
+/** The servers could not start or be prepared. */
+export class EmbeddedDefaultError extends Schema.TaggedError<EmbeddedDefaultError>()("EmbeddedDefaultError", {
+  message: Schema.String,
+  cause: Schema.optional(Schema.Defect())
+}) {}
+
+/** The URLs of the embedded databases. */
+export interface EmbeddedDatabases {
+  readonly neonUrl: Redacted.Redacted<string>
+  readonly workspaceUrl: Redacted.Redacted<string>
+}
+
+/** Preferred ports, so the URLs stay the same between runs; any free port when they are taken. */
+const preferredPorts = { neon: 54330, workspace: 54331 } as const
+
+const start = (dataDir: string, name: "neon" | "workspace") =>
+  Effect.acquireRelease(
+    Effect.tryPromise({
+      try: async () => {
+        const options = { name, dataDir: join(dataDir, name), durable: true }
+        try {
+          return await startPostgresServer({ ...options, port: preferredPorts[name] })
+        } catch {
+          return await startPostgresServer(options)
+        }
+      },
+      catch: (cause) =>
+        new EmbeddedDefaultError({
+          message: `could not start the embedded ${name} server in ${join(dataDir, name)} (${String((cause as Error)?.message ?? cause)}); remove that folder to start over, or set NEON_DATABASE_URL and SUPABASE_DATABASE_URL`,
+          cause
+        })
+    }),
+    (server) => Effect.promise(() => server.stop()).pipe(Effect.timeout("30 seconds"), Effect.ignore)
+  )
+
+/**
+ * Starts (or restarts) the embedded servers for the scope, migrated and seeded; returns their URLs.
+ */
+export const startEmbeddedDefault = (dataDir: string) =>
+  Effect.gen(function* () {
+    mkdirSync(dataDir, { recursive: true })
+    const [neon, workspace]: ReadonlyArray<PostgresServer> = yield* Effect.all(
+      [start(dataDir, "neon"), start(dataDir, "workspace")],
+      { concurrency: 2 }
+    )
+    const neonUrl = neon.url("postgres")
+    const workspaceUrl = workspace.url("postgres")
+    const layer = Layer.mergeAll(
+      SourceDatabase.layer(Redacted.make(neonUrl), { max: 2 }),
+      WorkspaceDatabase.layer(Redacted.make(workspaceUrl), { max: 2 })
+    )
+    yield* Effect.gen(function* () {
+      yield* applyMigrations(yield* SourceDatabase)
+      yield* applyMigrations(yield* WorkspaceDatabase)
+    }).pipe(Effect.scoped, Effect.provide(layer))
+    // seeded once, on the first start: promoting every record must not bring the demo rows back
+    const marker = join(dataDir, "demo-seeded")
+    if (!existsSync(marker)) {
+      const counts = yield* Effect.tryPromise({
+        try: () => seedDemoData(neonUrl),
+        catch: (cause) => new EmbeddedDefaultError({ message: `could not seed the demo data into the embedded Neon server`, cause })
+      })
+      writeFileSync(marker, `${new Date().toISOString()}\n`)
+      yield* Effect.logInfo(`embedded demo: seeded ${counts.companies} companies and ${counts.people} people into the embedded Neon`)
+    }
+    const envFile = join(dataDir, "embedded.env")
+    writeFileSync(envFile, `NEON_DATABASE_URL=${neonUrl}\nSUPABASE_DATABASE_URL=${workspaceUrl}\n`, { mode: 0o600 })
+    chmodSync(envFile, 0o600)
+    yield* Effect.logInfo(
+      `embedded demo: Neon at ${redactUrl(neonUrl)}, workspace at ${redactUrl(workspaceUrl)}; both URLs (with their passwords) are in ${envFile}`
+    )
+    return { neonUrl: Redacted.make(neonUrl), workspaceUrl: Redacted.make(workspaceUrl) } satisfies EmbeddedDatabases
+  })
