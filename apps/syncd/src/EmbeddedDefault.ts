@@ -9,7 +9,8 @@
  */
 import { redactUrl } from "@enrich-sync/core"
 import { applyMigrations, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
-import { seedDemoData, startPostgresServer, type PostgresServer } from "@enrich-sync/testing"
+import { seedDemoData } from "@enrich-sync/testing/DemoData"
+import { type PostgresServer, startPostgresServer } from "@enrich-sync/testing/PostgresServer"
 import { Effect, Layer, Redacted, Schema } from "effect"
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
