@@ -3,7 +3,7 @@
  *
  * Normalises so that equal meaning gives equal records: strings are trimmed (ECMAScript whitespace), empty
  * string and NULL are the same (null), timestamps are UTC ISO-8601 with microseconds, a NULL or empty
- * enrichment status is `pending`, JSON is kept as parsed (its canonical text sorts keys, see `SyncHash`).
+ * enrichment status is `pending` (and its ASCII letters lower case), JSON is kept as parsed (its canonical text sorts keys, see `SyncHash`).
  * The SQL functions installed by the migrations (`sql/SyncHashSql.ts`) compute exactly the same thing.
  */
 import type { Entity, FieldKind, SyncField } from "./Entity.ts"
@@ -56,9 +56,15 @@ const normaliseInteger = (value: unknown): number | null => {
   return n
 }
 
+/**
+ * Lower-cases ASCII letters only: Unicode case mapping differs between JavaScript and Postgres (and between
+ * Postgres locales), and statuses are ASCII words anyway.
+ */
+export const asciiLowerCase = (text: string): string => text.replace(/[A-Z]+/g, (s) => s.toLowerCase())
+
 const normaliseStatus = (value: unknown): string => {
   const text = normaliseText(value)
-  return text === null ? "pending" : text.toLowerCase()
+  return text === null ? "pending" : asciiLowerCase(text)
 }
 
 const pad = (n: number, width: number): string => String(n).padStart(width, "0")

@@ -123,6 +123,11 @@ describe("projection", () => {
     }
   })
 
+  it("lower-cases only ASCII letters of a status (Unicode case mapping differs between JS and Postgres)", () => {
+    const r = projectSource(Company, { enrichment_status: " COMPLETE İ\u00c9 " })
+    assert.strictEqual(r.enrichment_status, "complete İ\u00c9")
+  })
+
   it("trims exactly what String.prototype.trim trims", () => {
     fc.assert(
       fc.property(fc.string({ unit: "binary" }), (s) => {

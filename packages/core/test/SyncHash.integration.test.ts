@@ -41,7 +41,7 @@ const timestamp = fc.option(
     }),
   { nil: null }
 )
-const status = fc.oneof(text, fc.constantFrom("pending", " Complete ", "IN_PROGRESS", "failed\n", "on hold"))
+const status = fc.oneof(text, fc.constantFrom("pending", " Complete ", "IN_PROGRESS", "failed\n", "on hold", "İN_PROGRESS", "ÉCHEC", "ǅ"))
 
 type Column = { readonly name: string; readonly value: unknown; readonly cast: string }
 

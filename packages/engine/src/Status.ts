@@ -56,7 +56,7 @@ export const entityStatus = (
           `SELECT count(*) AS invalid,
                   count(*) FILTER (WHERE validation_status = 'PASSED') AS passed,
                   count(*) FILTER (WHERE validation_status IS DISTINCT FROM 'PASSED') AS failed,
-                  count(*) FILTER (WHERE lower(btrim(enrichment_status)) = 'complete') AS enriched,
+                  count(*) FILTER (WHERE enrich_sync.canonical_status(enrichment_status) = '"complete"') AS enriched,
                   count(*) FILTER (WHERE still_invalid) AS still_invalid
              FROM ${qualified(entity.sourceTable)}`
         ),

@@ -37,7 +37,7 @@ export const canonicalValueSql = (kind: FieldKind, value: string): string => {
     case "text":
       return `coalesce(to_json(nullif(btrim(${value}, ${trimSet}), ''))::text, 'null')`
     case "status":
-      return `to_json(coalesce(lower(nullif(btrim(${value}, ${trimSet}), '')), 'pending'))::text`
+      return `to_json(coalesce(translate(nullif(btrim(${value}, ${trimSet}), ''), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), 'pending'))::text`
     case "integer":
       return `coalesce((${value})::text, 'null')`
     case "timestamp":
