@@ -1,0 +1,234 @@
+/**
+ * Every preflight failure against a real server: a clear message that names the problem and its fix,
+ * a `reason` that says whether retrying helps, and never the password. Also what preflight repairs on
+ * its own (a publication missing a table or a kind of change).
+ */
+
+import { assert, describe, it } from "@effect/vitest"
+import { connectionUrl, injectedServers, PostgresServer } from "@enrich-sync/testing"
+import { Effect, Redacted } from "effect"
+import type { NeonListenerError } from "../src/NeonListenerError.ts"
+import { ensureSlot } from "../src/Preflight.ts"
+import { connect, eventually, freshSource, slotRow, startListener } from "./support/Source.ts"
+
+const withUser = (url: string, user: string, password: string) => {
+  const u = new URL(url)
+  u.username = user
+  u.password = password
+  return u.toString()
+}
+
+const expectFailure = (
+  error: NeonListenerError,
+  reason: NeonListenerError["reason"],
+  patterns: ReadonlyArray<RegExp>,
+  secret: string
+) => {
+  assert.strictEqual(error.reason, reason, error.message)
+  for (const p of patterns) assert.match(error.message, p)
+  assert.notInclude(error.message, secret)
+  assert.notInclude(String(error), secret)
+}
+
+describe("ensureSlot", () => {
+  it.live("a role without REPLICATION", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const server = injectedServers().neon
+        const source = yield* freshSource(server, "nl_role")
+        const role = `${source.name}_r`
+        const password = "Pw-not-for-logs-4821"
+        yield* source.sql.query(`CREATE ROLE ${role} LOGIN NOREPLICATION PASSWORD '${password}'`)
+        yield* Effect.addFinalizer(() => source.sql.query(`DROP ROLE IF EXISTS ${role}`).pipe(Effect.ignore))
+        const error = yield* ensureSlot({
+          ...source.config,
+          url: Redacted.make(withUser(source.url, role, password))
+        }).pipe(Effect.flip)
+        expectFailure(
+          error,
+          "NotReplicationRole",
+          [
+            new RegExp(`role ${role} lacks the REPLICATION attribute`),
+            /Console, CLI or API/,
+            /WITH REPLICATION/
+          ],
+          password
+        )
+        assert.isFalse(error.retryable)
+      })
+    )
+  )
+
+  it.live("a wrong password", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const source = yield* freshSource(injectedServers().neon, "nl_auth")
+        const wrong = "Wrong-pw-93731"
+        const error = yield* ensureSlot({
+          ...source.config,
+          url: Redacted.make(withUser(source.url, "postgres", wrong))
+        }).pipe(Effect.flip)
+        expectFailure(error, "Authentication", [/password/], wrong)
+        assert.isFalse(error.retryable)
+      })
+    )
+  )
+
+  it.live("an unreachable server is retryable", () =>
+    Effect.gen(function* () {
+      const server = injectedServers().neon
+      const url = withUser(`postgres://x@127.0.0.1:1/db`, server.user, "Pw-unreachable-1")
+      const error = yield* ensureSlot({
+        url: Redacted.make(url),
+        tables: [{ schema: "s", name: "t", key: "k" }]
+      }).pipe(Effect.flip)
+      expectFailure(error, "Unreachable", [/ECONNREFUSED/, /retried/], "Pw-unreachable-1")
+      assert.isTrue(error.retryable)
+    })
+  )
+
+  it.live("a missing table, a missing key column, and a replica identity without the key", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const source = yield* freshSource(injectedServers().neon, "nl_tables", { identity: false })
+        const secret = new URL(source.url).password
+        const missing = yield* ensureSlot({
+          ...source.config,
+          tables: [{ schema: "marketing", name: "nope", key: "k" }]
+        }).pipe(Effect.flip)
+        expectFailure(
+          missing,
+          "MissingTable",
+          [/marketing\.nope does not exist/, /enrich-sync migrate/],
+          secret
+        )
+        const noKey = yield* ensureSlot({
+          ...source.config,
+          tables: [{ schema: "marketing", name: "company_invalid", key: "barton" }]
+        }).pipe(Effect.flip)
+        expectFailure(noKey, "MissingTable", [/has no column barton/], secret)
+        const identity = yield* ensureSlot(source.config).pipe(Effect.flip)
+        expectFailure(
+          identity,
+          "ReplicaIdentity",
+          [
+            /replica identity of marketing\.company_invalid does not include its key company_unique_id/,
+            /REPLICA IDENTITY USING INDEX "company_invalid_company_unique_id_key"/
+          ],
+          secret
+        )
+        assert.isFalse(identity.retryable)
+        // Nothing was created by a failed preflight.
+        assert.isUndefined(yield* slotRow(source.sql, source.config.slot!))
+        // The listener surfaces the same problem as the failure of its stream (it does not retry it).
+        const running = yield* startListener(source.config)
+        const failure = yield* eventually("the stream to fail", Effect.sync(running.failure))
+        assert.strictEqual(failure.reason, "ReplicaIdentity")
+        assert.strictEqual((yield* running.listener.status).state, "failed")
+        // FULL replica identity also carries the key.
+        yield* source.sql.query("ALTER TABLE marketing.company_invalid REPLICA IDENTITY FULL")
+        yield* source.sql.query("ALTER TABLE marketing.people_invalid REPLICA IDENTITY FULL")
+        assert.isTrue((yield* ensureSlot(source.config)).created)
+      })
+    )
+  )
+
+  it.live("a publication missing a table or a kind of change is repaired and reported", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const source = yield* freshSource(injectedServers().neon, "nl_pub")
+        const pub = source.config.publication!
+        yield* source.sql.query(
+          `CREATE PUBLICATION ${pub} FOR TABLE marketing.company_invalid WITH (publish = 'insert, update')`
+        )
+        const ensured = yield* ensureSlot(source.config)
+        assert.isTrue(ensured.publicationChanged)
+        const [row] = yield* source.sql.query<{ pubdelete: boolean; pubtruncate: boolean; tables: string }>(
+          `SELECT pubdelete, pubtruncate, (SELECT string_agg(tablename::text, ',' ORDER BY tablename) FROM pg_publication_tables WHERE pubname = $1) AS tables
+             FROM pg_publication WHERE pubname = $1`,
+          [pub]
+        )
+        assert.deepStrictEqual(row, {
+          pubdelete: true,
+          pubtruncate: true,
+          tables: "company_invalid,people_invalid"
+        })
+      })
+    )
+  )
+
+  it.live("a slot of that name that is not a pgoutput slot", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const source = yield* freshSource(injectedServers().neon, "nl_mismatch")
+        yield* source.sql.query("SELECT pg_create_logical_replication_slot($1, 'test_decoding')", [
+          source.config.slot
+        ])
+        const error = yield* ensureSlot(source.config).pipe(Effect.flip)
+        expectFailure(
+          error,
+          "SlotMismatch",
+          [/for test_decoding/, /pg_drop_replication_slot/],
+          new URL(source.url).password
+        )
+        assert.isFalse(error.retryable)
+      })
+    )
+  )
+
+  it.live("a slot held by another connection: waits, then names the pid", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const source = yield* freshSource(injectedServers().neon, "nl_busy")
+        const holder = yield* startListener(source.config)
+        const pid = yield* eventually(
+          "the holder's walsender",
+          slotRow(source.sql, source.config.slot!).pipe(Effect.map((r) => r?.active_pid ?? undefined))
+        )
+        const started = Date.now()
+        const error = yield* ensureSlot({ ...source.config, slotBusyTimeout: "400 millis" }).pipe(Effect.flip)
+        assert.isAtLeast(Date.now() - started, 400, "it waited before giving up")
+        expectFailure(
+          error,
+          "SlotInUse",
+          [new RegExp(`PID ${pid}`), new RegExp(`pg_terminate_backend\\(${pid}\\)`)],
+          new URL(source.url).password
+        )
+        assert.strictEqual(error.pid, pid)
+        assert.isTrue(error.retryable)
+        assert.isUndefined(holder.failure())
+      })
+    )
+  )
+
+  it.live(
+    "wal_level is not logical (a server of its own)",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const server = yield* PostgresServer.scoped({
+            name: "nl-replica",
+            flags: ["-c", "wal_level=replica"]
+          })
+          const sql = yield* connect(connectionUrl(server))
+          yield* sql.query("CREATE SCHEMA marketing")
+          const error = yield* ensureSlot({
+            url: Redacted.make(connectionUrl(server)),
+            tables: [{ schema: "marketing", name: "company_invalid", key: "company_unique_id" }]
+          }).pipe(Effect.flip)
+          expectFailure(
+            error,
+            "WalLevelNotLogical",
+            [
+              /wal_level is replica/,
+              /Project settings -> Logical Replication/,
+              /restarts the project's computes and cannot be undone/
+            ],
+            server.password
+          )
+          assert.isFalse(error.retryable)
+        })
+      ),
+    { timeout: 60_000 }
+  )
+})
