@@ -53,14 +53,14 @@ export const followSource = (options: SourceFollowerOptions) =>
 
     const applyGroup = (group: ReadonlyArray<ListenerEvent>) =>
       Effect.gen(function* () {
-        let keys = new Map<Entity, Map<string, string>>()
+        let keys = new Map<Entity, Map<string, { committedAt: string; xid: number }>>()
         let truncated = new Set<Entity>()
         let transactions = 0
         let lastCommitTime: string | null = null
         let ackAt: Lsn | null = null
         const flush = Effect.gen(function* () {
           for (const [entity, changes] of keys) {
-            const list: Array<KeyChange> = [...changes].map(([key, committedAt]) => ({ key, committedAt }))
+            const list: Array<KeyChange> = [...changes].map(([key, c]) => ({ key, committedAt: c.committedAt, xid: c.xid }))
             yield* mergeKeys(entity, list, options)
             yield* metrics.update((m) => ({ ...m, neonKeys: m.neonKeys + list.length }))
           }
@@ -87,7 +87,7 @@ export const followSource = (options: SourceFollowerOptions) =>
               if (e === undefined) continue
               let forEntity = keys.get(e)
               if (forEntity === undefined) keys.set(e, (forEntity = new Map()))
-              forEntity.set(change.key, event.commitTime)
+              forEntity.set(change.key, { committedAt: event.commitTime, xid: event.xid })
             }
             for (const t of event.truncated) {
               const e = entity.get(`${t.schema}.${t.name}`)

@@ -101,7 +101,7 @@ export const toDatabaseError = (side: Side, error: unknown, doing?: string): Dat
     case "08004":
       return make("Unreachable", `${label} closed the connection${what}: ${info.message}; it is retried`)
   }
-  if (/timeout expired|Connection terminated/i.test(info.message)) {
+  if (/timeout expired|Connection terminated|not queryable|connection error|socket hang up|Client was closed|Connection ended/i.test(info.message)) {
     return make("Unreachable", `the connection to ${label} dropped or timed out${what} (${info.message}); check the network and ${envVar}, it is retried`)
   }
   if (/SSL|TLS|certificate/i.test(info.message)) {

@@ -14,14 +14,19 @@ import { Effect } from "effect"
 import type { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"
 import type { SourceRow, SourceWrite } from "./SourceStore.ts"
-import { readPromoted, readSource, writeSource } from "./SourceStore.ts"
+import { awaitVisible, readPromoted, readSource, writeSource } from "./SourceStore.ts"
 import type { ConflictEntry, WorkspaceClean, WorkspaceInsert, WorkspaceRow, WorkspaceUpdate } from "./WorkspaceStore.ts"
 import { markGone, readWorkspace, writeWorkspace } from "./WorkspaceStore.ts"
 
-/** A key that changed, with the commit time of the Neon transaction that changed it when known (any ISO-8601). */
+/**
+ * A key that changed, with the commit time of the Neon transaction that changed it when known (any
+ * ISO-8601), and that transaction's id when it came from replication (the merge then waits until the
+ * transaction is visible before reading the row).
+ */
 export interface KeyChange {
   readonly key: string
   readonly committedAt?: string | null
+  readonly xid?: number
 }
 
 /** Options of a merge-apply run. */
@@ -165,6 +170,7 @@ export const applyKeys = (
     const maxAttempts = options.maxAttempts ?? 5
     const committed = new Map<string, string | null>()
     for (const c of changes) committed.set(c.key, latest(committed.get(c.key), canonicalTimestamp(c.committedAt ?? null)))
+    yield* awaitVisible(changes.flatMap((c) => (c.xid === undefined ? [] : [c.xid])))
     const stats = emptyStats()
     stats.keys = committed.size
     const planned: Array<PlannedChange> = []

@@ -11,7 +11,7 @@ import { canonicalTimestamp, projectSource, qualified, sourceHashFunction } from
 import { Effect } from "effect"
 import type { Session } from "./Database.ts"
 import { SourceDatabase } from "./Database.ts"
-import type { DatabaseError } from "./DatabaseError.ts"
+import { DatabaseError } from "./DatabaseError.ts"
 import { fieldDefinitions, fieldKey } from "./RecordSet.ts"
 
 /** A Neon row as the merge sees it. */
@@ -66,6 +66,45 @@ const toSourceRow = (entity: Entity, row: Record<string, unknown>): SourceRow =>
   hash: String(row.sync_hash),
   xmin: Number(row.source_xmin)
 })
+
+/**
+ * Logical decoding can hand out a commit a moment before the committing transaction becomes visible to
+ * other sessions (the commit record is flushed, and decoded, before the backend leaves the proc array).
+ * Reading the row in that moment returns its previous version. This waits until every given transaction id
+ * (32-bit, as pgoutput reports it) is visible to a new snapshot, so the read that follows sees them.
+ */
+const invisibleSql = `SELECT count(*)::int AS invisible
+  FROM (SELECT pg_current_snapshot() AS s) AS snap,
+       LATERAL (SELECT pg_snapshot_xmax(snap.s)::text::bigint AS xmax) AS m,
+       LATERAL (SELECT ((m.xmax >> 32) << 32) | x AS near FROM unnest($1::bigint[]) AS x) AS n,
+       -- the 64-bit id nearest to the snapshot's xmax: a committed transaction may not be visible yet, and
+       -- then its id is at or above xmax (xmax is the latest completed id + 1), so look both ways
+       LATERAL (SELECT CASE WHEN n.near - m.xmax > 2147483648 THEN n.near - 4294967296
+                            WHEN m.xmax - n.near > 2147483648 THEN n.near + 4294967296
+                            ELSE n.near END AS full) AS t
+ WHERE t.full >= 3 AND NOT pg_visible_in_snapshot(t.full::text::xid8, snap.s)`
+
+/** Waits (polling every millisecond or so) until the transactions are visible on Neon. */
+export const awaitVisible = (
+  xids: ReadonlyArray<number>
+): Effect.Effect<void, DatabaseError, SourceDatabase> =>
+  Effect.gen(function* () {
+    if (xids.length === 0) return
+    const db = yield* SourceDatabase
+    const started = Date.now()
+    for (let attempt = 0; ; attempt++) {
+      const [row] = yield* db.query(invisibleSql, [[...new Set(xids)]])
+      if (Number(row?.invisible ?? 0) === 0) return
+      if (Date.now() - started > 30_000) {
+        return yield* new DatabaseError({
+          side: "source",
+          reason: "Contention",
+          message: `Neon reported committed transactions that stay invisible after 30 s (${xids.length} transaction ids); it is retried`
+        })
+      }
+      yield* Effect.sleep(attempt < 10 ? "1 millis" : "10 millis")
+    }
+  })
 
 /** Reads the Neon rows of `keys` (absent keys are simply missing from the map). */
 export const readSource = (
