@@ -1,0 +1,105 @@
+/**
+ * Runs the real daemon (`node apps/syncd/src/main.ts`) as a child process for a test, with the given
+ * environment, collecting what it prints; and small polling helpers for assertions on real databases.
+ */
+import { spawn, type ChildProcess } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import pg from "pg"
+
+const main = fileURLToPath(new URL("../../src/main.ts", import.meta.url))
+
+export interface DaemonProcess {
+  readonly process: ChildProcess
+  /** everything printed so far (stdout and stderr) */
+  output(): string
+  /** resolves when a line matches, rejects on exit or timeout */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>
+  /** resolves with the exit code */
+  exited: Promise<number | null>
+  /** SIGTERM, then waits for the exit */
+  stop(): Promise<number | null>
+  /** SIGKILL, then waits for the exit */
+  kill(): Promise<number | null>
+}
+
+/** Starts the daemon with exactly `env` (plus PATH and HOME), in `cwd`. */
+export const startDaemon = (env: Record<string, string>, cwd?: string): DaemonProcess => {
+  const child = spawn(process.execPath, [main], {
+    cwd: cwd ?? process.cwd(),
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let text = ""
+  const waiters = new Set<() => void>()
+  const onData = (chunk: Buffer) => {
+    text += chunk.toString("utf8")
+    for (const w of waiters) w()
+  }
+  child.stdout.on("data", onData)
+  child.stderr.on("data", onData)
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+  let done = false
+  void exited.then(() => {
+    done = true
+    for (const w of waiters) w()
+  })
+  const waitFor = (pattern: RegExp, timeoutMs = 30_000) =>
+    new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const match = text.split("\n").find((line) => pattern.test(line))
+        if (match !== undefined) {
+          cleanup()
+          resolve(match)
+        } else if (done) {
+          cleanup()
+          reject(new Error(`the daemon exited before printing ${pattern}:\n${text}`))
+        }
+      }
+      const timer = setTimeout(() => {
+        cleanup()
+        reject(new Error(`timed out waiting for ${pattern}:\n${text}`))
+      }, timeoutMs)
+      const cleanup = () => {
+        clearTimeout(timer)
+        waiters.delete(check)
+      }
+      waiters.add(check)
+      check()
+    })
+  return {
+    process: child,
+    output: () => text,
+    waitFor,
+    exited,
+    stop: async () => {
+      if (!done) child.kill("SIGTERM")
+      return exited
+    },
+    kill: async () => {
+      if (!done) child.kill("SIGKILL")
+      return exited
+    }
+  }
+}
+
+/** Polls `check` until it returns true or the time is up. */
+export const eventually = async (what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (await check()) return
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+/** Runs one query on a database. */
+export const query = async (url: string, sql: string, params: ReadonlyArray<unknown> = []) => {
+  const client = new pg.Client({ connectionString: url })
+  client.on("error", () => undefined)
+  await client.connect()
+  try {
+    return (await client.query(sql, params as Array<unknown>)).rows
+  } finally {
+    await client.end()
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Fresh, migrated (and optionally seeded) Neon and workspace databases for a daemon test, on the test
+ * run's shared servers or on a server of the test's own.
+ */
+import { applyMigrations, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
+import type { DemoDataOptions, ServerInfo } from "@enrich-sync/testing"
+import { createDatabase, dropDatabase, injectedServers, seedDemoData } from "@enrich-sync/testing"
+import { Effect, Layer, Redacted } from "effect"
+
+export interface Databases {
+  readonly neonUrl: string
+  readonly workspaceUrl: string
+  /** drops both databases (and their slots) */
+  readonly drop: () => Promise<void>
+}
+
+/** Applies both sides' migrations with the engine. */
+export const migrateBoth = (neonUrl: string, workspaceUrl: string) =>
+  Effect.runPromise(
+    Effect.gen(function* () {
+      yield* applyMigrations(yield* SourceDatabase)
+      yield* applyMigrations(yield* WorkspaceDatabase)
+    }).pipe(
+      Effect.scoped,
+      Effect.provide(
+        Layer.mergeAll(SourceDatabase.layer(Redacted.make(neonUrl)), WorkspaceDatabase.layer(Redacted.make(workspaceUrl)))
+      )
+    )
+  )
+
+/** Creates the two databases, migrates them unless told not to, and seeds the demo rows when asked. */
+export const freshDatabases = async (
+  options: { readonly migrate?: boolean; readonly seed?: DemoDataOptions; readonly neonServer?: ServerInfo } = {}
+): Promise<Databases> => {
+  const servers = injectedServers()
+  const neonServer = options.neonServer ?? servers.neon
+  const [neon, workspace] = await Promise.all([
+    createDatabase(neonServer, "syncd_neon"),
+    createDatabase(servers.supabase, "syncd_ws")
+  ])
+  if (options.migrate !== false) await migrateBoth(neon.url, workspace.url)
+  if (options.seed !== undefined) await seedDemoData(neon.url, options.seed)
+  return {
+    neonUrl: neon.url,
+    workspaceUrl: workspace.url,
+    drop: async () => {
+      await Promise.all([dropDatabase(neonServer, neon.name), dropDatabase(servers.supabase, workspace.name)])
+    }
+  }
+}
