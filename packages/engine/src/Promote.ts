@@ -1,0 +1,700 @@
+/**
+ * Stage 5, promote: PASSED rows of a Neon invalid table move to the master table, and FAILED rows that went
+ * through enrichment are flagged `still_invalid`.
+ *
+ * Per batch of keys, in ONE Neon transaction: the rows are locked (`FOR UPDATE`), their status is checked
+ * again (`PASSED`), and those to promote are copied to `enrich_sync.promotion_backup` and appended to the
+ * run's backup file (JSON lines, one object per row with all its columns), which is fsync'ed; then one
+ * statement deletes them from the invalid table and, from the deleted rows, inserts them into the master
+ * table (Barton IDs kept; columns mapped by name, so a master table with more columns works; a key the
+ * master already holds is updated, never duplicated) and logs them to `shq_validation_log` (action
+ * `promote`). After the commit, their workspace rows are marked promoted (kept, never deleted). Batches run
+ * in a few lanes at once (disjoint keys, a transaction each), so one batch's file write and workspace
+ * marking overlap another's Neon statements.
+ *
+ * Invariants: a row is deleted from the invalid table only in the transaction that puts it into the master
+ * table, and only after its backup line is durable on disk; a batch that fails rolls back entirely (its
+ * lines are removed from the backup file once no batch is in flight), the run stops taking batches, and a
+ * re-run continues with the rows still PASSED. A key that is not on Neon or not PASSED is never promoted:
+ * it is reported with the reason. (A process killed mid-batch may leave that batch's lines in the file:
+ * surplus lines of rows that were not promoted, never missing ones.)
+ */
+
+import type { FileHandle } from "node:fs/promises"
+import { mkdir, open } from "node:fs/promises"
+import { join, resolve } from "node:path"
+import type { Entity } from "@enrich-sync/core"
+import { isBartonId, qualified, quoteIdent } from "@enrich-sync/core"
+import { Effect, Schema, Semaphore } from "effect"
+import type { Progress } from "./Backfill.ts"
+import type { Row, Session } from "./Database.ts"
+import { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
+import { DatabaseError } from "./DatabaseError.ts"
+import { markGone } from "./WorkspaceStore.ts"
+
+/** The promotion backup could not be written: nothing of the batch was promoted. */
+export class BackupError extends Schema.TaggedError<BackupError>()("BackupError", {
+  /** the file or folder that could not be written */
+  path: Schema.String,
+  /** one line: what went wrong and how to fix it */
+  message: Schema.String,
+  cause: Schema.optional(Schema.Defect())
+}) {}
+
+/** Options of a promotion. */
+export interface PromoteOptions {
+  /** promote only these keys (e.g. `revalidate`'s PASSED ids); default: every PASSED row */
+  readonly ids?: ReadonlyArray<string>
+  /** rows per batch, one Neon transaction each (default 5000) */
+  readonly batchSize?: number
+  /** count and list what would happen, write nothing (no backup file either; default false) */
+  readonly dryRun?: boolean
+  /** the folder of the backup files, created when missing (default `./.enrich-sync/backups`) */
+  readonly backupDir?: string
+  /**
+   * batches in flight at once, each in its own Neon transaction on disjoint keys (default 2): one batch's
+   * workspace marking and file write overlap another's Neon statements
+   */
+  readonly concurrency?: number
+  readonly onProgress?: (progress: Progress) => void
+}
+
+/** A key that was not promoted, and why. */
+export interface SkippedKey {
+  readonly key: string
+  readonly reason: string
+}
+
+/** What a promotion of one entity did (or, in a dry run, would do). */
+export interface PromoteReport {
+  readonly entity: Entity["name"]
+  /** the keys asked for, or the PASSED rows */
+  readonly candidates: number
+  /** rows moved to the master table */
+  readonly promoted: number
+  /** of those, keys the master table already held (updated in place) */
+  readonly updatedInMaster: number
+  readonly skipped: ReadonlyArray<SkippedKey>
+  /** FAILED rows that went through enrichment (`complete`), flagged `still_invalid` */
+  readonly stillInvalid: number
+  /** the backup of every promoted row (JSON lines), absolute; null when nothing was promoted or in a dry run */
+  readonly backupFile: string | null
+  /** workspace rows marked promoted (dry run: active workspace rows that would be) */
+  readonly workspaceMarked: number
+  readonly durationMs: number
+}
+
+/** The default folder of the backup files. */
+export const defaultBackupDir = "./.enrich-sync/backups"
+
+// ---------------------------------------------------------------------------------------------------------
+// The master table's columns
+
+/** How the master table is filled: its columns, each with the invalid table's column it takes. */
+export interface MasterMapping {
+  /** [master column, invalid column] */
+  readonly columns: ReadonlyArray<readonly [string, string]>
+  /** the master has a unique index on the key alone (so `ON CONFLICT (key)` applies) */
+  readonly uniqueKey: boolean
+}
+
+const columnsSql = `SELECT a.attname AS name, a.atthasdef OR a.attidentity <> '' AS has_default,
+                           a.attgenerated <> '' OR a.attidentity = 'a' AS read_only
+                      FROM pg_attribute a
+                     WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
+                     ORDER BY a.attnum`
+
+const uniqueKeySql = `SELECT EXISTS (
+    SELECT 1 FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+     WHERE i.indrelid = $1::regclass AND i.indisunique AND i.indimmediate AND i.indnkeyatts = 1
+       AND i.indpred IS NULL AND i.indexprs IS NULL AND a.attname = $2) AS unique_key`
+
+/**
+ * Reads both tables from the catalog and maps the master's columns: a column takes the invalid table's
+ * column of the same name or, failing that, of the sync record's other name for it (`source_batch_id`
+ * takes `batch_id`, as in the workspace). The master's own `id` (with a default) is left to the master;
+ * generated columns are skipped. Fails when the master lacks the key.
+ */
+export const masterMapping = (entity: Entity): Effect.Effect<MasterMapping, DatabaseError, SourceDatabase> =>
+  Effect.gen(function* () {
+    const db = yield* SourceDatabase
+    const master = qualified(entity.masterTable)
+    const masterColumns = yield* db.query(columnsSql, [master])
+    const invalidColumns = new Set(
+      (yield* db.query(columnsSql, [qualified(entity.sourceTable)])).map((r) => String(r.name))
+    )
+    const aliases = new Map(
+      entity.fields.filter((f) => f.workspace !== f.source).map((f) => [f.workspace, f.source])
+    )
+    const columns: Array<readonly [string, string]> = []
+    for (const row of masterColumns) {
+      const name = String(row.name)
+      if (row.read_only === true || (name === "id" && row.has_default === true)) continue
+      const from = invalidColumns.has(name) ? name : aliases.get(name)
+      if (from !== undefined && invalidColumns.has(from)) columns.push([name, from])
+    }
+    if (!columns.some(([name]) => name === entity.key)) {
+      return yield* new DatabaseError({
+        side: "source",
+        reason: "Schema",
+        message: `Neon's ${master} has no column ${entity.key} (the Barton ID) to promote ${entity.label} rows into; add it (TEXT UNIQUE NOT NULL) or run \`enrich-sync migrate\` on a database without that table`
+      })
+    }
+    const [unique] = yield* db.query(uniqueKeySql, [master, entity.key])
+    return { columns, uniqueKey: unique?.unique_key === true }
+  })
+
+/**
+ * The statement that promotes the (locked) rows whose keys are `$1`, in one pass over them: deletes them
+ * from the invalid table and, from the deleted rows, inserts them into the master table (updating a key the
+ * master already holds) and logs them to `shq_validation_log`. Parameters: `$1` keys, `$2` entity name,
+ * `$3` and `$4` the log's details for a new key and for a key the master held. Returns the number of rows
+ * deleted and the keys the master already held. Every part sees the tables as they were before the
+ * statement, and the statement succeeds or fails as a whole.
+ */
+export const promoteSql = (entity: Entity, mapping: MasterMapping): string => {
+  const master = qualified(entity.masterTable)
+  const invalid = qualified(entity.sourceTable)
+  const key = quoteIdent(entity.key)
+  const targets = mapping.columns.map(([to]) => quoteIdent(to)).join(", ")
+  const values = mapping.columns.map(([, from]) => `g.${quoteIdent(from)}`).join(", ")
+  const updatable = mapping.columns.filter(([to]) => to !== entity.key)
+  const toMaster = mapping.uniqueKey
+    ? `ins AS (
+         INSERT INTO ${master} AS m (${targets}) SELECT ${values} FROM gone AS g
+         ON CONFLICT (${key}) ${
+           updatable.length === 0
+             ? "DO NOTHING"
+             : `DO UPDATE SET ${updatable.map(([to]) => `${quoteIdent(to)} = EXCLUDED.${quoteIdent(to)}`).join(", ")}`
+         })`
+    : `${
+        updatable.length === 0
+          ? ""
+          : `upd AS (
+         UPDATE ${master} AS m SET ${updatable.map(([to, from]) => `${quoteIdent(to)} = g.${quoteIdent(from)}`).join(", ")}
+           FROM gone AS g WHERE m.${key} = g.${key}),
+       `
+      }ins AS (
+         INSERT INTO ${master} (${targets}) SELECT ${values} FROM gone AS g
+          WHERE NOT EXISTS (SELECT 1 FROM ${master} AS m WHERE m.${key} = g.${key}))`
+  return `WITH gone AS (
+         DELETE FROM ${invalid} AS t WHERE t.${key} = ANY($1::text[]) RETURNING t.*),
+       existing AS (
+         SELECT DISTINCT m.${key} AS key FROM ${master} AS m WHERE m.${key} = ANY($1::text[])),
+       ${toMaster},
+       logged AS (
+         INSERT INTO public.shq_validation_log
+                (record_id, entity, action, validation_status, validation_errors, details, batch_id)
+         SELECT g.${key}, $2, 'promote', g.validation_status, g.validation_errors,
+                CASE WHEN e.key IS NULL THEN $3::jsonb ELSE $4::jsonb END, g.batch_id
+           FROM gone AS g LEFT JOIN existing AS e ON e.key = g.${key})
+     SELECT (SELECT count(*) FROM gone)::bigint AS deleted, (SELECT array_agg(key) FROM existing) AS existing`
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The backup file
+
+/** The run's backup file, opened by the first batch that promotes something. */
+interface BackupFile {
+  readonly path: string
+  readonly handle: FileHandle
+  /** bytes written and fsync'ed */
+  size: number
+}
+
+/** Bytes `[start, end)` of the backup file: the lines of one batch. */
+interface Lines {
+  readonly start: number
+  readonly end: number
+}
+
+const backupError = (path: string, doing: string, cause: unknown) => {
+  const detail = cause instanceof Error ? cause.message : String(cause)
+  return new BackupError({
+    path,
+    message: `cannot ${doing} the promotion backup ${path} (${detail}); nothing of this batch was promoted: make the folder writable by this user (permissions), free disk space, or choose another backup folder, then run promote again`,
+    cause
+  })
+}
+
+const fileStamp = (date: Date) => date.toISOString().replace(/[-:]/g, "").replace(".", "-")
+
+/** Creates the folder and a new backup file in it (never overwriting one), durable with its directory entry. */
+const createBackup = (entity: Entity, dir: string): Effect.Effect<BackupFile, BackupError> => {
+  const folder = resolve(dir)
+  return Effect.tryPromise({
+    try: async () => {
+      await mkdir(folder, { recursive: true })
+      const stamp = fileStamp(new Date())
+      for (let n = 0; ; n++) {
+        const path = join(folder, `${entity.name}-promote-${stamp}${n === 0 ? "" : `-${n}`}.jsonl`)
+        try {
+          const handle = await open(path, "wx+", 0o600)
+          const directory = await open(folder, "r")
+          await directory.sync().finally(() => directory.close())
+          return { path, handle, size: 0 }
+        } catch (error) {
+          if ((error as { code?: string }).code !== "EEXIST") throw error
+        }
+      }
+    },
+    catch: (error) => backupError(folder, "create", error)
+  })
+}
+
+/** Appends rows (each a JSON object) as lines and fsyncs; on failure the file is cut back to what it held. */
+const appendBackup = (file: BackupFile, rows: ReadonlyArray<string>): Effect.Effect<Lines, BackupError> =>
+  Effect.tryPromise({
+    try: async () => {
+      const data = Buffer.from(`${rows.join("\n")}\n`, "utf8")
+      const start = file.size
+      try {
+        await file.handle.write(data, 0, data.length, start)
+        await file.handle.sync()
+      } catch (error) {
+        await file.handle.truncate(start).catch(() => undefined)
+        throw error
+      }
+      file.size = start + data.length
+      return { start, end: file.size }
+    },
+    catch: (error) => backupError(file.path, "write", error)
+  })
+
+/**
+ * Removes the lines of batches that rolled back, moving later lines up. Runs only when no batch is in
+ * flight, so no append races with it.
+ */
+const cutBackup = (file: BackupFile, cuts: ReadonlyArray<Lines>): Effect.Effect<void, BackupError> =>
+  Effect.tryPromise({
+    try: async () => {
+      for (const cut of [...cuts].sort((a, b) => b.start - a.start)) {
+        const tail = Buffer.alloc(file.size - cut.end)
+        if (tail.length > 0) {
+          await file.handle.read(tail, 0, tail.length, cut.end)
+          await file.handle.write(tail, 0, tail.length, cut.start)
+        }
+        file.size -= cut.end - cut.start
+        await file.handle.truncate(file.size)
+      }
+      await file.handle.sync()
+    },
+    catch: (error) => backupError(file.path, "remove the lines of a rolled-back batch from", error)
+  })
+
+// ---------------------------------------------------------------------------------------------------------
+// Batches
+
+/** A row read (and locked) for promotion: its key, its status, and all its columns as a JSON object. */
+interface Candidate {
+  readonly key: string
+  readonly status: string | null
+  readonly reasonCode: string | null
+  /** the whole row as a JSON object (every column under its name): its backup line (null in a dry run) */
+  readonly json: string | null
+}
+
+/** Reads the rows of `$1` (a dry run: no lock, no copy). */
+const byKeysSql = (entity: Entity) =>
+  `SELECT t.${quoteIdent(entity.key)} AS key, t.validation_status, t.reason_code, NULL::text AS row_json
+     FROM ${qualified(entity.sourceTable)} AS t WHERE t.${quoteIdent(entity.key)} = ANY($1::text[])`
+
+/**
+ * Locks the rows of `$1` (in key order) and copies those still PASSED to `enrich_sync.promotion_backup`
+ * (`$2`: the entity), returning each row's status and, for the copied ones, the row as a JSON object (all
+ * its columns): the line the backup file gets. The copy is part of the batch's transaction.
+ */
+const lockAndCopySql = (entity: Entity) => {
+  const key = quoteIdent(entity.key)
+  return `WITH locked AS (
+       SELECT t.* FROM ${qualified(entity.sourceTable)} AS t WHERE t.${key} = ANY($1::text[])
+        ORDER BY t.${key} FOR UPDATE),
+     copied AS (
+       INSERT INTO enrich_sync.promotion_backup (entity, record_key, row_data)
+       SELECT $2, l.${key}, to_jsonb(l) FROM locked AS l WHERE l.validation_status = 'PASSED'
+       RETURNING record_key, row_data)
+   SELECT l.${key} AS key, l.validation_status, l.reason_code, c.row_data::text AS row_json
+     FROM locked AS l LEFT JOIN copied AS c ON c.record_key = l.${key}
+    ORDER BY l.${key}`
+}
+
+const nextPassedKeysSql = (entity: Entity, first: boolean) =>
+  `SELECT t.${quoteIdent(entity.key)} AS key FROM ${qualified(entity.sourceTable)} AS t
+    WHERE t.validation_status = 'PASSED'${first ? "" : ` AND t.${quoteIdent(entity.key)} > $2`}
+    ORDER BY t.${quoteIdent(entity.key)} LIMIT $1`
+
+const toCandidate = (row: Row): Candidate => ({
+  key: String(row.key),
+  status: row.validation_status === null ? null : String(row.validation_status),
+  reasonCode: row.reason_code === null ? null : String(row.reason_code),
+  json: row.row_json === null ? null : String(row.row_json)
+})
+
+/** Why a row may not be promoted, or null when it may (its stored status is `PASSED`). */
+const refusal = (row: Candidate): string | null => {
+  if (row.status === "PASSED") return null
+  if (row.status === null || row.status.trim() === "") {
+    return "not validated (no validation_status): run revalidate first"
+  }
+  const reason = row.reasonCode === null || row.reasonCode === "" ? "" : ` (reason_code ${row.reasonCode})`
+  return `validation_status is ${row.status}${reason}, not PASSED: enrich it, push it, and run revalidate`
+}
+
+/** Why keys asked for are not on Neon: promoted before, or never there. */
+const missingReasons = (entity: Entity, session: Pick<Session, "query">, keys: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    if (keys.length === 0) return []
+    const master = qualified(entity.masterTable)
+    const invalid = qualified(entity.sourceTable)
+    const promoted = new Set(
+      (yield* session.query(
+        `SELECT ${quoteIdent(entity.key)} AS key FROM ${master} WHERE ${quoteIdent(entity.key)} = ANY($1::text[])`,
+        [keys]
+      )).map((r) => String(r.key))
+    )
+    return keys.map(
+      (key): SkippedKey => ({
+        key,
+        reason: promoted.has(key)
+          ? `already in ${master} and not in ${invalid} (promoted before)`
+          : isBartonId(key)
+            ? `not in ${invalid}`
+            : `not a Barton ID (NN.NN.NN.NN.NNNNN.NNN), and not in ${invalid}`
+      })
+    )
+  })
+
+/** The rows of one batch of keys, sorted into those to promote and those skipped. */
+interface Batch {
+  readonly promote: ReadonlyArray<Candidate>
+  readonly skipped: ReadonlyArray<SkippedKey>
+}
+
+/**
+ * Reads the rows of `keys` and checks each again; with `lock`, locks them and copies those to promote to
+ * `enrich_sync.promotion_backup` (in the caller's transaction).
+ */
+const readBatch = (
+  entity: Entity,
+  session: Pick<Session, "query">,
+  keys: ReadonlyArray<string>,
+  lock: boolean
+) =>
+  Effect.gen(function* () {
+    const rows = (
+      lock
+        ? yield* session.query(lockAndCopySql(entity), [keys, entity.name])
+        : yield* session.query(byKeysSql(entity), [keys])
+    ).map(toCandidate)
+    const promote: Array<Candidate> = []
+    const skipped: Array<SkippedKey> = []
+    for (const row of rows) {
+      const reason = refusal(row)
+      if (reason === null) promote.push(row)
+      else skipped.push({ key: row.key, reason })
+    }
+    const found = new Set(rows.map((r) => r.key))
+    skipped.push(
+      ...(yield* missingReasons(
+        entity,
+        session,
+        keys.filter((k) => !found.has(k))
+      ))
+    )
+    const batch: Batch = { promote, skipped }
+    return batch
+  })
+
+const stillInvalidCondition = `t.validation_status = 'FAILED' AND enrich_sync.canonical_status(t.enrichment_status) = '"complete"'`
+
+const stillInvalidSql = (entity: Entity, first: boolean) =>
+  `WITH c AS (
+     SELECT t.id, t.still_invalid FROM ${qualified(entity.sourceTable)} AS t
+      WHERE ${stillInvalidCondition}${first ? "" : " AND t.id > $2::bigint"}
+      ORDER BY t.id LIMIT $1
+   ), u AS (
+     UPDATE ${qualified(entity.sourceTable)} AS t SET still_invalid = true
+       FROM c WHERE t.id = c.id AND c.still_invalid IS NOT TRUE
+   )
+   SELECT count(*)::bigint AS n, max(c.id) AS last FROM c`
+
+/** Flags FAILED rows that went through enrichment, in keyset batches by id; returns how many there are. */
+const markStillInvalid = (entity: Entity, batchSize: number, dryRun: boolean) =>
+  Effect.gen(function* () {
+    const db = yield* SourceDatabase
+    if (dryRun) {
+      const [row] = yield* db.query(
+        `SELECT count(*)::bigint AS n FROM ${qualified(entity.sourceTable)} AS t WHERE ${stillInvalidCondition}`
+      )
+      return Number(row?.n ?? 0)
+    }
+    let total = 0
+    let last: number | null = null
+    while (true) {
+      const rows: ReadonlyArray<Row> = yield* db.query(
+        stillInvalidSql(entity, last === null),
+        last === null ? [batchSize] : [batchSize, last]
+      )
+      const n = Number(rows[0]?.n ?? 0)
+      total += n
+      if (n < batchSize) return total
+      last = Number(rows[0]?.last)
+    }
+  })
+
+/** The error of a batch that rolled back, saying so, with what other batches did and what to do. */
+const rolledBack = (
+  entity: Entity,
+  error: DatabaseError,
+  batchRows: number,
+  promotedElsewhere: number,
+  backupFile: string | null
+): DatabaseError => {
+  const others =
+    promotedElsewhere === 0
+      ? ""
+      : `; ${promotedElsewhere} rows promoted by other batches stay promoted${backupFile === null ? "" : ` (backup: ${backupFile})`}`
+  return new DatabaseError({
+    side: error.side,
+    reason: error.reason,
+    message: `promoting a batch of ${batchRows} ${entity.label} rows into ${qualified(entity.masterTable)} failed and was rolled back (nothing of it was written or deleted): ${error.message}${others}; fix the cause and run promote again, it continues with the rows still PASSED`,
+    ...(error.code === undefined ? {} : { code: error.code }),
+    cause: error
+  })
+}
+
+/** The error of marking workspace rows promoted after their batch committed on Neon. */
+const notMarked = (entity: Entity, error: DatabaseError, keys: number): DatabaseError =>
+  new DatabaseError({
+    side: error.side,
+    reason: error.reason,
+    message: `${keys} ${entity.label} rows were promoted on Neon, but marking their workspace rows promoted failed: ${error.message}; the next backfill (or syncd) marks them; run promote again for the rest`,
+    ...(error.code === undefined ? {} : { code: error.code }),
+    cause: error
+  })
+
+/** Active workspace rows among `keys` (what a real run would mark promoted). */
+const activeWorkspaceCount = (entity: Entity, keys: ReadonlyArray<string>) =>
+  keys.length === 0
+    ? Effect.succeed(0)
+    : WorkspaceDatabase.use((db) =>
+        db.query(
+          `SELECT count(*)::bigint AS n FROM ${qualified(entity.workspaceTable)}
+            WHERE ${quoteIdent(entity.key)} = ANY($1::text[]) AND sync_state <> 'promoted'`,
+          [keys]
+        )
+      ).pipe(Effect.map(([row]) => Number(row?.n ?? 0)))
+
+/** A batch whose transaction failed (and rolled back). */
+interface BatchFailed {
+  readonly _tag: "BatchFailed"
+  readonly error: DatabaseError
+  readonly rows: number
+}
+
+/** Promotes one entity (see the module header). */
+export const promoteEntity = (
+  entity: Entity,
+  options: PromoteOptions = {}
+): Effect.Effect<PromoteReport, DatabaseError | BackupError, SourceDatabase | WorkspaceDatabase> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const started = Date.now()
+      const db = yield* SourceDatabase
+      const dryRun = options.dryRun ?? false
+      const batchSize = Math.max(1, Math.floor(options.batchSize ?? 5000))
+      const lanes = Math.max(1, Math.floor(options.concurrency ?? 2))
+      const ids =
+        options.ids === undefined
+          ? null
+          : [...new Set(options.ids.map((id) => id.trim()).filter((id) => id !== ""))].sort()
+      const [counted] =
+        ids === null
+          ? yield* db.query(
+              `SELECT count(*)::bigint AS n FROM ${qualified(entity.sourceTable)} WHERE validation_status = 'PASSED'`
+            )
+          : [{ n: ids.length }]
+      const candidates = Number(counted?.n ?? 0)
+      const statement = promoteSql(entity, yield* masterMapping(entity))
+      const master = qualified(entity.masterTable)
+
+      const run: {
+        /** where the next batch of keys starts (ids: an offset; every PASSED row: the last key listed) */
+        offset: number
+        after: string | null
+        exhausted: boolean
+        backup: BackupFile | null
+        /** lines of batches that rolled back, removed once no batch is in flight */
+        cuts: Array<Lines>
+        failure: DatabaseError | BackupError | BatchFailed | null
+        promoted: number
+        updatedInMaster: number
+        workspaceMarked: number
+        done: number
+        skipped: Array<SkippedKey>
+      } = {
+        offset: 0,
+        after: null,
+        exhausted: false,
+        backup: null,
+        cuts: [],
+        failure: null,
+        promoted: 0,
+        updatedInMaster: 0,
+        workspaceMarked: 0,
+        done: 0,
+        skipped: []
+      }
+      yield* Effect.addFinalizer(() => {
+        const file = run.backup
+        return file === null ? Effect.void : Effect.promise(() => file.handle.close()).pipe(Effect.ignore)
+      })
+      const keysLock = yield* Semaphore.make(1)
+      const fileLock = yield* Semaphore.make(1)
+
+      /** The next batch of keys (null when there is none), handed to one lane at a time. */
+      const nextKeys = keysLock.withPermits(1)(
+        Effect.gen(function* () {
+          if (run.exhausted || run.failure !== null) return null
+          if (ids !== null) {
+            const keys = ids.slice(run.offset, run.offset + batchSize)
+            run.offset += keys.length
+            if (keys.length === 0) run.exhausted = true
+            return keys.length === 0 ? null : keys
+          }
+          const rows = yield* db.query(
+            nextPassedKeysSql(entity, run.after === null),
+            run.after === null ? [batchSize] : [batchSize, run.after]
+          )
+          if (rows.length === 0) {
+            run.exhausted = true
+            return null
+          }
+          const keys = rows.map((r) => String(r.key))
+          run.after = keys[keys.length - 1]!
+          return keys
+        })
+      )
+
+      const report = (batch: Batch, size: number) => {
+        run.skipped.push(...batch.skipped)
+        run.done += size
+        options.onProgress?.({
+          stage: "promote",
+          entity: entity.name,
+          done: run.done,
+          total: Math.max(candidates, run.done)
+        })
+      }
+
+      /**
+       * One batch in one Neon transaction: lock, check again and copy to `enrich_sync.promotion_backup`,
+       * append the rows to the backup file (durably), then delete them from the invalid table, put them into
+       * the master table and log them, in one statement. A statement that fails leaves its lines to be cut.
+       */
+      const promoteBatch = (keys: ReadonlyArray<string>) =>
+        db.transaction((tx) =>
+          Effect.gen(function* () {
+            const batch = yield* readBatch(entity, tx, keys, true)
+            if (batch.promote.length === 0) return { batch, existing: 0 }
+            const { file, lines } = yield* fileLock.withPermits(1)(
+              Effect.gen(function* () {
+                const file =
+                  run.backup ?? (yield* createBackup(entity, options.backupDir ?? defaultBackupDir))
+                run.backup = file
+                const lines = yield* appendBackup(
+                  file,
+                  batch.promote.map((r) => r.json ?? "null")
+                )
+                return { file, lines }
+              })
+            )
+            const details = (existing: boolean) =>
+              JSON.stringify({ master, backup_file: file.path, updated_existing: existing })
+            const [result] = yield* tx
+              .query(statement, [batch.promote.map((r) => r.key), entity.name, details(false), details(true)])
+              .pipe(
+                // the batch rolls back: its lines are cut later (a failed COMMIT keeps them, since its outcome
+                // is unknown, and a surplus line is harmless)
+                Effect.onError(() => Effect.sync(() => run.cuts.push(lines)))
+              )
+            if (Number(result?.deleted) !== batch.promote.length) {
+              return yield* Effect.die(
+                new Error(
+                  `deleted ${String(result?.deleted)} of ${batch.promote.length} locked rows from ${qualified(entity.sourceTable)}`
+                )
+              )
+            }
+            return { batch, existing: Array.isArray(result?.existing) ? result.existing.length : 0 }
+          })
+        )
+
+      /** A lane: takes batches until none is left or one failed; marks the workspace after each commit. */
+      const lane = Effect.gen(function* () {
+        while (true) {
+          const keys = yield* nextKeys
+          if (keys === null) return
+          if (dryRun) {
+            const batch = yield* readBatch(entity, db, keys, false)
+            run.promoted += batch.promote.length
+            const active = yield* activeWorkspaceCount(
+              entity,
+              batch.promote.map((r) => r.key)
+            )
+            run.workspaceMarked += active
+            report(batch, keys.length)
+            continue
+          }
+          const result = yield* promoteBatch(keys).pipe(
+            Effect.mapError((error): BackupError | BatchFailed =>
+              error._tag === "DatabaseError" ? { _tag: "BatchFailed", error, rows: keys.length } : error
+            )
+          )
+          const promotedKeys = result.batch.promote.map((r) => r.key)
+          run.promoted += promotedKeys.length
+          run.updatedInMaster += result.existing
+          // read the count before adding: the lanes share `run`, and `x += yield* ...` would read x before yielding
+          const marked = yield* markGone(entity, promotedKeys, []).pipe(
+            Effect.mapError((error) => notMarked(entity, error, promotedKeys.length))
+          )
+          run.workspaceMarked += marked
+          report(result.batch, keys.length)
+        }
+      }).pipe(
+        // a failure stops every lane from taking another batch, but lets the batches in flight finish
+        Effect.catch((error: DatabaseError | BackupError | BatchFailed) =>
+          Effect.sync(() => {
+            run.failure ??= error
+          })
+        )
+      )
+
+      yield* Effect.all(
+        Array.from({ length: dryRun ? 1 : lanes }, () => lane),
+        { concurrency: "unbounded", discard: true }
+      )
+      const file = run.backup
+      if (file !== null && run.cuts.length > 0) yield* cutBackup(file, run.cuts)
+      if (run.failure !== null) {
+        const failure = run.failure
+        return yield* Effect.fail(
+          failure._tag === "BatchFailed"
+            ? rolledBack(entity, failure.error, failure.rows, run.promoted, file?.path ?? null)
+            : failure
+        )
+      }
+
+      const stillInvalid = yield* markStillInvalid(entity, batchSize, dryRun)
+      return {
+        entity: entity.name,
+        candidates,
+        promoted: run.promoted,
+        updatedInMaster: run.updatedInMaster,
+        skipped: run.skipped,
+        stillInvalid,
+        backupFile: file === null ? null : file.path,
+        workspaceMarked: run.workspaceMarked,
+        durationMs: Date.now() - started
+      }
+    })
+  )

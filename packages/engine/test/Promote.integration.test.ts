@@ -1,0 +1,469 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { dirname, join } from "node:path"
+import { assert, describe, layer } from "@effect/vitest"
+import { Company, Person } from "@enrich-sync/core"
+import {
+  demoCompanyAt,
+  demoCompanyKey,
+  demoPersonKey,
+  seedDemoData,
+  TwoDatabases
+} from "@enrich-sync/testing"
+import { Effect, Fiber } from "effect"
+import { backfillEntity } from "../src/Backfill.ts"
+import { SourceDatabase, WorkspaceDatabase } from "../src/Database.ts"
+import { applyMigrations } from "../src/Migrator.ts"
+import { promoteEntity } from "../src/Promote.ts"
+import { revalidateEntity } from "../src/Revalidate.ts"
+import { engineFixture, onNeon, onWorkspace } from "./support/EngineFixture.ts"
+
+/** Keys of demo companies (below `count`) whose only problem is the missing website. */
+const websiteOnly = (count: number): ReadonlyArray<string> =>
+  Array.from({ length: count }, (_, i) => i)
+    .filter((i) => {
+      const row = demoCompanyAt(i)
+      return (
+        row.reason_code === "EMPTY_WEBSITE" &&
+        Object.keys(row.validation_errors as object).join() === "website"
+      )
+    })
+    .map(demoCompanyKey)
+
+/** Key of the first demo company (below `count`) with a bad phone. */
+const badPhone = (count: number): string =>
+  demoCompanyKey(
+    Array.from({ length: count }, (_, i) => i).find((i) => demoCompanyAt(i).reason_code === "INVALID_PHONE")!
+  )
+
+/** A temporary folder, removed with the scope. */
+const tempDir = Effect.acquireRelease(
+  Effect.sync(() => mkdtempSync(join(tmpdir(), "enrich-sync-promote-"))),
+  (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+)
+
+/** Waits (in real time: the test clock does not move by itself) until `condition` holds. */
+const until = <R>(condition: Effect.Effect<boolean, unknown, R>) =>
+  Effect.gen(function* () {
+    for (let i = 0; i < 500; i++) {
+      if (yield* Effect.orDie(condition)) return
+      yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 20)))
+    }
+    assert.fail("timed out waiting")
+  })
+
+/** The enrichment of `keys` arriving on Neon, as a push writes it. */
+const enrichOnNeon = (keys: ReadonlyArray<string>) =>
+  onNeon(
+    `UPDATE marketing.company_invalid
+        SET website = 'https://www.' || replace(company_unique_id, '.', '') || '.example.com',
+            enrichment_status = 'complete', enriched_by = 'enricher@example.com', enriched_at = now()
+      WHERE company_unique_id = ANY($1)`,
+    [keys]
+  )
+
+const invalidKeys = (keys: ReadonlyArray<string>) =>
+  Effect.map(
+    onNeon(
+      `SELECT company_unique_id AS k FROM marketing.company_invalid WHERE company_unique_id = ANY($1) ORDER BY 1`,
+      [keys]
+    ),
+    (rows) => rows.map((r) => String(r.k))
+  )
+
+const masterKeys = Effect.map(
+  onNeon(`SELECT company_unique_id AS k FROM marketing.company_master ORDER BY 1`),
+  (rows) => rows.map((r) => String(r.k))
+)
+
+const promoteLog = Effect.map(
+  onNeon(
+    `SELECT record_id, details FROM public.shq_validation_log WHERE action = 'promote' ORDER BY record_id`
+  ),
+  (rows) => rows
+)
+
+const lines = (file: string) =>
+  readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+
+describe("promote", () => {
+  layer(engineFixture({ seed: {} }))((it) => {
+    const [p1, p2, p3, f1, p4] = websiteOnly(119)
+    const f2 = badPhone(119)
+
+    it.effect(
+      "the guide's flow: enrich, revalidate, promote to the master with backups, log and workspace marks",
+      () =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            const dir = yield* tempDir
+            yield* backfillEntity(Company)
+            // the master already holds p3 (an earlier, partial promotion): it is updated, not duplicated
+            yield* onNeon(
+              `INSERT INTO marketing.company_master (company_unique_id, company_name) VALUES ($1, 'Stale name')`,
+              [p3]
+            )
+            yield* enrichOnNeon([p1!, p2!, p3!])
+            yield* onNeon(
+              `UPDATE marketing.company_invalid SET enrichment_status = 'complete' WHERE company_unique_id = ANY($1)`,
+              [[f1, f2]]
+            )
+            const revalidated = yield* revalidateEntity(Company, { onlyEnriched: true })
+            assert.deepStrictEqual([...revalidated.passedIds].sort(), [p1!, p2!, p3!].sort())
+            const rowsBefore = yield* onNeon(
+              `SELECT * FROM marketing.company_invalid WHERE company_unique_id = ANY($1) ORDER BY company_unique_id`,
+              [revalidated.passedIds]
+            )
+
+            const jsonBefore = yield* onNeon(
+              `SELECT to_jsonb(t) AS j FROM marketing.company_invalid t WHERE company_unique_id = ANY($1)
+              ORDER BY company_unique_id`,
+              [revalidated.passedIds]
+            )
+            const report = yield* promoteEntity(Company, {
+              ids: revalidated.passedIds,
+              // batches of one, two at a time: the counts add up across lanes
+              batchSize: 1,
+              backupDir: join(dir, "nested", "backups")
+            })
+            assert.deepInclude(report, {
+              entity: "company",
+              candidates: 3,
+              promoted: 3,
+              updatedInMaster: 1,
+              skipped: [],
+              stillInvalid: 2,
+              workspaceMarked: 3
+            })
+
+            // the master holds them, Barton IDs kept, each once, with the invalid row's values
+            const master = yield* onNeon(
+              `SELECT company_unique_id, company_name, website, domain, source_batch_id, validation_status, enriched_by
+               FROM marketing.company_master ORDER BY company_unique_id`
+            )
+            assert.deepStrictEqual(
+              master,
+              rowsBefore.map((r) => ({
+                company_unique_id: r.company_unique_id,
+                company_name: r.company_name,
+                website: r.website,
+                domain: r.domain,
+                source_batch_id: r.batch_id,
+                validation_status: "PASSED",
+                enriched_by: "enricher@example.com"
+              }))
+            )
+            assert.notStrictEqual(master.find((r) => r.company_unique_id === p3)?.company_name, "Stale name")
+            assert.deepStrictEqual(yield* invalidKeys([p1!, p2!, p3!]), [])
+            const [left] = yield* onNeon(`SELECT count(*)::int AS n FROM marketing.company_invalid`)
+            assert.strictEqual(left?.n, 116)
+
+            // logged, with the backup file
+            const logged = yield* promoteLog
+            assert.deepStrictEqual(
+              logged.map((r) => r.record_id),
+              [p1!, p2!, p3!].sort()
+            )
+            for (const entry of logged) {
+              assert.deepInclude(entry.details as object, {
+                backup_file: report.backupFile,
+                updated_existing: entry.record_id === p3
+              })
+            }
+
+            // the backup file: every promoted row with all its columns, as JSON lines
+            assert.isNotNull(report.backupFile)
+            assert.strictEqual(dirname(report.backupFile!), join(dir, "nested", "backups"))
+            assert.deepStrictEqual(
+              lines(report.backupFile!).sort((a, b) =>
+                String(a.company_unique_id).localeCompare(String(b.company_unique_id))
+              ),
+              jsonBefore.map((r) => r.j)
+            )
+            // every column, under its name
+            assert.deepStrictEqual(
+              Object.keys(lines(report.backupFile!)[0]!).sort(),
+              Object.keys(rowsBefore[0]!).sort()
+            )
+            const [backedUp] = yield* onNeon(
+              `SELECT count(*)::int AS n, count(*) FILTER (WHERE row_data->>'website' IS NOT NULL)::int AS with_site
+               FROM enrich_sync.promotion_backup WHERE entity = 'company'`
+            )
+            assert.deepStrictEqual(backedUp, { n: 3, with_site: 3 })
+
+            // the workspace keeps the rows, marked promoted
+            const workspace = yield* onWorkspace(
+              `SELECT company_unique_id, sync_state, promoted_at IS NOT NULL AS stamped FROM company_needs_enrichment
+              WHERE sync_state <> 'active' ORDER BY company_unique_id`
+            )
+            assert.deepStrictEqual(
+              workspace,
+              [p1!, p2!, p3!]
+                .sort()
+                .map((k) => ({ company_unique_id: k, sync_state: "promoted", stamped: true }))
+            )
+            const [kept] = yield* onWorkspace(`SELECT count(*)::int AS n FROM company_needs_enrichment`)
+            assert.strictEqual(kept?.n, 119)
+
+            // enriched rows that still fail are flagged, nothing else
+            const flagged = yield* onNeon(
+              `SELECT company_unique_id AS k FROM marketing.company_invalid WHERE still_invalid ORDER BY 1`
+            )
+            assert.deepStrictEqual(
+              flagged.map((r) => r.k),
+              [f1!, f2].sort()
+            )
+          })
+        )
+    )
+
+    it.effect("keys not on Neon or not PASSED are skipped with the reason; a dry run writes nothing", () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const dir = yield* tempDir
+          yield* enrichOnNeon([p4!])
+          yield* revalidateEntity(Company, { onlyEnriched: true })
+          const ids = [f1!, p1!, "04.04.01.99.99999.999", "not-an-id", p4!, p4!]
+          const before = yield* onNeon(
+            `SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) AS d FROM marketing.company_invalid t`
+          )
+          const logBefore = yield* promoteLog
+
+          const dry = yield* promoteEntity(Company, { ids, dryRun: true, backupDir: join(dir, "dry") })
+          assert.strictEqual(dry.candidates, 5)
+          assert.strictEqual(dry.promoted, 1)
+          assert.strictEqual(dry.workspaceMarked, 1)
+          assert.strictEqual(dry.stillInvalid, 2)
+          assert.isNull(dry.backupFile)
+          assert.isFalse(existsSync(join(dir, "dry")))
+          assert.deepStrictEqual(
+            yield* onNeon(
+              `SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) AS d FROM marketing.company_invalid t`
+            ),
+            before
+          )
+          assert.deepStrictEqual(yield* promoteLog, logBefore)
+          assert.notInclude(yield* masterKeys, p4!)
+
+          const reasons = (report: typeof dry) => new Map(report.skipped.map((s) => [s.key, s.reason]))
+          for (const report of [dry, yield* promoteEntity(Company, { ids, backupDir: dir })]) {
+            const skipped = reasons(report)
+            assert.strictEqual(skipped.size, 4)
+            assert.match(skipped.get(f1!)!, /validation_status is FAILED \(reason_code EMPTY_WEBSITE\)/)
+            assert.match(skipped.get(p1!)!, /already in marketing\.company_master .*promoted before/)
+            assert.match(skipped.get("04.04.01.99.99999.999")!, /^not in marketing\.company_invalid$/)
+            assert.match(skipped.get("not-an-id")!, /not a Barton ID/)
+          }
+          assert.include(yield* masterKeys, p4!)
+          assert.deepStrictEqual(yield* invalidKeys([f1!, p4!]), [f1!])
+
+          // people are promoted the same way, into their own master table
+          const person = demoPersonKey(0)
+          yield* onNeon(
+            `UPDATE marketing.people_invalid SET email = 'jane.doe@example.com' WHERE unique_id = $1`,
+            [person]
+          )
+          assert.deepStrictEqual((yield* revalidateEntity(Person)).passedIds, [person])
+          const people = yield* promoteEntity(Person, { backupDir: dir })
+          assert.deepInclude(people, { entity: "people", candidates: 1, promoted: 1, skipped: [] })
+          assert.deepStrictEqual(
+            yield* onNeon(
+              `SELECT unique_id, email, source_batch_id IS NOT NULL AS batch FROM marketing.people_master`
+            ),
+            [{ unique_id: person, email: "jane.doe@example.com", batch: true }]
+          )
+        })
+      )
+    )
+  })
+
+  layer(engineFixture({ migrate: false }))((it) => {
+    it.effect("fills an existing master table with more columns and no unique key, by column name", () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const dir = yield* tempDir
+          // the master table exists before enrich-sync is installed
+          yield* onNeon(`CREATE SCHEMA marketing`)
+          yield* onNeon(
+            `CREATE TABLE marketing.company_master (
+               id BIGSERIAL PRIMARY KEY, company_unique_id TEXT NOT NULL, company_name TEXT, website TEXT, domain TEXT,
+               source_batch_id TEXT, revenue NUMERIC, slot_count INT DEFAULT 0, listed_on DATE DEFAULT current_date)`
+          )
+          yield* applyMigrations(yield* SourceDatabase)
+          yield* applyMigrations(yield* WorkspaceDatabase)
+          const dbs = yield* TwoDatabases
+          yield* Effect.promise(() => seedDemoData(dbs.neon.url, { companies: 12, people: 0 }))
+
+          const [q1, q2] = websiteOnly(12)
+          yield* onNeon(
+            `INSERT INTO marketing.company_master (company_unique_id, company_name, revenue, slot_count) VALUES ($1, 'Old', 1250000, 7)`,
+            [q1]
+          )
+          yield* enrichOnNeon([q1!, q2!])
+          yield* revalidateEntity(Company)
+          const batches = new Map(
+            (yield* onNeon(`SELECT company_unique_id AS k, batch_id FROM marketing.company_invalid`)).map(
+              (r) => [r.k, r.batch_id]
+            )
+          )
+          const report = yield* promoteEntity(Company, { batchSize: 1, backupDir: dir })
+          assert.deepInclude(report, {
+            candidates: 2,
+            promoted: 2,
+            updatedInMaster: 1,
+            skipped: [],
+            workspaceMarked: 0
+          })
+          assert.strictEqual(lines(report.backupFile!).length, 2)
+
+          const master = yield* onNeon(
+            `SELECT company_unique_id, company_name IS DISTINCT FROM 'Old' AS renamed, website, domain, source_batch_id,
+                    revenue::text AS revenue, slot_count, listed_on IS NOT NULL AS listed
+               FROM marketing.company_master ORDER BY company_unique_id`
+          )
+          const site = (key: string) => `https://www.${key.replaceAll(".", "")}.example.com`
+          const domain = (key: string) => `${key.replaceAll(".", "")}.example.com`
+          assert.deepStrictEqual(master, [
+            {
+              company_unique_id: q1,
+              renamed: true,
+              website: site(q1!),
+              domain: domain(q1!),
+              source_batch_id: batches.get(q1),
+              revenue: "1250000",
+              slot_count: 7,
+              listed: true
+            },
+            {
+              company_unique_id: q2,
+              renamed: true,
+              website: site(q2!),
+              domain: domain(q2!),
+              source_batch_id: batches.get(q2),
+              revenue: null,
+              slot_count: 0,
+              listed: true
+            }
+          ])
+          assert.deepStrictEqual(yield* invalidKeys([q1!, q2!]), [])
+        })
+      )
+    )
+  })
+
+  layer(engineFixture({ seed: { companies: 20, people: 0 } }))((it) => {
+    it.effect(
+      "a batch the master rejects rolls back entirely; a backup that cannot be written promotes nothing",
+      () =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            const dir = yield* tempDir
+            const [r1, r2, r3] = websiteOnly(20)
+            yield* enrichOnNeon([r1!, r2!, r3!])
+            yield* onNeon(
+              `UPDATE marketing.company_invalid SET company_name = 'Reject Holdings' WHERE company_unique_id = $1`,
+              [r2]
+            )
+            yield* revalidateEntity(Company)
+            yield* onNeon(
+              `ALTER TABLE marketing.company_master ADD CONSTRAINT no_rejects CHECK (company_name NOT LIKE 'Reject%')`
+            )
+
+            // the backup folder cannot be made (a file is in the way)
+            writeFileSync(join(dir, "in-the-way"), "")
+            const blocked = join(dir, "in-the-way", "backups")
+            const backupError = yield* Effect.flip(promoteEntity(Company, { backupDir: blocked }))
+            assert.strictEqual(backupError._tag, "BackupError")
+            assert.include(backupError.message, blocked)
+            assert.match(backupError.message, /permissions.*disk space/)
+            assert.deepStrictEqual(yield* invalidKeys([r1!, r2!, r3!]), [r1!, r2!, r3!])
+            assert.deepStrictEqual(yield* masterKeys, [])
+
+            // batches of one, one at a time: r1 commits, r2 breaks the CHECK and rolls back, r3 is never reached
+            const backups = join(dir, "backups")
+            const failure = yield* Effect.flip(
+              promoteEntity(Company, { batchSize: 1, concurrency: 1, backupDir: backups })
+            )
+            assert.strictEqual(failure._tag, "DatabaseError")
+            assert.include(failure.message, "no_rejects")
+            assert.include(failure.message, "rolled back (nothing of it was written or deleted)")
+            assert.include(failure.message, "1 rows promoted by other batches stay promoted")
+            assert.deepStrictEqual(yield* masterKeys, [r1!])
+            assert.deepStrictEqual(yield* invalidKeys([r1!, r2!, r3!]), [r2!, r3!])
+            assert.deepStrictEqual(
+              (yield* promoteLog).map((r) => r.record_id),
+              [r1!]
+            )
+            const [backedUp] = yield* onNeon(
+              `SELECT array_agg(record_key) AS keys FROM enrich_sync.promotion_backup`
+            )
+            assert.deepStrictEqual(backedUp?.keys, [r1!])
+            // the rolled-back batch's line was cut from the backup file again
+            const [file] = readdirSync(backups)
+            assert.deepStrictEqual(
+              lines(join(backups, file!)).map((r) => r.company_unique_id),
+              [r1!]
+            )
+
+            // two batches at once: r3's lane waits for a lock while r2's appends its line and fails; r3's line
+            // comes after r2's in the file, and r2's is cut from the middle once both are done
+            const concurrent = join(dir, "concurrent")
+            const db = yield* SourceDatabase
+            const other = yield* db.session
+            yield* other.query("BEGIN")
+            yield* other.query(
+              `SELECT 1 FROM marketing.company_invalid WHERE company_unique_id = $1 FOR UPDATE`,
+              [r3]
+            )
+            const [holder] = yield* other.query("SELECT pg_backend_pid() AS pid")
+            const run = yield* Effect.forkChild(
+              Effect.flip(promoteEntity(Company, { batchSize: 1, concurrency: 2, backupDir: concurrent }))
+            )
+            // r2's lane is done (its transaction rolled back) while r3's waits for the lock
+            yield* until(
+              Effect.map(
+                onNeon(
+                  `SELECT count(*) FILTER (WHERE wait_event_type = 'Lock')::int AS waiting,
+                        count(*) FILTER (WHERE wait_event_type IS DISTINCT FROM 'Lock')::int AS busy
+                   FROM pg_stat_activity
+                  WHERE datname = current_database() AND pid NOT IN (pg_backend_pid(), $1)
+                    AND state IN ('active', 'idle in transaction')`,
+                  [holder?.pid]
+                ),
+                ([r]) => r?.waiting === 1 && r?.busy === 0
+              )
+            )
+            assert.deepStrictEqual(
+              lines(join(concurrent, readdirSync(concurrent)[0]!)).map((r) => r.company_unique_id),
+              [r2!]
+            )
+            yield* other.query("COMMIT")
+            const concurrentFailure = yield* Fiber.join(run)
+            assert.include(concurrentFailure.message, "no_rejects")
+            assert.include(concurrentFailure.message, "1 rows promoted by other batches stay promoted")
+            assert.deepStrictEqual(yield* masterKeys, [r1!, r3!])
+            assert.deepStrictEqual(yield* invalidKeys([r1!, r2!, r3!]), [r2!])
+            assert.deepStrictEqual(
+              lines(join(concurrent, readdirSync(concurrent)[0]!)).map((r) => r.company_unique_id),
+              [r3!]
+            )
+
+            // fixed, a re-run continues with what is left
+            yield* onNeon(`ALTER TABLE marketing.company_master DROP CONSTRAINT no_rejects`)
+            const rerun = yield* promoteEntity(Company, { batchSize: 1, backupDir: backups })
+            assert.strictEqual(rerun.promoted, 1)
+            assert.deepStrictEqual(yield* masterKeys, [r1!, r2!, r3!])
+            assert.deepStrictEqual(yield* invalidKeys([r1!, r2!, r3!]), [])
+            assert.strictEqual(readdirSync(backups).length, 2)
+            assert.deepStrictEqual(
+              lines(rerun.backupFile!).map((r) => r.company_unique_id),
+              [r2!]
+            )
+          })
+        )
+    )
+  })
+})
