@@ -1,0 +1,111 @@
+/**
+ * `enrich-sync backfill` (alias `pull`), stage 1: brings every Neon invalid row into the workspace with the
+ * engine's `backfillEntity` (COPY into an empty table, else the merge of exactly what differs).
+ *
+ * Invariant: a re-run with nothing new on Neon writes nothing; `--dry-run` writes nothing and lists what it
+ * would write.
+ */
+import type { Entity, MergePolicy } from "@enrich-sync/core"
+import type { BackfillReport, DatabaseError, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
+import { backfillEntity } from "@enrich-sync/engine"
+import { Effect } from "effect"
+import { Command } from "effect/cli"
+import { CliConfig, commandLayer } from "./CliConfig.ts"
+import * as Flags from "./CommonFlags.ts"
+import { mergeCounts, plannedChanges } from "./MergeSummary.ts"
+import { formatTable, Output } from "./Output.ts"
+import { requireBoth } from "./Preflight.ts"
+import { withProgress } from "./Progress.ts"
+
+/** Options of a backfill run. */
+export interface BackfillRunOptions {
+  readonly entities: ReadonlyArray<Entity>
+  readonly batchSize?: number
+  readonly dryRun: boolean
+  readonly policy: MergePolicy
+}
+
+/** Backfills the entities, one after the other (the schema is checked by the caller). */
+export const runBackfill = (
+  options: BackfillRunOptions
+): Effect.Effect<ReadonlyArray<BackfillReport>, DatabaseError, SourceDatabase | WorkspaceDatabase | Output> =>
+  withProgress((onProgress) =>
+    Effect.forEach(options.entities, (entity) =>
+      backfillEntity(entity, {
+        ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+        dryRun: options.dryRun,
+        policy: options.policy,
+        onProgress
+      })
+    )
+  )
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`
+
+/** The human summary of a backfill. */
+export const renderBackfill = (reports: ReadonlyArray<BackfillReport>, dryRun: boolean): string => {
+  const rows: Array<Array<string | number>> = [
+    ["entity", "Neon rows", "new", "updated", "unchanged", "time", "details"]
+  ]
+  for (const r of reports) {
+    const { inserted = 0, updated = 0, unchanged = 0 } = r.merge ?? {}
+    const details =
+      r.path === "copy"
+        ? "copied into the empty workspace table"
+        : mergeCounts(r.merge === null ? null : { ...r.merge, inserted: 0, updated: 0 })
+    rows.push([
+      r.entity,
+      r.sourceRows,
+      r.copied + inserted,
+      updated,
+      r.unchanged + unchanged,
+      seconds(r.durationMs),
+      details === "no changes" ? "" : details
+    ])
+  }
+  const title = dryRun
+    ? "Backfill Neon -> workspace (dry run: nothing was written)"
+    : "Backfill Neon -> workspace"
+  const planned = dryRun ? reports.flatMap((r) => plannedChanges(r.entity, r.merge)) : []
+  return [title, formatTable(rows), ...(planned.length > 0 ? ["Would write:", ...planned] : [])].join("\n")
+}
+
+/** The `backfill` command. */
+export const backfillCommand = Command.make(
+  "backfill",
+  {
+    entity: Flags.entity,
+    batchSize: Flags.batchSize,
+    dryRun: Flags.dryRun,
+    json: Flags.json,
+    pushOn: Flags.pushOn
+  },
+  Effect.fn(function* ({ entity, batchSize, dryRun, json, pushOn }) {
+    const output = yield* Output
+    yield* output.begin("backfill", { json })
+    const reports = yield* Effect.gen(function* () {
+      const { policy } = yield* CliConfig
+      yield* requireBoth
+      return yield* runBackfill({
+        entities: Flags.selectEntities(entity),
+        ...Flags.batchOption(batchSize),
+        dryRun,
+        policy
+      })
+    }).pipe(Effect.provide(commandLayer("both", pushOn)))
+    yield* output.result({ dryRun, entities: reports })
+    yield* output.print(renderBackfill(reports, dryRun))
+  })
+).pipe(
+  Command.withAlias("pull"),
+  Command.withDescription(
+    "Stage 1: copy every Neon invalid row into the workspace (re-runs merge only what changed on Neon)"
+  ),
+  Command.withExamples([
+    { command: "enrich-sync backfill", description: "pull both entities" },
+    {
+      command: "enrich-sync pull --entity company --dry-run",
+      description: "show what a pull of companies would write"
+    }
+  ])
+)

@@ -1,0 +1,169 @@
+/**
+ * The command's configuration: the database URLs (`NEON_DATABASE_URL`, `SUPABASE_DATABASE_URL`) and the push
+ * policy (`ENRICH_SYNC_PUSH_ON`, overridden by `--push-on`), read from the environment first and a `.env` in
+ * the working folder second, and the database layers built on them.
+ *
+ * Invariants: configuration is read only here, where the layers are built; a command's layer reads only the
+ * URLs of the sides it needs and reports every problem at once, in one line; URLs stay `Redacted` (and
+ * their passwords are registered with the redactor by `configuredSecrets`).
+ */
+import type { MergePolicy, Side } from "@enrich-sync/core"
+import { defaultPushOn, enrichmentStatuses, urlPassword } from "@enrich-sync/core"
+import type { DatabaseError } from "@enrich-sync/engine"
+import { parseDatabaseUrl, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
+import { Config, ConfigProvider, Context, Effect, FileSystem, Layer, Option, Redacted } from "effect"
+import { CliFailure } from "./CliFailure.ts"
+
+/** The variables this command reads. */
+export const variables = {
+  source: "NEON_DATABASE_URL",
+  workspace: "SUPABASE_DATABASE_URL",
+  pushOn: "ENRICH_SYNC_PUSH_ON",
+  debug: "ENRICH_SYNC_DEBUG"
+} as const
+
+/** What a command's run is configured with besides its databases. */
+export class CliConfig extends Context.Service<
+  CliConfig,
+  {
+    /** which enrichment statuses push their workspace edits (`--push-on`, else ENRICH_SYNC_PUSH_ON, else `complete`) */
+    readonly policy: MergePolicy
+  }
+>()("@enrich-sync/cli/CliConfig") {}
+
+/**
+ * The config provider: the environment, then `.env` in the working folder when there is one (a value in
+ * the environment wins over the same name in the file).
+ */
+export const configProviderLayer: Layer.Layer<never, never, FileSystem.FileSystem> = Layer.unwrap(
+  Effect.gen(function* () {
+    const env = ConfigProvider.fromEnv()
+    const fs = yield* FileSystem.FileSystem
+    const hasFile = yield* fs.exists(".env").pipe(Effect.orElseSucceed(() => false))
+    if (!hasFile) return ConfigProvider.layer(env)
+    const dotEnv = yield* ConfigProvider.fromDotEnv({ path: ".env" }).pipe(Effect.option)
+    return ConfigProvider.layer(Option.isSome(dotEnv) ? ConfigProvider.orElse(env, dotEnv.value) : env)
+  })
+)
+
+const readText = (name: string) =>
+  Config.option(Config.String(name)).pipe(
+    Effect.map(Option.map((v) => v.trim())),
+    Effect.map(Option.filter((v) => v !== "")),
+    Effect.orElseSucceed(() => Option.none<string>())
+  )
+
+const readUrl = (name: string) =>
+  Config.option(Config.Redacted(name)).pipe(
+    Effect.map(Option.filter((v) => Redacted.value(v).trim() !== "")),
+    Effect.orElseSucceed(() => Option.none<Redacted.Redacted<string>>())
+  )
+
+/**
+ * The secret values configured for this process (the passwords in both URLs, whether or not the command
+ * uses them), for the redactor. Never fails.
+ */
+export const configuredSecrets: Effect.Effect<ReadonlyArray<string>> = Effect.gen(function* () {
+  const secrets: Array<string> = []
+  for (const name of [variables.source, variables.workspace]) {
+    const url = yield* readUrl(name)
+    if (Option.isSome(url)) {
+      const password = urlPassword(Redacted.value(url.value).trim())
+      if (password !== null) secrets.push(password)
+    }
+  }
+  return secrets
+})
+
+/** Whether ENRICH_SYNC_DEBUG asks for stack traces (`1`, `true`, `yes`). */
+export const debugEnabled: Effect.Effect<boolean> = Effect.map(readText(variables.debug), (v) =>
+  Option.match(v, { onNone: () => false, onSome: (text) => /^(1|true|yes|on)$/i.test(text) })
+)
+
+/** Parses a comma list of enrichment statuses; `null` when one of them is not a status. */
+export const parsePushOn = (text: string): ReadonlyArray<string> | null => {
+  const statuses = text
+    .split(",")
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== "")
+  const known = enrichmentStatuses as ReadonlyArray<string>
+  return statuses.length > 0 && statuses.every((s) => known.includes(s)) ? statuses : null
+}
+
+/** The databases a command works on. */
+export type Needs = "source" | "workspace" | "both"
+
+/** The services a command's layer provides for what it needs. */
+export type DatabasesFor<N extends Needs> = N extends "source"
+  ? SourceDatabase
+  : N extends "workspace"
+    ? WorkspaceDatabase
+    : SourceDatabase | WorkspaceDatabase
+
+const sidesOf = (needs: Needs): ReadonlyArray<Side> => (needs === "both" ? ["source", "workspace"] : [needs])
+
+/**
+ * Reads and checks the configuration a command needs: the URLs of `needs` and the push policy
+ * (`pushOnFlag` when given, else ENRICH_SYNC_PUSH_ON). Every problem is listed in one `CliFailure`.
+ */
+export const loadConfig = (needs: Needs, pushOnFlag: Option.Option<ReadonlyArray<string>> = Option.none()) =>
+  Effect.gen(function* () {
+    const problems: Array<string> = []
+    const urls: { source?: Redacted.Redacted<string>; workspace?: Redacted.Redacted<string> } = {}
+    for (const side of sidesOf(needs)) {
+      const name = variables[side]
+      const url = yield* readUrl(name)
+      if (Option.isNone(url)) {
+        problems.push(`${name} is not set`)
+        continue
+      }
+      const checked = yield* parseDatabaseUrl(side, Redacted.value(url.value)).pipe(
+        Effect.map(Option.some),
+        Effect.catch((e) => {
+          // the engine's message ends with the fix; keep only the problem, the fix is said once below
+          problems.push(e.message.split("; ")[0] ?? e.message)
+          return Effect.succeed(Option.none<string>())
+        })
+      )
+      if (Option.isSome(checked)) urls[side] = Redacted.make(checked.value)
+    }
+    let pushOn = defaultPushOn
+    if (Option.isSome(pushOnFlag)) pushOn = pushOnFlag.value
+    else {
+      const text = yield* readText(variables.pushOn)
+      if (Option.isSome(text)) {
+        const parsed = parsePushOn(text.value)
+        if (parsed === null) {
+          problems.push(
+            `${variables.pushOn} must be a comma list of ${enrichmentStatuses.join(", ")} (it is "${text.value}")`
+          )
+        } else pushOn = parsed
+      }
+    }
+    if (problems.length > 0) {
+      const urlProblems = problems.filter((p) => p.includes("_DATABASE_URL")).length
+      const fix =
+        urlProblems > 0
+          ? `set ${urlProblems === 1 ? "it" : "them"} in the environment or in .env in the working folder, to the postgresql:// connection string${urlProblems === 1 ? "" : "s"} of the database${urlProblems === 1 ? "" : "s"} (Neon: NEON_DATABASE_URL, Supabase: SUPABASE_DATABASE_URL)`
+          : `fix ${problems.length === 1 ? "it" : "them"} in the environment or in .env`
+      return yield* new CliFailure({ reason: "Configuration", message: `${problems.join("; ")}; ${fix}` })
+    }
+    return { urls, policy: { pushOn } satisfies MergePolicy }
+  })
+
+/**
+ * The layer of a command: its configuration (`CliConfig`) and connection pools on the databases it needs,
+ * and nothing else (a command on Neon alone never reads SUPABASE_DATABASE_URL).
+ */
+export const commandLayer = <N extends Needs>(
+  needs: N,
+  pushOnFlag: Option.Option<ReadonlyArray<string>> = Option.none()
+): Layer.Layer<CliConfig | DatabasesFor<N>, CliFailure | DatabaseError> =>
+  Layer.unwrap(
+    Effect.map(loadConfig(needs, pushOnFlag), ({ urls, policy }) => {
+      const config = Layer.succeed(CliConfig)({ policy })
+      const source = urls.source === undefined ? Layer.empty : SourceDatabase.layer(urls.source)
+      const workspace = urls.workspace === undefined ? Layer.empty : WorkspaceDatabase.layer(urls.workspace)
+      return Layer.mergeAll(config, source, workspace)
+    })
+  ) as unknown as Layer.Layer<CliConfig | DatabasesFor<N>, CliFailure | DatabaseError>

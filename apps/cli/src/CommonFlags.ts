@@ -1,0 +1,57 @@
+/**
+ * The flags most commands share (`--entity`, `--batch-size`, `--dry-run`, `--json`, `--push-on`), defined
+ * once so every command spells and documents them the same way.
+ */
+import type { Entity } from "@enrich-sync/core"
+import { Company, enrichmentStatuses, Person } from "@enrich-sync/core"
+import { Option } from "effect"
+import { Flag } from "effect/cli"
+import { parsePushOn } from "./CliConfig.ts"
+
+/** `--entity company|people|all` (default all). */
+export const entity = Flag.Literals("entity", ["company", "people", "all"]).pipe(
+  Flag.withDescription("which records: company, people or all"),
+  Flag.withDefault("all")
+)
+
+/** `--batch-size N`: keys per batch (the engine's default when absent). */
+export const batchSize = Flag.Int("batch-size").pipe(
+  Flag.withDescription("records per batch (default 2000); each batch commits on its own"),
+  Flag.filterMap(
+    (n) => (n >= 1 && n <= 1_000_000 ? Option.some(n) : Option.none()),
+    (n) => `Expected a whole number from 1 to 1000000, got ${n}`
+  ),
+  Flag.optional
+)
+
+/** `--dry-run`: read and plan, print what would be written, write nothing. */
+export const dryRun = Flag.Boolean("dry-run").pipe(
+  Flag.withDescription("read and plan, print what would be written, write nothing"),
+  Flag.withDefault(false)
+)
+
+/** `--json`: one JSON object on stdout. */
+export const json = Flag.Boolean("json").pipe(
+  Flag.withDescription("print one machine-readable JSON object on stdout (progress and logs stay on stderr)"),
+  Flag.withDefault(false)
+)
+
+/** `--push-on complete,...`: which enrichment statuses push workspace edits to Neon. */
+export const pushOn = Flag.String("push-on").pipe(
+  Flag.withDescription(
+    `comma list of enrichment statuses whose workspace edits are pushed (${enrichmentStatuses.join(", ")}; default ENRICH_SYNC_PUSH_ON, else complete)`
+  ),
+  Flag.filterMap(
+    (text) => Option.fromNullishOr(parsePushOn(text)),
+    (text) => `Expected a comma list of ${enrichmentStatuses.join(", ")}, got "${text}"`
+  ),
+  Flag.optional
+)
+
+/** The entities an `--entity` value selects. */
+export const selectEntities = (value: "company" | "people" | "all"): ReadonlyArray<Entity> =>
+  value === "company" ? [Company] : value === "people" ? [Person] : [Company, Person]
+
+/** `{ batchSize }` when the flag was given, `{}` otherwise (for `exactOptionalPropertyTypes`). */
+export const batchOption = (value: Option.Option<number>): { readonly batchSize?: number } =>
+  Option.isSome(value) ? { batchSize: value.value } : {}

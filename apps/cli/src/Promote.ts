@@ -1,0 +1,197 @@
+/**
+ * `enrich-sync promote`, stage 5: moves PASSED rows from the Neon invalid tables to the master tables with
+ * the engine's `promoteEntity` (a JSON-lines backup of every promoted row is written and synced first; the
+ * workspace rows are marked promoted, never deleted).
+ *
+ * Which rows: the ids of `--passed-ids-file F` (`-` for standard input), else the ids on standard input
+ * when it is a pipe or a file (`enrich-sync revalidate | enrich-sync promote`), else every PASSED row.
+ *
+ * Invariants: the ids are read and checked in full before anything connects or writes, so an ids file
+ * with a bad line promotes nothing; an id is promoted only if its row is PASSED (the engine checks again
+ * under lock), every other id is listed with the reason.
+ */
+import type { Entity } from "@enrich-sync/core"
+import { qualified } from "@enrich-sync/core"
+import type {
+  BackupError,
+  DatabaseError,
+  PromoteReport,
+  SkippedKey,
+  SourceDatabase,
+  WorkspaceDatabase
+} from "@enrich-sync/engine"
+import { promoteEntity } from "@enrich-sync/engine"
+import { Effect, Option } from "effect"
+import { Command, Flag } from "effect/cli"
+import { commandLayer } from "./CliConfig.ts"
+import * as Flags from "./CommonFlags.ts"
+import { readIdsFile, readIdsStdin, stdinCarriesInput, stdinName } from "./IdsFile.ts"
+import { formatTable, Output } from "./Output.ts"
+import { requireBoth } from "./Preflight.ts"
+import { withProgress } from "./Progress.ts"
+
+/** Options of a promotion run. */
+export interface PromoteRunOptions {
+  readonly entities: ReadonlyArray<Entity>
+  /** the ids to promote; absent: every PASSED row */
+  readonly ids?: ReadonlyArray<string>
+  readonly batchSize?: number
+  readonly dryRun: boolean
+  readonly backupDir?: string
+}
+
+/** What a promotion run did over its entities. */
+export interface PromoteRun {
+  readonly ids: number | null
+  readonly entities: ReadonlyArray<PromoteReport>
+  readonly promoted: number
+  /** the ids not promoted by any entity, with the reason */
+  readonly skipped: ReadonlyArray<SkippedKey>
+  readonly backupFiles: ReadonlyArray<string>
+}
+
+const notFound = (reason: string) => reason.startsWith("not in ")
+
+/**
+ * Merges the skipped ids of the entities: an id given to every entity is promoted by at most one, and is
+ * "not in" the others' tables; it is reported only if no entity promoted it, with the most telling reason.
+ */
+export const mergeSkipped = (
+  entities: ReadonlyArray<Entity>,
+  reports: ReadonlyArray<PromoteReport>,
+  ids: ReadonlyArray<string> | null
+): ReadonlyArray<SkippedKey> => {
+  if (ids === null || reports.length <= 1) return reports.flatMap((r) => r.skipped)
+  const reasons = new Map<string, Array<string>>()
+  for (const report of reports) {
+    for (const s of report.skipped) reasons.set(s.key, [...(reasons.get(s.key) ?? []), s.reason])
+  }
+  const tables = entities.map((e) => qualified(e.sourceTable)).join(" nor ")
+  const merged: Array<SkippedKey> = []
+  for (const [key, list] of reasons) {
+    // skipped by fewer entities than there are: one of them promoted it
+    if (list.length < reports.length) continue
+    const telling = list.filter((r) => !notFound(r))
+    merged.push({ key, reason: telling.length > 0 ? telling.join("; ") : `not in ${tables}` })
+  }
+  return merged
+}
+
+/** Promotes the entities, one after the other (the schema is checked by the caller). */
+export const runPromote = (
+  options: PromoteRunOptions
+): Effect.Effect<PromoteRun, DatabaseError | BackupError, SourceDatabase | WorkspaceDatabase | Output> =>
+  withProgress((onProgress) =>
+    Effect.forEach(options.entities, (entity) =>
+      promoteEntity(entity, {
+        ...(options.ids === undefined ? {} : { ids: options.ids }),
+        ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+        ...(options.backupDir === undefined ? {} : { backupDir: options.backupDir }),
+        dryRun: options.dryRun,
+        onProgress
+      })
+    )
+  ).pipe(
+    Effect.map((reports) => ({
+      ids: options.ids === undefined ? null : options.ids.length,
+      entities: reports,
+      promoted: reports.reduce((n, r) => n + r.promoted, 0),
+      skipped: mergeSkipped(options.entities, reports, options.ids ?? null),
+      backupFiles: reports.flatMap((r) => (r.backupFile === null ? [] : [r.backupFile]))
+    }))
+  )
+
+/** The human summary of a promotion. */
+export const renderPromote = (run: PromoteRun, source: string, dryRun: boolean): string => {
+  const rows: Array<Array<string | number>> = [
+    ["entity", "promoted", "updated in master", "still invalid", "workspace marked"]
+  ]
+  for (const r of run.entities)
+    rows.push([r.entity, r.promoted, r.updatedInMaster, r.stillInvalid, r.workspaceMarked])
+  const lines = [
+    `Promote to the master tables (${source})${dryRun ? " (dry run: nothing was written, no backup made)" : ""}`,
+    formatTable(rows),
+    `${dryRun ? "Would promote" : "Promoted"}: ${run.promoted.toLocaleString("en-US")}`
+  ]
+  for (const file of run.backupFiles) lines.push(`Backup of the promoted rows: ${file}`)
+  if (run.skipped.length > 0) {
+    lines.push(`Not promoted (${run.skipped.length}):`)
+    for (const s of run.skipped.slice(0, 20)) lines.push(`  ${s.key}  ${s.reason}`)
+    if (run.skipped.length > 20) lines.push(`  ... and ${run.skipped.length - 20} more (see --json)`)
+  }
+  return lines.join("\n")
+}
+
+/** `--passed-ids-file F` (`-`: standard input). */
+export const passedIdsInput = Flag.String("passed-ids-file").pipe(
+  Flag.withDescription(
+    "promote only the ids in this file, one Barton ID per line (- reads standard input); default: the ids on standard input when it is a pipe, else every PASSED row"
+  ),
+  Flag.withMetavar("FILE"),
+  Flag.optional
+)
+
+/** `--backup-dir DIR`. */
+const backupDir = Flag.String("backup-dir").pipe(
+  Flag.withDescription("folder of the JSON-lines backups of promoted rows (default ./.enrich-sync/backups)"),
+  Flag.withMetavar("DIR"),
+  Flag.optional
+)
+
+/** The ids to promote and where they came from (read and checked in full), or none for every PASSED row. */
+const readIds = (file: Option.Option<string>) =>
+  Effect.gen(function* () {
+    if (Option.isSome(file)) {
+      if (file.value === "-")
+        return { ids: Option.some(yield* readIdsStdin), source: `ids from ${stdinName}` }
+      return { ids: Option.some(yield* readIdsFile(file.value)), source: `ids from ${file.value}` }
+    }
+    if (yield* stdinCarriesInput)
+      return { ids: Option.some(yield* readIdsStdin), source: `ids from ${stdinName}` }
+    return { ids: Option.none<ReadonlyArray<string>>(), source: "every PASSED row" }
+  })
+
+/** The `promote` command. */
+export const promoteCommand = Command.make(
+  "promote",
+  {
+    entity: Flags.entity,
+    passedIdsFile: passedIdsInput,
+    backupDir,
+    batchSize: Flags.batchSize,
+    dryRun: Flags.dryRun,
+    json: Flags.json
+  },
+  Effect.fn(function* ({ entity, passedIdsFile, backupDir, batchSize, dryRun, json }) {
+    const output = yield* Output
+    yield* output.begin("promote", { json })
+    const { ids, source } = yield* readIds(passedIdsFile)
+    const run = yield* Effect.gen(function* () {
+      yield* requireBoth
+      return yield* runPromote({
+        entities: Flags.selectEntities(entity),
+        ...(Option.isSome(ids) ? { ids: ids.value } : {}),
+        ...(Option.isSome(backupDir) ? { backupDir: backupDir.value } : {}),
+        ...Flags.batchOption(batchSize),
+        dryRun
+      })
+    }).pipe(Effect.provide(commandLayer("both")))
+    yield* output.result({ dryRun, idsFrom: source, ...run })
+    yield* output.print(renderPromote(run, source, dryRun))
+  })
+).pipe(
+  Command.withDescription(
+    "Stage 5: move PASSED rows to the master tables (backup first; workspace rows are marked promoted, not deleted)"
+  ),
+  Command.withExamples([
+    {
+      command: "enrich-sync promote --passed-ids-file passed.txt",
+      description: "promote the ids revalidate wrote"
+    },
+    {
+      command: "enrich-sync revalidate | enrich-sync promote",
+      description: "re-validate and promote what passed"
+    },
+    { command: "enrich-sync promote --dry-run", description: "show what promoting every PASSED row would do" }
+  ])
+)

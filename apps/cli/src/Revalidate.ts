@@ -1,0 +1,144 @@
+/**
+ * `enrich-sync revalidate`, stage 4 on its own: runs the validation rules again on Neon (by default on the
+ * rows whose enrichment is `complete`, as the guide's `revalidate-enriched`; `--all` for every row) with
+ * the engine's `revalidateEntity`, prints PASSED / FAILED counts, and hands the PASSED ids on: to
+ * `--passed-ids-file F`, or, when stdout is a pipe (and not `--json`), on stdout one per line so that
+ * `enrich-sync revalidate | enrich-sync promote` works; the counts then go to stderr.
+ *
+ * Invariants: needs Neon only (SUPABASE_DATABASE_URL is not read); with `--dry-run` nothing is written,
+ * not even the ids file, and no ids go down a pipe (they would be ids that were not marked PASSED).
+ */
+import type { Entity } from "@enrich-sync/core"
+import type { DatabaseError, RevalidateReport, SourceDatabase } from "@enrich-sync/engine"
+import { revalidateEntity } from "@enrich-sync/engine"
+import { Effect, Option } from "effect"
+import { Command, Flag } from "effect/cli"
+import { commandLayer } from "./CliConfig.ts"
+import * as Flags from "./CommonFlags.ts"
+import { writeIdsFile } from "./IdsFile.ts"
+import { formatTable, Output } from "./Output.ts"
+import { requireSource } from "./Preflight.ts"
+import { withProgress } from "./Progress.ts"
+
+/** Options of a re-validation run. */
+export interface RevalidateRunOptions {
+  readonly entities: ReadonlyArray<Entity>
+  /** every row, not only the enriched ones */
+  readonly all: boolean
+  readonly batchSize?: number
+  readonly dryRun: boolean
+}
+
+/** Re-validates the entities, one after the other (the schema is checked by the caller). */
+export const runRevalidate = (
+  options: RevalidateRunOptions
+): Effect.Effect<ReadonlyArray<RevalidateReport>, DatabaseError, SourceDatabase | Output> =>
+  withProgress((onProgress) =>
+    Effect.forEach(options.entities, (entity) =>
+      revalidateEntity(entity, {
+        onlyEnriched: !options.all,
+        ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
+        dryRun: options.dryRun,
+        onProgress
+      })
+    )
+  )
+
+/** The human summary of a re-validation. */
+export const renderRevalidate = (
+  reports: ReadonlyArray<RevalidateReport>,
+  all: boolean,
+  dryRun: boolean
+): string => {
+  const rows: Array<Array<string | number>> = [["entity", "checked", "PASSED", "FAILED", "changed", "time"]]
+  for (const r of reports) {
+    rows.push([r.entity, r.checked, r.passed, r.failed, r.changed, `${(r.durationMs / 1000).toFixed(1)}s`])
+  }
+  const passed = reports.reduce((n, r) => n + r.passed, 0)
+  const failed = reports.reduce((n, r) => n + r.failed, 0)
+  const contended = reports.flatMap((r) => r.contended)
+  const which = all ? "every row" : "rows with enrichment_status complete"
+  return [
+    `Re-validation on Neon (${which})${dryRun ? " (dry run: nothing was written)" : ""}`,
+    formatTable(rows),
+    `PASSED: ${passed.toLocaleString("en-US")}`,
+    `FAILED: ${failed.toLocaleString("en-US")}${failed > 0 ? " (validation_errors still present: enrich them further)" : ""}`,
+    ...(contended.length > 0
+      ? [`Left as they were (edited during the run, re-run revalidate): ${contended.slice(0, 20).join(", ")}`]
+      : [])
+  ].join("\n")
+}
+
+/** `--all`: re-validate every row. */
+export const allRows = Flag.Boolean("all").pipe(
+  Flag.withDescription(
+    "re-validate every row of the invalid tables, not only those with enrichment_status complete"
+  ),
+  Flag.withDefault(false)
+)
+
+/** `--passed-ids-file F`. */
+const passedIdsFile = Flag.String("passed-ids-file").pipe(
+  Flag.withDescription("write the PASSED ids to this file, one per line (the input of `promote`)"),
+  Flag.withMetavar("FILE"),
+  Flag.optional
+)
+
+/** The `revalidate` command. */
+export const revalidateCommand = Command.make(
+  "revalidate",
+  {
+    entity: Flags.entity,
+    all: allRows,
+    passedIdsFile,
+    batchSize: Flags.batchSize,
+    dryRun: Flags.dryRun,
+    json: Flags.json
+  },
+  Effect.fn(function* ({ entity, all, passedIdsFile, batchSize, dryRun, json }) {
+    const output = yield* Output
+    yield* output.begin("revalidate", { json })
+    const pipeIds = Option.isNone(passedIdsFile) && !json && !output.stdoutIsTerminal
+    if (pipeIds) yield* output.useStdoutForData
+    const reports = yield* Effect.gen(function* () {
+      yield* requireSource
+      return yield* runRevalidate({
+        entities: Flags.selectEntities(entity),
+        all,
+        ...Flags.batchOption(batchSize),
+        dryRun
+      })
+    }).pipe(Effect.provide(commandLayer("source")))
+    const passedIds = reports.flatMap((r) => r.passedIds)
+    let written: string | null = null
+    if (Option.isSome(passedIdsFile) && !dryRun) {
+      yield* writeIdsFile(passedIdsFile.value, passedIds)
+      written = passedIdsFile.value
+    }
+    yield* output.result({
+      dryRun,
+      onlyEnriched: !all,
+      passed: passedIds.length,
+      failed: reports.reduce((n, r) => n + r.failed, 0),
+      passedIdsFile: written,
+      entities: reports
+    })
+    yield* output.print(renderRevalidate(reports, all, dryRun))
+    if (written !== null) yield* output.print(`PASSED ids written to ${written} (${passedIds.length})`)
+    else if (Option.isSome(passedIdsFile))
+      yield* output.print(`dry run: ${passedIdsFile.value} was not written`)
+    if (pipeIds && !dryRun) yield* output.data(passedIds)
+    else if (pipeIds) yield* output.print("dry run: the PASSED ids are not printed for a pipe")
+  })
+).pipe(
+  Command.withDescription(
+    "Stage 4: run the validation rules again on Neon and print PASSED / FAILED counts (and the PASSED ids)"
+  ),
+  Command.withExamples([
+    {
+      command: "enrich-sync revalidate --passed-ids-file passed.txt",
+      description: "write the PASSED ids to a file"
+    },
+    { command: "enrich-sync revalidate | enrich-sync promote", description: "promote exactly what passed" }
+  ])
+)
