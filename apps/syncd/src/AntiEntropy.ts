@@ -4,7 +4,7 @@
  */
 import type { MergePolicy } from "@enrich-sync/core"
 import { entities, verifyEntity } from "@enrich-sync/engine"
-import { Duration, Effect } from "effect"
+import { type Duration, Effect } from "effect"
 import { mergeKeys, transientRetry } from "./Reconcile.ts"
 import { SyncMetrics } from "./SyncMetrics.ts"
 
@@ -14,7 +14,9 @@ export const antiEntropyPass = (options: { readonly policy: MergePolicy; readonl
     const metrics = yield* SyncMetrics
     let repaired = 0
     for (const entity of entities) {
-      const report = yield* verifyEntity(entity, { listLimit: Number.POSITIVE_INFINITY }).pipe(Effect.retry(transientRetry))
+      const report = yield* verifyEntity(entity, { listLimit: Number.POSITIVE_INFINITY }).pipe(
+        Effect.retry(transientRetry)
+      )
       const keys = [
         ...new Set([
           ...report.missingInWorkspace.keys,
@@ -27,7 +29,11 @@ export const antiEntropyPass = (options: { readonly policy: MergePolicy; readonl
         yield* Effect.logWarning(
           `anti-entropy found ${keys.length} ${entity.label} record(s) out of sync (${report.missingInWorkspace.count} missing in the workspace, ${report.missingOnNeon.count} gone from Neon, ${report.neonChanged.count} changed on Neon, ${report.unsyncedEdits.count} unsynced edits); merging them`
         )
-        yield* mergeKeys(entity, keys.map((key) => ({ key })), options)
+        yield* mergeKeys(
+          entity,
+          keys.map((key) => ({ key })),
+          options
+        )
         repaired += keys.length
       }
     }
@@ -36,5 +42,7 @@ export const antiEntropyPass = (options: { readonly policy: MergePolicy; readonl
   })
 
 /** Runs the pass every `period`, the first one after one period. */
-export const runAntiEntropy = (period: Duration.Duration, options: { readonly policy: MergePolicy; readonly batchSize: number }) =>
-  Effect.forever(Effect.andThen(Effect.sleep(period), antiEntropyPass(options)))
+export const runAntiEntropy = (
+  period: Duration.Duration,
+  options: { readonly policy: MergePolicy; readonly batchSize: number }
+) => Effect.forever(Effect.andThen(Effect.sleep(period), antiEntropyPass(options)))

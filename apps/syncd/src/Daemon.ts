@@ -11,7 +11,13 @@
  * (SIGINT/SIGTERM) interrupts the loops, rolls back what was in flight, and closes every connection.
  */
 import { makeRedactor, redactUrl, urlPassword } from "@enrich-sync/core"
-import { entities, redactingLogger, requireSchema, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
+import {
+  entities,
+  redactingLogger,
+  requireSchema,
+  SourceDatabase,
+  WorkspaceDatabase
+} from "@enrich-sync/engine"
 import { ensureSlot, NeonListener } from "@enrich-sync/neon-listener"
 import { Effect, Layer, Option, Redacted } from "effect"
 import { runAntiEntropy } from "./AntiEntropy.ts"
@@ -25,7 +31,8 @@ import { loadSyncdConfig } from "./SyncdConfig.ts"
 import { SyncMetrics } from "./SyncMetrics.ts"
 import { followWorkspace } from "./WorkspaceFollower.ts"
 
-const describeDuration = (ms: number) => (ms >= 60_000 ? `${ms / 60_000} min` : ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`)
+const describeDuration = (ms: number) =>
+  ms >= 60_000 ? `${ms / 60_000} min` : ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`
 
 /** Runs with databases in place: schema, slot, reconcile, loops. */
 const follow = (config: SyncdConfig, urls: { neon: string; workspace: string; replication: string }) =>
@@ -46,11 +53,21 @@ const follow = (config: SyncdConfig, urls: { neon: string; workspace: string; re
     if (slot.created) yield* Effect.logInfo(`created the replication slot ${config.slot} on Neon`)
     yield* Effect.gen(function* () {
       yield* reconcile(slot.created ? "start-up, new replication slot" : "start-up", options)
-      const port = Option.isSome(config.healthPort) ? Option.some(yield* serveHealth(config.healthPort.value)) : Option.none<number>()
+      const port = Option.isSome(config.healthPort)
+        ? Option.some(yield* serveHealth(config.healthPort.value))
+        : Option.none<number>()
       const metrics = yield* SyncMetrics
-      yield* Effect.forkScoped(followSource({ slot: config.slot, policy: config.policy, batchSize: config.batchSize, batchWait: config.batchWait }))
+      yield* Effect.forkScoped(
+        followSource({
+          slot: config.slot,
+          policy: config.policy,
+          batchSize: config.batchSize,
+          batchWait: config.batchWait
+        })
+      )
       yield* Effect.forkScoped(followWorkspace({ ...options, poll: config.workspacePoll }))
-      if (Option.isSome(config.antiEntropy)) yield* Effect.forkScoped(runAntiEntropy(config.antiEntropy.value, options))
+      if (Option.isSome(config.antiEntropy))
+        yield* Effect.forkScoped(runAntiEntropy(config.antiEntropy.value, options))
       yield* metrics.update((m) => ({ ...m, live: true }))
       yield* Effect.logInfo(
         `syncd live: following slot ${config.slot} on Neon ${redactUrl(urls.replication)}, workspace ${redactUrl(urls.workspace)}; ` +
@@ -67,9 +84,15 @@ export const runDaemon = Effect.gen(function* () {
   return yield* Effect.gen(function* () {
     let urls: { neon: string; workspace: string; replication: string }
     if (config.mode._tag === "Embedded") {
-      yield* Effect.logInfo(`no NEON_DATABASE_URL / SUPABASE_DATABASE_URL set: running on the embedded demo databases in ${config.mode.dataDir}`)
+      yield* Effect.logInfo(
+        `no NEON_DATABASE_URL / SUPABASE_DATABASE_URL set: running on the embedded demo databases in ${config.mode.dataDir}`
+      )
       const embedded = yield* startEmbeddedDefault(config.mode.dataDir)
-      urls = { neon: Redacted.value(embedded.neonUrl), workspace: Redacted.value(embedded.workspaceUrl), replication: Redacted.value(embedded.neonUrl) }
+      urls = {
+        neon: Redacted.value(embedded.neonUrl),
+        workspace: Redacted.value(embedded.workspaceUrl),
+        replication: Redacted.value(embedded.neonUrl)
+      }
     } else {
       urls = {
         neon: Redacted.value(config.mode.neonUrl),
@@ -77,16 +100,26 @@ export const runDaemon = Effect.gen(function* () {
         replication: Redacted.value(config.mode.replicationUrl)
       }
       if (config.mode.replicationDerived) {
-        yield* Effect.logInfo(`NEON_DATABASE_URL is a -pooler host: replicating through the direct host ${redactUrl(urls.replication)} (set NEON_REPLICATION_URL to choose another)`)
+        yield* Effect.logInfo(
+          `NEON_DATABASE_URL is a -pooler host: replicating through the direct host ${redactUrl(urls.replication)} (set NEON_REPLICATION_URL to choose another)`
+        )
       }
     }
-    const secrets = [urls.neon, urls.workspace, urls.replication].map(urlPassword).filter((p): p is string => p !== null)
+    const secrets = [urls.neon, urls.workspace, urls.replication]
+      .map(urlPassword)
+      .filter((p): p is string => p !== null)
     const layer = Layer.mergeAll(
       SourceDatabase.layer(Redacted.make(urls.neon), { max: 4, applicationName: "enrich-sync syncd" }),
-      WorkspaceDatabase.layer(Redacted.make(urls.workspace), { max: 4, applicationName: "enrich-sync syncd" }),
+      WorkspaceDatabase.layer(Redacted.make(urls.workspace), {
+        max: 4,
+        applicationName: "enrich-sync syncd"
+      }),
       MergeLane.layer,
       SyncMetrics.layer
     )
-    return yield* follow(config, urls).pipe(Effect.provide(layer), Effect.provide(redactingLogger(makeRedactor(secrets), "stdout")))
+    return yield* follow(config, urls).pipe(
+      Effect.provide(layer),
+      Effect.provide(redactingLogger(makeRedactor(secrets), "stdout"))
+    )
   }).pipe(Effect.scoped)
 })

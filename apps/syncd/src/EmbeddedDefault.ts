@@ -7,13 +7,14 @@
  * when the daemon stops. Passwords are never printed; `<dataDir>/embedded.env` (0600) holds both URLs for
  * the CLI and psql.
  */
+
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
 import { redactUrl } from "@enrich-sync/core"
 import { applyMigrations, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
 import { seedDemoData } from "@enrich-sync/testing/DemoData"
 import { type PostgresServer, startPostgresServer } from "@enrich-sync/testing/PostgresServer"
 import { Effect, Layer, Redacted, Schema } from "effect"
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs"
-import { join } from "node:path"
 
 /** The servers could not start or be prepared. */
 export class EmbeddedDefaultError extends Schema.TaggedError<EmbeddedDefaultError>()("EmbeddedDefaultError", {
@@ -75,16 +76,27 @@ export const startEmbeddedDefault = (dataDir: string) =>
     if (!existsSync(marker)) {
       const counts = yield* Effect.tryPromise({
         try: () => seedDemoData(neonUrl),
-        catch: (cause) => new EmbeddedDefaultError({ message: `could not seed the demo data into the embedded Neon server`, cause })
+        catch: (cause) =>
+          new EmbeddedDefaultError({
+            message: `could not seed the demo data into the embedded Neon server`,
+            cause
+          })
       })
       writeFileSync(marker, `${new Date().toISOString()}\n`)
-      yield* Effect.logInfo(`embedded demo: seeded ${counts.companies} companies and ${counts.people} people into the embedded Neon`)
+      yield* Effect.logInfo(
+        `embedded demo: seeded ${counts.companies} companies and ${counts.people} people into the embedded Neon`
+      )
     }
     const envFile = join(dataDir, "embedded.env")
-    writeFileSync(envFile, `NEON_DATABASE_URL=${neonUrl}\nSUPABASE_DATABASE_URL=${workspaceUrl}\n`, { mode: 0o600 })
+    writeFileSync(envFile, `NEON_DATABASE_URL=${neonUrl}\nSUPABASE_DATABASE_URL=${workspaceUrl}\n`, {
+      mode: 0o600
+    })
     chmodSync(envFile, 0o600)
     yield* Effect.logInfo(
       `embedded demo: Neon at ${redactUrl(neonUrl)}, workspace at ${redactUrl(workspaceUrl)}; both URLs (with their passwords) are in ${envFile}`
     )
-    return { neonUrl: Redacted.make(neonUrl), workspaceUrl: Redacted.make(workspaceUrl) } satisfies EmbeddedDatabases
+    return {
+      neonUrl: Redacted.make(neonUrl),
+      workspaceUrl: Redacted.make(workspaceUrl)
+    } satisfies EmbeddedDatabases
   })

@@ -2,10 +2,11 @@
  * `/health` (JSON: live, the listener's state and position, the counters) and `/metrics` (Prometheus text)
  * on 127.0.0.1, when ENRICH_SYNC_HEALTH_PORT is set. `/health` answers 503 until the daemon is live.
  */
-import { NeonListener } from "@enrich-sync/neon-listener"
-import { formatLsn } from "@enrich-sync/core"
-import { Effect } from "effect"
+
 import { createServer } from "node:http"
+import { formatLsn } from "@enrich-sync/core"
+import { NeonListener } from "@enrich-sync/neon-listener"
+import { Effect } from "effect"
 import { prometheus, SyncMetrics } from "./SyncMetrics.ts"
 
 /** Serves health and metrics on `port` for the scope; returns the port actually bound (0 picks one). */
@@ -34,7 +35,9 @@ export const serveHealth = (port: number) =>
                     delivered: formatLsn(status.delivered)
                   }
                 }
-                res.writeHead(m.live ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(body))
+                res
+                  .writeHead(m.live ? 200 : 503, { "content-type": "application/json" })
+                  .end(JSON.stringify(body))
                 return
               }
               res.writeHead(404).end()
@@ -44,7 +47,11 @@ export const serveHealth = (port: number) =>
         s.listen(port, "127.0.0.1", () => resume(Effect.succeed(s)))
         s.on("error", (e) => resume(Effect.die(e)))
       }),
-      (s) => Effect.callback<void>((resume) => void s.close(() => resume(Effect.void))).pipe(Effect.timeout("5 seconds"), Effect.ignore)
+      (s) =>
+        Effect.callback<void>((resume) => void s.close(() => resume(Effect.void))).pipe(
+          Effect.timeout("5 seconds"),
+          Effect.ignore
+        )
     )
     const address = server.address()
     return typeof address === "object" && address !== null ? address.port : port

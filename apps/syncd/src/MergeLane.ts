@@ -5,11 +5,16 @@
 import { Context, Effect, Layer, Semaphore } from "effect"
 
 /** Runs merges one after the other. */
-export class MergeLane extends Context.Service<MergeLane, {
-  readonly run: <A, E, R>(merge: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-}>()("@enrich-sync/syncd/MergeLane") {
+export class MergeLane extends Context.Service<
+  MergeLane,
+  {
+    readonly run: <A, E, R>(merge: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  }
+>()("@enrich-sync/syncd/MergeLane") {
   static readonly layer = Layer.effect(
     MergeLane,
-    Effect.map(Semaphore.make(1), (semaphore) => MergeLane.of({ run: (merge) => Semaphore.withPermits(semaphore, 1)(merge) }))
+    Effect.map(Semaphore.make(1), (semaphore) =>
+      MergeLane.of({ run: (merge) => Semaphore.withPermits(semaphore, 1)(merge) })
+    )
   )
 }

@@ -14,12 +14,16 @@ import { SyncMetrics } from "./SyncMetrics.ts"
 
 /** Backoff for transient failures: 100 ms doubling to 10 s, jittered, only while retrying can help. */
 export const transientRetry = {
-  schedule: Schedule.min([Schedule.exponential("100 millis"), Schedule.spaced("10 seconds")]).pipe(Schedule.jittered),
+  schedule: Schedule.min([Schedule.exponential("100 millis"), Schedule.spaced("10 seconds")]).pipe(
+    Schedule.jittered
+  ),
   while: (e: unknown) => e instanceof DatabaseError && e.retryable
 }
 
 const logRetry = (what: string) => (e: unknown) =>
-  e instanceof DatabaseError && e.retryable ? Effect.logWarning(`${what}: ${e.message}; retrying`) : Effect.void
+  e instanceof DatabaseError && e.retryable
+    ? Effect.logWarning(`${what}: ${e.message}; retrying`)
+    : Effect.void
 
 /** Merges keys of one entity through the lane, in batches, until every one of them is merged. */
 export const mergeKeys = (

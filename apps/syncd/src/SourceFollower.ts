@@ -12,7 +12,7 @@ import type { KeyChange } from "@enrich-sync/engine"
 import { entities, WorkspaceDatabase } from "@enrich-sync/engine"
 import type { ListenerEvent } from "@enrich-sync/neon-listener"
 import { NeonListener } from "@enrich-sync/neon-listener"
-import { Duration, Effect, Stream } from "effect"
+import { type Duration, Effect, Stream } from "effect"
 import { mergeKeys, reconcile, transientRetry } from "./Reconcile.ts"
 import { SyncMetrics } from "./SyncMetrics.ts"
 
@@ -26,7 +26,9 @@ export interface SourceFollowerOptions {
   readonly batchWait: Duration.Duration
 }
 
-const entityByTable = new Map<string, Entity>(entities.map((e) => [`${e.sourceTable.schema}.${e.sourceTable.name}`, e]))
+const entityByTable = new Map<string, Entity>(
+  entities.map((e) => [`${e.sourceTable.schema}.${e.sourceTable.name}`, e])
+)
 
 /** The position recorded as applied for a slot, if any. */
 export const readProgress = (slot: string) =>
@@ -60,11 +62,16 @@ export const followSource = (options: SourceFollowerOptions) =>
         let ackAt: Lsn | null = null
         const flush = Effect.gen(function* () {
           for (const [entity, changes] of keys) {
-            const list: Array<KeyChange> = [...changes].map(([key, c]) => ({ key, committedAt: c.committedAt, xid: c.xid }))
+            const list: Array<KeyChange> = [...changes].map(([key, c]) => ({
+              key,
+              committedAt: c.committedAt,
+              xid: c.xid
+            }))
             yield* mergeKeys(entity, list, options)
             yield* metrics.update((m) => ({ ...m, neonKeys: m.neonKeys + list.length }))
           }
-          for (const entity of truncated) yield* reconcile(`${entity.sourceTable.name} was truncated on Neon`, options, [entity])
+          for (const entity of truncated)
+            yield* reconcile(`${entity.sourceTable.name} was truncated on Neon`, options, [entity])
           keys = new Map()
           truncated = new Set()
         })
@@ -85,8 +92,8 @@ export const followSource = (options: SourceFollowerOptions) =>
             for (const change of event.changes) {
               const e = entity.get(`${change.table.schema}.${change.table.name}`)
               if (e === undefined) continue
-              let forEntity = keys.get(e)
-              if (forEntity === undefined) keys.set(e, (forEntity = new Map()))
+              const forEntity = keys.get(e) ?? new Map<string, { committedAt: string; xid: number }>()
+              keys.set(e, forEntity)
               forEntity.set(change.key, { committedAt: event.commitTime, xid: event.xid })
             }
             for (const t of event.truncated) {

@@ -48,12 +48,15 @@ const initial = (): MetricsSnapshot => ({
 })
 
 /** The daemon's counters. */
-export class SyncMetrics extends Context.Service<SyncMetrics, {
-  readonly snapshot: Effect.Effect<MetricsSnapshot>
-  readonly update: (f: (m: MetricsSnapshot) => MetricsSnapshot) => Effect.Effect<void>
-  /** counts what a merge-apply did */
-  readonly merged: (stats: ApplyStats) => Effect.Effect<void>
-}>()("@enrich-sync/syncd/SyncMetrics") {
+export class SyncMetrics extends Context.Service<
+  SyncMetrics,
+  {
+    readonly snapshot: Effect.Effect<MetricsSnapshot>
+    readonly update: (f: (m: MetricsSnapshot) => MetricsSnapshot) => Effect.Effect<void>
+    /** counts what a merge-apply did */
+    readonly merged: (stats: ApplyStats) => Effect.Effect<void>
+  }
+>()("@enrich-sync/syncd/SyncMetrics") {
   static readonly layer = Layer.effect(
     SyncMetrics,
     Effect.map(Ref.make(initial()), (ref) =>
@@ -80,7 +83,11 @@ export class SyncMetrics extends Context.Service<SyncMetrics, {
 export const prometheus = (m: MetricsSnapshot): string => {
   const lines: Array<string> = []
   const counter = (name: string, help: string, value: number) =>
-    lines.push(`# HELP enrich_sync_${name} ${help}`, `# TYPE enrich_sync_${name} counter`, `enrich_sync_${name} ${value}`)
+    lines.push(
+      `# HELP enrich_sync_${name} ${help}`,
+      `# TYPE enrich_sync_${name} counter`,
+      `enrich_sync_${name} ${value}`
+    )
   counter("neon_transactions_total", "Neon transactions applied", m.neonTransactions)
   counter("neon_keys_total", "keys changed on Neon and merged", m.neonKeys)
   counter("workspace_keys_total", "workspace rows edited and merged", m.workspaceKeys)
@@ -92,7 +99,11 @@ export const prometheus = (m: MetricsSnapshot): string => {
   counter("removed_total", "workspace rows marked removed", m.removed)
   counter("retries_total", "keys merged again after losing a race", m.retries)
   counter("reconciles_total", "full comparisons of both sides", m.reconciles)
-  lines.push("# HELP enrich_sync_live 1 once the daemon is following both sides", "# TYPE enrich_sync_live gauge", `enrich_sync_live ${m.live ? 1 : 0}`)
+  lines.push(
+    "# HELP enrich_sync_live 1 once the daemon is following both sides",
+    "# TYPE enrich_sync_live gauge",
+    `enrich_sync_live ${m.live ? 1 : 0}`
+  )
   if (m.lastCommitTime !== null && m.lastAppliedAt !== null) {
     const lag = (Date.parse(m.lastAppliedAt) - Date.parse(m.lastCommitTime)) / 1000
     lines.push(

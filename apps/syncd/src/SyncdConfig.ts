@@ -5,13 +5,14 @@
  * one error, so a user fixes them all in one go. With neither database URL set, the daemon runs on the
  * embedded default (two local Postgres servers seeded with demo data). URLs stay `Redacted`.
  */
+
+import { existsSync, readFileSync } from "node:fs"
+import { resolve } from "node:path"
 import type { MergePolicy } from "@enrich-sync/core"
 import { defaultPushOn, enrichmentStatuses, redactUrl } from "@enrich-sync/core"
 import { parseDatabaseUrl } from "@enrich-sync/engine"
 import { directHostUrl } from "@enrich-sync/neon-listener"
 import { Config, ConfigProvider, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
-import { existsSync, readFileSync } from "node:fs"
-import { resolve } from "node:path"
 
 /** Where the databases are. */
 export type DatabaseMode =
@@ -68,7 +69,9 @@ export const configProviderLayer = Layer.unwrap(
     const env = ConfigProvider.fromEnv()
     const file = resolve(".env")
     return ConfigProvider.layer(
-      existsSync(file) ? ConfigProvider.orElse(env, ConfigProvider.fromDotEnvContents(readFileSync(file, "utf8"))) : env
+      existsSync(file)
+        ? ConfigProvider.orElse(env, ConfigProvider.fromDotEnvContents(readFileSync(file, "utf8")))
+        : env
     )
   })
 )
@@ -113,15 +116,26 @@ export const loadSyncdConfig: Effect.Effect<SyncdConfig, SyncdConfigError> = Eff
 
   let mode: DatabaseMode
   if (Option.isNone(neon) && Option.isNone(workspace)) {
-    if (Option.isSome(replication)) problems.push("NEON_REPLICATION_URL is set but NEON_DATABASE_URL is not: set both database URLs")
+    if (Option.isSome(replication))
+      problems.push("NEON_REPLICATION_URL is set but NEON_DATABASE_URL is not: set both database URLs")
     const dataDir = yield* read("ENRICH_SYNC_DATA_DIR")
     mode = { _tag: "Embedded", dataDir: resolve(Option.getOrElse(dataDir, () => ".enrich-sync")) }
   } else {
-    if (Option.isNone(neon)) problems.push("NEON_DATABASE_URL is not set: set it to the Neon connection string (or unset SUPABASE_DATABASE_URL too, for the embedded demo)")
-    if (Option.isNone(workspace)) problems.push("SUPABASE_DATABASE_URL is not set: set it to the Supabase connection string (or unset NEON_DATABASE_URL too, for the embedded demo)")
+    if (Option.isNone(neon))
+      problems.push(
+        "NEON_DATABASE_URL is not set: set it to the Neon connection string (or unset SUPABASE_DATABASE_URL too, for the embedded demo)"
+      )
+    if (Option.isNone(workspace))
+      problems.push(
+        "SUPABASE_DATABASE_URL is not set: set it to the Supabase connection string (or unset NEON_DATABASE_URL too, for the embedded demo)"
+      )
     const neonUrl = Option.isSome(neon) ? yield* checkUrl("source", neon.value) : Option.none<string>()
-    const workspaceUrl = Option.isSome(workspace) ? yield* checkUrl("workspace", workspace.value) : Option.none<string>()
-    let replicationUrl = Option.isSome(replication) ? yield* checkUrl("source", replication.value) : Option.none<string>()
+    const workspaceUrl = Option.isSome(workspace)
+      ? yield* checkUrl("workspace", workspace.value)
+      : Option.none<string>()
+    let replicationUrl = Option.isSome(replication)
+      ? yield* checkUrl("source", replication.value)
+      : Option.none<string>()
     let derived = false
     if (Option.isSome(replicationUrl)) {
       if (directHostUrl(replicationUrl.value) !== null) {
@@ -150,7 +164,9 @@ export const loadSyncdConfig: Effect.Effect<SyncdConfig, SyncdConfigError> = Eff
     Effect.map(read(variable), (v) => {
       const value = Option.getOrElse(v, () => fallback)
       if (!identifier.test(value)) {
-        problems.push(`${variable} must be a lower-case name of letters, digits and underscores (got "${value}")`)
+        problems.push(
+          `${variable} must be a lower-case name of letters, digits and underscores (got "${value}")`
+        )
       }
       return value
     })
@@ -159,11 +175,17 @@ export const loadSyncdConfig: Effect.Effect<SyncdConfig, SyncdConfigError> = Eff
   const pushOnText = yield* read("ENRICH_SYNC_PUSH_ON")
   const pushOn = Option.match(pushOnText, {
     onNone: () => defaultPushOn,
-    onSome: (text) => text.split(",").map((s) => s.trim().toLowerCase()).filter((s) => s !== "")
+    onSome: (text) =>
+      text
+        .split(",")
+        .map((s) => s.trim().toLowerCase())
+        .filter((s) => s !== "")
   })
   const unknown = pushOn.filter((s) => !(enrichmentStatuses as ReadonlyArray<string>).includes(s))
   if (unknown.length > 0 || pushOn.length === 0) {
-    problems.push(`ENRICH_SYNC_PUSH_ON must list statuses among ${enrichmentStatuses.join(", ")} (got "${Option.getOrElse(pushOnText, () => "")}")`)
+    problems.push(
+      `ENRICH_SYNC_PUSH_ON must list statuses among ${enrichmentStatuses.join(", ")} (got "${Option.getOrElse(pushOnText, () => "")}")`
+    )
   }
   const batchSize = yield* int("ENRICH_SYNC_BATCH_SIZE", 2000, 1, 100_000)
   const batchWait = yield* int("ENRICH_SYNC_BATCH_WAIT_MS", 5, 0, 60_000)

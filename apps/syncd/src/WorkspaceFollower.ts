@@ -9,7 +9,7 @@
 import type { MergePolicy } from "@enrich-sync/core"
 import { qualified } from "@enrich-sync/core"
 import { entities, WorkspaceDatabase } from "@enrich-sync/engine"
-import { Duration, Effect } from "effect"
+import { type Duration, Effect } from "effect"
 import { mergeKeys, transientRetry } from "./Reconcile.ts"
 import { SyncMetrics } from "./SyncMetrics.ts"
 
@@ -36,7 +36,11 @@ export const catchUpWorkspace = (options: WorkspaceFollowerOptions) =>
           )
           .pipe(Effect.retry(transientRetry))
         if (rows.length === 0) break
-        yield* mergeKeys(entity, rows.map((r) => ({ key: String(r.key) })), options)
+        yield* mergeKeys(
+          entity,
+          rows.map((r) => ({ key: String(r.key) })),
+          options
+        )
         total += rows.length
         yield* metrics.update((m) => ({ ...m, workspaceKeys: m.workspaceKeys + rows.length }))
         if (rows.length < options.batchSize) break

@@ -3,12 +3,13 @@
  * complete workspace edits reach Neon, an idle slot advances, a dropped slot is recreated and reconciled,
  * and a daemon killed between apply and acknowledgement converges when it comes back.
  */
+
+import { randomBytes } from "node:crypto"
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { parseLsn } from "@enrich-sync/core"
 import { demoCompanyKey } from "@enrich-sync/testing"
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { randomBytes } from "node:crypto"
-import { type Databases, freshDatabases } from "./support/Databases.ts"
 import { type DaemonProcess, eventually, query, startDaemon } from "./support/DaemonProcess.ts"
+import { type Databases, freshDatabases } from "./support/Databases.ts"
 
 const slotName = () => `t_${randomBytes(5).toString("hex")}`
 
@@ -23,7 +24,11 @@ const daemonEnv = (dbs: Databases, slot: string, extra: Record<string, string> =
 })
 
 const workspaceRow = async (dbs: Databases, key: string) =>
-  (await query(dbs.workspaceUrl, `SELECT * FROM company_needs_enrichment WHERE company_unique_id = $1`, [key]))[0]
+  (
+    await query(dbs.workspaceUrl, `SELECT * FROM company_needs_enrichment WHERE company_unique_id = $1`, [
+      key
+    ])
+  )[0]
 
 const assertNoSecrets = (dbs: Databases, daemon: DaemonProcess) => {
   for (const url of [dbs.neonUrl, dbs.workspaceUrl]) {
@@ -51,7 +56,13 @@ describe("syncd following both sides", () => {
   it("copies the seed into the workspace at start-up and logs one line when live", async () => {
     const [counts] = await query(dbs.workspaceUrl, `SELECT count(*)::int AS n FROM company_needs_enrichment`)
     assert.strictEqual(counts?.n, 119)
-    assert.strictEqual(daemon.output().split("\n").filter((l) => l.includes("syncd live")).length, 1)
+    assert.strictEqual(
+      daemon
+        .output()
+        .split("\n")
+        .filter((l) => l.includes("syncd live")).length,
+      1
+    )
     assertNoSecrets(dbs, daemon)
   })
 
@@ -64,7 +75,11 @@ describe("syncd following both sides", () => {
        COMMIT`
     )
     // an UPDATE that does not bump updated_at still counts, at its commit time
-    await query(dbs.neonUrl, `UPDATE marketing.company_invalid SET industry = 'Timber' WHERE company_unique_id = $1`, [demoCompanyKey(3)])
+    await query(
+      dbs.neonUrl,
+      `UPDATE marketing.company_invalid SET industry = 'Timber' WHERE company_unique_id = $1`,
+      [demoCompanyKey(3)]
+    )
     // a promotion (master insert + delete) and a plain delete
     await query(
       dbs.neonUrl,
@@ -73,7 +88,9 @@ describe("syncd following both sides", () => {
        DELETE FROM marketing.company_invalid WHERE company_unique_id = '${demoCompanyKey(4)}';
        COMMIT`
     )
-    await query(dbs.neonUrl, `DELETE FROM marketing.company_invalid WHERE company_unique_id = $1`, [demoCompanyKey(5)])
+    await query(dbs.neonUrl, `DELETE FROM marketing.company_invalid WHERE company_unique_id = $1`, [
+      demoCompanyKey(5)
+    ])
     await eventually("every change is in the workspace", async () => {
       const fresh = await workspaceRow(dbs, "04.04.01.01.90001.001")
       const a = await workspaceRow(dbs, demoCompanyKey(1))
@@ -123,18 +140,33 @@ describe("syncd following both sides", () => {
       `UPDATE company_needs_enrichment SET phone = '(304) 555-0100', enrichment_status = 'in_progress' WHERE company_unique_id = $1`,
       [demoCompanyKey(6)]
     )
-    await eventually("the in-progress row was looked at", async () => (await workspaceRow(dbs, demoCompanyKey(6)))?.sync_dirty === false)
-    const [neon] = await query(dbs.neonUrl, `SELECT phone FROM marketing.company_invalid WHERE company_unique_id = $1`, [demoCompanyKey(6)])
+    await eventually(
+      "the in-progress row was looked at",
+      async () => (await workspaceRow(dbs, demoCompanyKey(6)))?.sync_dirty === false
+    )
+    const [neon] = await query(
+      dbs.neonUrl,
+      `SELECT phone FROM marketing.company_invalid WHERE company_unique_id = $1`,
+      [demoCompanyKey(6)]
+    )
     assert.notStrictEqual(neon?.phone, "(304) 555-0100")
   })
 
   it("keeps an idle slot moving", async () => {
     const confirmed = async () => {
-      const [row] = await query(dbs.neonUrl, `SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1`, [slot])
+      const [row] = await query(
+        dbs.neonUrl,
+        `SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1`,
+        [slot]
+      )
       return parseLsn(String(row?.lsn))
     }
     const before = await confirmed()
-    await eventually("the slot's confirmed position moved without any change", async () => (await confirmed()) > before, 15_000)
+    await eventually(
+      "the slot's confirmed position moved without any change",
+      async () => (await confirmed()) > before,
+      15_000
+    )
   })
 
   it("recreates a slot dropped while it runs, and reconciles what was missed", async () => {
@@ -157,9 +189,16 @@ describe("syncd following both sides", () => {
       15_000
     )
     // a change committed while there is no slot is never streamed: only the reconcile can bring it
-    await query(dbs.neonUrl, `UPDATE marketing.company_invalid SET zip = '26501' WHERE company_unique_id = $1`, [demoCompanyKey(7)])
+    await query(
+      dbs.neonUrl,
+      `UPDATE marketing.company_invalid SET zip = '26501' WHERE company_unique_id = $1`,
+      [demoCompanyKey(7)]
+    )
     await daemon.waitFor(/created again|slot .* was gone/, 30_000)
-    await eventually("the missed change arrived", async () => (await workspaceRow(dbs, demoCompanyKey(7)))?.zip === "26501")
+    await eventually(
+      "the missed change arrived",
+      async () => (await workspaceRow(dbs, demoCompanyKey(7)))?.zip === "26501"
+    )
     assertNoSecrets(dbs, daemon)
   })
 })
@@ -179,10 +218,11 @@ describe("syncd killed between apply and acknowledgement", () => {
         const writer = (async () => {
           for (let i = 0; i < 150; i++) {
             round++
-            await query(dbs.neonUrl, `UPDATE marketing.company_invalid SET address = $2 WHERE company_unique_id = $1`, [
-              keys[round % keys.length],
-              `${round} Main St`
-            ])
+            await query(
+              dbs.neonUrl,
+              `UPDATE marketing.company_invalid SET address = $2 WHERE company_unique_id = $1`,
+              [keys[round % keys.length], `${round} Main St`]
+            )
           }
         })()
         await new Promise((r) => setTimeout(r, 150 + attempt * 50))
@@ -190,16 +230,31 @@ describe("syncd killed between apply and acknowledgement", () => {
         await writer
         // was it between apply and ack? The applied position recorded in the workspace is ahead of what the
         // slot confirmed.
-        const [progress] = await query(dbs.workspaceUrl, `SELECT applied_lsn::text AS lsn FROM enrich_sync.replication_progress WHERE slot = $1`, [slot])
-        const [confirmed] = await query(dbs.neonUrl, `SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1`, [slot])
-        if (progress !== undefined && parseLsn(String(progress.lsn)) > parseLsn(String(confirmed?.lsn))) caughtBetween = true
+        const [progress] = await query(
+          dbs.workspaceUrl,
+          `SELECT applied_lsn::text AS lsn FROM enrich_sync.replication_progress WHERE slot = $1`,
+          [slot]
+        )
+        const [confirmed] = await query(
+          dbs.neonUrl,
+          `SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1`,
+          [slot]
+        )
+        if (progress !== undefined && parseLsn(String(progress.lsn)) > parseLsn(String(confirmed?.lsn)))
+          caughtBetween = true
       }
       assert.isTrue(caughtBetween, "never caught the daemon between apply and ack")
       const daemon = startDaemon(daemonEnv(dbs, slot))
       await daemon.waitFor(/syncd live/, 60_000)
       await eventually("the workspace holds every Neon address", async () => {
-        const neon = await query(dbs.neonUrl, `SELECT company_unique_id AS k, address FROM marketing.company_invalid ORDER BY 1`)
-        const ws = await query(dbs.workspaceUrl, `SELECT company_unique_id AS k, address FROM company_needs_enrichment ORDER BY 1`)
+        const neon = await query(
+          dbs.neonUrl,
+          `SELECT company_unique_id AS k, address FROM marketing.company_invalid ORDER BY 1`
+        )
+        const ws = await query(
+          dbs.workspaceUrl,
+          `SELECT company_unique_id AS k, address FROM company_needs_enrichment ORDER BY 1`
+        )
         return JSON.stringify(neon) === JSON.stringify(ws)
       })
       const [conflicts] = await query(dbs.workspaceUrl, `SELECT count(*)::int AS n FROM sync_conflicts`)

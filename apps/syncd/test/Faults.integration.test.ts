@@ -2,13 +2,14 @@
  * The daemon through faults of the Neon side (on a server of the test's own): a server restart and the
  * walsender terminated in the middle of a stream lose nothing and duplicate nothing.
  */
+
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { parseLsn } from "@enrich-sync/core"
 import type { PostgresServer } from "@enrich-sync/testing"
 import { demoCompanyKey, startPostgresServer } from "@enrich-sync/testing"
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import pg from "pg"
-import { type Databases, freshDatabases } from "./support/Databases.ts"
 import { type DaemonProcess, eventually, query, startDaemon } from "./support/DaemonProcess.ts"
+import { type Databases, freshDatabases } from "./support/Databases.ts"
 
 describe("syncd through Neon faults", () => {
   let server: PostgresServer
@@ -53,7 +54,10 @@ describe("syncd through Neon faults", () => {
             client.on("error", () => undefined)
             await client.connect()
           }
-          await client.query(`UPDATE marketing.company_invalid SET address = $2 WHERE company_unique_id = $1`, [key, value])
+          await client.query(
+            `UPDATE marketing.company_invalid SET address = $2 WHERE company_unique_id = $1`,
+            [key, value]
+          )
           expected.set(key, value)
           break
         } catch {
@@ -71,9 +75,11 @@ describe("syncd through Neon faults", () => {
     eventually(
       "the workspace holds the last Neon value of every key",
       async () => {
-        const rows = await query(dbs.workspaceUrl, `SELECT company_unique_id AS k, address FROM company_needs_enrichment WHERE company_unique_id = ANY($1)`, [
-          [...expected.keys()]
-        ])
+        const rows = await query(
+          dbs.workspaceUrl,
+          `SELECT company_unique_id AS k, address FROM company_needs_enrichment WHERE company_unique_id = ANY($1)`,
+          [[...expected.keys()]]
+        )
         const ok = rows.length === expected.size && rows.every((r) => expected.get(String(r.k)) === r.address)
         return ok
       },
@@ -94,7 +100,10 @@ describe("syncd through Neon faults", () => {
     const writing = write(1000, 300)
     for (let i = 0; i < 3; i++) {
       await new Promise((r) => setTimeout(r, 150))
-      await query(dbs.neonUrl, `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'faults' AND active_pid IS NOT NULL`)
+      await query(
+        dbs.neonUrl,
+        `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'faults' AND active_pid IS NOT NULL`
+      )
     }
     const expected = await writing
     await converged(expected)
@@ -102,7 +111,10 @@ describe("syncd through Neon faults", () => {
     await eventually(
       "the slot confirms past the last write",
       async () => {
-        const [slot] = await query(dbs.neonUrl, `SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = 'faults'`)
+        const [slot] = await query(
+          dbs.neonUrl,
+          `SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = 'faults'`
+        )
         return slot !== undefined && parseLsn(String(slot.lsn)) >= parseLsn(String(position?.lsn))
       },
       30_000

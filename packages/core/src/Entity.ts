@@ -103,12 +103,16 @@ export const compareCodePoints = (a: string, b: string): number => {
  * checking the descriptor is coherent.
  */
 export const makeEntity = (entity: Entity): Entity => {
-  const fields = [...entity.fields].sort((a, b) => a.name.length - b.name.length || compareCodePoints(a.name, b.name))
+  const fields = [...entity.fields].sort(
+    (a, b) => a.name.length - b.name.length || compareCodePoints(a.name, b.name)
+  )
   const sourceNames = new Set(entity.sourceColumns.map((c) => c.name))
   const workspaceNames = new Set(entity.workspaceColumns.map((c) => c.name))
   for (const field of fields) {
     if (!sourceNames.has(field.source)) {
-      throw new Error(`entity ${entity.name}: field ${field.name} maps to unknown source column ${field.source}`)
+      throw new Error(
+        `entity ${entity.name}: field ${field.name} maps to unknown source column ${field.source}`
+      )
     }
     if (!workspaceNames.has(field.workspace)) {
       throw new Error(

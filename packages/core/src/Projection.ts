@@ -38,7 +38,8 @@ const trimmedSet = new Set(trimmedCharacters)
 export const trimText = (value: string): string => {
   if (value === "") return value
   // most values need nothing: look at both ends before running the pattern
-  if (!trimmedSet.has(value.charCodeAt(0)) && !trimmedSet.has(value.charCodeAt(value.length - 1))) return value
+  if (!trimmedSet.has(value.charCodeAt(0)) && !trimmedSet.has(value.charCodeAt(value.length - 1)))
+    return value
   return value.replace(trimPattern, "")
 }
 
@@ -95,7 +96,11 @@ export const canonicalTimestamp = (value: unknown): string | null => {
   if (zone !== undefined && zone !== "Z" && zone !== "z") {
     const sign = zone.startsWith("-") ? -1 : 1
     const digits = zone.slice(1).replaceAll(":", "")
-    offsetSeconds = sign * (Number(digits.slice(0, 2)) * 3600 + Number(digits.slice(2, 4) || "0") * 60 + Number(digits.slice(4, 6) || "0"))
+    offsetSeconds =
+      sign *
+      (Number(digits.slice(0, 2)) * 3600 +
+        Number(digits.slice(2, 4) || "0") * 60 +
+        Number(digits.slice(4, 6) || "0"))
   }
   const date = new Date(0)
   date.setUTCFullYear(Number(y), Number(mo) - 1, Number(d))
@@ -157,11 +162,13 @@ const project = (entity: Entity, row: Row, column: (field: SyncField) => string)
 export const projectSource = (entity: Entity, row: Row): SyncRecord => project(entity, row, (f) => f.source)
 
 /** Projects a row of the workspace table. */
-export const projectWorkspace = (entity: Entity, row: Row): SyncRecord => project(entity, row, (f) => f.workspace)
+export const projectWorkspace = (entity: Entity, row: Row): SyncRecord =>
+  project(entity, row, (f) => f.workspace)
 
 /** Re-normalises a stored projection (a `sync_base` read back from jsonb), keeping only the entity's fields. */
 export const projectBase = (entity: Entity, stored: unknown): SyncRecord | null => {
-  if (stored === null || stored === undefined || typeof stored !== "object" || Array.isArray(stored)) return null
+  if (stored === null || stored === undefined || typeof stored !== "object" || Array.isArray(stored))
+    return null
   return project(entity, stored as Row, (f) => f.name)
 }
 

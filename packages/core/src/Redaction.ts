@@ -10,7 +10,10 @@ const patterns: ReadonlyArray<readonly [RegExp, string]> = [
   // scheme://user:password@host
   [/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):([^@\s]*)@/gi, "$1:***@"],
   // ?password=... &apikey=... (URLs and key=value text)
-  [/\b(password|passwd|pwd|apikey|api_key|access_token|token|secret|service_role_key|key)=([^&\s'"]+)/gi, "$1=***"],
+  [
+    /\b(password|passwd|pwd|apikey|api_key|access_token|token|secret|service_role_key|key)=([^&\s'"]+)/gi,
+    "$1=***"
+  ],
   // JWTs (Supabase anon / service keys, access tokens)
   [/eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g, "***"],
   // Supabase API keys, Neon passwords

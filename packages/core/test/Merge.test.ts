@@ -14,7 +14,7 @@ const shared = entity.fields.filter((f) => f.owner === "shared")
 const dataFields = shared.filter((f) => f.kind !== "status")
 const statusName = "enrichment_status"
 
-const record = (overrides: Partial<Record<string, SyncValue>> = {}): SyncRecord => {
+const record = (overrides: { readonly [field: string]: SyncValue } = {}): SyncRecord => {
   const r: Record<string, SyncValue> = {}
   for (const f of entity.fields) r[f.name] = null
   r.company_unique_id = "04.04.01.01.00101.101"
@@ -96,7 +96,12 @@ describe("merge: the sync guide's cases", () => {
 
   it("a tie goes to the source", () => {
     const base = record({ enrichment_status: "complete" })
-    const result = merge(entity, base, side(record({ ...base, city: "A" }), 2), side(record({ ...base, city: "B" }), 2))
+    const result = merge(
+      entity,
+      base,
+      side(record({ ...base, city: "A" }), 2),
+      side(record({ ...base, city: "B" }), 2)
+    )
     assert.strictEqual(result.newBase.city, "A")
     assert.strictEqual(result.conflicts[0]?.winner, "source")
   })
@@ -156,14 +161,19 @@ const valuesFor = (kind: string): fc.Arbitrary<SyncValue> => {
 }
 
 const recordArb: fc.Arbitrary<SyncRecord> = fc.record(
-  Object.fromEntries(entity.fields.map((f) => [f.name, valuesFor(f.kind)])) as Record<string, fc.Arbitrary<SyncValue>>
+  Object.fromEntries(entity.fields.map((f) => [f.name, valuesFor(f.kind)])) as Record<
+    string,
+    fc.Arbitrary<SyncValue>
+  >
 )
 
 /** A record derived from `from` with some fields changed (an edit). */
 const editOf = (from: fc.Arbitrary<SyncRecord>, fields = entity.fields) =>
   from.chain((r) =>
     fc
-      .record(Object.fromEntries(fields.map((f) => [f.name, fc.option(valuesFor(f.kind), { nil: undefined })])))
+      .record(
+        Object.fromEntries(fields.map((f) => [f.name, fc.option(valuesFor(f.kind), { nil: undefined })]))
+      )
       .map((changes) => {
         const out: Record<string, SyncValue> = { ...r }
         for (const [k, v] of Object.entries(changes)) if (v !== undefined) out[k] = v as SyncValue
@@ -198,12 +208,20 @@ const worldArb: fc.Arbitrary<World> = fc
       related && base !== null
         ? fc.record({ s2: editOf(fc.constant(base)), w2: editOf(fc.constant(base)) }).map(({ s2, w2 }) => ({
             base,
-            source: { record: s2, editedAt: st === null ? null : at(st), committedAt: ct === null ? null : at(ct) },
+            source: {
+              record: s2,
+              editedAt: st === null ? null : at(st),
+              committedAt: ct === null ? null : at(ct)
+            },
             workspace: side(w2, wt)
           }))
         : fc.constant({
             base,
-            source: { record: s, editedAt: st === null ? null : at(st), committedAt: ct === null ? null : at(ct) },
+            source: {
+              record: s,
+              editedAt: st === null ? null : at(st),
+              committedAt: ct === null ? null : at(ct)
+            },
             workspace: side(w, wt)
           })
     )
@@ -223,7 +241,8 @@ const applied = (world: World, result: MergeResult): World => ({
   }
 })
 
-const run = (world: World, policy: MergePolicy) => merge(entity, world.base, world.source, world.workspace, policy)
+const run = (world: World, policy: MergePolicy) =>
+  merge(entity, world.base, world.source, world.workspace, policy)
 
 const terminal = (s: SyncValue) => s === "complete" || s === "failed"
 
@@ -278,7 +297,10 @@ describe("merge laws (fast-check)", () => {
             const old = before[field] ?? null
             const wasEdit = world.base === null || !sameValue(old, world.base[field] ?? null)
             if (wasEdit && !sameValue(old, writes[field])) {
-              assert.isTrue(logged(field, sideName), `${name}.${field}=${JSON.stringify(old)} overwritten silently`)
+              assert.isTrue(
+                logged(field, sideName),
+                `${name}.${field}=${JSON.stringify(old)} overwritten silently`
+              )
             }
           }
         }

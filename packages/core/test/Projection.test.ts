@@ -1,8 +1,15 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as fc from "fast-check"
 import { Company } from "../src/Company.ts"
-import { canonicalTimestamp, projectBase, projectSource, projectWorkspace, timestampMicros, trimText } from "../src/Projection.ts"
 import { Person } from "../src/Person.ts"
+import {
+  canonicalTimestamp,
+  projectBase,
+  projectSource,
+  projectWorkspace,
+  timestampMicros,
+  trimText
+} from "../src/Projection.ts"
 
 describe("canonicalTimestamp", () => {
   it.each([
@@ -25,7 +32,10 @@ describe("canonicalTimestamp", () => {
   })
 
   it("reads a Date in UTC with millisecond precision", () => {
-    assert.strictEqual(canonicalTimestamp(new Date(Date.UTC(2025, 10, 7, 16, 32, 9, 123))), "2025-11-07T16:32:09.123000Z")
+    assert.strictEqual(
+      canonicalTimestamp(new Date(Date.UTC(2025, 10, 7, 16, 32, 9, 123))),
+      "2025-11-07T16:32:09.123000Z"
+    )
   })
 
   it("rejects text that is not a timestamp", () => {
@@ -34,11 +44,15 @@ describe("canonicalTimestamp", () => {
 
   it("keeps the order of instants (microseconds since the epoch)", () => {
     fc.assert(
-      fc.property(fc.date({ min: new Date("1900-01-01"), max: new Date("2100-01-01"), noInvalidDate: true }), fc.integer({ min: 0, max: 999 }), (d, us) => {
-        const text = canonicalTimestamp(d)!.slice(0, 23) + String(us).padStart(3, "0") + "Z"
-        assert.strictEqual(timestampMicros(text), BigInt(d.getTime()) * 1000n + BigInt(us))
-        assert.strictEqual(canonicalTimestamp(text), text)
-      })
+      fc.property(
+        fc.date({ min: new Date("1900-01-01"), max: new Date("2100-01-01"), noInvalidDate: true }),
+        fc.integer({ min: 0, max: 999 }),
+        (d, us) => {
+          const text = canonicalTimestamp(d)!.slice(0, 23) + String(us).padStart(3, "0") + "Z"
+          assert.strictEqual(timestampMicros(text), BigInt(d.getTime()) * 1000n + BigInt(us))
+          assert.strictEqual(canonicalTimestamp(text), text)
+        }
+      )
     )
   })
 })
@@ -78,7 +92,10 @@ describe("projection", () => {
     assert.strictEqual(r.neon_id, 7)
     assert.deepStrictEqual(r.validation_errors, { website: "empty or blank" })
     assert.strictEqual(r.batch_id, "INTAKE-20251107-163209-b26be042")
-    assert.deepStrictEqual(Object.keys(r), Company.fields.map((f) => f.name))
+    assert.deepStrictEqual(
+      Object.keys(r),
+      Company.fields.map((f) => f.name)
+    )
   })
 
   it("projects the same record from the workspace row the guide's pull query makes of it", () => {

@@ -3,10 +3,16 @@ import { makeRedactor, redactPatterns, redactUrl, urlPassword } from "../src/Red
 
 describe("redaction", () => {
   it.each([
-    ["postgresql://neondb_owner:npg_FAKEFAKEFAKEFAKE@ep-cool-1.us-east-2.aws.neon.tech/neondb?sslmode=require", "npg_FAKEFAKEFAKEFAKE"],
+    [
+      "postgresql://neondb_owner:npg_FAKEFAKEFAKEFAKE@ep-cool-1.us-east-2.aws.neon.tech/neondb?sslmode=require",
+      "npg_FAKEFAKEFAKEFAKE"
+    ],
     ["postgres://postgres:fake%40pw@db.example.supabase.co:5432/postgres", "fake%40pw"],
     ["connect failed: postgres://u:hunter2@localhost:5432/x", "hunter2"],
-    ["wss://x.supabase.co/realtime/v1/websocket?apikey=eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.sig&vsn=2.0.0", "eyJhbGciOi"],
+    [
+      "wss://x.supabase.co/realtime/v1/websocket?apikey=eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.sig&vsn=2.0.0",
+      "eyJhbGciOi"
+    ],
     ["SUPABASE_API_KEY=sb_secret_abcdefgh12345", "abcdefgh12345"],
     ["password=hunter2 host=localhost", "hunter2"]
   ])("hides the secret in %s", (text, secret) => {
@@ -14,14 +20,22 @@ describe("redaction", () => {
   })
 
   it("keeps what is not secret", () => {
-    const out = redactUrl("postgresql://neondb_owner:npg_FAKEFAKEFAKEFAKE@ep-cool-1.us-east-2.aws.neon.tech/neondb?sslmode=require")
-    assert.strictEqual(out, "postgresql://neondb_owner:***@ep-cool-1.us-east-2.aws.neon.tech/neondb?sslmode=require")
+    const out = redactUrl(
+      "postgresql://neondb_owner:npg_FAKEFAKEFAKEFAKE@ep-cool-1.us-east-2.aws.neon.tech/neondb?sslmode=require"
+    )
+    assert.strictEqual(
+      out,
+      "postgresql://neondb_owner:***@ep-cool-1.us-east-2.aws.neon.tech/neondb?sslmode=require"
+    )
   })
 
   it("scrubs configured secrets wherever they appear", () => {
     const password = urlPassword("postgres://u:plain%20word%21@h/db")
     assert.strictEqual(password, "plain word!")
     const redact = makeRedactor([password!])
-    assert.strictEqual(redact("auth failed with plain word! and plain%20word%21"), "auth failed with *** and ***")
+    assert.strictEqual(
+      redact("auth failed with plain word! and plain%20word%21"),
+      "auth failed with *** and ***"
+    )
   })
 })

@@ -3,8 +3,9 @@
  * random records written to real tables (unicode, emoji, whitespace, NULL vs empty, numbers, timestamps
  * with and without zone, nested JSON).
  */
-import { injectedServers, TestDatabase } from "@enrich-sync/testing"
+
 import { assert, describe, it } from "@effect/vitest"
+import { injectedServers, TestDatabase } from "@enrich-sync/testing"
 import { Effect } from "effect"
 import * as fc from "fast-check"
 import type pg from "pg"
@@ -13,11 +14,32 @@ import type { Entity } from "../src/Entity.ts"
 import { qualified } from "../src/Entity.ts"
 import { Person } from "../src/Person.ts"
 import { canonicalTimestamp, projectSource, projectWorkspace } from "../src/Projection.ts"
-import { canonicalValueSql, sourceHashFunction, workspaceHashFunction } from "../src/sql/SyncHashSql.ts"
 import { canonicalJson, syncHash } from "../src/SyncHash.ts"
+import { canonicalValueSql, sourceHashFunction, workspaceHashFunction } from "../src/sql/SyncHashSql.ts"
 import { connect, migrate } from "./support/Postgres.ts"
 
-const specials = [" ", "\t", "\n", "\r", "\u000b", "\u00a0", "\u3000", "\ufeff", "\u2028", "é", "ß", "😀", "👩‍💻", '"', "\\", "\u0001", "\u001f", "\u007f", "x", "'"]
+const specials = [
+  " ",
+  "\t",
+  "\n",
+  "\r",
+  "\u000b",
+  "\u00a0",
+  "\u3000",
+  "\ufeff",
+  "\u2028",
+  "é",
+  "ß",
+  "😀",
+  "👩‍💻",
+  '"',
+  "\\",
+  "\u0001",
+  "\u001f",
+  "\u007f",
+  "x",
+  "'"
+]
 const unit = fc.oneof(
   { weight: 2, arbitrary: fc.constantFrom(...specials) },
   { weight: 3, arbitrary: fc.string({ unit: "grapheme", minLength: 1, maxLength: 1 }) }
@@ -27,35 +49,57 @@ const text = fc.oneof(
   fc.constant(""),
   fc.string({ unit, maxLength: 12 }).filter((s) => !s.includes("\u0000"))
 )
-const jsonValue = fc
-  .jsonValue({ maxDepth: 3 })
-  .filter((v) => !JSON.stringify(v).includes("\\u0000"))
+const jsonValue = fc.jsonValue({ maxDepth: 3 }).filter((v) => !JSON.stringify(v).includes("\\u0000"))
 const jsonColumn = fc.oneof(fc.constant(null), jsonValue)
 const pad = (n: number, w: number) => String(n).padStart(w, "0")
 const timestamp = fc.option(
   fc
-    .record({ ms: fc.integer({ min: Date.UTC(1000, 0, 1), max: Date.UTC(9999, 11, 31) }), us: fc.integer({ min: 0, max: 999 }) })
+    .record({
+      ms: fc.integer({ min: Date.UTC(1000, 0, 1), max: Date.UTC(9999, 11, 31) }),
+      us: fc.integer({ min: 0, max: 999 })
+    })
     .map(({ ms, us }) => {
       const d = new Date(ms)
       return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)} ${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}.${pad(d.getUTCMilliseconds(), 3)}${pad(us, 3)}`
     }),
   { nil: null }
 )
-const status = fc.oneof(text, fc.constantFrom("pending", " Complete ", "IN_PROGRESS", "failed\n", "on hold", "İN_PROGRESS", "ÉCHEC", "ǅ"))
+const status = fc.oneof(
+  text,
+  fc.constantFrom("pending", " Complete ", "IN_PROGRESS", "failed\n", "on hold", "İN_PROGRESS", "ÉCHEC", "ǅ")
+)
 
 type Column = { readonly name: string; readonly value: unknown; readonly cast: string }
 
 /** A random row of a table, as (column, value, cast) triples; `key` makes the Barton ID unique. */
-const rowOf = (entity: Entity, side: "source" | "workspace", key: number): fc.Arbitrary<ReadonlyArray<Column>> => {
+const rowOf = (
+  entity: Entity,
+  side: "source" | "workspace",
+  key: number
+): fc.Arbitrary<ReadonlyArray<Column>> => {
   const columns = side === "source" ? entity.sourceColumns : entity.workspaceColumns
   const arbs = columns
     .filter((c) => c.name !== "id" && c.name !== "sync_state" && c.name !== "sync_dirty")
     .map((c): fc.Arbitrary<Column> => {
       const field = entity.fields.find((f) => (side === "source" ? f.source : f.workspace) === c.name)
-      const col = (value: fc.Arbitrary<unknown>, cast: string) => value.map((v) => ({ name: c.name, value: v, cast }))
-      if (c.name === entity.key) return fc.constant({ name: c.name, value: `04.04.01.01.${pad(key % 100000, 5)}.${pad(key % 1000, 3)}-${key}`, cast: "text" })
-      if (c.name === "reason_code" && side === "source") return col(text.map((t) => t ?? ""), "text")
-      if (c.name === "validation_errors") return col(jsonValue.map((v) => JSON.stringify(v)), "jsonb")
+      const col = (value: fc.Arbitrary<unknown>, cast: string) =>
+        value.map((v) => ({ name: c.name, value: v, cast }))
+      if (c.name === entity.key)
+        return fc.constant({
+          name: c.name,
+          value: `04.04.01.01.${pad(key % 100000, 5)}.${pad(key % 1000, 3)}-${key}`,
+          cast: "text"
+        })
+      if (c.name === "reason_code" && side === "source")
+        return col(
+          text.map((t) => t ?? ""),
+          "text"
+        )
+      if (c.name === "validation_errors")
+        return col(
+          jsonValue.map((v) => JSON.stringify(v)),
+          "jsonb"
+        )
       if (field?.kind === "status") return col(status, "text")
       switch (c.type) {
         case "integer":
@@ -65,7 +109,10 @@ const rowOf = (entity: Entity, side: "source" | "workspace", key: number): fc.Ar
         case "timestamp without time zone":
           return col(timestamp, "timestamp")
         case "jsonb":
-          return col(jsonColumn.map((v) => (v === null ? null : JSON.stringify(v))), "jsonb")
+          return col(
+            jsonColumn.map((v) => (v === null ? null : JSON.stringify(v))),
+            "jsonb"
+          )
         case "boolean":
           return col(fc.option(fc.boolean(), { nil: null }), "boolean")
         default:
@@ -75,7 +122,12 @@ const rowOf = (entity: Entity, side: "source" | "workspace", key: number): fc.Ar
   return fc.tuple(...arbs)
 }
 
-const insertAndHash = (client: pg.Client, entity: Entity, side: "source" | "workspace", row: ReadonlyArray<Column>) =>
+const insertAndHash = (
+  client: pg.Client,
+  entity: Entity,
+  side: "source" | "workspace",
+  row: ReadonlyArray<Column>
+) =>
   Effect.promise(async () => {
     const table = qualified(side === "source" ? entity.sourceTable : entity.workspaceTable)
     const hashFn = side === "source" ? sourceHashFunction(entity) : workspaceHashFunction(entity)
@@ -94,11 +146,17 @@ describe("the SQL projection hash equals the TypeScript one", () => {
       it.effect(`${entity.name}, ${side} rows`, () =>
         Effect.gen(function* () {
           const servers = injectedServers()
-          const db = yield* TestDatabase.fresh(side === "source" ? servers.neon : servers.supabase, "core_hash")
+          const db = yield* TestDatabase.fresh(
+            side === "source" ? servers.neon : servers.supabase,
+            "core_hash"
+          )
           const client = yield* connect(db.url)
           yield* migrate(client, side)
           let key = 0
-          const samples = fc.sample(fc.nat().chain(() => rowOf(entity, side, key++)), 250)
+          const samples = fc.sample(
+            fc.nat().chain(() => rowOf(entity, side, key++)),
+            250
+          )
           for (const sample of samples) {
             const row = yield* insertAndHash(client, entity, side, sample)
             const record = side === "source" ? projectSource(entity, row) : projectWorkspace(entity, row)
@@ -108,15 +166,29 @@ describe("the SQL projection hash equals the TypeScript one", () => {
               for (const f of entity.fields) {
                 const column = side === "source" ? f.source : f.workspace
                 const { rows } = yield* Effect.promise(() =>
-                  client.query(`SELECT ${canonicalValueSql(f.kind, `t.${column}`)} AS c FROM ${table} AS t WHERE t.${entity.key} = $1`, [row[entity.key]])
+                  client.query(
+                    `SELECT ${canonicalValueSql(f.kind, `t.${column}`)} AS c FROM ${table} AS t WHERE t.${entity.key} = $1`,
+                    [row[entity.key]]
+                  )
                 )
-                assert.strictEqual(rows[0].c, canonicalJson(record[f.name]), `field ${f.name} of ${JSON.stringify(sample)}`)
+                assert.strictEqual(
+                  rows[0].c,
+                  canonicalJson(record[f.name]),
+                  `field ${f.name} of ${JSON.stringify(sample)}`
+                )
               }
             }
-            assert.strictEqual(row.sql_hash, syncHash(record), `row ${JSON.stringify(sample)}\nrecord ${canonicalJson(record)}`)
+            assert.strictEqual(
+              row.sql_hash,
+              syncHash(record),
+              `row ${JSON.stringify(sample)}\nrecord ${canonicalJson(record)}`
+            )
             // the stored-projection hash (sync_base) agrees too
             const { rows } = yield* Effect.promise(() =>
-              client.query("SELECT enrich_sync.sync_hash($1::jsonb) AS h, enrich_sync.canonical_json($1::jsonb) AS j", [canonicalJson(record)])
+              client.query(
+                "SELECT enrich_sync.sync_hash($1::jsonb) AS h, enrich_sync.canonical_json($1::jsonb) AS j",
+                [canonicalJson(record)]
+              )
             )
             assert.strictEqual(rows[0].j, canonicalJson(record))
             assert.strictEqual(rows[0].h, syncHash(record))
@@ -131,10 +203,37 @@ describe("the SQL projection hash equals the TypeScript one", () => {
       const db = yield* TestDatabase.fresh(injectedServers().neon, "core_num")
       const client = yield* connect(db.url)
       yield* migrate(client, "source")
-      const doubles = fc.sample(fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), fc.constantFrom(1e21, 1e-7, 1e-6, 123456789012345680000, 5e-324, 1.7976931348623157e308, -0, -48251870167080380), fc.integer({ min: -(2 ** 30), max: 2 ** 30 }).map((n) => n * 2 ** 26 + 0.5)), 20000)
-      const texts = [...doubles.map((d) => JSON.stringify(d)), "1.50", "12345678901234567890", "-0.0", "1E400", "1e-400", "0.000001000"]
+      const doubles = fc.sample(
+        fc.oneof(
+          fc.double({ noNaN: true, noDefaultInfinity: true }),
+          fc.integer(),
+          fc.constantFrom(
+            1e21,
+            1e-7,
+            1e-6,
+            123456789012345680000,
+            5e-324,
+            1.7976931348623157e308,
+            -0,
+            -48251870167080380
+          ),
+          fc.integer({ min: -(2 ** 30), max: 2 ** 30 }).map((n) => n * 2 ** 26 + 0.5)
+        ),
+        20000
+      )
+      const texts = [
+        ...doubles.map((d) => JSON.stringify(d)),
+        "1.50",
+        "12345678901234567890",
+        "-0.0",
+        "1E400",
+        "1e-400",
+        "0.000001000"
+      ]
       const { rows } = yield* Effect.promise(() =>
-        client.query("SELECT x, enrich_sync.canonical_json(x::jsonb) AS c FROM unnest($1::text[]) AS x", [texts])
+        client.query("SELECT x, enrich_sync.canonical_json(x::jsonb) AS c FROM unnest($1::text[]) AS x", [
+          texts
+        ])
       )
       for (const row of rows) assert.strictEqual(row.c, canonicalJson(JSON.parse(row.x)), `number ${row.x}`)
     })
@@ -158,9 +257,16 @@ describe("the SQL projection hash equals the TypeScript one", () => {
         const iso = new Date(z.ms).toISOString().slice(0, 23) + String(z.us).padStart(3, "0") + z.offset
         yield* Effect.promise(() => client.query(`SET TIME ZONE '${z.sessionZone}'`))
         const { rows } = yield* Effect.promise(() =>
-          client.query("SELECT $1::timestamptz::text AS shown, enrich_sync.canonical_timestamp($1::timestamptz) AS c", [iso])
+          client.query(
+            "SELECT $1::timestamptz::text AS shown, enrich_sync.canonical_timestamp($1::timestamptz) AS c",
+            [iso]
+          )
         )
-        assert.strictEqual(rows[0].c, JSON.stringify(canonicalTimestamp(rows[0].shown)), `${iso} in ${z.sessionZone}`)
+        assert.strictEqual(
+          rows[0].c,
+          JSON.stringify(canonicalTimestamp(rows[0].shown)),
+          `${iso} in ${z.sessionZone}`
+        )
         assert.strictEqual(rows[0].c, JSON.stringify(canonicalTimestamp(iso)))
       }
     })

@@ -6,14 +6,14 @@ describe("canonicalJson", () => {
   it.each([
     [{ b: 1, a: [true, null, "x"] }, '{"a": [true, null, "x"], "b": 1}'],
     // jsonb order: shorter keys (in UTF-8 bytes) first, then by bytes
-    [{ "é": 1, z: 2, Z: 3, aa: 4 }, '{"Z": 3, "z": 2, "aa": 4, "é": 1}'],
+    [{ é: 1, z: 2, Z: 3, aa: 4 }, '{"Z": 3, "z": 2, "aa": 4, "é": 1}'],
     [{ "\u{1F600}": 1, "\uff5e": 2 }, '{"～": 2, "😀": 1}'],
     [-0, "0"],
     [1e21, "1e+21"],
     [1e-7, "1e-7"],
     [123456789012345680000, "123456789012345680000"],
     [0.1 + 0.2, "0.30000000000000004"],
-    ["tab\there \"quoted\" \\ \u0001 \u2028", '"tab\\there \\"quoted\\" \\\\ \\u0001 \u2028"'],
+    ['tab\there "quoted" \\ \u0001 \u2028', '"tab\\there \\"quoted\\" \\\\ \\u0001 \u2028"'],
     [null, "null"],
     [{ nested: { y: [], x: {} } }, '{"nested": {"x": {}, "y": []}}']
   ])("%j", (value, expected) => {
@@ -62,7 +62,7 @@ describe("compareCodePoints", () => {
         const x = Buffer.from(a, "utf8")
         const y = Buffer.from(b, "utf8")
         // lone surrogates become U+FFFD in UTF-8; compare only well-formed strings
-        fc.pre(a.isWellFormed() && b.isWellFormed())
+        fc.pre(!/\p{Surrogate}/u.test(a) && !/\p{Surrogate}/u.test(b))
         assert.strictEqual(Math.sign(compareCodePoints(a, b)), Buffer.compare(x, y))
       }),
       { numRuns: 3000 }

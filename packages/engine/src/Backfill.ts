@@ -12,10 +12,18 @@
  *
  * Invariant: a backfill writes nothing that a merge of the same key would not write.
  */
-import type { Entity, MergePolicy, SyncValue } from "@enrich-sync/core"
-import { canonicalJson, canonicalTimestamp, compareCodePoints, md5, projectSource, qualified } from "@enrich-sync/core"
-import { Effect } from "effect"
+
 import { Readable } from "node:stream"
+import type { Entity, MergePolicy, SyncValue } from "@enrich-sync/core"
+import {
+  canonicalJson,
+  canonicalTimestamp,
+  compareCodePoints,
+  md5,
+  projectSource,
+  qualified
+} from "@enrich-sync/core"
+import { Effect } from "effect"
 import { copyLines, copyValue, parseCopyLine } from "./CopyFormat.ts"
 import { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"
@@ -80,7 +88,12 @@ const encode = (value: SyncValue, kind: Entity["fields"][number]["kind"]): strin
 }
 
 /** Turns Neon COPY lines into workspace COPY lines (projection, base, hash). */
-async function* toWorkspaceLines(entity: Entity, lines: AsyncIterable<string>, pulledAt: string, onRow: () => void) {
+async function* toWorkspaceLines(
+  entity: Entity,
+  lines: AsyncIterable<string>,
+  pulledAt: string,
+  onRow: () => void
+) {
   const fields = entity.fields
   let batch = ""
   let count = 0
@@ -95,7 +108,14 @@ async function* toWorkspaceLines(entity: Entity, lines: AsyncIterable<string>, p
     const record = projectSource(entity, row)
     const base = canonicalJson(record)
     const out: Array<string | null> = fields.map((f) => encode(record[f.name] ?? null, f.kind))
-    out.push(base, md5(base), pulledAt, canonicalTimestamp(columns[fields.length] ?? null) ?? pulledAt, "active", "f")
+    out.push(
+      base,
+      md5(base),
+      pulledAt,
+      canonicalTimestamp(columns[fields.length] ?? null) ?? pulledAt,
+      "active",
+      "f"
+    )
     out.push(columns[fields.length + 1] ?? null)
     batch += `${out.map(copyValue).join("\t")}\n`
     onRow()
@@ -185,7 +205,8 @@ const classify = (entity: Entity, options: BackfillOptions, total: number) =>
             if (order <= 0) {
               x = await a.next()
               left = x.done ? null : parseCopyLine(x.value)
-              if (++done % 50_000 === 0) options.onProgress?.({ stage: "compare", entity: entity.name, done, total })
+              if (++done % 50_000 === 0)
+                options.onProgress?.({ stage: "compare", entity: entity.name, done, total })
             }
             if (order >= 0) {
               y = await b.next()
@@ -211,7 +232,9 @@ export const backfillEntity = (
     const workspace = yield* WorkspaceDatabase
     const [count] = yield* source.query(`SELECT count(*)::bigint AS n FROM ${qualified(entity.sourceTable)}`)
     const total = Number(count?.n ?? 0)
-    const [any] = yield* workspace.query(`SELECT EXISTS (SELECT 1 FROM ${qualified(entity.workspaceTable)}) AS present`)
+    const [any] = yield* workspace.query(
+      `SELECT EXISTS (SELECT 1 FROM ${qualified(entity.workspaceTable)}) AS present`
+    )
     if (any?.present !== true && options.dryRun !== true) {
       const copied = yield* copyPath(entity, options, total).pipe(
         // someone inserted rows meanwhile: fall back to the merge path
@@ -240,7 +263,10 @@ export const backfillEntity = (
       const stats = yield* applyKeys(
         entity,
         candidates.slice(i, i + batchSize).map((key) => ({ key })),
-        { ...(options.policy === undefined ? {} : { policy: options.policy }), dryRun: options.dryRun ?? false }
+        {
+          ...(options.policy === undefined ? {} : { policy: options.policy }),
+          dryRun: options.dryRun ?? false
+        }
       )
       merged = merged === null ? stats : addStats(merged, stats)
       options.onProgress?.({

@@ -5,9 +5,17 @@
  */
 import type { Readable } from "node:stream"
 
-const unescapes: { readonly [c: string]: string } = { b: "\b", f: "\f", n: "\n", r: "\r", t: "\t", v: "\v", "\\": "\\" }
+const unescapes: { readonly [c: string]: string } = {
+  b: "\b",
+  f: "\f",
+  n: "\n",
+  r: "\r",
+  t: "\t",
+  v: "\v",
+  "\\": "\\"
+}
 
-const unescape = (field: string): string => {
+const unescapeField = (field: string): string => {
   let out = ""
   for (let i = 0; i < field.length; i++) {
     const c = field[i]!
@@ -37,7 +45,9 @@ const unescape = (field: string): string => {
 
 /** Parses one COPY text line into its columns (null for `\N`). */
 export const parseCopyLine = (line: string): Array<string | null> =>
-  line.split("\t").map((field) => (field === "\\N" ? null : field.includes("\\") ? unescape(field) : field))
+  line
+    .split("\t")
+    .map((field) => (field === "\\N" ? null : field.includes("\\") ? unescapeField(field) : field))
 
 const escapePattern = /[\\\n\r\t]/g
 const escapes: { readonly [c: string]: string } = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" }

@@ -4,9 +4,10 @@
  * Invariant: a `transaction` either commits every statement of its body or none (the body's failure or
  * interruption rolls back), and a connection is always returned to the pool, destroyed if it errored.
  */
+
+import type { Readable } from "node:stream"
 import type { Side } from "@enrich-sync/core"
 import { Context, Effect, Layer, Redacted, type Scope } from "effect"
-import type { Readable } from "node:stream"
 import { DatabaseError, sideNames, toDatabaseError } from "./DatabaseError.ts"
 import type { Connection, Pool, PoolOptions, Result } from "./internal/Pg.ts"
 import { openPool } from "./internal/Pg.ts"
@@ -16,7 +17,10 @@ export type Row = Record<string, unknown>
 
 /** Statements run on one connection (inside a transaction or not). */
 export interface Session {
-  readonly query: (text: string, params?: ReadonlyArray<unknown>) => Effect.Effect<ReadonlyArray<Row>, DatabaseError>
+  readonly query: (
+    text: string,
+    params?: ReadonlyArray<unknown>
+  ) => Effect.Effect<ReadonlyArray<Row>, DatabaseError>
   /** the whole result, with the affected row count */
   readonly execute: (text: string, params?: ReadonlyArray<unknown>) => Effect.Effect<Result, DatabaseError>
   /** `COPY ... FROM STDIN` fed by a readable of COPY text; returns the rows copied */
@@ -29,22 +33,31 @@ export interface Session {
 export interface Database extends Session {
   readonly side: Side
   /** runs `body` in a transaction on one connection */
-  readonly transaction: <A, E, R>(body: (tx: Session) => Effect.Effect<A, E, R>) => Effect.Effect<A, E | DatabaseError, R>
+  readonly transaction: <A, E, R>(
+    body: (tx: Session) => Effect.Effect<A, E, R>
+  ) => Effect.Effect<A, E | DatabaseError, R>
   /** a connection of its own for the scope (COPY streams, session settings) */
   readonly session: Effect.Effect<Session, DatabaseError, Scope.Scope>
 }
 
 const sessionOf = (side: Side, connection: Connection): Session => ({
   query: (text, params) =>
-    Effect.tryPromise({ try: () => connection.query(text, params), catch: (e) => toDatabaseError(side, e) }).pipe(
-      Effect.map((r) => r.rows)
-    ),
+    Effect.tryPromise({
+      try: () => connection.query(text, params),
+      catch: (e) => toDatabaseError(side, e)
+    }).pipe(Effect.map((r) => r.rows)),
   execute: (text, params) =>
     Effect.tryPromise({ try: () => connection.query(text, params), catch: (e) => toDatabaseError(side, e) }),
   copyIn: (sql, from) =>
-    Effect.tryPromise({ try: () => connection.copyIn(sql, from), catch: (e) => toDatabaseError(side, e, "copying rows in") }),
+    Effect.tryPromise({
+      try: () => connection.copyIn(sql, from),
+      catch: (e) => toDatabaseError(side, e, "copying rows in")
+    }),
   copyOut: (sql) =>
-    Effect.try({ try: () => connection.copyOut(sql), catch: (e) => toDatabaseError(side, e, "copying rows out") })
+    Effect.try({
+      try: () => connection.copyOut(sql),
+      catch: (e) => toDatabaseError(side, e, "copying rows out")
+    })
 })
 
 /** Builds the service of one side over a pool. */
@@ -52,7 +65,9 @@ export const makeDatabase = (side: Side, pool: Pool): Database => {
   const checkout = Effect.acquireRelease(
     Effect.tryPromise({ try: () => pool.connect(), catch: (e) => toDatabaseError(side, e, "connecting") }),
     (connection, exit) =>
-      Effect.sync(() => connection.release(exit._tag === "Failure" ? new Error("released after a failure") : undefined))
+      Effect.sync(() =>
+        connection.release(exit._tag === "Failure" ? new Error("released after a failure") : undefined)
+      )
   )
   const session = Effect.map(checkout, (c) => sessionOf(side, c))
   return {
@@ -65,7 +80,9 @@ export const makeDatabase = (side: Side, pool: Pool): Database => {
       Effect.tryPromise({ try: () => pool.query(text, params), catch: (e) => toDatabaseError(side, e) }),
     copyIn: (sql, from) => Effect.scoped(Effect.flatMap(session, (s) => s.copyIn(sql, from))),
     copyOut: () =>
-      Effect.die(new Error("copyOut needs a session of its own: use `session` and keep it open while reading")),
+      Effect.die(
+        new Error("copyOut needs a session of its own: use `session` and keep it open while reading")
+      ),
     session,
     transaction: (body) =>
       Effect.scoped(
@@ -109,7 +126,12 @@ export const parseDatabaseUrl = (side: Side, url: string): Effect.Effect<string,
   return Effect.succeed(url.trim())
 }
 
-const layerFor = <I>(tag: Context.Service<I, Database>, side: Side, url: Redacted.Redacted<string>, options?: PoolOptions) =>
+const layerFor = <I>(
+  tag: Context.Service<I, Database>,
+  side: Side,
+  url: Redacted.Redacted<string>,
+  options?: PoolOptions
+) =>
   Layer.effect(
     tag,
     Effect.gen(function* () {
@@ -123,7 +145,9 @@ const layerFor = <I>(tag: Context.Service<I, Database>, side: Side, url: Redacte
   )
 
 /** Neon: the invalid tables, the master tables and the validation log. */
-export class SourceDatabase extends Context.Service<SourceDatabase, Database>()("@enrich-sync/engine/SourceDatabase") {
+export class SourceDatabase extends Context.Service<SourceDatabase, Database>()(
+  "@enrich-sync/engine/SourceDatabase"
+) {
   /** a pool on `url` (redacted: it never prints) */
   static readonly layer = (url: Redacted.Redacted<string>, options?: PoolOptions) =>
     layerFor(SourceDatabase, "source", url, options)

@@ -64,33 +64,60 @@ export const toDatabaseError = (side: Side, error: unknown, doing?: string): Dat
     })
   switch (info.code) {
     case "ECONNREFUSED":
-      return make("Unreachable", `cannot connect to ${label}${what}: connection refused (${info.message}); check the host and port in ${envVar} and that the server is running`)
+      return make(
+        "Unreachable",
+        `cannot connect to ${label}${what}: connection refused (${info.message}); check the host and port in ${envVar} and that the server is running`
+      )
     case "ENOTFOUND":
     case "EAI_AGAIN":
-      return make("Unreachable", `cannot resolve the host of ${label}${what} (${info.message}); check the host name in ${envVar}`)
+      return make(
+        "Unreachable",
+        `cannot resolve the host of ${label}${what} (${info.message}); check the host name in ${envVar}`
+      )
     case "ETIMEDOUT":
     case "ECONNRESET":
     case "EPIPE":
     case "EHOSTUNREACH":
     case "ENETUNREACH":
-      return make("Unreachable", `lost or could not open the connection to ${label}${what} (${info.message}); check the network and ${envVar}, it is retried`)
+      return make(
+        "Unreachable",
+        `lost or could not open the connection to ${label}${what} (${info.message}); check the network and ${envVar}, it is retried`
+      )
     case "28P01":
     case "28000":
-      return make("Authentication", `${label} refused the login${what}: ${info.message}; check the user and password in ${envVar}`)
+      return make(
+        "Authentication",
+        `${label} refused the login${what}: ${info.message}; check the user and password in ${envVar}`
+      )
     case "42501":
-      return make("Authentication", `${label} denied permission${what}: ${info.message}; grant the role in ${envVar} the needed privileges or use the owner role`)
+      return make(
+        "Authentication",
+        `${label} denied permission${what}: ${info.message}; grant the role in ${envVar} the needed privileges or use the owner role`
+      )
     case "3D000":
-      return make("MissingDatabase", `${label}${what}: ${info.message}; fix the database name at the end of ${envVar}`)
+      return make(
+        "MissingDatabase",
+        `${label}${what}: ${info.message}; fix the database name at the end of ${envVar}`
+      )
     case "42P01":
     case "3F000":
     case "42883":
-      return make("Schema", `${label} lacks what enrich-sync needs${what}: ${info.message}; run \`enrich-sync migrate\``)
+      return make(
+        "Schema",
+        `${label} lacks what enrich-sync needs${what}: ${info.message}; run \`enrich-sync migrate\``
+      )
     case "42703":
-      return make("Schema", `${label} has a table whose columns differ from what enrich-sync expects${what}: ${info.message}; run \`enrich-sync migrate\` (and \`enrich-sync status\` to see the differences)`)
+      return make(
+        "Schema",
+        `${label} has a table whose columns differ from what enrich-sync expects${what}: ${info.message}; run \`enrich-sync migrate\` (and \`enrich-sync status\` to see the differences)`
+      )
     case "40001":
     case "40P01":
     case "55P03":
-      return make("Contention", `${label} aborted a transaction because of concurrent work${what}: ${info.message}; it is retried`)
+      return make(
+        "Contention",
+        `${label} aborted a transaction because of concurrent work${what}: ${info.message}; it is retried`
+      )
     case "57P01":
     case "57P02":
     case "57P03":
@@ -101,11 +128,24 @@ export const toDatabaseError = (side: Side, error: unknown, doing?: string): Dat
     case "08004":
       return make("Unreachable", `${label} closed the connection${what}: ${info.message}; it is retried`)
   }
-  if (/timeout expired|Connection terminated|not queryable|connection error|socket hang up|Client was closed|Connection ended/i.test(info.message)) {
-    return make("Unreachable", `the connection to ${label} dropped or timed out${what} (${info.message}); check the network and ${envVar}, it is retried`)
+  if (
+    /timeout expired|Connection terminated|not queryable|connection error|socket hang up|Client was closed|Connection ended/i.test(
+      info.message
+    )
+  ) {
+    return make(
+      "Unreachable",
+      `the connection to ${label} dropped or timed out${what} (${info.message}); check the network and ${envVar}, it is retried`
+    )
   }
   if (/SSL|TLS|certificate/i.test(info.message)) {
-    return make("Configuration", `${label} and enrich-sync disagree on TLS${what} (${info.message}); set or remove \`?sslmode=require\` in ${envVar}`)
+    return make(
+      "Configuration",
+      `${label} and enrich-sync disagree on TLS${what} (${info.message}); set or remove \`?sslmode=require\` in ${envVar}`
+    )
   }
-  return make("Query", `${label} rejected a query${what}: ${info.message}${info.detail === undefined ? "" : ` (${info.detail})`}${info.hint === undefined ? "" : `; hint: ${info.hint}`}`)
+  return make(
+    "Query",
+    `${label} rejected a query${what}: ${info.message}${info.detail === undefined ? "" : ` (${info.detail})`}${info.hint === undefined ? "" : `; hint: ${info.hint}`}`
+  )
 }

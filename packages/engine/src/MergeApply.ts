@@ -9,13 +9,26 @@
  * `maxAttempts` lost races, and reported as contended, never dropped).
  */
 import type { Entity, MergePolicy, SyncPlan, SyncValue } from "@enrich-sync/core"
-import { canonicalTimestamp, defaultPolicy, planSync, sameValue, syncHash, timestampMicros } from "@enrich-sync/core"
+import {
+  canonicalTimestamp,
+  defaultPolicy,
+  planSync,
+  sameValue,
+  syncHash,
+  timestampMicros
+} from "@enrich-sync/core"
 import { Effect } from "effect"
 import type { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"
 import type { SourceRow, SourceWrite } from "./SourceStore.ts"
 import { awaitVisible, readPromoted, readSource, writeSource } from "./SourceStore.ts"
-import type { ConflictEntry, WorkspaceClean, WorkspaceInsert, WorkspaceRow, WorkspaceUpdate } from "./WorkspaceStore.ts"
+import type {
+  ConflictEntry,
+  WorkspaceClean,
+  WorkspaceInsert,
+  WorkspaceRow,
+  WorkspaceUpdate
+} from "./WorkspaceStore.ts"
 import { markGone, readWorkspace, writeWorkspace } from "./WorkspaceStore.ts"
 
 /**
@@ -87,7 +100,12 @@ const latest = (a: string | null | undefined, b: string | null | undefined): str
   return a ?? null
 }
 
-const validationFieldNames = new Set(["validation_errors", "validation_warnings", "reason_code", "validation_status"])
+const validationFieldNames = new Set([
+  "validation_errors",
+  "validation_warnings",
+  "reason_code",
+  "validation_status"
+])
 
 interface Planned {
   readonly key: string
@@ -169,7 +187,8 @@ export const applyKeys = (
     const policy = options.policy ?? defaultPolicy
     const maxAttempts = options.maxAttempts ?? 5
     const committed = new Map<string, string | null>()
-    for (const c of changes) committed.set(c.key, latest(committed.get(c.key), canonicalTimestamp(c.committedAt ?? null)))
+    for (const c of changes)
+      committed.set(c.key, latest(committed.get(c.key), canonicalTimestamp(c.committedAt ?? null)))
     yield* awaitVisible(changes.flatMap((c) => (c.xid === undefined ? [] : [c.xid])))
     const stats = emptyStats()
     stats.keys = committed.size
@@ -216,8 +235,10 @@ export const applyKeys = (
 
       if (options.dryRun === true) {
         for (const p of plans) planned.push(describe(p))
-        for (const key of promoted) planned.push({ key, action: "promote", toSource: [], toWorkspace: [], conflicts: 0 })
-        for (const key of removed) planned.push({ key, action: "remove", toSource: [], toWorkspace: [], conflicts: 0 })
+        for (const key of promoted)
+          planned.push({ key, action: "promote", toSource: [], toWorkspace: [], conflicts: 0 })
+        for (const key of removed)
+          planned.push({ key, action: "remove", toSource: [], toWorkspace: [], conflicts: 0 })
         stats.promoted += promoted.length
         stats.removed += removed.length
         for (const p of plans) {
@@ -242,10 +263,7 @@ export const applyKeys = (
 
       const retry = new Set<string>()
       const pushes = plans.filter((p) => Object.keys(p.plan.toSource).length > 0)
-      const pushedKeys = yield* writeSource(
-        entity,
-        pushes.map(sourceWriteOf)
-      )
+      const pushedKeys = yield* writeSource(entity, pushes.map(sourceWriteOf))
       for (const p of pushes) if (!pushedKeys.has(p.key)) retry.add(p.key)
 
       const inserts: Array<WorkspaceInsert> = []

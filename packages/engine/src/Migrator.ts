@@ -28,7 +28,9 @@ export interface MigrationPlan {
 
 const readApplied = (session: Session, side: Side) =>
   Effect.gen(function* () {
-    const [exists] = yield* session.query(`SELECT to_regclass('enrich_sync.schema_migrations') IS NOT NULL AS present`)
+    const [exists] = yield* session.query(
+      `SELECT to_regclass('enrich_sync.schema_migrations') IS NOT NULL AS present`
+    )
     if (exists?.present !== true) return []
     const rows = yield* session.query(
       `SELECT version, name, checksum, applied_at::text AS applied_at FROM enrich_sync.schema_migrations ORDER BY version`
@@ -63,11 +65,10 @@ export const applyMigrations = (db: Database): Effect.Effect<MigrationPlan, Data
       const plan = planFrom(db.side, yield* readApplied(tx, db.side))
       for (const migration of plan.pending) {
         for (const statement of migration.statements) yield* tx.query(statement)
-        yield* tx.query(`INSERT INTO enrich_sync.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)`, [
-          migration.version,
-          migration.name,
-          migrationChecksum(migration)
-        ])
+        yield* tx.query(
+          `INSERT INTO enrich_sync.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)`,
+          [migration.version, migration.name, migrationChecksum(migration)]
+        )
       }
       return plan
     })

@@ -73,7 +73,12 @@ export const pushEntity = (
         { policy, dryRun: options.dryRun ?? false }
       )
       merged = merged === null ? stats : addStats(merged, stats)
-      options.onProgress?.({ stage: "push", entity: entity.name, done: Math.min(i + batchSize, keys.length), total: keys.length })
+      options.onProgress?.({
+        stage: "push",
+        entity: entity.name,
+        done: Math.min(i + batchSize, keys.length),
+        total: keys.length
+      })
     }
     return { entity: entity.name, candidates: keys.length, merge: merged, durationMs: Date.now() - started }
   })

@@ -43,11 +43,15 @@ export const schemaProblems = (db: Database): Effect.Effect<ReadonlyArray<string
       const actual = new Map(rows.map((r) => [String(r.name), String(r.type)]))
       for (const column of columns) {
         const type = actual.get(column.name)
-        if (type === undefined) problems.push(`${qualified(table)}.${column.name} is missing (expected ${column.type})`)
-        else if (type !== column.type) problems.push(`${qualified(table)}.${column.name} is ${type}, expected ${column.type}`)
+        if (type === undefined)
+          problems.push(`${qualified(table)}.${column.name} is missing (expected ${column.type})`)
+        else if (type !== column.type)
+          problems.push(`${qualified(table)}.${column.name} is ${type}, expected ${column.type}`)
       }
     }
-    const functions = entities.map((e) => (db.side === "source" ? sourceHashFunction(e) : workspaceHashFunction(e)))
+    const functions = entities.map((e) =>
+      db.side === "source" ? sourceHashFunction(e) : workspaceHashFunction(e)
+    )
     const [found] = yield* db.query(
       `SELECT array_agg(f) FILTER (WHERE to_regproc(f) IS NULL) AS missing FROM unnest($1::text[]) AS f`,
       [functions]

@@ -49,7 +49,8 @@ export const writableSourceFields = (entity: Entity): ReadonlyArray<SyncField> =
   entity.fields.filter(
     (f) =>
       f.name !== entity.key &&
-      (f.owner === "shared" || ["validation_errors", "validation_warnings", "reason_code", "validation_status"].includes(f.name))
+      (f.owner === "shared" ||
+        ["validation_errors", "validation_warnings", "reason_code", "validation_status"].includes(f.name))
   )
 
 const selectSql = (entity: Entity) => {
@@ -122,7 +123,12 @@ const updateSql = (entity: Entity) => {
   const table = qualified(entity.sourceTable)
   const fields = writableSourceFields(entity)
   const sets = fields.map((f) => {
-    const value = f.kind === "json" && f.source === "validation_errors" ? `coalesce(v.${fieldKey(f)}, '{}'::jsonb)` : f.name === "reason_code" ? `coalesce(v.${fieldKey(f)}, '')` : `v.${fieldKey(f)}`
+    const value =
+      f.kind === "json" && f.source === "validation_errors"
+        ? `coalesce(v.${fieldKey(f)}, '{}'::jsonb)`
+        : f.name === "reason_code"
+          ? `coalesce(v.${fieldKey(f)}, '')`
+          : `v.${fieldKey(f)}`
     return `${f.source} = CASE WHEN v.set ? '${f.name}' THEN ${value} ELSE t.${f.source} END`
   })
   return `UPDATE ${table} AS t SET

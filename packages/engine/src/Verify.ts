@@ -77,7 +77,10 @@ const workspaceHash = (entity: Entity, deep: boolean) =>
     ? `${workspaceHashFunction(entity)}(t)`
     : `CASE WHEN t.sync_dirty OR t.last_sync_hash IS NULL THEN ${workspaceHashFunction(entity)}(t) ELSE t.last_sync_hash END`
 
-const limited = (keys: ReadonlyArray<string>, limit: number): KeyList => ({ count: keys.length, keys: keys.slice(0, limit) })
+const limited = (keys: ReadonlyArray<string>, limit: number): KeyList => ({
+  count: keys.length,
+  keys: keys.slice(0, limit)
+})
 
 /** Verifies one entity (see the module header). */
 export const verifyEntity = (
@@ -168,7 +171,9 @@ export const verifyEntity = (
 
     let repaired: ApplyStats | null = null
     if (options.repair === true) {
-      const keys = [...new Set([...missingInWorkspace, ...missingOnNeon, ...neonChanged, ...unsynced, ...corrupt])]
+      const keys = [
+        ...new Set([...missingInWorkspace, ...missingOnNeon, ...neonChanged, ...unsynced, ...corrupt])
+      ]
       const batchSize = options.batchSize ?? 2000
       for (let i = 0; i < keys.length; i += batchSize) {
         const stats = yield* applyKeys(
@@ -181,7 +186,12 @@ export const verifyEntity = (
       }
     }
     const inSync =
-      missingInWorkspace.length + missingOnNeon.length + neonChanged.length + unsynced.length + corrupt.length === 0
+      missingInWorkspace.length +
+        missingOnNeon.length +
+        neonChanged.length +
+        unsynced.length +
+        corrupt.length ===
+      0
     return {
       entity: entity.name,
       neonRows: count(neonDigests),

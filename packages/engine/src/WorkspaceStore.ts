@@ -8,7 +8,15 @@
  * trigger keeps the edit time they carry.
  */
 import type { Conflict, Entity, SyncRecord, SyncState, SyncValue } from "@enrich-sync/core"
-import { applyingSetting, canonicalJson, canonicalTimestamp, conflictTable, projectBase, projectWorkspace, qualified } from "@enrich-sync/core"
+import {
+  applyingSetting,
+  canonicalJson,
+  canonicalTimestamp,
+  conflictTable,
+  projectBase,
+  projectWorkspace,
+  qualified
+} from "@enrich-sync/core"
 import { Effect } from "effect"
 import type { Session } from "./Database.ts"
 import { WorkspaceDatabase } from "./Database.ts"
@@ -70,7 +78,9 @@ export interface ConflictEntry {
 const columnsOf = (entity: Entity) => [...new Set(entity.fields.map((f) => f.workspace))]
 
 const selectSql = (entity: Entity) =>
-  `SELECT ${columnsOf(entity).map((c) => `t.${c}`).join(", ")}, t.sync_base, t.last_sync_hash, t.updated_at, t.sync_state, t.sync_dirty, t.source_xmin
+  `SELECT ${columnsOf(entity)
+    .map((c) => `t.${c}`)
+    .join(", ")}, t.sync_base, t.last_sync_hash, t.updated_at, t.sync_state, t.sync_dirty, t.source_xmin
      FROM ${qualified(entity.workspaceTable)} AS t WHERE t.${entity.key} = ANY($1::text[])`
 
 /** Reads the workspace rows of `keys`. */
@@ -116,7 +126,9 @@ const insertSql = (entity: Entity) => {
 
 const updateSql = (entity: Entity) => {
   const fields = entity.fields.filter((f) => f.name !== entity.key)
-  const sets = fields.map((f) => `${f.workspace} = CASE WHEN v.set ? '${f.name}' THEN v.${fieldKey(f)} ELSE t.${f.workspace} END`)
+  const sets = fields.map(
+    (f) => `${f.workspace} = CASE WHEN v.set ? '${f.name}' THEN v.${fieldKey(f)} ELSE t.${f.workspace} END`
+  )
   return `UPDATE ${qualified(entity.workspaceTable)} AS t SET
       ${sets.join(",\n      ")},
       sync_base = v.sync_base,
@@ -202,7 +214,8 @@ export const writeWorkspace = (
             for (const f of entity.fields) row[fieldKey(f)] = i.record[f.name]
             return row
           })
-          for (const r of yield* tx.query(insertSql(entity), [JSON.stringify(payload)])) inserted.add(String(r.key))
+          for (const r of yield* tx.query(insertSql(entity), [JSON.stringify(payload)]))
+            inserted.add(String(r.key))
         }
         const updated = new Set<string>()
         if (updates.length > 0) {
@@ -223,12 +236,17 @@ export const writeWorkspace = (
             for (const f of entity.fields) if (f.name in u.set) row[fieldKey(f)] = u.set[f.name]
             return row
           })
-          for (const r of yield* tx.query(updateSql(entity), [JSON.stringify(payload)])) updated.add(String(r.key))
+          for (const r of yield* tx.query(updateSql(entity), [JSON.stringify(payload)]))
+            updated.add(String(r.key))
         }
         if (clean.length > 0) {
           yield* tx.query(cleanSql(entity), [
             JSON.stringify(
-              clean.map((c) => ({ key: c.key, expected_updated_at: c.expectedUpdatedAt, source_xmin: c.sourceXmin }))
+              clean.map((c) => ({
+                key: c.key,
+                expected_updated_at: c.expectedUpdatedAt,
+                source_xmin: c.sourceXmin
+              }))
             )
           ])
         }

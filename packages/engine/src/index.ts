@@ -3,17 +3,18 @@
  * the CLI: the database services, schema checks and migrations, the stores of each side, the batched
  * merge-apply, and the pipeline stages (backfill, push, revalidate, promote, verify, status).
  */
+
+export * from "./Backfill.ts"
 export * from "./Database.ts"
 export * from "./DatabaseError.ts"
 export * from "./MergeApply.ts"
 export * from "./Migrator.ts"
-export * from "./SchemaCheck.ts"
-export * from "./SourceStore.ts"
-export * from "./WorkspaceStore.ts"
-export * from "./Backfill.ts"
+export * from "./Promote.ts"
 export * from "./Push.ts"
-export * from "./Status.ts"
-export * from "./Verify.ts"
 export * from "./RedactingLogger.ts"
 export * from "./Revalidate.ts"
-export * from "./Promote.ts"
+export * from "./SchemaCheck.ts"
+export * from "./SourceStore.ts"
+export * from "./Status.ts"
+export * from "./Verify.ts"
+export * from "./WorkspaceStore.ts"

@@ -1,13 +1,15 @@
+import { assert, describe, layer } from "@effect/vitest"
 import { Company, Person, projectSource, projectWorkspace } from "@enrich-sync/core"
 import { demoCompanyKey } from "@enrich-sync/testing"
-import { assert, describe, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { backfillEntity } from "../src/Backfill.ts"
 import { engineFixture, onNeon, onWorkspace } from "./support/EngineFixture.ts"
 
 /** Every active workspace row holds the projection of its Neon row, and its stored hash is the SQL one. */
 const assertInSync = Effect.gen(function* () {
-  const neon = new Map((yield* onNeon(`SELECT * FROM marketing.company_invalid`)).map((r) => [r.company_unique_id, r]))
+  const neon = new Map(
+    (yield* onNeon(`SELECT * FROM marketing.company_invalid`)).map((r) => [r.company_unique_id, r])
+  )
   const ws = yield* onWorkspace(
     `SELECT t.*, enrich_sync.company_workspace_hash(t) AS sql_hash FROM company_needs_enrichment t WHERE sync_state = 'active'`
   )
@@ -44,7 +46,10 @@ describe("backfill", () => {
 
     it.effect("merges exactly what changed on Neon, and keeps workspace edits", () =>
       Effect.gen(function* () {
-        yield* onNeon(`UPDATE marketing.company_invalid SET phone = '(304) 555-0142' WHERE company_unique_id = $1`, [demoCompanyKey(7)])
+        yield* onNeon(
+          `UPDATE marketing.company_invalid SET phone = '(304) 555-0142' WHERE company_unique_id = $1`,
+          [demoCompanyKey(7)]
+        )
         yield* onNeon(
           `INSERT INTO marketing.company_invalid (company_unique_id, company_name, reason_code, validation_errors) VALUES ('04.04.01.01.99999.999', 'New Co', 'EMPTY_WEBSITE', '{"website": "empty or blank"}')`
         )
@@ -60,14 +65,22 @@ describe("backfill", () => {
           `SELECT phone, website, enrichment_notes FROM company_needs_enrichment WHERE company_unique_id = $1`,
           [demoCompanyKey(7)]
         )
-        assert.deepStrictEqual(edited, { phone: "(304) 555-0142", website: "https://wip.example", enrichment_notes: "researching" })
+        assert.deepStrictEqual(edited, {
+          phone: "(304) 555-0142",
+          website: "https://wip.example",
+          enrichment_notes: "researching"
+        })
       })
     )
 
     it.effect("marks rows deleted from Neon, and a dry run writes nothing", () =>
       Effect.gen(function* () {
-        yield* onNeon(`DELETE FROM marketing.company_invalid WHERE company_unique_id = $1`, [demoCompanyKey(8)])
-        yield* onNeon(`UPDATE marketing.company_invalid SET city = 'Dry Run' WHERE company_unique_id = $1`, [demoCompanyKey(9)])
+        yield* onNeon(`DELETE FROM marketing.company_invalid WHERE company_unique_id = $1`, [
+          demoCompanyKey(8)
+        ])
+        yield* onNeon(`UPDATE marketing.company_invalid SET city = 'Dry Run' WHERE company_unique_id = $1`, [
+          demoCompanyKey(9)
+        ])
         const dry = yield* backfillEntity(Company, { dryRun: true })
         assert.strictEqual(dry.candidates, 2)
         assert.strictEqual(dry.merge?.removed, 1)
@@ -78,13 +91,21 @@ describe("backfill", () => {
         assert.strictEqual(untouched?.sync_state, "active")
         const real = yield* backfillEntity(Company)
         assert.strictEqual(real.merge?.removed, 1)
-        const [gone] = yield* onWorkspace(`SELECT sync_state FROM company_needs_enrichment WHERE company_unique_id = $1`, [demoCompanyKey(8)])
+        const [gone] = yield* onWorkspace(
+          `SELECT sync_state FROM company_needs_enrichment WHERE company_unique_id = $1`,
+          [demoCompanyKey(8)]
+        )
         assert.strictEqual(gone?.sync_state, "removed")
         // the rest is still the projection of Neon
-        yield* onWorkspace(`UPDATE company_needs_enrichment SET website = NULL WHERE company_unique_id = $1`, [demoCompanyKey(7)])
+        yield* onWorkspace(
+          `UPDATE company_needs_enrichment SET website = NULL WHERE company_unique_id = $1`,
+          [demoCompanyKey(7)]
+        )
         yield* backfillEntity(Company)
         yield* Effect.flatMap(
-          onWorkspace(`SELECT count(*)::int AS n FROM company_needs_enrichment WHERE sync_state = 'active' AND sync_dirty`),
+          onWorkspace(
+            `SELECT count(*)::int AS n FROM company_needs_enrichment WHERE sync_state = 'active' AND sync_dirty`
+          ),
           ([r]) => Effect.sync(() => assert.strictEqual(r?.n, 1))
         )
       })
@@ -109,9 +130,15 @@ describe("backfill", () => {
         )
         // the workspace's newer, complete edits won and were pushed; every overwritten value was logged
         assert.deepStrictEqual(row, { company_name: "Hand edited name", website: "https://found.example" })
-        const [neon] = yield* onNeon(`SELECT company_name, website FROM marketing.company_invalid WHERE company_unique_id = $1`, [demoCompanyKey(0)])
+        const [neon] = yield* onNeon(
+          `SELECT company_name, website FROM marketing.company_invalid WHERE company_unique_id = $1`,
+          [demoCompanyKey(0)]
+        )
         assert.deepStrictEqual(neon, row)
-        const [logged] = yield* onWorkspace(`SELECT count(*)::int AS n FROM sync_conflicts WHERE record_key = $1`, [demoCompanyKey(0)])
+        const [logged] = yield* onWorkspace(
+          `SELECT count(*)::int AS n FROM sync_conflicts WHERE record_key = $1`,
+          [demoCompanyKey(0)]
+        )
         assert.isAbove(logged?.n as number, 0)
       })
     )

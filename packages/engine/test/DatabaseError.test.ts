@@ -7,9 +7,17 @@ describe("database errors", () => {
   it.each([
     [pgError("ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:1"), "Unreachable", "NEON_DATABASE_URL"],
     [pgError("ENOTFOUND", "getaddrinfo ENOTFOUND nope.neon.tech"), "Unreachable", "host name"],
-    [pgError("28P01", 'password authentication failed for user "neondb_owner"'), "Authentication", "password"],
+    [
+      pgError("28P01", 'password authentication failed for user "neondb_owner"'),
+      "Authentication",
+      "password"
+    ],
     [pgError("3D000", 'database "nope" does not exist'), "MissingDatabase", "database name"],
-    [pgError("42P01", 'relation "marketing.company_invalid" does not exist'), "Schema", "enrich-sync migrate"],
+    [
+      pgError("42P01", 'relation "marketing.company_invalid" does not exist'),
+      "Schema",
+      "enrich-sync migrate"
+    ],
     [pgError("40001", "could not serialize access"), "Contention", "retried"],
     [pgError("57P01", "terminating connection due to administrator command"), "Unreachable", "retried"],
     [new Error("Client has encountered a connection error and is not queryable"), "Unreachable", "retried"],
@@ -23,7 +31,10 @@ describe("database errors", () => {
   })
 
   it("never repeats a password from the driver's message", () => {
-    const e = toDatabaseError("workspace", new Error("could not connect to postgres://u:fake-pw-22@db.example.invalid/postgres"))
+    const e = toDatabaseError(
+      "workspace",
+      new Error("could not connect to postgres://u:fake-pw-22@db.example.invalid/postgres")
+    )
     assert.notInclude(e.message, "fake-pw-22")
   })
 })

@@ -1,12 +1,14 @@
+import { assert, describe, layer } from "@effect/vitest"
 import { Company, Person, projectWorkspace, syncHash } from "@enrich-sync/core"
 import { demoCompanyKey } from "@enrich-sync/testing"
-import { assert, describe, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { applyKeys } from "../src/MergeApply.ts"
 import { engineFixture, onNeon, onWorkspace } from "./support/EngineFixture.ts"
 
 const allKeys = (table: string, key: string) =>
-  Effect.map(onNeon(`SELECT ${key} AS k FROM ${table} ORDER BY id`), (rows) => rows.map((r) => ({ key: String(r.k) })))
+  Effect.map(onNeon(`SELECT ${key} AS k FROM ${table} ORDER BY id`), (rows) =>
+    rows.map((r) => ({ key: String(r.k) }))
+  )
 
 /** The workspace row's projection hash, computed by the database, equals what the engine stored. */
 const assertHashesAgree = (table: string, hashFn: string) =>
@@ -22,12 +24,21 @@ describe("merge-apply against real databases", () => {
   layer(engineFixture({ seed: {} }))((it) => {
     it.effect("pulls new Neon rows into the workspace as pending, with base and hash", () =>
       Effect.gen(function* () {
-        const companies = yield* applyKeys(Company, yield* allKeys("marketing.company_invalid", "company_unique_id"))
+        const companies = yield* applyKeys(
+          Company,
+          yield* allKeys("marketing.company_invalid", "company_unique_id")
+        )
         const people = yield* applyKeys(Person, yield* allKeys("marketing.people_invalid", "unique_id"))
         assert.strictEqual(companies.inserted, 119)
         assert.strictEqual(people.inserted, 5)
-        assert.strictEqual(yield* assertHashesAgree("company_needs_enrichment", "enrich_sync.company_workspace_hash"), 119)
-        assert.strictEqual(yield* assertHashesAgree("people_needs_enrichment", "enrich_sync.people_workspace_hash"), 5)
+        assert.strictEqual(
+          yield* assertHashesAgree("company_needs_enrichment", "enrich_sync.company_workspace_hash"),
+          119
+        )
+        assert.strictEqual(
+          yield* assertHashesAgree("people_needs_enrichment", "enrich_sync.people_workspace_hash"),
+          5
+        )
         const [row] = yield* onWorkspace(
           `SELECT enrichment_status, pulled_from_neon_at IS NOT NULL AS pulled, original_validation_errors, reason_code, sync_dirty
              FROM company_needs_enrichment WHERE company_unique_id = $1`,
@@ -37,50 +48,58 @@ describe("merge-apply against real databases", () => {
         assert.isTrue(row?.pulled)
         assert.isFalse(row?.sync_dirty)
         // merging again writes nothing
-        const again = yield* applyKeys(Company, yield* allKeys("marketing.company_invalid", "company_unique_id"))
+        const again = yield* applyKeys(
+          Company,
+          yield* allKeys("marketing.company_invalid", "company_unique_id")
+        )
         assert.strictEqual(again.unchanged, 119)
         assert.strictEqual(again.inserted + again.updated + again.pushed, 0)
       })
     )
 
-    it.effect("the guide's manual enrichment: UPDATE in the workspace, then push, re-validated in the same write", () =>
-      Effect.gen(function* () {
-        const key = demoCompanyKey(0)
-        yield* onWorkspace(
-          `UPDATE company_needs_enrichment
+    it.effect(
+      "the guide's manual enrichment: UPDATE in the workspace, then push, re-validated in the same write",
+      () =>
+        Effect.gen(function* () {
+          const key = demoCompanyKey(0)
+          yield* onWorkspace(
+            `UPDATE company_needs_enrichment
               SET website = 'https://monongaliacounty.com', domain = 'monongaliacounty.com', enrichment_status = 'complete',
                   enrichment_notes = 'Found via Google search', enriched_by = 'enricher@example.com', enriched_at = now(), updated_at = now()
             WHERE company_unique_id = $1`,
-          [key]
-        )
-        const stats = yield* applyKeys(Company, [{ key }])
-        assert.strictEqual(stats.pushed, 1)
-        const [neon] = yield* onNeon(
-          `SELECT website, domain, enrichment_status, enriched_by, validation_status, validation_errors, reason_code
+            [key]
+          )
+          const stats = yield* applyKeys(Company, [{ key }])
+          assert.strictEqual(stats.pushed, 1)
+          const [neon] = yield* onNeon(
+            `SELECT website, domain, enrichment_status, enriched_by, validation_status, validation_errors, reason_code
              FROM marketing.company_invalid WHERE company_unique_id = $1`,
-          [key]
-        )
-        assert.strictEqual(neon?.website, "https://monongaliacounty.com")
-        assert.strictEqual(neon?.enrichment_status, "complete")
-        assert.strictEqual(neon?.enriched_by, "enricher@example.com")
-        const [ws] = yield* onWorkspace(
-          `SELECT original_validation_errors, validation_status, reason_code, pushed_to_neon_at IS NOT NULL AS pushed, enrichment_notes
+            [key]
+          )
+          assert.strictEqual(neon?.website, "https://monongaliacounty.com")
+          assert.strictEqual(neon?.enrichment_status, "complete")
+          assert.strictEqual(neon?.enriched_by, "enricher@example.com")
+          const [ws] = yield* onWorkspace(
+            `SELECT original_validation_errors, validation_status, reason_code, pushed_to_neon_at IS NOT NULL AS pushed, enrichment_notes
              FROM company_needs_enrichment WHERE company_unique_id = $1`,
-          [key]
-        )
-        // the outcome of re-validation reached both sides
-        assert.deepStrictEqual(ws?.original_validation_errors, neon?.validation_errors)
-        assert.strictEqual(ws?.validation_status, neon?.validation_status)
-        assert.strictEqual(ws?.reason_code, neon?.reason_code)
-        assert.notProperty((neon?.validation_errors ?? {}) as object, "website")
-        assert.isTrue(ws?.pushed)
-        assert.strictEqual(ws?.enrichment_notes, "Found via Google search")
-        const log = yield* onNeon(`SELECT action, validation_status FROM public.shq_validation_log WHERE record_id = $1`, [key])
-        assert.deepStrictEqual(log, [{ action: "push", validation_status: neon?.validation_status }])
-        yield* assertHashesAgree("company_needs_enrichment", "enrich_sync.company_workspace_hash")
-        const again = yield* applyKeys(Company, [{ key }])
-        assert.strictEqual(again.unchanged, 1)
-      })
+            [key]
+          )
+          // the outcome of re-validation reached both sides
+          assert.deepStrictEqual(ws?.original_validation_errors, neon?.validation_errors)
+          assert.strictEqual(ws?.validation_status, neon?.validation_status)
+          assert.strictEqual(ws?.reason_code, neon?.reason_code)
+          assert.notProperty((neon?.validation_errors ?? {}) as object, "website")
+          assert.isTrue(ws?.pushed)
+          assert.strictEqual(ws?.enrichment_notes, "Found via Google search")
+          const log = yield* onNeon(
+            `SELECT action, validation_status FROM public.shq_validation_log WHERE record_id = $1`,
+            [key]
+          )
+          assert.deepStrictEqual(log, [{ action: "push", validation_status: neon?.validation_status }])
+          yield* assertHashesAgree("company_needs_enrichment", "enrich_sync.company_workspace_hash")
+          const again = yield* applyKeys(Company, [{ key }])
+          assert.strictEqual(again.unchanged, 1)
+        })
     )
 
     it.effect("edits held back until complete; Neon changes still flow in", () =>
@@ -90,21 +109,38 @@ describe("merge-apply against real databases", () => {
           `UPDATE company_needs_enrichment SET website = 'https://draft.example', enrichment_status = 'in_progress' WHERE company_unique_id = $1`,
           [key]
         )
-        yield* onNeon(`UPDATE marketing.company_invalid SET phone = '(304) 555-0177' WHERE company_unique_id = $1`, [key])
+        yield* onNeon(
+          `UPDATE marketing.company_invalid SET phone = '(304) 555-0177' WHERE company_unique_id = $1`,
+          [key]
+        )
         const stats = yield* applyKeys(Company, [{ key }])
         assert.strictEqual(stats.pushed, 0)
-        const [neon] = yield* onNeon(`SELECT website, enrichment_status FROM marketing.company_invalid WHERE company_unique_id = $1`, [key])
+        const [neon] = yield* onNeon(
+          `SELECT website, enrichment_status FROM marketing.company_invalid WHERE company_unique_id = $1`,
+          [key]
+        )
         assert.strictEqual(neon?.website, null)
         const [ws] = yield* onWorkspace(
           `SELECT website, phone, enrichment_status, enrich_sync.company_workspace_hash(t) <> last_sync_hash AS unsynced
              FROM company_needs_enrichment t WHERE company_unique_id = $1`,
           [key]
         )
-        assert.deepStrictEqual(ws, { website: "https://draft.example", phone: "(304) 555-0177", enrichment_status: "in_progress", unsynced: true })
+        assert.deepStrictEqual(ws, {
+          website: "https://draft.example",
+          phone: "(304) 555-0177",
+          enrichment_status: "in_progress",
+          unsynced: true
+        })
         // completing it pushes the held edit
-        yield* onWorkspace(`UPDATE company_needs_enrichment SET enrichment_status = 'complete' WHERE company_unique_id = $1`, [key])
+        yield* onWorkspace(
+          `UPDATE company_needs_enrichment SET enrichment_status = 'complete' WHERE company_unique_id = $1`,
+          [key]
+        )
         assert.strictEqual((yield* applyKeys(Company, [{ key }])).pushed, 1)
-        const [after] = yield* onNeon(`SELECT website FROM marketing.company_invalid WHERE company_unique_id = $1`, [key])
+        const [after] = yield* onNeon(
+          `SELECT website FROM marketing.company_invalid WHERE company_unique_id = $1`,
+          [key]
+        )
         assert.strictEqual(after?.website, "https://draft.example")
       })
     )
@@ -112,15 +148,29 @@ describe("merge-apply against real databases", () => {
     it.effect("a conflict: the newer edit wins and the losing value is logged with both times", () =>
       Effect.gen(function* () {
         const key = demoCompanyKey(2)
-        yield* onWorkspace(`UPDATE company_needs_enrichment SET enrichment_status = 'complete' WHERE company_unique_id = $1`, [key])
+        yield* onWorkspace(
+          `UPDATE company_needs_enrichment SET enrichment_status = 'complete' WHERE company_unique_id = $1`,
+          [key]
+        )
         yield* applyKeys(Company, [{ key }])
         // Neon edits first (an UPDATE that does not bump updated_at), the workspace edits later
-        yield* onNeon(`UPDATE marketing.company_invalid SET city = 'Star City' WHERE company_unique_id = $1`, [key])
+        yield* onNeon(
+          `UPDATE marketing.company_invalid SET city = 'Star City' WHERE company_unique_id = $1`,
+          [key]
+        )
         yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 20)))
-        yield* onWorkspace(`UPDATE company_needs_enrichment SET city = 'Westover' WHERE company_unique_id = $1`, [key])
-        const stats = yield* applyKeys(Company, [{ key, committedAt: new Date(Date.now() - 10).toISOString() }])
+        yield* onWorkspace(
+          `UPDATE company_needs_enrichment SET city = 'Westover' WHERE company_unique_id = $1`,
+          [key]
+        )
+        const stats = yield* applyKeys(Company, [
+          { key, committedAt: new Date(Date.now() - 10).toISOString() }
+        ])
         assert.strictEqual(stats.conflicts, 1)
-        const [neon] = yield* onNeon(`SELECT city FROM marketing.company_invalid WHERE company_unique_id = $1`, [key])
+        const [neon] = yield* onNeon(
+          `SELECT city FROM marketing.company_invalid WHERE company_unique_id = $1`,
+          [key]
+        )
         assert.strictEqual(neon?.city, "Westover")
         const conflicts = yield* onWorkspace(
           `SELECT field, winner, reason, source_value, workspace_value, source_edited_at IS NOT NULL AS st, workspace_edited_at IS NOT NULL AS wt
@@ -128,7 +178,15 @@ describe("merge-apply against real databases", () => {
           [key]
         )
         assert.deepStrictEqual(conflicts, [
-          { field: "city", winner: "workspace", reason: "both-changed", source_value: "Star City", workspace_value: "Westover", st: true, wt: true }
+          {
+            field: "city",
+            winner: "workspace",
+            reason: "both-changed",
+            source_value: "Star City",
+            workspace_value: "Westover",
+            st: true,
+            wt: true
+          }
         ])
       })
     )
@@ -141,7 +199,9 @@ describe("merge-apply against real databases", () => {
           `INSERT INTO marketing.company_master (company_unique_id, company_name) SELECT company_unique_id, company_name FROM marketing.company_invalid WHERE company_unique_id = $1`,
           [promoted]
         )
-        yield* onNeon(`DELETE FROM marketing.company_invalid WHERE company_unique_id = ANY($1)`, [[promoted, deleted]])
+        yield* onNeon(`DELETE FROM marketing.company_invalid WHERE company_unique_id = ANY($1)`, [
+          [promoted, deleted]
+        ])
         const stats = yield* applyKeys(Company, [{ key: promoted }, { key: deleted }])
         assert.strictEqual(stats.promoted, 1)
         assert.strictEqual(stats.removed, 1)
@@ -163,7 +223,10 @@ describe("merge-apply against real databases", () => {
           [deleted]
         )
         yield* applyKeys(Company, [{ key: deleted }])
-        const [back] = yield* onWorkspace(`SELECT sync_state, company_name FROM company_needs_enrichment WHERE company_unique_id = $1`, [deleted])
+        const [back] = yield* onWorkspace(
+          `SELECT sync_state, company_name FROM company_needs_enrichment WHERE company_unique_id = $1`,
+          [deleted]
+        )
         assert.deepStrictEqual(back, { sync_state: "active", company_name: "Back again" })
       })
     )
@@ -178,7 +241,10 @@ describe("merge-apply against real databases", () => {
         const stats = yield* applyKeys(Company, [{ key }], { dryRun: true })
         assert.strictEqual(stats.pushed, 1)
         assert.deepStrictEqual(stats.changes[0]?.action, "push")
-        const [neon] = yield* onNeon(`SELECT website FROM marketing.company_invalid WHERE company_unique_id = $1`, [key])
+        const [neon] = yield* onNeon(
+          `SELECT website FROM marketing.company_invalid WHERE company_unique_id = $1`,
+          [key]
+        )
         assert.strictEqual(neon?.website, null)
       })
     )

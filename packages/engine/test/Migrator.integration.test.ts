@@ -1,5 +1,5 @@
+import { assert, describe, layer } from "@effect/vitest"
 import { Company, migrationsFor, Person, qualified } from "@enrich-sync/core"
-import { assert, describe, it, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { SourceDatabase, WorkspaceDatabase } from "../src/Database.ts"
 import { applyMigrations, planMigrations } from "../src/Migrator.ts"
@@ -13,7 +13,10 @@ describe("migrations on empty databases", () => {
         const source = yield* SourceDatabase
         const workspace = yield* WorkspaceDatabase
         const before = yield* planMigrations(source)
-        assert.deepStrictEqual(before.pending.map((m) => m.version), migrationsFor("source").map((m) => m.version))
+        assert.deepStrictEqual(
+          before.pending.map((m) => m.version),
+          migrationsFor("source").map((m) => m.version)
+        )
         assert.isAbove((yield* schemaProblems(source)).length, 0)
         const failure = yield* Effect.flip(requireSchema(workspace))
         assert.strictEqual(failure.reason, "Schema")
@@ -31,7 +34,11 @@ describe("migrations on empty databases", () => {
         // a second full run of every statement changes nothing either (they are idempotent by themselves)
         for (const db of [source, workspace]) {
           yield* db.transaction((tx) =>
-            Effect.forEach(migrationsFor(db.side).flatMap((m) => m.statements), (s) => tx.query(s), { discard: true })
+            Effect.forEach(
+              migrationsFor(db.side).flatMap((m) => m.statements),
+              (s) => tx.query(s),
+              { discard: true }
+            )
           )
         }
         const [replica] = yield* onNeon(
@@ -81,13 +88,22 @@ describe("migrations over the seed's existing tables with rows", () => {
         )
         const source = yield* SourceDatabase
         const workspace = yield* WorkspaceDatabase
-        assert.include((yield* schemaProblems(source)).join("; "), "marketing.company_invalid.enrichment_status is missing")
+        assert.include(
+          (yield* schemaProblems(source)).join("; "),
+          "marketing.company_invalid.enrichment_status is missing"
+        )
         yield* applyMigrations(source)
         yield* applyMigrations(workspace)
         assert.deepStrictEqual(yield* schemaProblems(source), [])
         assert.deepStrictEqual(yield* schemaProblems(workspace), [])
-        const [neonRow] = yield* onNeon(`SELECT company_name, enrichment_status, still_invalid FROM marketing.company_invalid`)
-        assert.deepStrictEqual(neonRow, { company_name: "Monongalia County Commission", enrichment_status: null, still_invalid: false })
+        const [neonRow] = yield* onNeon(
+          `SELECT company_name, enrichment_status, still_invalid FROM marketing.company_invalid`
+        )
+        assert.deepStrictEqual(neonRow, {
+          company_name: "Monongalia County Commission",
+          enrichment_status: null,
+          still_invalid: false
+        })
         const [wsRow] = yield* onWorkspace(
           `SELECT enrichment_status, enrichment_notes, last_sync_hash, sync_state, sync_dirty FROM company_needs_enrichment`
         )
@@ -110,14 +126,20 @@ describe("the workspace trigger", () => {
         yield* onWorkspace(
           `INSERT INTO company_needs_enrichment (company_unique_id, updated_at, sync_dirty) VALUES ('04.04.01.01.00001.001', '2020-01-01', false)`
         )
-        yield* onWorkspace(`UPDATE company_needs_enrichment SET website = 'https://a.example', updated_at = '2001-01-01'`)
-        const [edited] = yield* onWorkspace(`SELECT updated_at > '2024-01-01' AS fresh, sync_dirty FROM company_needs_enrichment`)
+        yield* onWorkspace(
+          `UPDATE company_needs_enrichment SET website = 'https://a.example', updated_at = '2001-01-01'`
+        )
+        const [edited] = yield* onWorkspace(
+          `SELECT updated_at > '2024-01-01' AS fresh, sync_dirty FROM company_needs_enrichment`
+        )
         assert.deepStrictEqual(edited, { fresh: true, sync_dirty: true })
         const workspace = yield* WorkspaceDatabase
         yield* workspace.transaction((tx) =>
           Effect.gen(function* () {
             yield* tx.query(`SELECT set_config('enrich_sync.applying', 'on', true)`)
-            yield* tx.query(`UPDATE company_needs_enrichment SET website = 'https://b.example', updated_at = '2019-05-05', sync_dirty = false`)
+            yield* tx.query(
+              `UPDATE company_needs_enrichment SET website = 'https://b.example', updated_at = '2019-05-05', sync_dirty = false`
+            )
           })
         )
         const [engine] = yield* onWorkspace(`SELECT updated_at, sync_dirty FROM company_needs_enrichment`)

@@ -1,10 +1,10 @@
 import { assert, describe, layer } from "@effect/vitest"
+import { TwoDatabases } from "@enrich-sync/testing"
 import { Effect, Fiber } from "effect"
 import pg from "pg"
 import { SourceDatabase } from "../src/Database.ts"
 import { awaitVisible } from "../src/SourceStore.ts"
 import { engineFixture } from "./support/EngineFixture.ts"
-import { TwoDatabases } from "@enrich-sync/testing"
 
 describe("waiting for replicated transactions to be visible", () => {
   layer(engineFixture(), { excludeTestServices: true })((it) => {

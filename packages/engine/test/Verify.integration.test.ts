@@ -1,6 +1,6 @@
+import { assert, describe, layer } from "@effect/vitest"
 import { Company, Person } from "@enrich-sync/core"
 import { demoCompanyKey } from "@enrich-sync/testing"
-import { assert, describe, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { backfillEntity } from "../src/Backfill.ts"
 import { WorkspaceDatabase } from "../src/Database.ts"
@@ -41,11 +41,15 @@ describe("push, verify and status", () => {
         const dry = yield* pushEntity(Company, { dryRun: true })
         assert.strictEqual(dry.candidates, 2)
         assert.strictEqual(dry.merge?.pushed, 2)
-        const [stillNull] = yield* onNeon(`SELECT count(*)::int AS n FROM marketing.company_invalid WHERE website LIKE 'https://a%.example'`)
+        const [stillNull] = yield* onNeon(
+          `SELECT count(*)::int AS n FROM marketing.company_invalid WHERE website LIKE 'https://a%.example'`
+        )
         assert.strictEqual(stillNull?.n, 0)
         const report = yield* pushEntity(Company)
         assert.strictEqual(report.merge?.pushed, 2)
-        const [pushed] = yield* onNeon(`SELECT count(*)::int AS n FROM marketing.company_invalid WHERE website LIKE 'https://a%.example'`)
+        const [pushed] = yield* onNeon(
+          `SELECT count(*)::int AS n FROM marketing.company_invalid WHERE website LIKE 'https://a%.example'`
+        )
         assert.strictEqual(pushed?.n, 2)
         const again = yield* pushEntity(Company)
         assert.strictEqual(again.candidates, 0)
@@ -64,7 +68,10 @@ describe("push, verify and status", () => {
         const missing = demoCompanyKey(21)
         const gone = demoCompanyKey(22)
         // a Neon change not merged yet, a workspace row lost, a Neon row deleted (none of them seen by the engine)
-        yield* onNeon(`UPDATE marketing.company_invalid SET industry = 'Coal Mining' WHERE company_unique_id = $1`, [changed])
+        yield* onNeon(
+          `UPDATE marketing.company_invalid SET industry = 'Coal Mining' WHERE company_unique_id = $1`,
+          [changed]
+        )
         yield* onWorkspace(`DELETE FROM company_needs_enrichment WHERE company_unique_id = $1`, [missing])
         yield* onNeon(`DELETE FROM marketing.company_invalid WHERE company_unique_id = $1`, [gone])
         const report = yield* verifyEntity(Company, { buckets: 256 })
@@ -79,7 +86,12 @@ describe("push, verify and status", () => {
         assert.strictEqual(repaired.repaired?.removed, 1)
         const after = yield* verifyEntity(Company, { buckets: 256, deep: true })
         assert.deepStrictEqual(
-          [after.neonChanged.count, after.missingInWorkspace.count, after.missingOnNeon.count, after.corruptBase.count],
+          [
+            after.neonChanged.count,
+            after.missingInWorkspace.count,
+            after.missingOnNeon.count,
+            after.corruptBase.count
+          ],
           [0, 0, 0, 0]
         )
         assert.deepStrictEqual(after.unsyncedEdits.keys, [demoCompanyKey(12)])

@@ -2,7 +2,7 @@
  * Runs the real daemon (`node apps/syncd/src/main.ts`) as a child process for a test, with the given
  * environment, collecting what it prints; and small polling helpers for assertions on real databases.
  */
-import { spawn, type ChildProcess } from "node:child_process"
+import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import pg from "pg"
 
@@ -83,7 +83,11 @@ export const startDaemon = (env: Record<string, string>, cwd?: string): DaemonPr
 }
 
 /** Polls `check` until it returns true or the time is up. */
-export const eventually = async (what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> => {
+export const eventually = async (
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 20_000
+): Promise<void> => {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     if (await check()) return

@@ -23,14 +23,21 @@ export const migrateBoth = (neonUrl: string, workspaceUrl: string) =>
     }).pipe(
       Effect.scoped,
       Effect.provide(
-        Layer.mergeAll(SourceDatabase.layer(Redacted.make(neonUrl)), WorkspaceDatabase.layer(Redacted.make(workspaceUrl)))
+        Layer.mergeAll(
+          SourceDatabase.layer(Redacted.make(neonUrl)),
+          WorkspaceDatabase.layer(Redacted.make(workspaceUrl))
+        )
       )
     )
   )
 
 /** Creates the two databases, migrates them unless told not to, and seeds the demo rows when asked. */
 export const freshDatabases = async (
-  options: { readonly migrate?: boolean; readonly seed?: DemoDataOptions; readonly neonServer?: ServerInfo } = {}
+  options: {
+    readonly migrate?: boolean
+    readonly seed?: DemoDataOptions
+    readonly neonServer?: ServerInfo
+  } = {}
 ): Promise<Databases> => {
   const servers = injectedServers()
   const neonServer = options.neonServer ?? servers.neon

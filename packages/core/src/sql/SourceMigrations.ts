@@ -24,7 +24,9 @@ const createTable = (entity: Entity): string =>
 const addColumns = (entity: Entity): ReadonlyArray<string> =>
   entity.sourceColumns
     .filter((c) => c.added === true)
-    .map((c) => `ALTER TABLE ${qualified(entity.sourceTable)} ADD COLUMN IF NOT EXISTS ${c.name} ${c.definition}`)
+    .map(
+      (c) => `ALTER TABLE ${qualified(entity.sourceTable)} ADD COLUMN IF NOT EXISTS ${c.name} ${c.definition}`
+    )
 
 const createMaster = (entity: Entity): string =>
   `CREATE TABLE IF NOT EXISTS ${qualified(entity.masterTable)} (\n  ${entity.masterColumns

@@ -177,14 +177,14 @@ export const sourceHashFunction = (entity: Entity): string => `enrich_sync.${ent
 export const workspaceHashFunction = (entity: Entity): string => `enrich_sync.${entity.name}_workspace_hash`
 
 /**
- * The SQL expression of the canonical JSON of a record whose field values are given by `valueOf` (an SQL
+ * The SQL expression of the canonical JSON of a record whose field values are given by `valueSql` (an SQL
  * expression per field, e.g. a column of some alias). One `concat`, no nested calls: Postgres evaluates it
  * in a single pass.
  */
-export const recordJsonExpression = (entity: Entity, valueOf: (field: SyncField) => string): string => {
+export const recordJsonExpression = (entity: Entity, valueSql: (field: SyncField) => string): string => {
   const parts = entity.fields.flatMap((f, i) => [
     `'${i === 0 ? "{" : ", "}${JSON.stringify(f.name)}: '`,
-    canonicalValueSql(f.kind, valueOf(f))
+    canonicalValueSql(f.kind, valueSql(f))
   ])
   return `concat(${[...parts, "'}'"].join(", ")})`
 }
@@ -199,13 +199,17 @@ export const recordJsonSql = (entity: Entity): string => {
 }
 
 /** The Neon row hash of an entity. */
-export const sourceHashSql = (entity: Entity): string => `CREATE OR REPLACE FUNCTION ${sourceHashFunction(entity)}(r ${qualified(entity.sourceTable)}) RETURNS text
+export const sourceHashSql = (
+  entity: Entity
+): string => `CREATE OR REPLACE FUNCTION ${sourceHashFunction(entity)}(r ${qualified(entity.sourceTable)}) RETURNS text
    LANGUAGE sql STABLE PARALLEL SAFE AS $$
      SELECT md5(${recordJsonExpression(entity, (f) => `r.${f.source}`)})
    $$`
 
 /** The workspace row hash of an entity. */
-export const workspaceHashSql = (entity: Entity): string => `CREATE OR REPLACE FUNCTION ${workspaceHashFunction(entity)}(r ${qualified(entity.workspaceTable)}) RETURNS text
+export const workspaceHashSql = (
+  entity: Entity
+): string => `CREATE OR REPLACE FUNCTION ${workspaceHashFunction(entity)}(r ${qualified(entity.workspaceTable)}) RETURNS text
    LANGUAGE sql STABLE PARALLEL SAFE AS $$
      SELECT md5(${recordJsonExpression(entity, (f) => `r.${f.workspace}`)})
    $$`

@@ -39,7 +39,10 @@ const createTable = (entity: Entity): string =>
 const addColumns = (entity: Entity): ReadonlyArray<string> =>
   entity.workspaceColumns
     .filter((c) => c.added === true)
-    .map((c) => `ALTER TABLE ${qualified(entity.workspaceTable)} ADD COLUMN IF NOT EXISTS ${c.name} ${c.definition}`)
+    .map(
+      (c) =>
+        `ALTER TABLE ${qualified(entity.workspaceTable)} ADD COLUMN IF NOT EXISTS ${c.name} ${c.definition}`
+    )
 
 const trigger = (entity: Entity): string => {
   const name = `${entity.workspaceTable.name}_touch_updated_at`

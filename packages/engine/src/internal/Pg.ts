@@ -3,11 +3,12 @@
  * projection expects them (`wireParsers`: timestamps as text, int8 as number), and exposes a small
  * promise interface the rest of the engine wraps in Effect. Driver quirks are fixed here once.
  */
+
+import type { Readable, Writable } from "node:stream"
+import { pipeline } from "node:stream/promises"
 import { wireParsers } from "@enrich-sync/core"
 import pg from "pg"
 import copyStreams from "pg-copy-streams"
-import type { Readable, Writable } from "node:stream"
-import { pipeline } from "node:stream/promises"
 
 /** A column of a result. */
 export interface ResultField {
@@ -109,7 +110,8 @@ export interface DriverErrorInfo {
 export const driverErrorInfo = (error: unknown): DriverErrorInfo => {
   const e = (error ?? {}) as Record<string, unknown>
   const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined)
-  const nested = Array.isArray(e.errors) && e.errors.length > 0 ? (e.errors[0] as Record<string, unknown>) : undefined
+  const nested =
+    Array.isArray(e.errors) && e.errors.length > 0 ? (e.errors[0] as Record<string, unknown>) : undefined
   return {
     code: str(e.code) ?? str(nested?.code),
     message: str(e.message) ?? str(nested?.message) ?? String(error),
@@ -123,6 +125,9 @@ export const driverErrorInfo = (error: unknown): DriverErrorInfo => {
 /** Escapes a value for COPY text format. */
 export const copyText = (value: unknown): string => {
   if (value === null || value === undefined) return "\\N"
-  const text = typeof value === "string" ? value : typeof value === "object" ? JSON.stringify(value) : String(value)
-  return text.replace(/[\\\n\r\t]/g, (c) => (c === "\\" ? "\\\\" : c === "\n" ? "\\n" : c === "\r" ? "\\r" : "\\t"))
+  const text =
+    typeof value === "string" ? value : typeof value === "object" ? JSON.stringify(value) : String(value)
+  return text.replace(/[\\\n\r\t]/g, (c) =>
+    c === "\\" ? "\\\\" : c === "\n" ? "\\n" : c === "\r" ? "\\r" : "\\t"
+  )
 }
