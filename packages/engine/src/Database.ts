@@ -2,12 +2,13 @@
  * One database, Neon (the source) or the workspace (Supabase), as a service over a connection pool.
  *
  * Invariant: a `transaction` either commits every statement of its body or none (the body's failure or
- * interruption rolls back), and a connection is always returned to the pool, destroyed if it errored.
+ * interruption rolls back; on interruption the running statement is cancelled first, so stopping is
+ * prompt), and a connection is always returned to the pool, destroyed if it errored.
  */
 
 import type { Readable } from "node:stream"
 import type { Side } from "@enrich-sync/core"
-import { Context, Effect, Layer, Redacted, type Scope } from "effect"
+import { Cause, Context, Effect, Layer, Redacted, type Scope } from "effect"
 import { DatabaseError, sideNames, toDatabaseError } from "./DatabaseError.ts"
 import type { Connection, Pool, PoolOptions, Result } from "./internal/Pg.ts"
 import { openPool } from "./internal/Pg.ts"
@@ -70,6 +71,15 @@ export const makeDatabase = (side: Side, pool: Pool): Database => {
       )
   )
   const session = Effect.map(checkout, (c) => sessionOf(side, c))
+  const checkoutWithConnection = Effect.map(checkout, (c) => [sessionOf(side, c), c] as const)
+  /** Cancels the statement a connection is running, from another connection. */
+  const cancelStatement = (processId: number | undefined) =>
+    processId === undefined
+      ? Effect.void
+      : Effect.tryPromise(() => pool.query("SELECT pg_cancel_backend($1)", [processId])).pipe(
+          Effect.timeout("5 seconds"),
+          Effect.ignore
+        )
   return {
     side,
     query: (text, params) =>
@@ -87,14 +97,16 @@ export const makeDatabase = (side: Side, pool: Pool): Database => {
     transaction: (body) =>
       Effect.scoped(
         Effect.gen(function* () {
-          const tx = yield* session
+          const [tx, connection] = yield* checkoutWithConnection
           yield* tx.query("BEGIN")
           return yield* body(tx).pipe(
-            Effect.onExit((exit) =>
-              exit._tag === "Success"
-                ? tx.query("COMMIT").pipe(Effect.asVoid)
-                : tx.query("ROLLBACK").pipe(Effect.ignore)
-            )
+            Effect.onExit((exit) => {
+              if (exit._tag === "Success") return tx.query("COMMIT").pipe(Effect.asVoid)
+              // interrupted (Ctrl-C, shutdown): a statement may still be running, and the ROLLBACK would
+              // queue behind it, so cancel it first
+              const cancel = Cause.hasInterrupts(exit.cause) ? cancelStatement(connection.processId) : Effect.void
+              return cancel.pipe(Effect.andThen(tx.query("ROLLBACK")), Effect.ignore)
+            })
           )
         })
       )

@@ -60,16 +60,27 @@ export const schemaProblems = (db: Database): Effect.Effect<ReadonlyArray<string
     return problems
   })
 
-/** Fails with a `Schema` error naming every difference when a side is not ready. */
+/**
+ * Fails with a `Schema` error naming every difference when a side is not ready, with the fix for each
+ * kind: what is missing, `enrich-sync migrate` creates; a column of another type it leaves alone (it never
+ * changes existing columns), so that one is for the user to alter.
+ */
 export const requireSchema = (db: Database): Effect.Effect<void, DatabaseError> =>
-  Effect.flatMap(schemaProblems(db), (problems) =>
-    problems.length === 0
-      ? Effect.void
-      : Effect.fail(
-          new DatabaseError({
-            side: db.side,
-            reason: "Schema",
-            message: `${sideNames[db.side].label} is not ready for enrich-sync: ${problems.join("; ")}; run \`enrich-sync migrate\``
-          })
-        )
-  )
+  Effect.flatMap(schemaProblems(db), (problems) => {
+    if (problems.length === 0) return Effect.void
+    const retyped = problems.filter((p) => p.includes(", expected "))
+    const missing = problems.filter((p) => !retyped.includes(p))
+    const fixes = [
+      ...(missing.length > 0 ? ["run `enrich-sync migrate` to create what is missing"] : []),
+      ...(retyped.length > 0
+        ? ["change the mistyped columns to the expected types (ALTER TABLE ... ALTER COLUMN ... TYPE ...): migrate never changes existing columns"]
+        : [])
+    ]
+    return Effect.fail(
+      new DatabaseError({
+        side: db.side,
+        reason: "Schema",
+        message: `${sideNames[db.side].label} is not ready for enrich-sync: ${problems.join("; ")}; ${fixes.join("; then ")}`
+      })
+    )
+  })
