@@ -137,7 +137,12 @@ describe("bad input", () => {
 
           yield* onNeon(`ALTER TABLE marketing.company_invalid ALTER COLUMN employee_count TYPE text`)
           const wrongType = yield* cli.run(["revalidate"], neonOnly)
-          assertFailure(wrongType, 1, "marketing.company_invalid.employee_count is text, expected integer", "ALTER TABLE")
+          assertFailure(
+            wrongType,
+            1,
+            "marketing.company_invalid.employee_count is text, expected integer",
+            "ALTER TABLE"
+          )
           assert.notInclude(wrongType.stderr, "to create what is missing")
           const migrateWrongType = yield* cli.run(["migrate", "--side", "source"], neonOnly)
           assertFailure(migrateWrongType, 1, "employee_count is text, expected integer", "ALTER TABLE")

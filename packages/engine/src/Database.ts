@@ -104,7 +104,9 @@ export const makeDatabase = (side: Side, pool: Pool): Database => {
               if (exit._tag === "Success") return tx.query("COMMIT").pipe(Effect.asVoid)
               // interrupted (Ctrl-C, shutdown): a statement may still be running, and the ROLLBACK would
               // queue behind it, so cancel it first
-              const cancel = Cause.hasInterrupts(exit.cause) ? cancelStatement(connection.processId) : Effect.void
+              const cancel = Cause.hasInterrupts(exit.cause)
+                ? cancelStatement(connection.processId)
+                : Effect.void
               return cancel.pipe(Effect.andThen(tx.query("ROLLBACK")), Effect.ignore)
             })
           )

@@ -73,7 +73,9 @@ export const requireSchema = (db: Database): Effect.Effect<void, DatabaseError> 
     const fixes = [
       ...(missing.length > 0 ? ["run `enrich-sync migrate` to create what is missing"] : []),
       ...(retyped.length > 0
-        ? ["change the mistyped columns to the expected types (ALTER TABLE ... ALTER COLUMN ... TYPE ...): migrate never changes existing columns"]
+        ? [
+            "change the mistyped columns to the expected types (ALTER TABLE ... ALTER COLUMN ... TYPE ...): migrate never changes existing columns"
+          ]
         : [])
     ]
     return Effect.fail(

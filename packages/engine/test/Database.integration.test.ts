@@ -10,7 +10,9 @@ describe("database transactions", () => {
         const db = yield* SourceDatabase
         yield* onNeon(`CREATE TABLE t (n int)`)
         const failed = yield* db
-          .transaction((tx) => Effect.andThen(tx.query(`INSERT INTO t VALUES (1)`), tx.query(`INSERT INTO t VALUES ('x')`)))
+          .transaction((tx) =>
+            Effect.andThen(tx.query(`INSERT INTO t VALUES (1)`), tx.query(`INSERT INTO t VALUES ('x')`))
+          )
           .pipe(Effect.flip)
         assert.strictEqual(failed.reason, "Query")
         const [row] = yield* onNeon(`SELECT count(*)::int AS n FROM t`)
@@ -22,7 +24,9 @@ describe("database transactions", () => {
       Effect.gen(function* () {
         const db = yield* SourceDatabase
         const fiber = yield* Effect.forkChild(
-          db.transaction((tx) => Effect.andThen(tx.query(`INSERT INTO t VALUES (2)`), tx.query(`SELECT pg_sleep(30)`)))
+          db.transaction((tx) =>
+            Effect.andThen(tx.query(`INSERT INTO t VALUES (2)`), tx.query(`SELECT pg_sleep(30)`))
+          )
         )
         yield* Effect.sleep("300 millis")
         const started = Date.now()
@@ -30,7 +34,9 @@ describe("database transactions", () => {
         assert.isBelow(Date.now() - started, 5000, "interrupting waited for the statement to finish")
         const [row] = yield* onNeon(`SELECT count(*)::int AS n FROM t`)
         assert.strictEqual(row?.n, 0)
-        const running = yield* onNeon(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%' AND state = 'active'`)
+        const running = yield* onNeon(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(30)%' AND state = 'active'`
+        )
         assert.strictEqual(running[0]?.n, 0)
       })
     )
