@@ -20,7 +20,7 @@ import { requireBoth } from "./Preflight.ts"
 import type { PromoteRun } from "./Promote.ts"
 import { renderPromote, runPromote } from "./Promote.ts"
 import { renderPush, runPush } from "./Push.ts"
-import { allRows, renderRevalidate, runRevalidate } from "./Revalidate.ts"
+import { renderRevalidate, runRevalidate } from "./Revalidate.ts"
 
 /** The prompt shown while waiting for the operator. */
 export const operatorPrompt = "Enrich the records in the workspace, then press Enter (Ctrl-C stops here)"
@@ -106,7 +106,12 @@ export const pipelineCommand = Command.make(
       ),
       Flag.withDefault(true)
     ),
-    all: allRows,
+    all: Flag.Boolean("all").pipe(
+      Flag.withDescription(
+        "re-validate (and so promote) every row of the invalid tables, not only those with enrichment_status complete"
+      ),
+      Flag.withDefault(false)
+    ),
     backupDir: Flag.String("backup-dir").pipe(
       Flag.withDescription(
         "folder of the JSON-lines backups of promoted rows (default ./.enrich-sync/backups)"
@@ -132,8 +137,8 @@ export const pipelineCommand = Command.make(
       const waited = yield* waitForOperator(wait)
       const push = yield* runPush({ entities, ...batch, dryRun, policy })
       yield* output.print(renderPush(push, dryRun, policy))
-      const revalidate = yield* runRevalidate({ entities, all, ...batch, dryRun })
-      yield* output.print(renderRevalidate(revalidate, all, dryRun))
+      const revalidate = yield* runRevalidate({ entities, onlyEnriched: !all, ...batch, dryRun })
+      yield* output.print(renderRevalidate(revalidate, !all, dryRun))
       const ids = revalidate.flatMap((r) => r.passedIds)
       const promote = yield* runPromote({
         entities,

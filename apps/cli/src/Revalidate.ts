@@ -1,6 +1,7 @@
 /**
- * `enrich-sync revalidate`, stage 4 on its own: runs the validation rules again on Neon (by default on the
- * rows whose enrichment is `complete`, as the guide's `revalidate-enriched`; `--all` for every row) with
+ * `enrich-sync revalidate`, stage 4 on its own: runs the validation rules again on Neon (every row of the
+ * invalid tables, or with `--only-enriched` those whose enrichment is `complete`, as the guide's
+ * `revalidate-enriched`) with
  * the engine's `revalidateEntity`, prints PASSED / FAILED counts, and hands the PASSED ids on: to
  * `--passed-ids-file F`, or, when stdout is a pipe (and not `--json`), on stdout one per line so that
  * `enrich-sync revalidate | enrich-sync promote` works; the counts then go to stderr.
@@ -23,8 +24,8 @@ import { withProgress } from "./Progress.ts"
 /** Options of a re-validation run. */
 export interface RevalidateRunOptions {
   readonly entities: ReadonlyArray<Entity>
-  /** every row, not only the enriched ones */
-  readonly all: boolean
+  /** only the rows whose enrichment is complete */
+  readonly onlyEnriched: boolean
   readonly batchSize?: number
   readonly dryRun: boolean
 }
@@ -36,7 +37,7 @@ export const runRevalidate = (
   withProgress((onProgress) =>
     Effect.forEach(options.entities, (entity) =>
       revalidateEntity(entity, {
-        onlyEnriched: !options.all,
+        onlyEnriched: options.onlyEnriched,
         ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
         dryRun: options.dryRun,
         onProgress
@@ -47,7 +48,7 @@ export const runRevalidate = (
 /** The human summary of a re-validation. */
 export const renderRevalidate = (
   reports: ReadonlyArray<RevalidateReport>,
-  all: boolean,
+  onlyEnriched: boolean,
   dryRun: boolean
 ): string => {
   const rows: Array<Array<string | number>> = [["entity", "checked", "PASSED", "FAILED", "changed", "time"]]
@@ -57,7 +58,7 @@ export const renderRevalidate = (
   const passed = reports.reduce((n, r) => n + r.passed, 0)
   const failed = reports.reduce((n, r) => n + r.failed, 0)
   const contended = reports.flatMap((r) => r.contended)
-  const which = all ? "every row" : "rows with enrichment_status complete"
+  const which = onlyEnriched ? "rows with enrichment_status complete" : "every row"
   return [
     `Re-validation on Neon (${which})${dryRun ? " (dry run: nothing was written)" : ""}`,
     formatTable(rows),
@@ -69,11 +70,9 @@ export const renderRevalidate = (
   ].join("\n")
 }
 
-/** `--all`: re-validate every row. */
-export const allRows = Flag.Boolean("all").pipe(
-  Flag.withDescription(
-    "re-validate every row of the invalid tables, not only those with enrichment_status complete"
-  ),
+/** `--only-enriched`: re-validate only the rows whose enrichment is complete. */
+export const onlyEnrichedRows = Flag.Boolean("only-enriched").pipe(
+  Flag.withDescription("re-validate only the rows whose enrichment_status is complete (default: every row)"),
   Flag.withDefault(false)
 )
 
@@ -89,13 +88,13 @@ export const revalidateCommand = Command.make(
   "revalidate",
   {
     entity: Flags.entity,
-    all: allRows,
+    onlyEnriched: onlyEnrichedRows,
     passedIdsFile,
     batchSize: Flags.batchSize,
     dryRun: Flags.dryRun,
     json: Flags.json
   },
-  Effect.fn(function* ({ entity, all, passedIdsFile, batchSize, dryRun, json }) {
+  Effect.fn(function* ({ entity, onlyEnriched, passedIdsFile, batchSize, dryRun, json }) {
     const output = yield* Output
     yield* output.begin("revalidate", { json })
     const pipeIds = Option.isNone(passedIdsFile) && !json && !output.stdoutIsTerminal
@@ -104,7 +103,7 @@ export const revalidateCommand = Command.make(
       yield* requireSource
       return yield* runRevalidate({
         entities: Flags.selectEntities(entity),
-        all,
+        onlyEnriched,
         ...Flags.batchOption(batchSize),
         dryRun
       })
@@ -117,13 +116,13 @@ export const revalidateCommand = Command.make(
     }
     yield* output.result({
       dryRun,
-      onlyEnriched: !all,
+      onlyEnriched,
       passed: passedIds.length,
       failed: reports.reduce((n, r) => n + r.failed, 0),
       passedIdsFile: written,
       entities: reports
     })
-    yield* output.print(renderRevalidate(reports, all, dryRun))
+    yield* output.print(renderRevalidate(reports, onlyEnriched, dryRun))
     if (written !== null) yield* output.print(`PASSED ids written to ${written} (${passedIds.length})`)
     else if (Option.isSome(passedIdsFile))
       yield* output.print(`dry run: ${passedIdsFile.value} was not written`)

@@ -124,7 +124,7 @@ describe("bad input", () => {
           // migrate one side without the other's URL, then revalidate (Neon only) without SUPABASE_DATABASE_URL
           const neonOnly = { env: { SUPABASE_DATABASE_URL: undefined } }
           assertSuccess(yield* cli.run(["migrate", "--side", "source"], neonOnly))
-          const revalidated = assertSuccess(yield* cli.run(["revalidate", "--all", "--json"], neonOnly))
+          const revalidated = assertSuccess(yield* cli.run(["revalidate", "--json"], neonOnly))
           assert.strictEqual(parseJson(revalidated).ok, true)
           const workspaceMissing = yield* cli.run(["status"])
           assertFailure(

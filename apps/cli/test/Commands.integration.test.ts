@@ -189,10 +189,14 @@ describe("enrich-sync commands", () => {
 
           // a dry run of revalidate writes nothing, not even the ids file
           const idsFile = join(cli.cwd, "passed_companies.txt")
-          assertSuccess(yield* cli.run(["revalidate", "--dry-run", "--passed-ids-file", idsFile]))
+          assertSuccess(
+            yield* cli.run(["revalidate", "--only-enriched", "--dry-run", "--passed-ids-file", idsFile])
+          )
           assert.isFalse(existsSync(idsFile))
 
-          const revalidated = assertSuccess(yield* cli.run(["revalidate", "--passed-ids-file", idsFile]))
+          const revalidated = assertSuccess(
+            yield* cli.run(["revalidate", "--only-enriched", "--passed-ids-file", idsFile])
+          )
           assert.match(revalidated.stdout, /^PASSED: 1$/m)
           assert.match(revalidated.stdout, /^FAILED: 0$/m)
           assert.strictEqual(readFileSync(idsFile, "utf8"), `${key}\n`)
@@ -250,11 +254,13 @@ describe("enrich-sync commands", () => {
           assert.strictEqual(yield* neonCount("marketing.company_master"), 1)
 
           // revalidate prints only the PASSED ids on stdout when it is a pipe; its counts go to stderr
-          const alone = assertSuccess(yield* cli.run(["revalidate"]))
+          const alone = assertSuccess(yield* cli.run(["revalidate", "--only-enriched"]))
           assert.deepStrictEqual(alone.stdout.trim().split("\n"), [demoCompanyKey(1), demoCompanyKey(2)])
           assert.match(alone.stderr, /^PASSED: 2$/m)
 
-          const piped = assertSuccess(yield* cli.shell(`$CLI revalidate | $CLI promote --backup-dir backups`))
+          const piped = assertSuccess(
+            yield* cli.shell(`$CLI revalidate --only-enriched | $CLI promote --backup-dir backups`)
+          )
           assert.match(piped.stdout, /ids from standard input/)
           assert.match(piped.stdout, /^Promoted: 2$/m)
           assert.strictEqual(

@@ -3,8 +3,8 @@
  * through enrichment are flagged `still_invalid`.
  *
  * Per batch of keys, in ONE Neon transaction: the rows are locked (`FOR UPDATE`), their status is checked
- * again (`PASSED`), and those to promote are copied to `enrich_sync.promotion_backup` and appended to the
- * run's backup file (JSON lines, one object per row with all its columns), which is fsync'ed; then one
+ * again (`PASSED`), and those to promote are appended to the run's backup file (JSON lines, one object per
+ * row with all its columns), which is fsync'ed; then one
  * statement deletes them from the invalid table and, from the deleted rows, inserts them into the master
  * table (Barton IDs kept; columns mapped by name, so a master table with more columns works; a key the
  * master already holds is updated, never duplicated) and logs them to `shq_validation_log` (action
@@ -300,21 +300,17 @@ const byKeysSql = (entity: Entity) =>
      FROM ${qualified(entity.sourceTable)} AS t WHERE t.${quoteIdent(entity.key)} = ANY($1::text[])`
 
 /**
- * Locks the rows of `$1` (in key order) and copies those still PASSED to `enrich_sync.promotion_backup`
- * (`$2`: the entity), returning each row's status and, for the copied ones, the row as a JSON object (all
- * its columns): the line the backup file gets. The copy is part of the batch's transaction.
+ * Locks the rows of `$1` (in key order), returning each row's status and, for those still PASSED, the row
+ * as a JSON object (all its columns): the line the backup file gets.
  */
-const lockAndCopySql = (entity: Entity) => {
+const lockSql = (entity: Entity) => {
   const key = quoteIdent(entity.key)
   return `WITH locked AS (
        SELECT t.* FROM ${qualified(entity.sourceTable)} AS t WHERE t.${key} = ANY($1::text[])
-        ORDER BY t.${key} FOR UPDATE),
-     copied AS (
-       INSERT INTO enrich_sync.promotion_backup (entity, record_key, row_data)
-       SELECT $2, l.${key}, to_jsonb(l) FROM locked AS l WHERE l.validation_status = 'PASSED'
-       RETURNING record_key, row_data)
-   SELECT l.${key} AS key, l.validation_status, l.reason_code, c.row_data::text AS row_json
-     FROM locked AS l LEFT JOIN copied AS c ON c.record_key = l.${key}
+        ORDER BY t.${key} FOR UPDATE)
+   SELECT l.${key} AS key, l.validation_status, l.reason_code,
+          CASE WHEN l.validation_status = 'PASSED' THEN row_to_json(l)::text END AS row_json
+     FROM locked AS l
     ORDER BY l.${key}`
 }
 
@@ -371,8 +367,8 @@ interface Batch {
 }
 
 /**
- * Reads the rows of `keys` and checks each again; with `lock`, locks them and copies those to promote to
- * `enrich_sync.promotion_backup` (in the caller's transaction).
+ * Reads the rows of `keys` and checks each again; with `lock`, locks them (in the caller's transaction) and
+ * returns the backup line of each row to promote.
  */
 const readBatch = (
   entity: Entity,
@@ -382,9 +378,7 @@ const readBatch = (
 ) =>
   Effect.gen(function* () {
     const rows = (
-      lock
-        ? yield* session.query(lockAndCopySql(entity), [keys, entity.name])
-        : yield* session.query(byKeysSql(entity), [keys])
+      lock ? yield* session.query(lockSql(entity), [keys]) : yield* session.query(byKeysSql(entity), [keys])
     ).map(toCandidate)
     const promote: Array<Candidate> = []
     const skipped: Array<SkippedKey> = []
@@ -588,8 +582,8 @@ export const promoteEntity = (
       }
 
       /**
-       * One batch in one Neon transaction: lock, check again and copy to `enrich_sync.promotion_backup`,
-       * append the rows to the backup file (durably), then delete them from the invalid table, put them into
+       * One batch in one Neon transaction: lock and check again, append the rows to the backup file
+       * (durably), then delete them from the invalid table, put them into
        * the master table and log them, in one statement. A statement that fails leaves its lines to be cut.
        */
       const promoteBatch = (keys: ReadonlyArray<string>) =>

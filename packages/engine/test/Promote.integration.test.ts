@@ -188,11 +188,11 @@ describe("promote", () => {
               Object.keys(lines(report.backupFile!)[0]!).sort(),
               Object.keys(rowsBefore[0]!).sort()
             )
-            const [backedUp] = yield* onNeon(
-              `SELECT count(*)::int AS n, count(*) FILTER (WHERE row_data->>'website' IS NOT NULL)::int AS with_site
-               FROM enrich_sync.promotion_backup WHERE entity = 'company'`
+            const backedUp = lines(report.backupFile!)
+            assert.deepStrictEqual(
+              { n: backedUp.length, with_site: backedUp.filter((r) => r.website !== null).length },
+              { n: 3, with_site: 3 }
             )
-            assert.deepStrictEqual(backedUp, { n: 3, with_site: 3 })
 
             // the workspace keeps the rows, marked promoted
             const workspace = yield* onWorkspace(
@@ -397,10 +397,6 @@ describe("promote", () => {
               (yield* promoteLog).map((r) => r.record_id),
               [r1!]
             )
-            const [backedUp] = yield* onNeon(
-              `SELECT array_agg(record_key) AS keys FROM enrich_sync.promotion_backup`
-            )
-            assert.deepStrictEqual(backedUp?.keys, [r1!])
             // the rolled-back batch's line was cut from the backup file again
             const [file] = readdirSync(backups)
             assert.deepStrictEqual(

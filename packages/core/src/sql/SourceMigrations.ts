@@ -100,13 +100,6 @@ export const sourceMigrations: ReadonlyArray<Migration> = [
 )`,
       `CREATE INDEX IF NOT EXISTS idx_shq_validation_log_record ON public.shq_validation_log (record_id)`,
       `CREATE SCHEMA IF NOT EXISTS enrich_sync`,
-      `CREATE TABLE IF NOT EXISTS enrich_sync.promotion_backup (
-  id BIGSERIAL PRIMARY KEY,
-  entity TEXT NOT NULL,
-  record_key TEXT NOT NULL,
-  row_data JSONB NOT NULL,
-  promoted_at TIMESTAMP NOT NULL DEFAULT now()
-)`,
       publication,
       ...canonicalFunctionsSql,
       ...entities.flatMap((e) => [recordJsonSql(e), sourceHashSql(e)])

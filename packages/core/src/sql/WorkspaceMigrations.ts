@@ -97,6 +97,9 @@ export const workspaceMigrations: ReadonlyArray<Migration> = [
         trigger(e),
         `CREATE INDEX IF NOT EXISTS idx_${e.name}_sync_dirty ON ${qualified(e.workspaceTable)} (${e.key}) WHERE sync_dirty`,
         `ALTER TABLE ${qualified(e.workspaceTable)} ENABLE ROW LEVEL SECURITY`,
+        // room in each page, so the engine's frequent updates of unindexed columns (base, hash, lifecycle)
+        // stay HOT updates that touch no index
+        `ALTER TABLE ${qualified(e.workspaceTable)} SET (fillfactor = 85)`,
         recordJsonSql(e),
         workspaceHashSql(e)
       ]),
