@@ -1,0 +1,124 @@
+/**
+ * How the daemon starts, or refuses to: every configuration problem at once, a database without the
+ * project's tables, a Neon without logical replication, and the embedded default.
+ */
+
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { assert, describe, it } from "@effect/vitest"
+import { startPostgresServer } from "@enrich-sync/testing"
+import { eventually, query, startDaemon } from "./support/DaemonProcess.ts"
+import { freshDatabases } from "./support/Databases.ts"
+
+describe("syncd start-up", () => {
+  it("lists every configuration problem at once, and exits", async () => {
+    const daemon = startDaemon({
+      NEON_DATABASE_URL: "http://user:hunter2secret@db.example.com/neondb",
+      ENRICH_SYNC_BATCH_SIZE: "lots",
+      ENRICH_SYNC_PUSH_ON: "complete,done",
+      ENRICH_SYNC_SLOT: "Bad-Slot"
+    })
+    assert.strictEqual(await daemon.exited, 1)
+    const output = daemon.output()
+    for (const problem of [
+      "NEON_DATABASE_URL has the scheme",
+      "SUPABASE_DATABASE_URL is not set",
+      "ENRICH_SYNC_BATCH_SIZE must be a whole number",
+      "ENRICH_SYNC_PUSH_ON must list statuses",
+      "ENRICH_SYNC_SLOT must be a lower-case name"
+    ]) {
+      assert.include(output, problem)
+    }
+    assert.include(output, "5 problem(s)")
+    assert.notInclude(output, "hunter2secret")
+  })
+
+  it("refuses databases without the project's tables, saying to migrate", async () => {
+    const dbs = await freshDatabases({ migrate: false })
+    try {
+      const daemon = startDaemon({
+        NEON_DATABASE_URL: dbs.neonUrl,
+        SUPABASE_DATABASE_URL: dbs.workspaceUrl,
+        ENRICH_SYNC_SLOT: "startup_schema"
+      })
+      assert.strictEqual(await daemon.exited, 1)
+      assert.include(daemon.output(), "table marketing.company_invalid is missing")
+      assert.include(daemon.output(), "run `enrich-sync migrate`")
+    } finally {
+      await dbs.drop()
+    }
+  })
+
+  it("refuses a Neon without logical replication, saying how to turn it on", async () => {
+    const server = await startPostgresServer({ name: "replica-level", flags: ["-c", "wal_level=replica"] })
+    try {
+      const dbs = await freshDatabases({ neonServer: server })
+      try {
+        const daemon = startDaemon({
+          NEON_DATABASE_URL: dbs.neonUrl,
+          SUPABASE_DATABASE_URL: dbs.workspaceUrl,
+          ENRICH_SYNC_SLOT: "startup_wal"
+        })
+        assert.strictEqual(await daemon.exited, 1)
+        assert.match(daemon.output(), /wal_level/)
+        assert.match(daemon.output(), /Logical Replication/i)
+      } finally {
+        await dbs.drop()
+      }
+    } finally {
+      await server.stop()
+    }
+  }, 60_000)
+
+  it("runs on the embedded default when no database URL is set", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "enrich-sync-embedded-"))
+    // the servers run as the postgres user (the tests may run as root), which must be able to enter it
+    chmodSync(dataDir, 0o755)
+    try {
+      const daemon = startDaemon({ ENRICH_SYNC_DATA_DIR: dataDir, ENRICH_SYNC_WORKSPACE_POLL_MS: "100" })
+      try {
+        await daemon.waitFor(/syncd live/, 90_000)
+        const envFile = join(dataDir, "embedded.env")
+        assert.strictEqual(statSync(envFile).mode & 0o777, 0o600)
+        const urls = Object.fromEntries(
+          readFileSync(envFile, "utf8")
+            .trim()
+            .split("\n")
+            .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)])
+        ) as Record<string, string>
+        const [rows] = await query(
+          urls.SUPABASE_DATABASE_URL!,
+          `SELECT count(*)::int AS n FROM company_needs_enrichment`
+        )
+        assert.strictEqual(rows?.n, 119)
+        // and it syncs: a complete workspace edit reaches the embedded Neon
+        await query(
+          urls.SUPABASE_DATABASE_URL!,
+          `UPDATE company_needs_enrichment SET website = 'https://monongaliacounty.com', enrichment_status = 'complete' WHERE company_unique_id = '04.04.01.01.00101.101'`
+        )
+        await eventually("the edit reached the embedded Neon", async () => {
+          const [row] = await query(
+            urls.NEON_DATABASE_URL!,
+            `SELECT website FROM marketing.company_invalid WHERE company_unique_id = '04.04.01.01.00101.101'`
+          )
+          return row?.website === "https://monongaliacounty.com"
+        })
+        for (const url of Object.values(urls))
+          assert.notInclude(daemon.output(), decodeURIComponent(new URL(url).password))
+      } finally {
+        await daemon.stop()
+      }
+      // a second start reuses the data: nothing is seeded again
+      const again = startDaemon({ ENRICH_SYNC_DATA_DIR: dataDir })
+      try {
+        await again.waitFor(/syncd live/, 90_000)
+        assert.notInclude(again.output(), "seeded")
+      } finally {
+        await again.stop()
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  }, 180_000)
+})
