@@ -17,6 +17,14 @@ import {
   typedColumn,
   workspaceTrailingColumns
 } from "./Entity.ts"
+import {
+  Int,
+  invalidRowTrailing,
+  masterRowTrailing,
+  Text,
+  Timestamp,
+  workspaceRowTrailing
+} from "./RowFields.ts"
 
 /** The company data fields, shared by both sides. */
 export const companyDataFields = [
@@ -80,12 +88,6 @@ export const Company = makeEntity({
   ]
 })
 
-const Text = Schema.NullOr(Schema.String)
-const Int = Schema.NullOr(Schema.Int)
-/** Timestamps travel as the text Postgres prints (the engine never lets the driver turn them into Dates). */
-const Timestamp = Schema.NullOr(Schema.String)
-const Json = Schema.NullOr(Schema.Json)
-
 const companyData = {
   company_name: Text,
   domain: Text,
@@ -104,20 +106,7 @@ export const CompanyInvalidRow = Schema.Struct({
   id: Schema.Int,
   company_unique_id: Schema.String,
   ...companyData,
-  validation_status: Text,
-  reason_code: Schema.String,
-  validation_errors: Schema.Json,
-  validation_warnings: Json,
-  failed_at: Timestamp,
-  reviewed: Schema.NullOr(Schema.Boolean),
-  batch_id: Text,
-  source_table: Text,
-  created_at: Timestamp,
-  updated_at: Timestamp,
-  enrichment_status: Text,
-  enriched_at: Timestamp,
-  enriched_by: Text,
-  still_invalid: Schema.NullOr(Schema.Boolean)
+  ...invalidRowTrailing
 })
 export type CompanyInvalidRow = typeof CompanyInvalidRow.Type
 
@@ -128,25 +117,7 @@ export const CompanyWorkspaceRow = Schema.Struct({
   company_unique_id: Schema.String,
   source_batch_id: Text,
   ...companyData,
-  original_validation_errors: Json,
-  original_validation_warnings: Json,
-  reason_code: Text,
-  enrichment_status: Text,
-  enrichment_notes: Text,
-  enriched_by: Text,
-  enriched_at: Timestamp,
-  pulled_from_neon_at: Timestamp,
-  pushed_to_neon_at: Timestamp,
-  last_sync_hash: Text,
-  created_at: Timestamp,
-  updated_at: Timestamp,
-  sync_base: Json,
-  validation_status: Text,
-  sync_state: Schema.Literals(["active", "promoted", "removed"]),
-  sync_dirty: Schema.Boolean,
-  source_xmin: Schema.NullOr(Schema.Int),
-  promoted_at: Timestamp,
-  removed_at: Timestamp
+  ...workspaceRowTrailing
 })
 export type CompanyWorkspaceRow = typeof CompanyWorkspaceRow.Type
 
@@ -155,13 +126,6 @@ export const CompanyMasterRow = Schema.Struct({
   id: Schema.Int,
   company_unique_id: Schema.String,
   ...companyData,
-  source_batch_id: Text,
-  validation_status: Text,
-  validation_warnings: Json,
-  enriched_by: Text,
-  enriched_at: Timestamp,
-  promoted_at: Timestamp,
-  created_at: Timestamp,
-  updated_at: Timestamp
+  ...masterRowTrailing
 })
 export type CompanyMasterRow = typeof CompanyMasterRow.Type

@@ -16,6 +16,14 @@ import {
   typedColumn,
   workspaceTrailingColumns
 } from "./Entity.ts"
+import {
+  Int,
+  invalidRowTrailing,
+  masterRowTrailing,
+  Text,
+  Timestamp,
+  workspaceRowTrailing
+} from "./RowFields.ts"
 
 /** The person data fields, shared by both sides. */
 export const personDataFields = [
@@ -78,10 +86,6 @@ export const Person = makeEntity({
   ]
 })
 
-const Text = Schema.NullOr(Schema.String)
-const Timestamp = Schema.NullOr(Schema.String)
-const Json = Schema.NullOr(Schema.Json)
-
 const personData = {
   full_name: Text,
   first_name: Text,
@@ -101,20 +105,7 @@ export const PersonInvalidRow = Schema.Struct({
   id: Schema.Int,
   unique_id: Schema.String,
   ...personData,
-  validation_status: Text,
-  reason_code: Schema.String,
-  validation_errors: Schema.Json,
-  validation_warnings: Json,
-  failed_at: Timestamp,
-  reviewed: Schema.NullOr(Schema.Boolean),
-  batch_id: Text,
-  source_table: Text,
-  created_at: Timestamp,
-  updated_at: Timestamp,
-  enrichment_status: Text,
-  enriched_at: Timestamp,
-  enriched_by: Text,
-  still_invalid: Schema.NullOr(Schema.Boolean)
+  ...invalidRowTrailing
 })
 export type PersonInvalidRow = typeof PersonInvalidRow.Type
 
@@ -125,25 +116,7 @@ export const PersonWorkspaceRow = Schema.Struct({
   unique_id: Schema.String,
   source_batch_id: Text,
   ...personData,
-  original_validation_errors: Json,
-  original_validation_warnings: Json,
-  reason_code: Text,
-  enrichment_status: Text,
-  enrichment_notes: Text,
-  enriched_by: Text,
-  enriched_at: Timestamp,
-  pulled_from_neon_at: Timestamp,
-  pushed_to_neon_at: Timestamp,
-  last_sync_hash: Text,
-  created_at: Timestamp,
-  updated_at: Timestamp,
-  sync_base: Json,
-  validation_status: Text,
-  sync_state: Schema.Literals(["active", "promoted", "removed"]),
-  sync_dirty: Schema.Boolean,
-  source_xmin: Schema.NullOr(Schema.Int),
-  promoted_at: Timestamp,
-  removed_at: Timestamp
+  ...workspaceRowTrailing
 })
 export type PersonWorkspaceRow = typeof PersonWorkspaceRow.Type
 
@@ -152,13 +125,6 @@ export const PersonMasterRow = Schema.Struct({
   id: Schema.Int,
   unique_id: Schema.String,
   ...personData,
-  source_batch_id: Text,
-  validation_status: Text,
-  validation_warnings: Json,
-  enriched_by: Text,
-  enriched_at: Timestamp,
-  promoted_at: Timestamp,
-  created_at: Timestamp,
-  updated_at: Timestamp
+  ...masterRowTrailing
 })
 export type PersonMasterRow = typeof PersonMasterRow.Type

@@ -152,8 +152,8 @@ export const canonicalFunctionsSql: ReadonlyArray<string> = [
    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT md5(enrich_sync.canonical_json(record)) $$`
 ]
 
-/** The SQL type of a field's argument in `<entity>_record_json`. */
-const argumentType = (kind: FieldKind): string => {
+/** The SQL type a field's values take (arguments of `<entity>_record_json`, record sets of batched writes). */
+export const sqlTypeOf = (kind: FieldKind): string => {
   switch (kind) {
     case "text":
     case "status":
@@ -191,7 +191,7 @@ export const recordJsonExpression = (entity: Entity, valueSql: (field: SyncField
 
 /** The per-entity record function, on both sides. */
 export const recordJsonSql = (entity: Entity): string => {
-  const args = entity.fields.map((f) => `f_${f.name} ${argumentType(f.kind)}`).join(", ")
+  const args = entity.fields.map((f) => `f_${f.name} ${sqlTypeOf(f.kind)}`).join(", ")
   return `CREATE OR REPLACE FUNCTION ${recordJsonFunction(entity)}(${args}) RETURNS text
    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
      SELECT ${recordJsonExpression(entity, (f) => `f_${f.name}`)}
