@@ -65,7 +65,7 @@ describe("entities", () => {
       promoted_at: null,
       removed_at: null
     }
-    assert.deepStrictEqual(Schema.decodeUnknownSync(CompanyWorkspaceRow)(row), row)
+    assert.deepStrictEqual(Schema.decodeUnknownSync(CompanyWorkspaceRow)(row) as unknown, row)
     assert.throws(() => Schema.decodeUnknownSync(CompanyWorkspaceRow)({ ...row, sync_state: "deleted" }))
   })
 })
