@@ -5,7 +5,7 @@
 import { defineConfig } from "vitest/config"
 
 const project = (dir: string) => {
-  const name = dir.split("/")[1] ?? dir
+  const name = dir.split("/")[1] ?? dir.split("/")[0] ?? dir
   return {
     extends: true as const,
     test: {
@@ -29,7 +29,8 @@ export default defineConfig({
       project("packages/supabase-listener"),
       project("packages/testing"),
       project("apps/syncd"),
-      project("apps/cli")
+      project("apps/cli"),
+      project("bench")
     ]
   }
 })
