@@ -17,14 +17,7 @@ import {
   typedColumn,
   workspaceTrailingColumns
 } from "./Entity.ts"
-import {
-  Int,
-  invalidRowTrailing,
-  masterRowTrailing,
-  Text,
-  Timestamp,
-  workspaceRowTrailing
-} from "./RowFields.ts"
+import { Int, invalidRowTrailing, masterRowTrailing, Text, workspaceRowTrailing } from "./RowFields.ts"
 
 /** The company data fields, shared by both sides. */
 export const companyDataFields = [

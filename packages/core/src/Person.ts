@@ -16,14 +16,7 @@ import {
   typedColumn,
   workspaceTrailingColumns
 } from "./Entity.ts"
-import {
-  Int,
-  invalidRowTrailing,
-  masterRowTrailing,
-  Text,
-  Timestamp,
-  workspaceRowTrailing
-} from "./RowFields.ts"
+import { invalidRowTrailing, masterRowTrailing, Text, workspaceRowTrailing } from "./RowFields.ts"
 
 /** The person data fields, shared by both sides. */
 export const personDataFields = [

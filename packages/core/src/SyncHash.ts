@@ -9,6 +9,7 @@
  * functions installed by the migrations (`sql/SyncHashSql.ts`) compute the same text byte for byte.
  */
 import { createHash } from "node:crypto"
+import type { Entity } from "./Entity.ts"
 import { compareCodePoints } from "./Entity.ts"
 import type { SyncRecord } from "./Projection.ts"
 
@@ -72,15 +73,89 @@ export const canonicalJson = (value: unknown): string => {
   }
 }
 
+/**
+ * The canonical JSON of a record with exactly the given field names, already in canonical order (an
+ * entity's fields): the same text as `canonicalJson`, without looking at key order. Build one per entity
+ * with `recordSerializer` and reuse it.
+ */
+export const recordSerializer = (
+  names: ReadonlyArray<string>
+): ((record: { readonly [k: string]: unknown }) => string) => {
+  for (let i = 1; i < names.length; i++) {
+    if (compareJsonbKeys(names[i - 1]!, names[i]!) >= 0)
+      throw new Error(`fields not in canonical order: ${names.join(", ")}`)
+  }
+  const prefixes = names.map((name, i) => `${i === 0 ? "{" : ", "}${JSON.stringify(name)}: `)
+  return (record) => {
+    let out = ""
+    for (let i = 0; i < names.length; i++) {
+      const value = record[names[i]!]
+      out +=
+        prefixes[i]! +
+        (value === null || value === undefined
+          ? "null"
+          : typeof value === "string"
+            ? JSON.stringify(value)
+            : typeof value === "number"
+              ? JSON.stringify(value)
+              : canonicalJson(value))
+    }
+    return names.length === 0 ? "{}" : `${out}}`
+  }
+}
+
 /** The md5 (lower-case hex) of a text, as Postgres' `md5()`. */
 export const md5 = (text: string): string => createHash("md5").update(text, "utf8").digest("hex")
 
 /** `last_sync_hash`: the md5 of the canonical JSON of a sync record. */
 export const syncHash = (record: SyncRecord): string => md5(canonicalJson(record))
 
-/** Whether two values are the same in canonical form. */
+const serializers = new WeakMap<Entity, (record: { readonly [k: string]: unknown }) => string>()
+
+/** The canonical JSON of a sync record of `entity` (fast: the entity's fields are in canonical order). */
+export const recordJson = (entity: Entity, record: SyncRecord): string => {
+  let serialize = serializers.get(entity)
+  if (serialize === undefined) {
+    serialize = recordSerializer(entity.fields.map((f) => f.name))
+    serializers.set(entity, serialize)
+  }
+  return serialize(record)
+}
+
+/** `last_sync_hash` of a sync record of `entity` (the same value as `syncHash`, faster). */
+export const recordHash = (entity: Entity, record: SyncRecord): string => md5(recordJson(entity, record))
+
+/**
+ * Whether two JSON values are the same in canonical form (equal canonical JSON), compared structurally:
+ * objects regardless of key order, arrays in order, numbers by value.
+ */
 export const sameValue = (a: unknown, b: unknown): boolean => {
   if (a === b) return true
-  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false
-  return canonicalJson(a) === canonicalJson(b)
+  if (
+    a === null ||
+    b === null ||
+    a === undefined ||
+    b === undefined ||
+    typeof a !== "object" ||
+    typeof b !== "object"
+  ) {
+    return false
+  }
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false
+    for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false
+    return true
+  }
+  if (Array.isArray(b)) return false
+  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined)
+  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined)
+  if (ka.length !== kb.length) return false
+  for (const k of ka) {
+    if (
+      !Object.hasOwn(b, k) ||
+      !sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])
+    )
+      return false
+  }
+  return true
 }

@@ -21,7 +21,8 @@ import {
   compareCodePoints,
   md5,
   projectSource,
-  qualified
+  qualified,
+  recordJson
 } from "@enrich-sync/core"
 import { Effect } from "effect"
 import { copyLines, copyValue, parseCopyLine } from "./CopyFormat.ts"
@@ -106,7 +107,7 @@ async function* toWorkspaceLines(
       row[f.source] = f.kind === "json" && v !== null ? JSON.parse(v) : v
     }
     const record = projectSource(entity, row)
-    const base = canonicalJson(record)
+    const base = recordJson(entity, record)
     const out: Array<string | null> = fields.map((f) => encode(record[f.name] ?? null, f.kind))
     out.push(
       base,

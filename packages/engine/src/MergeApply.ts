@@ -13,8 +13,8 @@ import {
   canonicalTimestamp,
   defaultPolicy,
   planSync,
+  recordHash,
   sameValue,
-  syncHash,
   timestampMicros
 } from "@enrich-sync/core"
 import { Effect } from "effect"
@@ -131,7 +131,7 @@ const planKey = (
     workspace === undefined ? null : { record: workspace.record, editedAt: workspace.updatedAt },
     policy
   )
-  const hash = syncHash(plan.newBase)
+  const hash = recordHash(entity, plan.newBase)
   const writeWorkspace =
     workspace === undefined ||
     Object.keys(plan.toWorkspace).length > 0 ||

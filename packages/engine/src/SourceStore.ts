@@ -7,7 +7,13 @@
  * unseen). Pushes and their re-validation are logged to `shq_validation_log` in the same transaction.
  */
 import type { Entity, SyncField, SyncRecord, SyncValue } from "@enrich-sync/core"
-import { canonicalTimestamp, projectSource, qualified, sourceHashFunction, syncHash } from "@enrich-sync/core"
+import {
+  canonicalTimestamp,
+  projectSource,
+  qualified,
+  recordHash,
+  sourceHashFunction
+} from "@enrich-sync/core"
 import { Effect } from "effect"
 import type { Session } from "./Database.ts"
 import { SourceDatabase } from "./Database.ts"
@@ -68,7 +74,7 @@ const toSourceRow = (entity: Entity, row: Record<string, unknown>): SourceRow =>
     updatedAt: canonicalTimestamp(row.updated_at),
     // the TypeScript hash of the projection is the SQL one byte for byte (property-tested against real
     // servers), so the compare-and-swap token costs Neon nothing on reads that do not push
-    hash: syncHash(record),
+    hash: recordHash(entity, record),
     xmin: Number(row.source_xmin)
   }
 }
