@@ -45,7 +45,8 @@ const follow = (config: SyncdConfig, urls: { neon: string; workspace: string; re
       slot: config.slot,
       publication: config.publication,
       tables: entities.map((e) => ({ schema: e.sourceTable.schema, name: e.sourceTable.name, key: e.key })),
-      heartbeatInterval: config.heartbeat
+      heartbeatInterval: config.heartbeat,
+      ackInterval: config.ackInterval
     }
     // the slot exists before anything reads a snapshot: what commits from now on is kept in the slot, so
     // the reconcile below misses nothing (changes seen twice merge to nothing)

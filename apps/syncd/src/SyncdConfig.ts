@@ -50,6 +50,8 @@ export interface SyncdConfig {
   readonly antiEntropy: Option.Option<Duration.Duration>
   /** ENRICH_SYNC_HEARTBEAT_SECONDS: heartbeat of an idle replication slot (default 10) */
   readonly heartbeat: Duration.Duration
+  /** ENRICH_SYNC_ACK_INTERVAL_MS: shortest time between two acknowledgements sent to Neon (default 1000; 0: each at once) */
+  readonly ackInterval: Duration.Duration
   /** ENRICH_SYNC_HEALTH_PORT: serve `/health` and `/metrics` on 127.0.0.1 at this port (default: off) */
   readonly healthPort: Option.Option<number>
 }
@@ -192,6 +194,7 @@ export const loadSyncdConfig: Effect.Effect<SyncdConfig, SyncdConfigError> = Eff
   const poll = yield* int("ENRICH_SYNC_WORKSPACE_POLL_MS", 1000, 10, 3_600_000)
   const antiEntropy = yield* int("ENRICH_SYNC_ANTI_ENTROPY_MINUTES", 15, 0, 7 * 24 * 60)
   const heartbeat = yield* int("ENRICH_SYNC_HEARTBEAT_SECONDS", 10, 1, 3600)
+  const ackInterval = yield* int("ENRICH_SYNC_ACK_INTERVAL_MS", 1000, 0, 60_000)
   const healthPort = yield* read("ENRICH_SYNC_HEALTH_PORT").pipe(
     Effect.map(
       Option.flatMap((v) => {
@@ -213,6 +216,7 @@ export const loadSyncdConfig: Effect.Effect<SyncdConfig, SyncdConfigError> = Eff
     workspacePoll: Duration.millis(poll),
     antiEntropy: antiEntropy === 0 ? Option.none() : Option.some(Duration.minutes(antiEntropy)),
     heartbeat: Duration.seconds(heartbeat),
+    ackInterval: Duration.millis(ackInterval),
     healthPort
   }
 })

@@ -212,7 +212,10 @@ describe("syncd killed between apply and acknowledgement", () => {
       let round = 0
       let caughtBetween = false
       for (let attempt = 0; attempt < 6 && !caughtBetween; attempt++) {
-        const daemon = startDaemon(daemonEnv(dbs, slot, { ENRICH_SYNC_BATCH_WAIT_MS: "0" }))
+        // acknowledgements coalesced over 3 s: a kill in a stream lands between apply and ack
+        const daemon = startDaemon(
+          daemonEnv(dbs, slot, { ENRICH_SYNC_BATCH_WAIT_MS: "0", ENRICH_SYNC_ACK_INTERVAL_MS: "3000" })
+        )
         await daemon.waitFor(/syncd live/, 60_000)
         // a steady stream of small transactions, then SIGKILL in the middle of it
         const writer = (async () => {

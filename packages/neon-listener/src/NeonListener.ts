@@ -12,27 +12,15 @@
  *   daemon reconciles both sides in full.
  * - Delivers nothing twice within a process: after a reconnect, transactions already delivered (and
  *   what PostgreSQL 15 re-sends after a restart, R4) are skipped.
- * - Memory is bounded: at most `bufferChunks` chunks of at most `maxChunkChanges` keys wait for the
- *   consumer (plus what one socket read held); beyond that, reading from the server pauses.
+ * - Memory is bounded: at most `bufferChunks` chunks and `bufferKeys` keys wait for the consumer (plus
+ *   what one socket read held); beyond either, reading from the server pauses until half is taken.
  *
  * The state the socket handler touches (assembler, tracker) is plain mutable state owned by one service
  * instance: it is updated synchronously for every message, in order, which a `Ref` would only slow down.
  */
 import type { Lsn } from "@enrich-sync/core"
 import { formatLsn } from "@enrich-sync/core"
-import {
-  Array as Arr,
-  Cause,
-  Clock,
-  Context,
-  Duration,
-  Effect,
-  Exit,
-  Layer,
-  Queue,
-  Schedule,
-  Stream
-} from "effect"
+import { Cause, Clock, Context, Duration, Effect, Exit, Layer, Queue, Schedule, Stream } from "effect"
 import { AckTracker } from "./internal/AckTracker.ts"
 import { type ConnectionEvent, type ConnectionState, transition } from "./internal/ConnectionState.ts"
 import { openReplication, openSession, type ReplicationConnection } from "./internal/ReplicationConnection.ts"
@@ -104,7 +92,17 @@ const make = Effect.fnUntraced(function* (input: NeonListenerConfig) {
   const config: ResolvedConfig = resolved
 
   const outbox = yield* Queue.make<ListenerEvent, NeonListenerError | Cause.Done>()
-  const lowWater = Math.max(0, Math.floor(config.bufferChunks / 2))
+  // what waits for the consumer, counted in chunks and in keys (an event weighs its keys, at least 1)
+  let bufferedKeys = 0
+  const weight = (event: ListenerEvent) => (event._tag === "Changes" ? Math.max(1, event.changes.length) : 1)
+  const offer = (event: ListenerEvent) => {
+    bufferedKeys += weight(event)
+    Queue.offerUnsafe(outbox, event)
+  }
+  const full = () => Queue.sizeUnsafe(outbox) >= config.bufferChunks || bufferedKeys >= config.bufferKeys
+  const drained = () =>
+    Queue.sizeUnsafe(outbox) <= Math.floor(config.bufferChunks / 2) &&
+    bufferedKeys <= Math.floor(config.bufferKeys / 2)
 
   // Owned by this instance; see the module header for why it is not in a Ref.
   let state: ConnectionState = "checking"
@@ -138,7 +136,7 @@ const make = Effect.fnUntraced(function* (input: NeonListenerConfig) {
         case "Deliver":
           // Registered before the consumer can see it, so no acknowledgement can precede it.
           if (output.chunk.last) slot.deliver(output.chunk.endLsn)
-          Queue.offerUnsafe(outbox, output.chunk)
+          offer(output.chunk)
           break
         case "Pass":
           if (slot.pass(output.position)) moved = true
@@ -157,7 +155,7 @@ const make = Effect.fnUntraced(function* (input: NeonListenerConfig) {
     }
     if (moved || (message._tag === "Keepalive" && message.replyRequested))
       connection.sendStatus(slot.confirmed)
-    if (Queue.sizeUnsafe(outbox) >= config.bufferChunks) connection.pause()
+    if (full()) connection.pause()
   }
 
   /** One connection: preflight, start, stream until it breaks. Always ends with the error that ended it. */
@@ -167,19 +165,14 @@ const make = Effect.fnUntraced(function* (input: NeonListenerConfig) {
       if (tracker === null) {
         tracker = new AckTracker(ensured.position)
         resume = { deliveredThrough: ensured.position, partial: null }
-        if (ensured.created)
-          Queue.offerUnsafe(outbox, {
-            _tag: "SlotCreated",
-            reason: "first-start",
-            position: ensured.position
-          })
+        if (ensured.created) offer({ _tag: "SlotCreated", reason: "first-start", position: ensured.position })
       } else if (ensured.created) {
         yield* Effect.logWarning(
           `the replication slot ${config.slot} had disappeared (Neon drops idle slots; a branch restore drops them) and was created again at ${formatLsn(ensured.position)}; changes made meanwhile were not streamed, so both sides need a full reconcile`
         )
         tracker.reset(ensured.position)
         resume = { deliveredThrough: ensured.position, partial: null }
-        Queue.offerUnsafe(outbox, { _tag: "SlotCreated", reason: "missing", position: ensured.position })
+        offer({ _tag: "SlotCreated", reason: "missing", position: ensured.position })
       } else if (ensured.position > tracker.confirmed) {
         yield* Effect.logWarning(
           `the replication slot ${config.slot} was moved to ${formatLsn(ensured.position)} by someone else (this listener confirmed ${formatLsn(tracker.confirmed)}); changes in between were not seen by this listener`
@@ -206,7 +199,7 @@ const make = Effect.fnUntraced(function* (input: NeonListenerConfig) {
         onMessage: (message, connection) => onMessage(message, connection, assembler)
       })
       current = connection
-      if (Queue.sizeUnsafe(outbox) <= lowWater) connection.resume()
+      if (drained()) connection.resume()
       yield* move("started")
       lastError = null
       yield* Effect.logInfo(
@@ -302,13 +295,38 @@ const make = Effect.fnUntraced(function* (input: NeonListenerConfig) {
   )
   yield* Effect.forkScoped(beat)
 
-  const take = Queue.take(outbox).pipe(
-    Effect.tap(() =>
+  // everything waiting, at once: the consumer batches what accumulated while it was busy
+  const take = Queue.takeAll(outbox).pipe(
+    Effect.tap((events) =>
       Effect.sync(() => {
-        if (current !== null && Queue.sizeUnsafe(outbox) <= lowWater) current.resume()
+        for (const event of events) bufferedKeys -= weight(event)
+        if (current !== null && drained()) current.resume()
       })
-    ),
-    Effect.map((event) => Arr.of(event))
+    )
+  )
+
+  // Acknowledgements reach the server coalesced: at most one status update per `ackInterval` (the first
+  // after a quiet spell at once), as pg_recvlogical's status interval does; keepalives that ask for a
+  // reply and the periodic status still report the latest confirmed position at once.
+  const ackIntervalMs = Duration.toMillis(config.ackInterval)
+  let lastAckSentAt = Number.NEGATIVE_INFINITY
+  let ackTimer: ReturnType<typeof setTimeout> | null = null
+  const sendAck = () => {
+    ackTimer = null
+    lastAckSentAt = Date.now()
+    if (tracker !== null) current?.sendStatus(tracker.confirmed)
+  }
+  const scheduleAck = () => {
+    if (ackTimer !== null) return
+    const wait = lastAckSentAt + ackIntervalMs - Date.now()
+    if (wait <= 0) sendAck()
+    else ackTimer = setTimeout(sendAck, wait)
+  }
+  yield* Effect.addFinalizer(() =>
+    Effect.sync(() => {
+      if (ackTimer !== null) clearTimeout(ackTimer)
+      ackTimer = null
+    })
   )
 
   return NeonListener.of({
@@ -318,7 +336,7 @@ const make = Effect.fnUntraced(function* (input: NeonListenerConfig) {
         const slot = tracker
         if (slot === null) return Effect.void
         const outcome = slot.ack(position)
-        if (outcome === "advanced") current?.sendStatus(slot.confirmed)
+        if (outcome === "advanced") scheduleAck()
         if (outcome === "beyond") {
           return Effect.logWarning(
             `ignored an acknowledgement of ${formatLsn(position)}, past anything delivered (${formatLsn(slot.last)})`

@@ -25,8 +25,12 @@ export interface NeonListenerConfig {
   readonly heartbeatInterval?: Duration.Input | undefined
   /** the most keys in one `Changes` chunk (default 5000) */
   readonly maxChunkChanges?: number | undefined
-  /** chunks buffered for a slow consumer before reading from the server pauses (default 16) */
+  /** chunks buffered for a slow consumer before reading from the server pauses (default 1024) */
   readonly bufferChunks?: number | undefined
+  /** keys buffered for a slow consumer before reading from the server pauses (default 50 000) */
+  readonly bufferKeys?: number | undefined
+  /** the shortest time between two status updates sent for acknowledgements (default 1 s; 0: each at once) */
+  readonly ackInterval?: Duration.Input | undefined
   /** how long to wait for a slot that another connection holds before failing (default 30 s) */
   readonly slotBusyTimeout?: Duration.Input | undefined
   /** how often the confirmed position is sent even when nothing changed (default 10 s) */
@@ -46,6 +50,8 @@ export interface ResolvedConfig {
   readonly heartbeatInterval: Duration.Duration
   readonly maxChunkChanges: number
   readonly bufferChunks: number
+  readonly bufferKeys: number
+  readonly ackInterval: Duration.Duration
   readonly slotBusyTimeout: Duration.Duration
   readonly statusInterval: Duration.Duration
   readonly reconnectBase: Duration.Duration
@@ -58,7 +64,9 @@ export const defaults = {
   publication: "enrich_sync_source",
   heartbeatInterval: Duration.seconds(10),
   maxChunkChanges: 5000,
-  bufferChunks: 16,
+  bufferChunks: 1024,
+  bufferKeys: 50_000,
+  ackInterval: Duration.seconds(1),
   slotBusyTimeout: Duration.seconds(30),
   statusInterval: Duration.seconds(10),
   reconnectBase: Duration.millis(100),
@@ -104,13 +112,24 @@ export const resolveConfig = (config: NeonListenerConfig): ResolvedConfig | Neon
     if (d === undefined || !(Duration.toMillis(d) > 0)) return invalid(`${name} must be a positive duration`)
     resolvedDurations[name] = d
   }
+  const ackInterval =
+    config.ackInterval === undefined
+      ? defaults.ackInterval
+      : Option.getOrUndefined(Duration.fromInput(config.ackInterval))
+  if (ackInterval === undefined || !(Duration.toMillis(ackInterval) >= 0)) {
+    return invalid("ackInterval must be a duration of zero or more")
+  }
   const maxChunkChanges = config.maxChunkChanges ?? defaults.maxChunkChanges
   const bufferChunks = config.bufferChunks ?? defaults.bufferChunks
+  const bufferKeys = config.bufferKeys ?? defaults.bufferKeys
   if (!Number.isInteger(maxChunkChanges) || maxChunkChanges < 1) {
     return invalid(`maxChunkChanges must be a positive integer, not ${maxChunkChanges}`)
   }
   if (!Number.isInteger(bufferChunks) || bufferChunks < 1) {
     return invalid(`bufferChunks must be a positive integer, not ${bufferChunks}`)
+  }
+  if (!Number.isInteger(bufferKeys) || bufferKeys < 1) {
+    return invalid(`bufferKeys must be a positive integer, not ${bufferKeys}`)
   }
   return {
     url: config.url,
@@ -119,6 +138,8 @@ export const resolveConfig = (config: NeonListenerConfig): ResolvedConfig | Neon
     tables: config.tables,
     maxChunkChanges,
     bufferChunks,
+    bufferKeys,
+    ackInterval,
     heartbeatInterval: resolvedDurations.heartbeatInterval!,
     slotBusyTimeout: resolvedDurations.slotBusyTimeout!,
     statusInterval: resolvedDurations.statusInterval!,

@@ -139,6 +139,50 @@ describe("NeonListener", () => {
       )
   )
 
+  it.live("coalesces acknowledgements: the first at once, a burst after it within ackInterval", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const source = yield* freshSource(injectedServers().neon, "nl_coalesce")
+        const { sql } = source
+        const running = yield* startListener(
+          { ...source.config, ackInterval: "5 seconds" },
+          { autoAck: false }
+        )
+        yield* eventually(
+          "streaming",
+          running.listener.status.pipe(Effect.map((s) => (s.state === "streaming" ? s : undefined)))
+        )
+        for (let i = 1; i <= 3; i++) {
+          yield* sql.query(
+            "INSERT INTO marketing.company_invalid (company_unique_id, company_name) VALUES ($1, 'A')",
+            [bartonId(i)]
+          )
+        }
+        const txns = yield* eventually(
+          "three transactions",
+          Effect.sync(() => {
+            const cs = changesOf(running.events)
+            return cs.length >= 3 ? cs : undefined
+          })
+        )
+        const confirmedIs = (lsn: bigint) =>
+          slotRow(sql, source.config.slot!).pipe(
+            Effect.map((row) => (row?.confirmed === formatLsn(lsn) ? row : undefined))
+          )
+        yield* running.listener.ack(txns[0]!.endLsn)
+        yield* eventually("the first acknowledgement, at once", confirmedIs(txns[0]!.endLsn))
+        yield* running.listener.ack(txns[1]!.endLsn)
+        yield* running.listener.ack(txns[2]!.endLsn)
+        assert.strictEqual((yield* running.listener.status).confirmed, txns[2]!.endLsn)
+        yield* Effect.sleep("300 millis")
+        const held = yield* slotRow(sql, source.config.slot!)
+        assert.strictEqual(held?.confirmed, formatLsn(txns[0]!.endLsn), "the burst waits for the interval")
+        yield* eventually("the last of the burst, one status later", confirmedIs(txns[2]!.endLsn))
+        assert.isUndefined(running.failure())
+      })
+    )
+  )
+
   it.live(
     "ensureSlot before a backfill creates the slot first; the listener then follows it without SlotCreated",
     () =>
