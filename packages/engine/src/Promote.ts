@@ -2,26 +2,26 @@
  * Stage 5, promote: PASSED rows of a Neon invalid table move to the master table, and FAILED rows that went
  * through enrichment are flagged `still_invalid`.
  *
- * Per batch of keys, in ONE Neon transaction: the rows are locked (`FOR UPDATE`), their status is checked
- * again (`PASSED`), and those to promote are appended to the run's backup file (JSON lines, one object per
- * row with all its columns), which is fsync'ed; then one
- * statement deletes them from the invalid table and, from the deleted rows, inserts them into the master
- * table (Barton IDs kept; columns mapped by name, so a master table with more columns works; a key the
- * master already holds is updated, never duplicated) and logs them to `shq_validation_log` (action
- * `promote`). After the commit, their workspace rows are marked promoted (kept, never deleted). Batches run
- * in a few lanes at once (disjoint keys, a transaction each), so one batch's file write and workspace
- * marking overlap another's Neon statements.
+ * The keys are the ones asked for, or every PASSED row (read once, in one scan). Per batch of keys, in ONE
+ * Neon transaction: one statement deletes the rows still `PASSED` from the invalid table and, from the
+ * deleted rows, inserts them into the master table (Barton IDs kept; columns mapped by name, so a master
+ * table with more columns works; a key the master already holds is updated, never duplicated) and logs them
+ * to `shq_validation_log` (action `promote`), returning every row whole; those rows are appended to the
+ * run's backup file (JSON lines, one object per row with all its columns) and fsync'ed; only then does the
+ * transaction commit. After the commit, their workspace rows are marked promoted (kept, never deleted).
+ * Batches run in a few lanes at once (disjoint keys, a transaction each), so one batch's file write and
+ * workspace marking overlap another's Neon statement.
  *
  * Invariants: a row is deleted from the invalid table only in the transaction that puts it into the master
- * table, and only after its backup line is durable on disk; a batch that fails rolls back entirely (its
- * lines are removed from the backup file once no batch is in flight), the run stops taking batches, and a
- * re-run continues with the rows still PASSED. A key that is not on Neon or not PASSED is never promoted:
+ * table, and that transaction commits only after the row's backup line is durable on disk; a batch that
+ * fails rolls back entirely (nothing of it reached the file), the run stops taking batches, and a re-run
+ * continues with the rows still PASSED. A key that is not on Neon or not PASSED is never promoted:
  * it is reported with the reason. (A process killed mid-batch may leave that batch's lines in the file:
  * surplus lines of rows that were not promoted, never missing ones.)
  */
 
 import type { FileHandle } from "node:fs/promises"
-import { mkdir, open } from "node:fs/promises"
+import { mkdir, open, unlink } from "node:fs/promises"
 import { join, resolve } from "node:path"
 import type { Entity } from "@enrich-sync/core"
 import { isBartonId, qualified, quoteIdent } from "@enrich-sync/core"
@@ -145,12 +145,14 @@ export const masterMapping = (entity: Entity): Effect.Effect<MasterMapping, Data
   })
 
 /**
- * The statement that promotes the (locked) rows whose keys are `$1`, in one pass over them: deletes them
- * from the invalid table and, from the deleted rows, inserts them into the master table (updating a key the
- * master already holds) and logs them to `shq_validation_log`. Parameters: `$1` keys, `$2` entity name,
- * `$3` and `$4` the log's details for a new key and for a key the master held. Returns the number of rows
- * deleted and the keys the master already held. Every part sees the tables as they were before the
- * statement, and the statement succeeds or fails as a whole.
+ * The statement that promotes the rows whose keys are `$1` and whose status is still `PASSED`, in one pass
+ * over them: deletes them from the invalid table and, from the deleted rows, inserts them into the master
+ * table (updating a key the master already holds) and logs them to `shq_validation_log`. Parameters: `$1`
+ * keys, `$2` entity name, `$3` and `$4` the log's details for a new key and for a key the master held.
+ * Returns one row per promoted row: its key, the whole row as a JSON object (its backup line) and whether
+ * the master held the key. Every part sees the tables as they were before the statement, the statement
+ * succeeds or fails as a whole, and nothing of it is visible before the transaction commits (which is
+ * after the backup lines are on disk).
  */
 export const promoteSql = (entity: Entity, mapping: MasterMapping): string => {
   const master = qualified(entity.masterTable)
@@ -178,7 +180,8 @@ export const promoteSql = (entity: Entity, mapping: MasterMapping): string => {
          INSERT INTO ${master} (${targets}) SELECT ${values} FROM gone AS g
           WHERE NOT EXISTS (SELECT 1 FROM ${master} AS m WHERE m.${key} = g.${key}))`
   return `WITH gone AS (
-         DELETE FROM ${invalid} AS t WHERE t.${key} = ANY($1::text[]) RETURNING t.*),
+         DELETE FROM ${invalid} AS t WHERE t.${key} = ANY($1::text[]) AND t.validation_status = 'PASSED'
+         RETURNING t.*),
        existing AS (
          SELECT DISTINCT m.${key} AS key FROM ${master} AS m WHERE m.${key} = ANY($1::text[])),
        ${toMaster},
@@ -188,7 +191,9 @@ export const promoteSql = (entity: Entity, mapping: MasterMapping): string => {
          SELECT g.${key}, $2, 'promote', g.validation_status, g.validation_errors,
                 CASE WHEN e.key IS NULL THEN $3::jsonb ELSE $4::jsonb END, g.batch_id
            FROM gone AS g LEFT JOIN existing AS e ON e.key = g.${key})
-     SELECT (SELECT count(*) FROM gone)::bigint AS deleted, (SELECT array_agg(key) FROM existing) AS existing`
+     SELECT g.${key} AS key, row_to_json(g)::text AS row_json, e.key IS NOT NULL AS existed
+       FROM gone AS g LEFT JOIN existing AS e ON e.key = g.${key}
+      ORDER BY g.${key}`
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -200,12 +205,6 @@ interface BackupFile {
   readonly handle: FileHandle
   /** bytes written and fsync'ed */
   size: number
-}
-
-/** Bytes `[start, end)` of the backup file: the lines of one batch. */
-interface Lines {
-  readonly start: number
-  readonly end: number
 }
 
 const backupError = (path: string, doing: string, cause: unknown) => {
@@ -243,7 +242,7 @@ const createBackup = (entity: Entity, dir: string): Effect.Effect<BackupFile, Ba
 }
 
 /** Appends rows (each a JSON object) as lines and fsyncs; on failure the file is cut back to what it held. */
-const appendBackup = (file: BackupFile, rows: ReadonlyArray<string>): Effect.Effect<Lines, BackupError> =>
+const appendBackup = (file: BackupFile, rows: ReadonlyArray<string>): Effect.Effect<void, BackupError> =>
   Effect.tryPromise({
     try: async () => {
       const data = Buffer.from(`${rows.join("\n")}\n`, "utf8")
@@ -256,74 +255,34 @@ const appendBackup = (file: BackupFile, rows: ReadonlyArray<string>): Effect.Eff
         throw error
       }
       file.size = start + data.length
-      return { start, end: file.size }
     },
     catch: (error) => backupError(file.path, "write", error)
-  })
-
-/**
- * Removes the lines of batches that rolled back, moving later lines up. Runs only when no batch is in
- * flight, so no append races with it.
- */
-const cutBackup = (file: BackupFile, cuts: ReadonlyArray<Lines>): Effect.Effect<void, BackupError> =>
-  Effect.tryPromise({
-    try: async () => {
-      for (const cut of [...cuts].sort((a, b) => b.start - a.start)) {
-        const tail = Buffer.alloc(file.size - cut.end)
-        if (tail.length > 0) {
-          await file.handle.read(tail, 0, tail.length, cut.end)
-          await file.handle.write(tail, 0, tail.length, cut.start)
-        }
-        file.size -= cut.end - cut.start
-        await file.handle.truncate(file.size)
-      }
-      await file.handle.sync()
-    },
-    catch: (error) => backupError(file.path, "remove the lines of a rolled-back batch from", error)
   })
 
 // ---------------------------------------------------------------------------------------------------------
 // Batches
 
-/** A row read (and locked) for promotion: its key, its status, and all its columns as a JSON object. */
+/** A row read for promotion: its key and its status. */
 interface Candidate {
   readonly key: string
   readonly status: string | null
   readonly reasonCode: string | null
-  /** the whole row as a JSON object (every column under its name): its backup line (null in a dry run) */
-  readonly json: string | null
 }
 
-/** Reads the rows of `$1` (a dry run: no lock, no copy). */
+/** Reads the rows of `$1`: their status. */
 const byKeysSql = (entity: Entity) =>
-  `SELECT t.${quoteIdent(entity.key)} AS key, t.validation_status, t.reason_code, NULL::text AS row_json
+  `SELECT t.${quoteIdent(entity.key)} AS key, t.validation_status, t.reason_code
      FROM ${qualified(entity.sourceTable)} AS t WHERE t.${quoteIdent(entity.key)} = ANY($1::text[])`
 
-/**
- * Locks the rows of `$1` (in key order), returning each row's status and, for those still PASSED, the row
- * as a JSON object (all its columns): the line the backup file gets.
- */
-const lockSql = (entity: Entity) => {
-  const key = quoteIdent(entity.key)
-  return `WITH locked AS (
-       SELECT t.* FROM ${qualified(entity.sourceTable)} AS t WHERE t.${key} = ANY($1::text[])
-        ORDER BY t.${key} FOR UPDATE)
-   SELECT l.${key} AS key, l.validation_status, l.reason_code,
-          CASE WHEN l.validation_status = 'PASSED' THEN row_to_json(l)::text END AS row_json
-     FROM locked AS l
-    ORDER BY l.${key}`
-}
-
-const nextPassedKeysSql = (entity: Entity, first: boolean) =>
+/** Every PASSED key, in key order (one scan). */
+const passedKeysSql = (entity: Entity) =>
   `SELECT t.${quoteIdent(entity.key)} AS key FROM ${qualified(entity.sourceTable)} AS t
-    WHERE t.validation_status = 'PASSED'${first ? "" : ` AND t.${quoteIdent(entity.key)} > $2`}
-    ORDER BY t.${quoteIdent(entity.key)} LIMIT $1`
+    WHERE t.validation_status = 'PASSED' ORDER BY 1`
 
 const toCandidate = (row: Row): Candidate => ({
   key: String(row.key),
   status: row.validation_status === null ? null : String(row.validation_status),
-  reasonCode: row.reason_code === null ? null : String(row.reason_code),
-  json: row.row_json === null ? null : String(row.row_json)
+  reasonCode: row.reason_code === null ? null : String(row.reason_code)
 })
 
 /** Why a row may not be promoted, or null when it may (its stored status is `PASSED`). */
@@ -362,29 +321,20 @@ const missingReasons = (entity: Entity, session: Pick<Session, "query">, keys: R
 
 /** The rows of one batch of keys, sorted into those to promote and those skipped. */
 interface Batch {
-  readonly promote: ReadonlyArray<Candidate>
+  /** the keys promoted (in a dry run: that would be) */
+  readonly promote: ReadonlyArray<string>
   readonly skipped: ReadonlyArray<SkippedKey>
 }
 
-/**
- * Reads the rows of `keys` and checks each again; with `lock`, locks them (in the caller's transaction) and
- * returns the backup line of each row to promote.
- */
-const readBatch = (
-  entity: Entity,
-  session: Pick<Session, "query">,
-  keys: ReadonlyArray<string>,
-  lock: boolean
-) =>
+/** Reads the rows of `keys` and sorts them into those that may be promoted and those that may not (why). */
+const readBatch = (entity: Entity, session: Pick<Session, "query">, keys: ReadonlyArray<string>) =>
   Effect.gen(function* () {
-    const rows = (
-      lock ? yield* session.query(lockSql(entity), [keys]) : yield* session.query(byKeysSql(entity), [keys])
-    ).map(toCandidate)
-    const promote: Array<Candidate> = []
+    const rows = (yield* session.query(byKeysSql(entity), [keys])).map(toCandidate)
+    const promote: Array<string> = []
     const skipped: Array<SkippedKey> = []
     for (const row of rows) {
       const reason = refusal(row)
-      if (reason === null) promote.push(row)
+      if (reason === null) promote.push(row.key)
       else skipped.push({ key: row.key, reason })
     }
     const found = new Set(rows.map((r) => r.key))
@@ -401,39 +351,23 @@ const readBatch = (
 
 const stillInvalidCondition = `t.validation_status = 'FAILED' AND enrich_sync.canonical_status(t.enrichment_status) = '"complete"'`
 
-const stillInvalidSql = (entity: Entity, first: boolean) =>
-  `WITH c AS (
-     SELECT t.id, t.still_invalid FROM ${qualified(entity.sourceTable)} AS t
-      WHERE ${stillInvalidCondition}${first ? "" : " AND t.id > $2::bigint"}
-      ORDER BY t.id LIMIT $1
-   ), u AS (
-     UPDATE ${qualified(entity.sourceTable)} AS t SET still_invalid = true
-       FROM c WHERE t.id = c.id AND c.still_invalid IS NOT TRUE
-   )
-   SELECT count(*)::bigint AS n, max(c.id) AS last FROM c`
-
-/** Flags FAILED rows that went through enrichment, in keyset batches by id; returns how many there are. */
-const markStillInvalid = (entity: Entity, batchSize: number, dryRun: boolean) =>
+/**
+ * Flags FAILED rows that went through enrichment, in one statement (one scan); returns how many there are.
+ * (The flag is idempotent and per row, so one transaction holds nothing worth batching.)
+ */
+const markStillInvalid = (entity: Entity, dryRun: boolean) =>
   Effect.gen(function* () {
     const db = yield* SourceDatabase
-    if (dryRun) {
-      const [row] = yield* db.query(
-        `SELECT count(*)::bigint AS n FROM ${qualified(entity.sourceTable)} AS t WHERE ${stillInvalidCondition}`
-      )
-      return Number(row?.n ?? 0)
-    }
-    let total = 0
-    let last: number | null = null
-    while (true) {
-      const rows: ReadonlyArray<Row> = yield* db.query(
-        stillInvalidSql(entity, last === null),
-        last === null ? [batchSize] : [batchSize, last]
-      )
-      const n = Number(rows[0]?.n ?? 0)
-      total += n
-      if (n < batchSize) return total
-      last = Number(rows[0]?.last)
-    }
+    const table = qualified(entity.sourceTable)
+    const [row] = yield* db.query(
+      dryRun
+        ? `SELECT count(*)::bigint AS n FROM ${table} AS t WHERE ${stillInvalidCondition}`
+        : `WITH c AS (SELECT t.id, t.still_invalid FROM ${table} AS t WHERE ${stillInvalidCondition}),
+                u AS (UPDATE ${table} AS t SET still_invalid = true FROM c
+                       WHERE t.id = c.id AND c.still_invalid IS NOT TRUE)
+           SELECT count(*)::bigint AS n FROM c`
+    )
+    return Number(row?.n ?? 0)
   })
 
 /** The error of a batch that rolled back, saying so, with what other batches did and what to do. */
@@ -498,28 +432,18 @@ export const promoteEntity = (
       const dryRun = options.dryRun ?? false
       const batchSize = Math.max(1, Math.floor(options.batchSize ?? 5000))
       const lanes = Math.max(1, Math.floor(options.concurrency ?? 2))
-      const ids =
+      // the keys to promote, in key order: the ones asked for, or every PASSED row (read once, in one scan)
+      const keys =
         options.ids === undefined
-          ? null
+          ? (yield* db.query(passedKeysSql(entity))).map((r) => String(r.key))
           : [...new Set(options.ids.map((id) => id.trim()).filter((id) => id !== ""))].sort()
-      const [counted] =
-        ids === null
-          ? yield* db.query(
-              `SELECT count(*)::bigint AS n FROM ${qualified(entity.sourceTable)} WHERE validation_status = 'PASSED'`
-            )
-          : [{ n: ids.length }]
-      const candidates = Number(counted?.n ?? 0)
       const statement = promoteSql(entity, yield* masterMapping(entity))
       const master = qualified(entity.masterTable)
 
       const run: {
-        /** where the next batch of keys starts (ids: an offset; every PASSED row: the last key listed) */
+        /** where the next batch of keys starts */
         offset: number
-        after: string | null
-        exhausted: boolean
         backup: BackupFile | null
-        /** lines of batches that rolled back, removed once no batch is in flight */
-        cuts: Array<Lines>
         failure: DatabaseError | BackupError | BatchFailed | null
         promoted: number
         updatedInMaster: number
@@ -528,10 +452,7 @@ export const promoteEntity = (
         skipped: Array<SkippedKey>
       } = {
         offset: 0,
-        after: null,
-        exhausted: false,
         backup: null,
-        cuts: [],
         failure: null,
         promoted: 0,
         updatedInMaster: 0,
@@ -543,108 +464,81 @@ export const promoteEntity = (
         const file = run.backup
         return file === null ? Effect.void : Effect.promise(() => file.handle.close()).pipe(Effect.ignore)
       })
-      const keysLock = yield* Semaphore.make(1)
+      // the backup file exists before the first batch: its path goes into every batch's log entries
+      if (!dryRun && keys.length > 0)
+        run.backup = yield* createBackup(entity, options.backupDir ?? defaultBackupDir)
       const fileLock = yield* Semaphore.make(1)
 
-      /** The next batch of keys (null when there is none), handed to one lane at a time. */
-      const nextKeys = keysLock.withPermits(1)(
-        Effect.gen(function* () {
-          if (run.exhausted || run.failure !== null) return null
-          if (ids !== null) {
-            const keys = ids.slice(run.offset, run.offset + batchSize)
-            run.offset += keys.length
-            if (keys.length === 0) run.exhausted = true
-            return keys.length === 0 ? null : keys
-          }
-          const rows = yield* db.query(
-            nextPassedKeysSql(entity, run.after === null),
-            run.after === null ? [batchSize] : [batchSize, run.after]
-          )
-          if (rows.length === 0) {
-            run.exhausted = true
-            return null
-          }
-          const keys = rows.map((r) => String(r.key))
-          run.after = keys[keys.length - 1]!
-          return keys
-        })
-      )
+      /** The next batch of keys (null when there is none or a batch failed). */
+      const nextKeys = Effect.sync(() => {
+        if (run.failure !== null || run.offset >= keys.length) return null
+        const batch = keys.slice(run.offset, run.offset + batchSize)
+        run.offset += batch.length
+        return batch
+      })
 
       const report = (batch: Batch, size: number) => {
         run.skipped.push(...batch.skipped)
         run.done += size
-        options.onProgress?.({
-          stage: "promote",
-          entity: entity.name,
-          done: run.done,
-          total: Math.max(candidates, run.done)
-        })
+        options.onProgress?.({ stage: "promote", entity: entity.name, done: run.done, total: keys.length })
       }
 
       /**
-       * One batch in one Neon transaction: lock and check again, append the rows to the backup file
-       * (durably), then delete them from the invalid table, put them into
-       * the master table and log them, in one statement. A statement that fails leaves its lines to be cut.
+       * One batch in one Neon transaction: one statement deletes the rows still PASSED from the invalid
+       * table, puts them into the master table and logs them, returning each row whole; those rows are
+       * appended to the backup file and fsync'ed; then the transaction commits. A backup that cannot be
+       * written rolls the batch back. (A COMMIT that fails after the lines were written leaves surplus
+       * lines: rows that were not promoted, never missing ones.)
        */
-      const promoteBatch = (keys: ReadonlyArray<string>) =>
+      const promoteBatch = (file: BackupFile, batchKeys: ReadonlyArray<string>) =>
         db.transaction((tx) =>
           Effect.gen(function* () {
-            const batch = yield* readBatch(entity, tx, keys, true)
-            if (batch.promote.length === 0) return { batch, existing: 0 }
-            const { file, lines } = yield* fileLock.withPermits(1)(
-              Effect.gen(function* () {
-                const file =
-                  run.backup ?? (yield* createBackup(entity, options.backupDir ?? defaultBackupDir))
-                run.backup = file
-                const lines = yield* appendBackup(
-                  file,
-                  batch.promote.map((r) => r.json ?? "null")
-                )
-                return { file, lines }
-              })
-            )
             const details = (existing: boolean) =>
               JSON.stringify({ master, backup_file: file.path, updated_existing: existing })
-            const [result] = yield* tx
-              .query(statement, [batch.promote.map((r) => r.key), entity.name, details(false), details(true)])
-              .pipe(
-                // the batch rolls back: its lines are cut later (a failed COMMIT keeps them, since its outcome
-                // is unknown, and a surplus line is harmless)
-                Effect.onError(() => Effect.sync(() => run.cuts.push(lines)))
-              )
-            if (Number(result?.deleted) !== batch.promote.length) {
-              return yield* Effect.die(
-                new Error(
-                  `deleted ${String(result?.deleted)} of ${batch.promote.length} locked rows from ${qualified(entity.sourceTable)}`
+            const rows = yield* tx.query(statement, [batchKeys, entity.name, details(false), details(true)])
+            const promoted = rows.map((r) => String(r.key))
+            let skipped: ReadonlyArray<SkippedKey> = []
+            if (promoted.length < batchKeys.length) {
+              const gone = new Set(promoted)
+              skipped = (yield* readBatch(
+                entity,
+                tx,
+                batchKeys.filter((k) => !gone.has(k))
+              )).skipped
+            }
+            if (rows.length > 0) {
+              yield* fileLock.withPermits(1)(
+                appendBackup(
+                  file,
+                  rows.map((r) => String(r.row_json))
                 )
               )
             }
-            return { batch, existing: Array.isArray(result?.existing) ? result.existing.length : 0 }
+            const batch: Batch = { promote: promoted, skipped }
+            return { batch, existing: rows.filter((r) => r.existed === true).length }
           })
         )
 
       /** A lane: takes batches until none is left or one failed; marks the workspace after each commit. */
       const lane = Effect.gen(function* () {
         while (true) {
-          const keys = yield* nextKeys
-          if (keys === null) return
-          if (dryRun) {
-            const batch = yield* readBatch(entity, db, keys, false)
+          const batchKeys = yield* nextKeys
+          if (batchKeys === null) return
+          const file = run.backup
+          if (dryRun || file === null) {
+            const batch = yield* readBatch(entity, db, batchKeys)
             run.promoted += batch.promote.length
-            const active = yield* activeWorkspaceCount(
-              entity,
-              batch.promote.map((r) => r.key)
-            )
+            const active = yield* activeWorkspaceCount(entity, batch.promote)
             run.workspaceMarked += active
-            report(batch, keys.length)
+            report(batch, batchKeys.length)
             continue
           }
-          const result = yield* promoteBatch(keys).pipe(
+          const result = yield* promoteBatch(file, batchKeys).pipe(
             Effect.mapError((error): BackupError | BatchFailed =>
-              error._tag === "DatabaseError" ? { _tag: "BatchFailed", error, rows: keys.length } : error
+              error._tag === "DatabaseError" ? { _tag: "BatchFailed", error, rows: batchKeys.length } : error
             )
           )
-          const promotedKeys = result.batch.promote.map((r) => r.key)
+          const promotedKeys = result.batch.promote
           run.promoted += promotedKeys.length
           run.updatedInMaster += result.existing
           // read the count before adding: the lanes share `run`, and `x += yield* ...` would read x before yielding
@@ -652,7 +546,7 @@ export const promoteEntity = (
             Effect.mapError((error) => notMarked(entity, error, promotedKeys.length))
           )
           run.workspaceMarked += marked
-          report(result.batch, keys.length)
+          report(result.batch, batchKeys.length)
         }
       }).pipe(
         // a failure stops every lane from taking another batch, but lets the batches in flight finish
@@ -667,26 +561,30 @@ export const promoteEntity = (
         Array.from({ length: dryRun ? 1 : lanes }, () => lane),
         { concurrency: "unbounded", discard: true }
       )
+      // a backup file that received nothing is removed
       const file = run.backup
-      if (file !== null && run.cuts.length > 0) yield* cutBackup(file, run.cuts)
+      if (file !== null && file.size === 0) {
+        run.backup = null
+        yield* Effect.promise(() => file.handle.close().then(() => unlink(file.path))).pipe(Effect.ignore)
+      }
       if (run.failure !== null) {
         const failure = run.failure
         return yield* Effect.fail(
           failure._tag === "BatchFailed"
-            ? rolledBack(entity, failure.error, failure.rows, run.promoted, file?.path ?? null)
+            ? rolledBack(entity, failure.error, failure.rows, run.promoted, run.backup?.path ?? null)
             : failure
         )
       }
 
-      const stillInvalid = yield* markStillInvalid(entity, batchSize, dryRun)
+      const stillInvalid = yield* markStillInvalid(entity, dryRun)
       return {
         entity: entity.name,
-        candidates,
+        candidates: keys.length,
         promoted: run.promoted,
         updatedInMaster: run.updatedInMaster,
         skipped: run.skipped,
         stillInvalid,
-        backupFile: file === null ? null : file.path,
+        backupFile: run.backup === null ? null : run.backup.path,
         workspaceMarked: run.workspaceMarked,
         durationMs: Date.now() - started
       }

@@ -260,6 +260,12 @@ describe("promote", () => {
           assert.include(yield* masterKeys, p4!)
           assert.deepStrictEqual(yield* invalidKeys([f1!, p4!]), [f1!])
 
+          // a run that promotes nothing leaves no backup file behind
+          const files = readdirSync(dir).length
+          const nothing = yield* promoteEntity(Company, { ids: [f1!], backupDir: dir })
+          assert.deepInclude(nothing, { promoted: 0, backupFile: null })
+          assert.strictEqual(readdirSync(dir).length, files)
+
           // people are promoted the same way, into their own master table
           const person = demoPersonKey(0)
           yield* onNeon(
@@ -397,15 +403,15 @@ describe("promote", () => {
               (yield* promoteLog).map((r) => r.record_id),
               [r1!]
             )
-            // the rolled-back batch's line was cut from the backup file again
+            // the rolled-back batch never reached the backup file
             const [file] = readdirSync(backups)
             assert.deepStrictEqual(
               lines(join(backups, file!)).map((r) => r.company_unique_id),
               [r1!]
             )
 
-            // two batches at once: r3's lane waits for a lock while r2's appends its line and fails; r3's line
-            // comes after r2's in the file, and r2's is cut from the middle once both are done
+            // two batches at once: r3's lane waits for a lock while r2's fails; r2's row never reaches the file,
+            // r3's line arrives once its lock is granted
             const concurrent = join(dir, "concurrent")
             const db = yield* SourceDatabase
             const other = yield* db.session
@@ -434,7 +440,7 @@ describe("promote", () => {
             )
             assert.deepStrictEqual(
               lines(join(concurrent, readdirSync(concurrent)[0]!)).map((r) => r.company_unique_id),
-              [r2!]
+              []
             )
             yield* other.query("COMMIT")
             const concurrentFailure = yield* Fiber.join(run)
