@@ -8,6 +8,11 @@
  * - rows whose workspace projection differs from it: edits not synced yet (pending pushes included).
  * `repair` runs the merge on exactly those keys.
  *
+ * By default the buckets are compared by row versions first: Neon folds each row's key with its `xmin`, the
+ * workspace each row's key with the `source_xmin` it last merged, which costs no projection; only buckets
+ * whose versions differ are compared by content (a row updated on Neon without a change of content moves
+ * its version, and its bucket is then found equal by content). `deep` compares every bucket by content.
+ *
  * The workspace side trusts a row's stored hash unless a person touched it since the engine last merged it
  * (`sync_dirty`, set by the trigger); `deep` re-hashes every row regardless, and checks each stored base
  * against its hash.
@@ -28,7 +33,10 @@ export interface VerifyOptions {
   readonly buckets?: number
   /** merge the differing keys afterwards (default false) */
   readonly repair?: boolean
-  /** re-hash every workspace row instead of trusting untouched ones (default false) */
+  /**
+   * compare every bucket by content (Neon projections against agreed hashes) instead of by row versions
+   * first, and re-hash every workspace row instead of trusting untouched ones (default false)
+   */
   readonly deep?: boolean
   /** the policy used by `repair` */
   readonly policy?: MergePolicy
@@ -52,6 +60,9 @@ export interface VerifyReport {
   /** active workspace rows */
   readonly workspaceRows: number
   readonly buckets: number
+  /** how buckets were compared first: row versions (`xmin` / `source_xmin`) or content (deep) */
+  readonly compared: "versions" | "content"
+  /** buckets whose first comparison differed (by versions, they may still agree by content) */
   readonly differingBuckets: number
   readonly missingInWorkspace: KeyList
   readonly missingOnNeon: KeyList
@@ -71,6 +82,10 @@ const bucketOf = (key: string, buckets: number) =>
 
 /** Folds a hash column into a 60-bit number whose sum is the bucket digest. */
 const fold = (hash: string) => `('x' || substr(${hash}, 1, 15))::bit(60)::bigint`
+
+/** A row's key and version, folded. */
+const foldVersion = (key: string, version: string) =>
+  fold(`md5(${key} || '/' || coalesce(${version}::text, ''))`)
 
 const workspaceHash = (entity: Entity, deep: boolean) =>
   deep
@@ -99,20 +114,24 @@ export const verifyEntity = (
     const report = (stage: string, done: number, total: number) =>
       options.onProgress?.({ stage, entity: entity.name, done, total })
 
-    // phase 1: bucket digests on both sides at once; Neon folds its projection hashes, the workspace folds
-    // the agreed hashes (what Neon should hash to) of its active rows
+    // phase 1: bucket digests on both sides at once. By versions: Neon folds keys with xmin, the workspace
+    // keys with the source_xmin it merged. Deep: Neon folds its projection hashes, the workspace the agreed
+    // hashes (what Neon should hash to). Either way, of the workspace's active rows.
     report("verify: digests", 0, 2)
+    const key = `t.${entity.key}`
     const [neonDigests, workspaceDigests, [localDrift]] = yield* Effect.all(
       [
         source.query(
           `SELECT b, count(*)::bigint AS n, sum(h)::text AS s
-             FROM (SELECT ${bucketOf(`t.${entity.key}`, buckets)} AS b, ${fold(`${sourceHashFunction(entity)}(t)`)} AS h
+             FROM (SELECT ${bucketOf(key, buckets)} AS b,
+                          ${deep ? fold(`${sourceHashFunction(entity)}(t)`) : foldVersion(key, "t.xmin")} AS h
                      FROM ${sourceTable} AS t) AS x
             GROUP BY b`
         ),
         workspace.query(
           `SELECT b, count(*)::bigint AS n, sum(h)::text AS s
-             FROM (SELECT ${bucketOf(`t.${entity.key}`, buckets)} AS b, ${fold(`coalesce(t.last_sync_hash, '0')`)} AS h
+             FROM (SELECT ${bucketOf(key, buckets)} AS b,
+                          ${deep ? fold(`coalesce(t.last_sync_hash, '0')`) : foldVersion(key, "t.source_xmin")} AS h
                      FROM ${workspaceTable} AS t WHERE t.sync_state = 'active') AS x
             GROUP BY b`
         ),
@@ -197,6 +216,7 @@ export const verifyEntity = (
       neonRows: count(neonDigests),
       workspaceRows: count(workspaceDigests),
       buckets,
+      compared: deep ? "content" : "versions",
       differingBuckets: differing.length,
       missingInWorkspace: limited(missingInWorkspace, limit),
       missingOnNeon: limited(missingOnNeon, limit),

@@ -20,7 +20,22 @@ describe("push, verify and status", () => {
           assert.isTrue(report.inSync, JSON.stringify(report))
           assert.strictEqual(report.differingBuckets, 0)
           assert.strictEqual(report.neonRows, report.workspaceRows)
+          const byVersions = yield* verifyEntity(entity, { buckets: 64 })
+          assert.deepInclude(byVersions, { inSync: true, compared: "versions", differingBuckets: 0 })
         }
+        // a Neon update that changes nothing moves the row's version: its bucket is compared by content, and agrees
+        yield* onNeon(
+          `UPDATE marketing.company_invalid SET company_name = company_name WHERE company_unique_id = $1`,
+          [demoCompanyKey(40)]
+        )
+        const touched = yield* verifyEntity(Company, { buckets: 64 })
+        assert.deepInclude(touched, { inSync: true, compared: "versions", differingBuckets: 1 })
+        assert.strictEqual(touched.neonChanged.count, 0)
+        assert.deepInclude(yield* verifyEntity(Company, { buckets: 64, deep: true }), {
+          inSync: true,
+          compared: "content",
+          differingBuckets: 0
+        })
       })
     )
 
