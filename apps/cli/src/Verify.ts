@@ -140,7 +140,7 @@ export const verifyCommand = Command.make(
     ),
     deep: Flag.Boolean("deep").pipe(
       Flag.withDescription(
-        "re-hash every workspace row instead of trusting rows nobody touched since the last merge"
+        "compare every bucket by content (not row versions first) and re-hash every workspace row instead of trusting rows nobody touched since the last merge"
       ),
       Flag.withDefault(false)
     ),
