@@ -30,7 +30,7 @@ import { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"
 import { toDatabaseError } from "./DatabaseError.ts"
 import type { ApplyStats } from "./MergeApply.ts"
-import { applyKeys } from "./MergeApply.ts"
+import { applyKeysInBatches } from "./MergeApply.ts"
 
 /** Progress of a long stage, reported as it goes. */
 export interface Progress {
@@ -258,25 +258,16 @@ export const backfillEntity = (
       }
     }
     const { candidates, unchanged } = yield* classify(entity, options, total)
-    const batchSize = options.batchSize ?? 2000
-    let merged: ApplyStats | null = null
-    for (let i = 0; i < candidates.length; i += batchSize) {
-      const stats = yield* applyKeys(
-        entity,
-        candidates.slice(i, i + batchSize).map((key) => ({ key })),
-        {
-          ...(options.policy === undefined ? {} : { policy: options.policy }),
-          dryRun: options.dryRun ?? false
-        }
-      )
-      merged = merged === null ? stats : addStats(merged, stats)
-      options.onProgress?.({
-        stage: "merge",
-        entity: entity.name,
-        done: Math.min(i + batchSize, candidates.length),
-        total: candidates.length
-      })
-    }
+    const merged = yield* applyKeysInBatches(
+      entity,
+      candidates,
+      options.batchSize ?? 2000,
+      {
+        ...(options.policy === undefined ? {} : { policy: options.policy }),
+        dryRun: options.dryRun ?? false
+      },
+      (done, total) => options.onProgress?.({ stage: "merge", entity: entity.name, done, total })
+    )
     return {
       entity: entity.name,
       path: "merge" as const,
@@ -288,18 +279,3 @@ export const backfillEntity = (
       durationMs: Date.now() - started
     }
   })
-
-/** Sums the stats of two merge-apply runs. */
-export const addStats = (a: ApplyStats, b: ApplyStats): ApplyStats => ({
-  keys: a.keys + b.keys,
-  inserted: a.inserted + b.inserted,
-  updated: a.updated + b.updated,
-  pushed: a.pushed + b.pushed,
-  conflicts: a.conflicts + b.conflicts,
-  promoted: a.promoted + b.promoted,
-  removed: a.removed + b.removed,
-  unchanged: a.unchanged + b.unchanged,
-  retries: a.retries + b.retries,
-  contended: [...a.contended, ...b.contended],
-  changes: [...a.changes, ...b.changes].slice(0, 1000)
-})

@@ -318,3 +318,43 @@ export const applyKeys = (
     stats.changes = planned
     return stats as ApplyStats
   })
+
+/** Sums the stats of two merge-apply runs. */
+export const addStats = (a: ApplyStats, b: ApplyStats): ApplyStats => ({
+  keys: a.keys + b.keys,
+  inserted: a.inserted + b.inserted,
+  updated: a.updated + b.updated,
+  pushed: a.pushed + b.pushed,
+  conflicts: a.conflicts + b.conflicts,
+  promoted: a.promoted + b.promoted,
+  removed: a.removed + b.removed,
+  unchanged: a.unchanged + b.unchanged,
+  retries: a.retries + b.retries,
+  contended: [...a.contended, ...b.contended],
+  changes: [...a.changes, ...b.changes].slice(0, 1000)
+})
+
+/**
+ * Merges `keys` in batches of `batchSize` (one `applyKeys` each, so a failed batch leaves the ones before it
+ * applied), reporting `(done, total)` after each; the summed stats, or null when there was no key.
+ */
+export const applyKeysInBatches = (
+  entity: Entity,
+  keys: ReadonlyArray<string>,
+  batchSize: number,
+  options: ApplyOptions = {},
+  onBatch?: (done: number, total: number) => void
+): Effect.Effect<ApplyStats | null, DatabaseError, SourceDatabase | WorkspaceDatabase> =>
+  Effect.gen(function* () {
+    let merged: ApplyStats | null = null
+    for (let i = 0; i < keys.length; i += batchSize) {
+      const stats = yield* applyKeys(
+        entity,
+        keys.slice(i, i + batchSize).map((key) => ({ key })),
+        options
+      )
+      merged = merged === null ? stats : addStats(merged, stats)
+      onBatch?.(Math.min(i + batchSize, keys.length), keys.length)
+    }
+    return merged
+  })

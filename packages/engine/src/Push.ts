@@ -10,12 +10,11 @@ import type { Entity, MergePolicy } from "@enrich-sync/core"
 import { defaultPolicy, qualified, workspaceHashFunction } from "@enrich-sync/core"
 import { Effect } from "effect"
 import type { Progress } from "./Backfill.ts"
-import { addStats } from "./Backfill.ts"
 import type { SourceDatabase } from "./Database.ts"
 import { WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"
 import type { ApplyStats } from "./MergeApply.ts"
-import { applyKeys } from "./MergeApply.ts"
+import { applyKeysInBatches } from "./MergeApply.ts"
 
 /** Options of a push. */
 export interface PushOptions {
@@ -64,21 +63,12 @@ export const pushEntity = (
     const started = Date.now()
     const policy = options.policy ?? defaultPolicy
     const keys = yield* pushCandidates(entity, policy)
-    const batchSize = options.batchSize ?? 2000
-    let merged: ApplyStats | null = null
-    for (let i = 0; i < keys.length; i += batchSize) {
-      const stats = yield* applyKeys(
-        entity,
-        keys.slice(i, i + batchSize).map((key) => ({ key })),
-        { policy, dryRun: options.dryRun ?? false }
-      )
-      merged = merged === null ? stats : addStats(merged, stats)
-      options.onProgress?.({
-        stage: "push",
-        entity: entity.name,
-        done: Math.min(i + batchSize, keys.length),
-        total: keys.length
-      })
-    }
+    const merged = yield* applyKeysInBatches(
+      entity,
+      keys,
+      options.batchSize ?? 2000,
+      { policy, dryRun: options.dryRun ?? false },
+      (done, total) => options.onProgress?.({ stage: "push", entity: entity.name, done, total })
+    )
     return { entity: entity.name, candidates: keys.length, merge: merged, durationMs: Date.now() - started }
   })

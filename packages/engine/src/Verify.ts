@@ -21,11 +21,10 @@ import type { Entity, MergePolicy } from "@enrich-sync/core"
 import { qualified, sourceHashFunction, workspaceHashFunction } from "@enrich-sync/core"
 import { Effect } from "effect"
 import type { Progress } from "./Backfill.ts"
-import { addStats } from "./Backfill.ts"
 import { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"
 import type { ApplyStats } from "./MergeApply.ts"
-import { applyKeys } from "./MergeApply.ts"
+import { applyKeysInBatches } from "./MergeApply.ts"
 
 /** Options of a verify. */
 export interface VerifyOptions {
@@ -188,22 +187,16 @@ export const verifyEntity = (
     const unsynced = ((localDrift?.unsynced as Array<string> | null) ?? []).map(String)
     const corrupt = ((localDrift?.corrupt as Array<string> | null) ?? []).map(String)
 
-    let repaired: ApplyStats | null = null
-    if (options.repair === true) {
-      const keys = [
-        ...new Set([...missingInWorkspace, ...missingOnNeon, ...neonChanged, ...unsynced, ...corrupt])
-      ]
-      const batchSize = options.batchSize ?? 2000
-      for (let i = 0; i < keys.length; i += batchSize) {
-        const stats = yield* applyKeys(
-          entity,
-          keys.slice(i, i + batchSize).map((key) => ({ key })),
-          options.policy === undefined ? {} : { policy: options.policy }
-        )
-        repaired = repaired === null ? stats : addStats(repaired, stats)
-        report("repair", Math.min(i + batchSize, keys.length), keys.length)
-      }
-    }
+    const repaired =
+      options.repair === true
+        ? yield* applyKeysInBatches(
+            entity,
+            [...new Set([...missingInWorkspace, ...missingOnNeon, ...neonChanged, ...unsynced, ...corrupt])],
+            options.batchSize ?? 2000,
+            options.policy === undefined ? {} : { policy: options.policy },
+            (done, total) => report("repair", done, total)
+          )
+        : null
     const inSync =
       missingInWorkspace.length +
         missingOnNeon.length +
