@@ -30,7 +30,7 @@ import { type RunningChild, scopedNodeChild } from "./NodeChild.ts"
 import { connect, type SqlClient } from "./Sql.ts"
 import { phaseStatements, resetPhaseStatements } from "./StatementStats.ts"
 import { distribution, perSecond, round } from "./Stats.ts"
-import { allPass, atLeast, below, type Target } from "./Target.ts"
+import { allPass, atLeast, below, failedPart, type Target } from "./Target.ts"
 
 /** Where and what the daemon benchmarks run on. */
 export interface DaemonBenchContext {
@@ -293,11 +293,6 @@ const benchLatency = async (context: DaemonBenchContext, daemon: RunningChild, w
   }
 }
 
-const describe = (error: unknown) => ({
-  error: error instanceof Error ? error.message : String(error),
-  pass: false
-})
-
 /** Runs the daemon benchmarks (see the module header). */
 export const benchDaemon = (context: DaemonBenchContext) =>
   Effect.scoped(
@@ -323,7 +318,7 @@ export const benchDaemon = (context: DaemonBenchContext) =>
       const attempt = <A extends object>(f: () => Promise<A>) =>
         Effect.promise(async () => {
           await resetPhaseStatements(context.neonUrl, context.workspaceUrl)
-          const result = await f().then((r) => r as A | ReturnType<typeof describe>, describe)
+          const result = await f().then((r) => r as A | ReturnType<typeof failedPart>, failedPart)
           return { ...result, statements: await phaseStatements(context.neonUrl, context.workspaceUrl) }
         })
       daemon.sampler.phase("bulkUpdate")

@@ -8,7 +8,7 @@
  * Invariant: it never touches the databases the other benchmarks use.
  */
 import { createHash } from "node:crypto"
-import { Company, qualified } from "@enrich-sync/core"
+import { Company, companyDataFields, qualified } from "@enrich-sync/core"
 import type { PostgresServer } from "@enrich-sync/testing/PostgresServer"
 import { Effect } from "effect"
 import { createDatabase, migrateWorkspace } from "./Servers.ts"
@@ -24,19 +24,11 @@ const pullQuery = `SELECT id AS neon_id, company_unique_id, company_name, domain
  ORDER BY created_at DESC
  LIMIT $1`
 
+/** The columns of the pull query, in its order (core's company data fields between the keys and the rest). */
 const columns = [
   "neon_id",
   "company_unique_id",
-  "company_name",
-  "domain",
-  "industry",
-  "employee_count",
-  "website",
-  "phone",
-  "address",
-  "city",
-  "state",
-  "zip",
+  ...companyDataFields,
   "original_validation_errors",
   "original_validation_warnings",
   "reason_code",

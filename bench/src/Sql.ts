@@ -72,6 +72,3 @@ export const copyBetween = async (
   await pipeline(source, sink)
   return sink.rowCount ?? 0
 }
-
-/** Quotes a literal for SQL text (for the few DDL statements that cannot take parameters). */
-export const quoteLiteral = (value: string): string => `'${value.replaceAll("'", "''")}'`

@@ -1,6 +1,7 @@
 /**
  * A speed target and whether a measured figure meets it, as it appears in the JSON output:
- * `{ "value": 0.62, "target": ">= 0.5", "pass": true }`.
+ * `{ "value": 0.62, "target": ">= 0.5", "pass": true }`; and what a part that could not run reports
+ * instead: `{ "error": "...", "pass": false }`.
  *
  * Invariant: a figure that could not be measured (`null`) never passes.
  */
@@ -32,3 +33,9 @@ export const allPass = (targets: Readonly<Record<string, Target>>): boolean => {
   const list = Object.values(targets)
   return list.length > 0 && list.every((t) => t.pass)
 }
+
+/** What a part of the bench that failed reports in place of its figures: why, and `pass: false`. */
+export const failedPart = (error: unknown) => ({
+  error: error instanceof Error ? error.message : String(error),
+  pass: false
+})

@@ -25,7 +25,7 @@ import { benchServers, seedNeon } from "./Servers.ts"
 import { withConnection } from "./Sql.ts"
 import type { StageContext } from "./StageRunner.ts"
 import { round } from "./Stats.ts"
-import type { Target } from "./Target.ts"
+import { failedPart, type Target } from "./Target.ts"
 
 const began = performance.now()
 const log = (line: string) => {
@@ -78,17 +78,12 @@ const collectTargets = (value: unknown, path: string, into: Array<{ name: string
   }
 }
 
-const failed = (error: unknown) => ({
-  error: error instanceof Error ? error.message : String(error),
-  pass: false
-})
-
 /** Runs `section`; a failure becomes `{ error, pass: false }` in the results instead of ending the run. */
 const section = <A, E>(name: string, effect: Effect.Effect<A, E>) =>
   Effect.catchCause(effect, (cause) => {
     if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
     log(`${name} failed: ${Cause.pretty(cause).split("\n")[0]}`)
-    return Effect.succeed(failed(Cause.squash(cause)))
+    return Effect.succeed(failedPart(Cause.squash(cause)))
   })
 
 const idRanges = (options: BenchOptions) => {

@@ -10,11 +10,10 @@ import type { BackfillReport, DatabaseError, SourceDatabase, WorkspaceDatabase }
 import { backfillEntity } from "@enrich-sync/engine"
 import { Effect } from "effect"
 import { Command } from "effect/cli"
-import { CliConfig, commandLayer } from "./CliConfig.ts"
 import * as Flags from "./CommonFlags.ts"
-import { mergeCounts, plannedChanges } from "./MergeSummary.ts"
-import { formatTable, Output } from "./Output.ts"
-import { requireBoth } from "./Preflight.ts"
+import { mergeCounts, wouldWrite } from "./MergeSummary.ts"
+import { formatSeconds, formatTable, Output } from "./Output.ts"
+import { withBothSides } from "./Preflight.ts"
 import { withProgress } from "./Progress.ts"
 
 /** Options of a backfill run. */
@@ -26,21 +25,17 @@ export interface BackfillRunOptions {
 }
 
 /** Backfills the entities, one after the other (the schema is checked by the caller). */
-export const runBackfill = (
-  options: BackfillRunOptions
-): Effect.Effect<ReadonlyArray<BackfillReport>, DatabaseError, SourceDatabase | WorkspaceDatabase | Output> =>
+export const runBackfill = ({
+  entities,
+  ...options
+}: BackfillRunOptions): Effect.Effect<
+  ReadonlyArray<BackfillReport>,
+  DatabaseError,
+  SourceDatabase | WorkspaceDatabase | Output
+> =>
   withProgress((onProgress) =>
-    Effect.forEach(options.entities, (entity) =>
-      backfillEntity(entity, {
-        ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
-        dryRun: options.dryRun,
-        policy: options.policy,
-        onProgress
-      })
-    )
+    Effect.forEach(entities, (entity) => backfillEntity(entity, { ...options, onProgress }))
   )
-
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`
 
 /** The human summary of a backfill. */
 export const renderBackfill = (reports: ReadonlyArray<BackfillReport>, dryRun: boolean): string => {
@@ -59,15 +54,14 @@ export const renderBackfill = (reports: ReadonlyArray<BackfillReport>, dryRun: b
       r.copied + inserted,
       updated,
       r.unchanged + unchanged,
-      seconds(r.durationMs),
+      formatSeconds(r.durationMs),
       details === "no changes" ? "" : details
     ])
   }
   const title = dryRun
     ? "Backfill Neon -> workspace (dry run: nothing was written)"
     : "Backfill Neon -> workspace"
-  const planned = dryRun ? reports.flatMap((r) => plannedChanges(r.entity, r.merge)) : []
-  return [title, formatTable(rows), ...(planned.length > 0 ? ["Would write:", ...planned] : [])].join("\n")
+  return [title, formatTable(rows), ...wouldWrite(reports, dryRun)].join("\n")
 }
 
 /** The `backfill` command. */
@@ -83,16 +77,16 @@ export const backfillCommand = Command.make(
   Effect.fn(function* ({ entity, batchSize, dryRun, json, pushOn }) {
     const output = yield* Output
     yield* output.begin("backfill", { json })
-    const reports = yield* Effect.gen(function* () {
-      const { policy } = yield* CliConfig
-      yield* requireBoth
-      return yield* runBackfill({
-        entities: Flags.selectEntities(entity),
-        ...Flags.batchOption(batchSize),
-        dryRun,
-        policy
-      })
-    }).pipe(Effect.provide(commandLayer("both", pushOn)))
+    const reports = yield* withBothSides(
+      (policy) =>
+        runBackfill({
+          entities: Flags.selectEntities(entity),
+          ...Flags.batchOption(batchSize),
+          dryRun,
+          policy
+        }),
+      pushOn
+    )
     yield* output.result({ dryRun, entities: reports })
     yield* output.print(renderBackfill(reports, dryRun))
   })

@@ -57,6 +57,9 @@ const oneLine = (text: string) =>
     .replace(/\s*\n\s*/g, " ")
     .trim()
 
+const didYouMean = (suggestions: ReadonlyArray<string>) =>
+  suggestions.length > 0 ? ` (did you mean ${suggestions.join(" or ")}?)` : ""
+
 /** The one line of a usage error reported by the command-line parser. */
 export const usageLine = (
   errors: ReadonlyArray<CliError.CliError>,
@@ -67,13 +70,10 @@ export const usageLine = (
     switch (error._tag) {
       case "UnrecognizedOption": {
         const where = error.command === undefined ? "" : ` for \`${error.command.join(" ")}\``
-        const hint = error.suggestions.length > 0 ? ` (did you mean ${error.suggestions.join(" or ")}?)` : ""
-        return `unknown flag ${error.option}${where}${hint}`
+        return `unknown flag ${error.option}${where}${didYouMean(error.suggestions)}`
       }
-      case "UnknownSubcommand": {
-        const hint = error.suggestions.length > 0 ? ` (did you mean ${error.suggestions.join(" or ")}?)` : ""
-        return `unknown command "${error.subcommand}"${hint}`
-      }
+      case "UnknownSubcommand":
+        return `unknown command "${error.subcommand}"${didYouMean(error.suggestions)}`
       default:
         return oneLine(error.message)
     }

@@ -1,6 +1,7 @@
 /**
- * The flags most commands share (`--entity`, `--batch-size`, `--dry-run`, `--json`, `--push-on`), defined
- * once so every command spells and documents them the same way.
+ * The flags most commands share (`--entity`, `--batch-size`, `--dry-run`, `--json`, `--push-on`, and
+ * `--backup-dir` of `promote` and `pipeline`), defined once so every command spells and documents them the
+ * same way.
  */
 import type { Entity } from "@enrich-sync/core"
 import { Company, enrichmentStatuses, Person } from "@enrich-sync/core"
@@ -48,6 +49,13 @@ export const pushOn = Flag.String("push-on").pipe(
   Flag.optional
 )
 
+/** `--backup-dir DIR`: where promote's backups go (the engine's default when absent). */
+export const backupDir = Flag.String("backup-dir").pipe(
+  Flag.withDescription("folder of the JSON-lines backups of promoted rows (default ./.enrich-sync/backups)"),
+  Flag.withMetavar("DIR"),
+  Flag.optional
+)
+
 /** The entities an `--entity` value selects. */
 export const selectEntities = (value: "company" | "people" | "all"): ReadonlyArray<Entity> =>
   value === "company" ? [Company] : value === "people" ? [Person] : [Company, Person]
@@ -55,3 +63,7 @@ export const selectEntities = (value: "company" | "people" | "all"): ReadonlyArr
 /** `{ batchSize }` when the flag was given, `{}` otherwise (for `exactOptionalPropertyTypes`). */
 export const batchOption = (value: Option.Option<number>): { readonly batchSize?: number } =>
   Option.isSome(value) ? { batchSize: value.value } : {}
+
+/** `{ backupDir }` when the flag was given, `{}` otherwise (for `exactOptionalPropertyTypes`). */
+export const backupDirOption = (value: Option.Option<string>): { readonly backupDir?: string } =>
+  Option.isSome(value) ? { backupDir: value.value } : {}

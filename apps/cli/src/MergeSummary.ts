@@ -50,3 +50,12 @@ export const plannedChanges = (
   if (total > lines.length) lines.push(`  ... and ${(total - lines.length).toLocaleString("en-US")} more`)
   return lines
 }
+
+/** The `Would write:` section of a dry run's summary (the planned changes of every entity); none otherwise. */
+export const wouldWrite = (
+  reports: ReadonlyArray<{ readonly entity: string; readonly merge: ApplyStats | null }>,
+  dryRun: boolean
+): ReadonlyArray<string> => {
+  const planned = dryRun ? reports.flatMap((r) => plannedChanges(r.entity, r.merge)) : []
+  return planned.length > 0 ? ["Would write:", ...planned] : []
+}

@@ -144,3 +144,6 @@ export const formatTable = (rows: ReadonlyArray<ReadonlyArray<string | number>>,
     )
     .join("\n")
 }
+
+/** A duration in a summary table: `12.3s`. */
+export const formatSeconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`

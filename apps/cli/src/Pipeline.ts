@@ -10,13 +10,12 @@
 
 import { createInterface } from "node:readline"
 import type { BackfillReport, PushReport, RevalidateReport } from "@enrich-sync/engine"
-import { Effect, Option } from "effect"
+import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { renderBackfill, runBackfill } from "./Backfill.ts"
-import { CliConfig, commandLayer } from "./CliConfig.ts"
 import * as Flags from "./CommonFlags.ts"
 import { formatTable, Output } from "./Output.ts"
-import { requireBoth } from "./Preflight.ts"
+import { withBothSides } from "./Preflight.ts"
 import type { PromoteRun } from "./Promote.ts"
 import { renderPromote, runPromote } from "./Promote.ts"
 import { renderPush, runPush } from "./Push.ts"
@@ -112,13 +111,7 @@ export const pipelineCommand = Command.make(
       ),
       Flag.withDefault(false)
     ),
-    backupDir: Flag.String("backup-dir").pipe(
-      Flag.withDescription(
-        "folder of the JSON-lines backups of promoted rows (default ./.enrich-sync/backups)"
-      ),
-      Flag.withMetavar("DIR"),
-      Flag.optional
-    ),
+    backupDir: Flags.backupDir,
     batchSize: Flags.batchSize,
     dryRun: Flags.dryRun,
     json: Flags.json,
@@ -129,27 +122,29 @@ export const pipelineCommand = Command.make(
     yield* output.begin("pipeline", { json })
     const entities = Flags.selectEntities(entity)
     const batch = Flags.batchOption(batchSize)
-    const result = yield* Effect.gen(function* () {
-      const { policy } = yield* CliConfig
-      yield* requireBoth
-      const backfill = yield* runBackfill({ entities, ...batch, dryRun, policy })
-      yield* output.print(renderBackfill(backfill, dryRun))
-      const waited = yield* waitForOperator(wait)
-      const push = yield* runPush({ entities, ...batch, dryRun, policy })
-      yield* output.print(renderPush(push, dryRun, policy))
-      const revalidate = yield* runRevalidate({ entities, onlyEnriched: !all, ...batch, dryRun })
-      yield* output.print(renderRevalidate(revalidate, !all, dryRun))
-      const ids = revalidate.flatMap((r) => r.passedIds)
-      const promote = yield* runPromote({
-        entities,
-        ids,
-        ...batch,
-        ...(Option.isSome(backupDir) ? { backupDir: backupDir.value } : {}),
-        dryRun
-      })
-      yield* output.print(renderPromote(promote, "the ids that passed re-validation", dryRun))
-      return { waited, policy, backfill, push, revalidate, promote }
-    }).pipe(Effect.provide(commandLayer("both", pushOn)))
+    const result = yield* withBothSides(
+      (policy) =>
+        Effect.gen(function* () {
+          const backfill = yield* runBackfill({ entities, ...batch, dryRun, policy })
+          yield* output.print(renderBackfill(backfill, dryRun))
+          const waited = yield* waitForOperator(wait)
+          const push = yield* runPush({ entities, ...batch, dryRun, policy })
+          yield* output.print(renderPush(push, dryRun, policy))
+          const revalidate = yield* runRevalidate({ entities, onlyEnriched: !all, ...batch, dryRun })
+          yield* output.print(renderRevalidate(revalidate, !all, dryRun))
+          const ids = revalidate.flatMap((r) => r.passedIds)
+          const promote = yield* runPromote({
+            entities,
+            ids,
+            ...batch,
+            ...Flags.backupDirOption(backupDir),
+            dryRun
+          })
+          yield* output.print(renderPromote(promote, "the ids that passed re-validation", dryRun))
+          return { waited, policy, backfill, push, revalidate, promote }
+        }),
+      pushOn
+    )
     yield* output.result({
       dryRun,
       waited: result.waited,

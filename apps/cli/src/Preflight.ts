@@ -1,12 +1,15 @@
 /**
  * The check every command but `migrate` runs first: the databases it needs are reachable and hold the
- * tables, columns and functions enrich-sync expects (the engine's `requireSchema`).
+ * tables, columns and functions enrich-sync expects (the engine's `requireSchema`); and `withBothSides`, the
+ * run of a command on both sides behind that check.
  *
  * Invariant: nothing is read or written before both sides a command needs pass; when both fail their
  * schema check, one error names the problems of both (so one `enrich-sync migrate` fixes everything).
  */
+import type { MergePolicy } from "@enrich-sync/core"
 import { DatabaseError, requireSchema, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
-import { Effect, Result } from "effect"
+import { Effect, Option, Result } from "effect"
+import { CliConfig, commandLayer } from "./CliConfig.ts"
 
 /** Checks Neon. */
 export const requireSource: Effect.Effect<void, DatabaseError, SourceDatabase> =
@@ -42,3 +45,17 @@ export const requireBoth: Effect.Effect<void, DatabaseError, SourceDatabase | Wo
     if (Result.isFailure(workspace)) return yield* workspace.failure
   }
 )
+
+/**
+ * Runs `body` on the layer of a command that needs both sides (its configuration, `--push-on` overriding
+ * ENRICH_SYNC_PUSH_ON, and both pools), after `requireBoth`; `body` gets the push policy.
+ */
+export const withBothSides = <A, E, R>(
+  body: (policy: MergePolicy) => Effect.Effect<A, E, R>,
+  pushOn: Option.Option<ReadonlyArray<string>> = Option.none()
+) =>
+  Effect.gen(function* () {
+    const { policy } = yield* CliConfig
+    yield* requireBoth
+    return yield* body(policy)
+  }).pipe(Effect.provide(commandLayer("both", pushOn)))

@@ -23,11 +23,10 @@ import type {
 import { promoteEntity } from "@enrich-sync/engine"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { commandLayer } from "./CliConfig.ts"
 import * as Flags from "./CommonFlags.ts"
 import { readIdsFile, readIdsStdin, stdinCarriesInput, stdinName } from "./IdsFile.ts"
 import { formatTable, Output } from "./Output.ts"
-import { requireBoth } from "./Preflight.ts"
+import { withBothSides } from "./Preflight.ts"
 import { withProgress } from "./Progress.ts"
 
 /** Options of a promotion run. */
@@ -78,25 +77,22 @@ export const mergeSkipped = (
 }
 
 /** Promotes the entities, one after the other (the schema is checked by the caller). */
-export const runPromote = (
-  options: PromoteRunOptions
-): Effect.Effect<PromoteRun, DatabaseError | BackupError, SourceDatabase | WorkspaceDatabase | Output> =>
+export const runPromote = ({
+  entities,
+  ...options
+}: PromoteRunOptions): Effect.Effect<
+  PromoteRun,
+  DatabaseError | BackupError,
+  SourceDatabase | WorkspaceDatabase | Output
+> =>
   withProgress((onProgress) =>
-    Effect.forEach(options.entities, (entity) =>
-      promoteEntity(entity, {
-        ...(options.ids === undefined ? {} : { ids: options.ids }),
-        ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
-        ...(options.backupDir === undefined ? {} : { backupDir: options.backupDir }),
-        dryRun: options.dryRun,
-        onProgress
-      })
-    )
+    Effect.forEach(entities, (entity) => promoteEntity(entity, { ...options, onProgress }))
   ).pipe(
     Effect.map((reports) => ({
       ids: options.ids === undefined ? null : options.ids.length,
       entities: reports,
       promoted: reports.reduce((n, r) => n + r.promoted, 0),
-      skipped: mergeSkipped(options.entities, reports, options.ids ?? null),
+      skipped: mergeSkipped(entities, reports, options.ids ?? null),
       backupFiles: reports.flatMap((r) => (r.backupFile === null ? [] : [r.backupFile]))
     }))
   )
@@ -131,13 +127,6 @@ export const passedIdsInput = Flag.String("passed-ids-file").pipe(
   Flag.optional
 )
 
-/** `--backup-dir DIR`. */
-const backupDir = Flag.String("backup-dir").pipe(
-  Flag.withDescription("folder of the JSON-lines backups of promoted rows (default ./.enrich-sync/backups)"),
-  Flag.withMetavar("DIR"),
-  Flag.optional
-)
-
 /** The ids to promote and where they came from (read and checked in full), or none for every PASSED row. */
 const readIds = (file: Option.Option<string>) =>
   Effect.gen(function* () {
@@ -157,7 +146,7 @@ export const promoteCommand = Command.make(
   {
     entity: Flags.entity,
     passedIdsFile: passedIdsInput,
-    backupDir,
+    backupDir: Flags.backupDir,
     batchSize: Flags.batchSize,
     dryRun: Flags.dryRun,
     json: Flags.json
@@ -166,16 +155,15 @@ export const promoteCommand = Command.make(
     const output = yield* Output
     yield* output.begin("promote", { json })
     const { ids, source } = yield* readIds(passedIdsFile)
-    const run = yield* Effect.gen(function* () {
-      yield* requireBoth
-      return yield* runPromote({
+    const run = yield* withBothSides(() =>
+      runPromote({
         entities: Flags.selectEntities(entity),
         ...(Option.isSome(ids) ? { ids: ids.value } : {}),
-        ...(Option.isSome(backupDir) ? { backupDir: backupDir.value } : {}),
+        ...Flags.backupDirOption(backupDir),
         ...Flags.batchOption(batchSize),
         dryRun
       })
-    }).pipe(Effect.provide(commandLayer("both")))
+    )
     yield* output.result({ dryRun, idsFrom: source, ...run })
     yield* output.print(renderPromote(run, source, dryRun))
   })

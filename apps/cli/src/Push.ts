@@ -11,11 +11,10 @@ import type { DatabaseError, PushReport, SourceDatabase, WorkspaceDatabase } fro
 import { pushEntity } from "@enrich-sync/engine"
 import { Effect } from "effect"
 import { Command } from "effect/cli"
-import { CliConfig, commandLayer } from "./CliConfig.ts"
 import * as Flags from "./CommonFlags.ts"
-import { mergeCounts, plannedChanges } from "./MergeSummary.ts"
-import { formatTable, Output } from "./Output.ts"
-import { requireBoth } from "./Preflight.ts"
+import { mergeCounts, wouldWrite } from "./MergeSummary.ts"
+import { formatSeconds, formatTable, Output } from "./Output.ts"
+import { withBothSides } from "./Preflight.ts"
 import { withProgress } from "./Progress.ts"
 
 /** Options of a push run. */
@@ -27,18 +26,16 @@ export interface PushRunOptions {
 }
 
 /** Pushes the entities, one after the other (the schema is checked by the caller). */
-export const runPush = (
-  options: PushRunOptions
-): Effect.Effect<ReadonlyArray<PushReport>, DatabaseError, SourceDatabase | WorkspaceDatabase | Output> =>
+export const runPush = ({
+  entities,
+  ...options
+}: PushRunOptions): Effect.Effect<
+  ReadonlyArray<PushReport>,
+  DatabaseError,
+  SourceDatabase | WorkspaceDatabase | Output
+> =>
   withProgress((onProgress) =>
-    Effect.forEach(options.entities, (entity) =>
-      pushEntity(entity, {
-        ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
-        dryRun: options.dryRun,
-        policy: options.policy,
-        onProgress
-      })
-    )
+    Effect.forEach(entities, (entity) => pushEntity(entity, { ...options, onProgress }))
   )
 
 /** The human summary of a push. */
@@ -56,14 +53,13 @@ export const renderPush = (
       r.candidates,
       r.merge?.pushed ?? 0,
       r.merge?.conflicts ?? 0,
-      `${(r.durationMs / 1000).toFixed(1)}s`,
+      formatSeconds(r.durationMs),
       r.candidates === 0 ? "nothing to push" : mergeCounts(r.merge)
     ])
   }
   const statuses = policy.pushOn.join(", ")
   const title = `Push workspace -> Neon (rows with enrichment_status ${statuses})${dryRun ? " (dry run: nothing was written)" : ""}`
-  const planned = dryRun ? reports.flatMap((r) => plannedChanges(r.entity, r.merge)) : []
-  return [title, formatTable(rows), ...(planned.length > 0 ? ["Would write:", ...planned] : [])].join("\n")
+  return [title, formatTable(rows), ...wouldWrite(reports, dryRun)].join("\n")
 }
 
 /** The `push` command. */
@@ -79,17 +75,16 @@ export const pushCommand = Command.make(
   Effect.fn(function* ({ entity, batchSize, dryRun, json, pushOn }) {
     const output = yield* Output
     yield* output.begin("push", { json })
-    const { reports, policy } = yield* Effect.gen(function* () {
-      const { policy } = yield* CliConfig
-      yield* requireBoth
-      const reports = yield* runPush({
-        entities: Flags.selectEntities(entity),
-        ...Flags.batchOption(batchSize),
-        dryRun,
-        policy
-      })
-      return { reports, policy }
-    }).pipe(Effect.provide(commandLayer("both", pushOn)))
+    const { reports, policy } = yield* withBothSides(
+      (policy) =>
+        runPush({
+          entities: Flags.selectEntities(entity),
+          ...Flags.batchOption(batchSize),
+          dryRun,
+          policy
+        }).pipe(Effect.map((reports) => ({ reports, policy }))),
+      pushOn
+    )
     yield* output.result({ dryRun, pushOn: policy.pushOn, entities: reports })
     yield* output.print(renderPush(reports, dryRun, policy))
   })

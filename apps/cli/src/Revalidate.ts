@@ -17,7 +17,7 @@ import { Command, Flag } from "effect/cli"
 import { commandLayer } from "./CliConfig.ts"
 import * as Flags from "./CommonFlags.ts"
 import { writeIdsFile } from "./IdsFile.ts"
-import { formatTable, Output } from "./Output.ts"
+import { formatSeconds, formatTable, Output } from "./Output.ts"
 import { requireSource } from "./Preflight.ts"
 import { withProgress } from "./Progress.ts"
 
@@ -31,18 +31,16 @@ export interface RevalidateRunOptions {
 }
 
 /** Re-validates the entities, one after the other (the schema is checked by the caller). */
-export const runRevalidate = (
-  options: RevalidateRunOptions
-): Effect.Effect<ReadonlyArray<RevalidateReport>, DatabaseError, SourceDatabase | Output> =>
+export const runRevalidate = ({
+  entities,
+  ...options
+}: RevalidateRunOptions): Effect.Effect<
+  ReadonlyArray<RevalidateReport>,
+  DatabaseError,
+  SourceDatabase | Output
+> =>
   withProgress((onProgress) =>
-    Effect.forEach(options.entities, (entity) =>
-      revalidateEntity(entity, {
-        onlyEnriched: options.onlyEnriched,
-        ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
-        dryRun: options.dryRun,
-        onProgress
-      })
-    )
+    Effect.forEach(entities, (entity) => revalidateEntity(entity, { ...options, onProgress }))
   )
 
 /** The human summary of a re-validation. */
@@ -53,7 +51,7 @@ export const renderRevalidate = (
 ): string => {
   const rows: Array<Array<string | number>> = [["entity", "checked", "PASSED", "FAILED", "changed", "time"]]
   for (const r of reports) {
-    rows.push([r.entity, r.checked, r.passed, r.failed, r.changed, `${(r.durationMs / 1000).toFixed(1)}s`])
+    rows.push([r.entity, r.checked, r.passed, r.failed, r.changed, formatSeconds(r.durationMs)])
   }
   const passed = reports.reduce((n, r) => n + r.passed, 0)
   const failed = reports.reduce((n, r) => n + r.failed, 0)

@@ -8,10 +8,9 @@ import type { EntityStatus } from "@enrich-sync/engine"
 import { entityStatus } from "@enrich-sync/engine"
 import { Effect } from "effect"
 import { Command } from "effect/cli"
-import { CliConfig, commandLayer } from "./CliConfig.ts"
 import * as Flags from "./CommonFlags.ts"
 import { formatTable, Output } from "./Output.ts"
-import { requireBoth } from "./Preflight.ts"
+import { withBothSides } from "./Preflight.ts"
 
 /** The human status table. */
 export const renderStatus = (statuses: ReadonlyArray<EntityStatus>): string => {
@@ -50,11 +49,10 @@ export const statusCommand = Command.make(
   Effect.fn(function* ({ entity, json, pushOn }) {
     const output = yield* Output
     yield* output.begin("status", { json })
-    const statuses = yield* Effect.gen(function* () {
-      const { policy } = yield* CliConfig
-      yield* requireBoth
-      return yield* Effect.forEach(Flags.selectEntities(entity), (e) => entityStatus(e, policy))
-    }).pipe(Effect.provide(commandLayer("both", pushOn)))
+    const statuses = yield* withBothSides(
+      (policy) => Effect.forEach(Flags.selectEntities(entity), (e) => entityStatus(e, policy)),
+      pushOn
+    )
     yield* output.result({ entities: statuses })
     yield* output.print(renderStatus(statuses))
   })

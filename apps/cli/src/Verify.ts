@@ -18,11 +18,10 @@ import type {
 import { verifyEntity } from "@enrich-sync/engine"
 import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
-import { CliConfig, commandLayer } from "./CliConfig.ts"
 import * as Flags from "./CommonFlags.ts"
 import { mergeCounts } from "./MergeSummary.ts"
 import { formatTable, Output } from "./Output.ts"
-import { requireBoth } from "./Preflight.ts"
+import { withBothSides } from "./Preflight.ts"
 import { withProgress } from "./Progress.ts"
 
 /** What verify found for one entity, and after a repair, what is left. */
@@ -42,20 +41,21 @@ export interface VerifyRunOptions {
 }
 
 /** Verifies (and repairs) the entities, one after the other (the schema is checked by the caller). */
-export const runVerify = (
-  options: VerifyRunOptions
-): Effect.Effect<ReadonlyArray<VerifyResult>, DatabaseError, SourceDatabase | WorkspaceDatabase | Output> =>
+export const runVerify = ({
+  entities,
+  repair,
+  ...options
+}: VerifyRunOptions): Effect.Effect<
+  ReadonlyArray<VerifyResult>,
+  DatabaseError,
+  SourceDatabase | WorkspaceDatabase | Output
+> =>
   withProgress((onProgress) =>
-    Effect.forEach(options.entities, (entity) =>
+    Effect.forEach(entities, (entity) =>
       Effect.gen(function* () {
-        const common = {
-          deep: options.deep,
-          policy: options.policy,
-          ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
-          onProgress
-        }
-        const report = yield* verifyEntity(entity, { ...common, repair: options.repair })
-        const after = options.repair && !report.inSync ? yield* verifyEntity(entity, common) : null
+        const common = { ...options, onProgress }
+        const report = yield* verifyEntity(entity, { ...common, repair })
+        const after = repair && !report.inSync ? yield* verifyEntity(entity, common) : null
         return { report, after }
       })
     )
@@ -151,17 +151,17 @@ export const verifyCommand = Command.make(
   Effect.fn(function* ({ entity, repair, deep, batchSize, json, pushOn }) {
     const output = yield* Output
     yield* output.begin("verify", { json })
-    const results = yield* Effect.gen(function* () {
-      const { policy } = yield* CliConfig
-      yield* requireBoth
-      return yield* runVerify({
-        entities: Flags.selectEntities(entity),
-        repair,
-        deep,
-        ...Flags.batchOption(batchSize),
-        policy
-      })
-    }).pipe(Effect.provide(commandLayer("both", pushOn)))
+    const results = yield* withBothSides(
+      (policy) =>
+        runVerify({
+          entities: Flags.selectEntities(entity),
+          repair,
+          deep,
+          ...Flags.batchOption(batchSize),
+          policy
+        }),
+      pushOn
+    )
     const inSync = results.every((r) => (r.after ?? r.report).inSync)
     yield* output.result({ inSync, repair, entities: results })
     yield* output.print(renderVerify(results, repair))
