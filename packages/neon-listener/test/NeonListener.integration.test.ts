@@ -10,12 +10,18 @@ import { assert, describe, it } from "@effect/vitest"
 import { formatLsn, parseLsn } from "@enrich-sync/core"
 import { injectedServers } from "@enrich-sync/testing"
 import { Effect, Latch } from "effect"
-import type { Changes } from "../src/ListenerEvent.ts"
 import { ensureSlot } from "../src/Preflight.ts"
-import { bartonId, deliveredKeys, eventually, freshSource, slotRow, startListener } from "./support/Source.ts"
-
-const changesOf = (events: ReadonlyArray<unknown>) =>
-  events.filter((e): e is Changes => (e as Changes)._tag === "Changes")
+import {
+  bartonId,
+  changesOf,
+  deliveredKeys,
+  eventually,
+  freshSource,
+  slotReaches,
+  slotRow,
+  startListener,
+  streaming
+} from "./support/Source.ts"
 
 describe("NeonListener", () => {
   it.live(
@@ -36,10 +42,7 @@ describe("NeonListener", () => {
             [source.config.publication]
           )
           assert.strictEqual(pub?.n, "2")
-          yield* eventually(
-            "streaming",
-            running.listener.status.pipe(Effect.map((s) => (s.state === "streaming" ? s : undefined)))
-          )
+          yield* streaming(running)
 
           const before = Date.now()
           yield* sql.query("BEGIN")
@@ -122,18 +125,7 @@ describe("NeonListener", () => {
 
           // Acknowledging the last one lets the slot move to it and past it (keepalives, empty transactions).
           yield* running.listener.ack(txns[3]!.endLsn)
-          yield* eventually(
-            "the slot at or past the last commit",
-            slotRow(sql, source.config.slot!).pipe(
-              Effect.map((row) =>
-                row?.confirmed !== undefined &&
-                row.confirmed !== null &&
-                parseLsn(row.confirmed) >= txns[3]!.endLsn
-                  ? row
-                  : undefined
-              )
-            )
-          )
+          yield* slotReaches(sql, source.config.slot!, txns[3]!.endLsn, "the slot at or past the last commit")
           assert.isUndefined(running.failure())
         })
       )
@@ -148,10 +140,7 @@ describe("NeonListener", () => {
           { ...source.config, ackInterval: "5 seconds" },
           { autoAck: false }
         )
-        yield* eventually(
-          "streaming",
-          running.listener.status.pipe(Effect.map((s) => (s.state === "streaming" ? s : undefined)))
-        )
+        yield* streaming(running)
         for (let i = 1; i <= 3; i++) {
           yield* sql.query(
             "INSERT INTO marketing.company_invalid (company_unique_id, company_name) VALUES ($1, 'A')",
@@ -226,10 +215,7 @@ describe("NeonListener", () => {
             { ...source.config, heartbeatInterval: "100 millis" },
             { autoAck: false }
           )
-          yield* eventually(
-            "streaming",
-            running.listener.status.pipe(Effect.map((s) => (s.state === "streaming" ? s : undefined)))
-          )
+          yield* streaming(running)
           const start = parseLsn((yield* slotRow(sql, slot))!.confirmed!)
           // Idle: heartbeats alone move the slot, twice.
           const moved = yield* eventually(
@@ -303,10 +289,7 @@ describe("NeonListener", () => {
           const gate = yield* Latch.make(false)
           const bufferChunks = 2
           const running = yield* startListener({ ...source.config, bufferChunks }, { gate })
-          yield* eventually(
-            "streaming",
-            running.listener.status.pipe(Effect.map((s) => (s.state === "streaming" ? s : undefined)))
-          )
+          yield* streaming(running)
           yield* sql.query("UPDATE marketing.company_invalid SET company_name = company_name || ' (checked)'")
 
           // The consumer holds one chunk and takes no more: the buffer fills up to its bound and stays there.

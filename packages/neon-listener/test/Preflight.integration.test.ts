@@ -9,7 +9,15 @@ import { connectionUrl, injectedServers, PostgresServer } from "@enrich-sync/tes
 import { Effect, Redacted } from "effect"
 import type { NeonListenerError } from "../src/NeonListenerError.ts"
 import { ensureSlot } from "../src/Preflight.ts"
-import { connect, eventually, freshSource, slotRow, startListener } from "./support/Source.ts"
+import {
+  connect,
+  eventually,
+  freshSource,
+  slotRow,
+  startListener,
+  streaming,
+  walsenderPid
+} from "./support/Source.ts"
 
 const withUser = (url: string, user: string, password: string) => {
   const u = new URL(url)
@@ -181,10 +189,10 @@ describe("ensureSlot", () => {
       Effect.gen(function* () {
         const source = yield* freshSource(injectedServers().neon, "nl_busy")
         const holder = yield* startListener(source.config)
-        const pid = yield* eventually(
-          "the holder's walsender",
-          slotRow(source.sql, source.config.slot!).pipe(Effect.map((r) => r?.active_pid ?? undefined))
-        )
+        // streaming: the slot is held by the walsender (while the slot is being created, active_pid is the
+        // creating backend's)
+        yield* streaming(holder)
+        const pid = yield* walsenderPid(source.sql, source.config.slot!, "the holder's walsender")
         const started = Date.now()
         const error = yield* ensureSlot({ ...source.config, slotBusyTimeout: "400 millis" }).pipe(Effect.flip)
         assert.isAtLeast(Date.now() - started, 400, "it waited before giving up")

@@ -6,26 +6,23 @@
  */
 
 import { assert, describe, it } from "@effect/vitest"
-import { parseLsn } from "@enrich-sync/core"
 import { injectedServers, PostgresServer } from "@enrich-sync/testing"
 import { Effect } from "effect"
 import type { Changes, ListenerEvent } from "../src/ListenerEvent.ts"
 import {
+  changesOf,
   connect,
   deliveredKeys,
   eventually,
   freshSource,
   type Running,
   type Sql,
+  slotReaches,
   slotRow,
-  startListener
+  startListener,
+  streaming,
+  walsenderPid
 } from "./support/Source.ts"
-
-const streaming = (running: Running) =>
-  eventually(
-    "streaming",
-    running.listener.status.pipe(Effect.map((s) => (s.state === "streaming" ? s : undefined)))
-  )
 
 const count = (events: ReadonlyArray<ListenerEvent>, prefix: string) =>
   deliveredKeys(events).filter((k) => k.includes(`:${prefix}`)).length
@@ -78,11 +75,8 @@ const reconnected = (url: string) =>
 
 const terminateWalsender = (sql: Sql, slot: string) =>
   Effect.gen(function* () {
-    const row = yield* eventually(
-      "an active walsender",
-      slotRow(sql, slot).pipe(Effect.map((r) => r?.active_pid ?? undefined))
-    )
-    yield* sql.query("SELECT pg_terminate_backend($1)", [row])
+    const pid = yield* walsenderPid(sql, slot)
+    yield* sql.query("SELECT pg_terminate_backend($1)", [pid])
   })
 
 describe("NeonListener reconnects", () => {
@@ -126,17 +120,12 @@ describe("NeonListener reconnects", () => {
             ...range("company_invalid", "big-", 1, 4000),
             ...range("people_invalid", "small-", 0, 99)
           ])
-          const chunks = running.events.filter((e): e is Changes => e._tag === "Changes")
+          const chunks = changesOf(running.events)
           assert.strictEqual(chunks.filter((c) => c.last).length, 101, "each transaction ends once")
           assert.isAtLeast((yield* running.listener.status).reconnects, 2)
           // Everything was acknowledged: the slot catches up with the last transaction.
           const last = chunks[chunks.length - 1]!.endLsn
-          yield* eventually(
-            "the slot at the last transaction",
-            slotRow(sql, slot).pipe(
-              Effect.map((r) => (r?.confirmed != null && parseLsn(r.confirmed) >= last ? true : undefined))
-            )
-          )
+          yield* slotReaches(sql, slot, last, "the slot at the last transaction")
         })
       ),
     { timeout: 60_000 }
@@ -177,11 +166,12 @@ describe("NeonListener reconnects", () => {
 
           const missing = yield* eventually(
             "SlotCreated missing",
-            Effect.sync(() =>
-              running.events.findIndex((e) => e._tag === "SlotCreated" && e.reason === "missing") >= 0
-                ? running.events.findIndex((e) => e._tag === "SlotCreated" && e.reason === "missing")
-                : undefined
-            )
+            Effect.sync(() => {
+              const index = running.events.findIndex(
+                (e) => e._tag === "SlotCreated" && e.reason === "missing"
+              )
+              return index >= 0 ? index : undefined
+            })
           )
           yield* streaming(running)
           assert.isNotNull((yield* slotRow(sql, slot)) ?? null, "the slot exists again")
@@ -263,12 +253,7 @@ describe("NeonListener reconnects", () => {
           ])
           yield* ackAll
           const lastEnd = running.events.findLast((e): e is Changes => e._tag === "Changes" && e.last)!.endLsn
-          yield* eventually(
-            "the slot at the last transaction",
-            slotRow(sql3, slot).pipe(
-              Effect.map((r) => (r?.confirmed != null && parseLsn(r.confirmed) >= lastEnd ? true : undefined))
-            )
-          )
+          yield* slotReaches(sql3, slot, lastEnd, "the slot at the last transaction")
         })
       ),
     { timeout: 60_000 }

@@ -18,8 +18,9 @@
 import { Readable } from "node:stream"
 import { pipeline } from "node:stream/promises"
 import { Company, type CompanyInvalidRow, Person, type PersonInvalidRow, qualified } from "@enrich-sync/core"
-import pg from "pg"
+import type pg from "pg"
 import { from as copyFrom } from "pg-copy-streams"
+import { withClient } from "./Client.ts"
 import { copyTextLine } from "./CopyText.ts"
 import {
   areaCodes,
@@ -116,17 +117,17 @@ const personStream = 0x9e
 
 const pad = (n: number, width: number) => String(n).padStart(width, "0")
 
-/** `04.04.01.` + the 10-digit number 0100101101 + index split 2/5/3: index 0 is `04.04.01.01.00101.101`. */
-export const demoCompanyKey = (index: number): string => {
-  const digits = pad(100_101_101 + index, 10)
-  return `04.04.01.${digits.slice(0, 2)}.${digits.slice(2, 7)}.${digits.slice(7)}`
+/** `prefix` + the 10-digit number `number`, split 2/5/3. */
+const bartonKey = (prefix: string, number: number): string => {
+  const digits = pad(number, 10)
+  return `${prefix}${digits.slice(0, 2)}.${digits.slice(2, 7)}.${digits.slice(7)}`
 }
 
+/** `04.04.01.` + the 10-digit number 0100101101 + index split 2/5/3: index 0 is `04.04.01.01.00101.101`. */
+export const demoCompanyKey = (index: number): string => bartonKey("04.04.01.", 100_101_101 + index)
+
 /** `04.04.02.` + the 10-digit number 0420000001 + index split 2/5/3: index 0 is `04.04.02.04.20000.001`. */
-export const demoPersonKey = (index: number): string => {
-  const digits = pad(420_000_001 + index, 10)
-  return `04.04.02.${digits.slice(0, 2)}.${digits.slice(2, 7)}.${digits.slice(7)}`
-}
+export const demoPersonKey = (index: number): string => bartonKey("04.04.02.", 420_000_001 + index)
 
 /**
  * Formats `timestamp without time zone` values exactly as PostgreSQL prints them (trailing zeros of the
@@ -379,12 +380,6 @@ const personProblems = [
  * Demo person number `index` (0-based) for `seed`. Each works at one of the first `companies` demo
  * companies (at least the default 119, so people always point at real demo keys).
  */
-export const demoPersonAt = (
-  index: number,
-  seed: number = defaults.seed,
-  companies: number = defaults.companies
-): DemoPerson => makePerson(index, seed, companies, new TimestampFormatter())
-
 const makePerson = (
   index: number,
   seed: number,
@@ -509,33 +504,29 @@ const copyInto = async <Row>(
  * `url` (which must already have both tables), in one transaction, with COPY; `id` comes from the
  * bigserial. Returns how many rows of each were written.
  */
-export const seedDemoData = async (
+export const seedDemoData = (
   url: string,
   options: DemoDataOptions = {}
-): Promise<{ readonly companies: number; readonly people: number }> => {
-  const client = new pg.Client({ connectionString: url })
-  client.on("error", () => undefined)
-  await client.connect()
-  try {
-    await client.query("BEGIN")
-    const companies = await copyInto(
-      client,
-      qualified(Company.sourceTable),
-      demoCompanyColumns,
-      demoCompanies(options)
-    )
-    const people = await copyInto(
-      client,
-      qualified(Person.sourceTable),
-      demoPersonColumns,
-      demoPeople(options)
-    )
-    await client.query("COMMIT")
-    return { companies, people }
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined)
-    throw error
-  } finally {
-    await client.end().catch(() => undefined)
-  }
-}
+): Promise<{ readonly companies: number; readonly people: number }> =>
+  withClient(url, async (client) => {
+    try {
+      await client.query("BEGIN")
+      const companies = await copyInto(
+        client,
+        qualified(Company.sourceTable),
+        demoCompanyColumns,
+        demoCompanies(options)
+      )
+      const people = await copyInto(
+        client,
+        qualified(Person.sourceTable),
+        demoPersonColumns,
+        demoPeople(options)
+      )
+      await client.query("COMMIT")
+      return { companies, people }
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined)
+      throw error
+    }
+  })

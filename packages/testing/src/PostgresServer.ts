@@ -253,6 +253,11 @@ export const startPostgresServer = async (options: PostgresServerOptions): Promi
         ? { server: name, reason: "Start", message }
         : { server: name, reason: "Start", message, cause }
     )
+  /** `cause` as a start failure: itself when it is one already, else wrapped (`otherwise` when it has no message). */
+  const failFrom = (cause: unknown, otherwise: string): PostgresServerError =>
+    cause instanceof PostgresServerError
+      ? cause
+      : fail(cause instanceof Error ? cause.message : otherwise, cause)
   const durable = options.durable ?? false
   const persistent = options.dataDir !== undefined
 
@@ -260,7 +265,7 @@ export const startPostgresServer = async (options: PostgresServerOptions): Promi
   try {
     binaries = resolveBinaries(options.binDir)
   } catch (cause) {
-    throw fail(cause instanceof Error ? cause.message : "no PostgreSQL binaries", cause)
+    throw failFrom(cause, "no PostgreSQL binaries")
   }
   const runAs = await resolveRunAs()
 
@@ -316,8 +321,7 @@ export const startPostgresServer = async (options: PostgresServerOptions): Promi
     }
   } catch (cause) {
     if (tempRoot !== undefined) await rm(tempRoot, { recursive: true, force: true })
-    if (cause instanceof PostgresServerError) throw cause
-    throw fail(cause instanceof Error ? cause.message : "could not create the cluster", cause)
+    throw failFrom(cause, "could not create the cluster")
   }
   const version = Number(readFileSync(join(dataDir, "PG_VERSION"), "utf8").trim())
   const logFile = join(tempRoot ?? dataDir, logFileName)
@@ -430,8 +434,7 @@ export const startPostgresServer = async (options: PostgresServerOptions): Promi
     await shutdown("SIGQUIT").catch(() => undefined)
     guard.dismiss()
     if (tempRoot !== undefined) await rm(tempRoot, { recursive: true, force: true })
-    if (cause instanceof PostgresServerError) throw cause
-    throw fail(cause instanceof Error ? cause.message : `${name}: could not start`, cause)
+    throw failFrom(cause, `${name}: could not start`)
   }
 
   // 3. the handle: transitions are serialised
@@ -461,7 +464,7 @@ export const startPostgresServer = async (options: PostgresServerOptions): Promi
         try {
           await launch(port)
         } catch (cause) {
-          throw fail(cause instanceof Error ? cause.message : `${name}: could not restart`, cause)
+          throw failFrom(cause, `${name}: could not restart`)
         }
       }),
     stop: () =>

@@ -10,7 +10,8 @@
  */
 import { randomBytes } from "node:crypto"
 import { Context, Effect, Layer, type Scope } from "effect"
-import pg from "pg"
+import type pg from "pg"
+import { withClient } from "./Client.ts"
 import { injectedServers } from "./GlobalSetup.ts"
 import { connectionUrl, type ServerInfo } from "./PostgresServer.ts"
 
@@ -36,16 +37,8 @@ const uniqueName = (prefix: string): string => {
   return `${safe === "" ? "db" : safe}_${randomBytes(5).toString("hex")}`
 }
 
-const withAdmin = async <A>(server: ServerInfo, f: (client: pg.Client) => Promise<A>): Promise<A> => {
-  const client = new pg.Client({ connectionString: connectionUrl(server, "postgres") })
-  client.on("error", () => undefined)
-  await client.connect()
-  try {
-    return await f(client)
-  } finally {
-    await client.end().catch(() => undefined)
-  }
-}
+const withAdmin = <A>(server: ServerInfo, f: (client: pg.Client) => Promise<A>): Promise<A> =>
+  withClient(connectionUrl(server, "postgres"), f)
 
 /** Creates a new, uniquely named database (`<prefix>_<random>`) on `server`. */
 export const createDatabase = async (server: ServerInfo, prefix: string): Promise<TestDatabaseInfo> => {

@@ -11,23 +11,12 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit } from "effect"
-import pg from "pg"
 import { injectedServers } from "../src/GlobalSetup.ts"
 import { PostgresServer, PostgresServerError, startPostgresServer } from "../src/PostgresServer.ts"
 import { TestDatabase } from "../src/TestDatabase.ts"
+import { query } from "./support/Query.ts"
 
 const expectedKind = process.env.PG_BIN ? "system" : "embedded"
-
-const query = (url: string, sql: string, values: ReadonlyArray<unknown> = []) =>
-  Effect.promise(async () => {
-    const client = new pg.Client({ connectionString: url })
-    await client.connect()
-    try {
-      return (await client.query(sql, [...values])).rows as Array<Record<string, unknown>>
-    } finally {
-      await client.end()
-    }
-  })
 
 const show = (url: string, setting: string) =>
   query(url, `SELECT current_setting($1) AS value`, [setting]).pipe(

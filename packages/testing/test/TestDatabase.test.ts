@@ -9,21 +9,11 @@ import * as copyStreams from "pg-copy-streams"
 import { injectedServers } from "../src/GlobalSetup.ts"
 import { connectionUrl, type ServerInfo } from "../src/PostgresServer.ts"
 import { createDatabase, dropDatabase, TestDatabase, TwoDatabases } from "../src/TestDatabase.ts"
+import { query } from "./support/Query.ts"
 
 // `both` (COPY BOTH, for START_REPLICATION) exists in pg-copy-streams 7 but not in its type definitions
 const copyBoth = (copyStreams as unknown as { both: (text: string) => pg.Submittable & NodeJS.EventEmitter })
   .both
-
-const query = (url: string, sql: string, values: ReadonlyArray<unknown> = []) =>
-  Effect.promise(async () => {
-    const client = new pg.Client({ connectionString: url })
-    await client.connect()
-    try {
-      return (await client.query(sql, [...values])).rows as Array<Record<string, unknown>>
-    } finally {
-      await client.end()
-    }
-  })
 
 const databaseExists = (server: ServerInfo, name: string) =>
   query(connectionUrl(server), "SELECT count(*)::int AS n FROM pg_database WHERE datname = $1", [name]).pipe(

@@ -4,11 +4,12 @@
  * do), a SQL client, a listener bound to the test's scope with a consumer that records what it gets, and
  * polling helpers (no fixed sleeps where a condition can be awaited).
  */
+import { type Lsn, parseLsn } from "@enrich-sync/core"
 import type { ServerInfo } from "@enrich-sync/testing"
 import { TestDatabase } from "@enrich-sync/testing"
 import { Context, Duration, Effect, Fiber, type Latch, Layer, Redacted, type Scope, Stream } from "effect"
 import pg from "pg"
-import type { ListenerEvent } from "../../src/ListenerEvent.ts"
+import type { Changes, ListenerEvent } from "../../src/ListenerEvent.ts"
 import { NeonListener } from "../../src/NeonListener.ts"
 import type { FollowedTable, NeonListenerConfig } from "../../src/NeonListenerConfig.ts"
 import type { NeonListenerError } from "../../src/NeonListenerError.ts"
@@ -130,6 +131,19 @@ export const slotRow = (sql: Sql, slot: string) =>
     )
     .pipe(Effect.map((rows) => rows[0]))
 
+/** Waits until the slot's confirmed position is at or past `lsn`. */
+export const slotReaches = (sql: Sql, slot: string, lsn: Lsn, what: string) =>
+  eventually(
+    what,
+    slotRow(sql, slot).pipe(
+      Effect.map((row) => (row?.confirmed != null && parseLsn(row.confirmed) >= lsn ? true : undefined))
+    )
+  )
+
+/** Waits until a walsender holds the slot, and returns its pid. */
+export const walsenderPid = (sql: Sql, slot: string, what = "an active walsender") =>
+  eventually(what, slotRow(sql, slot).pipe(Effect.map((row) => row?.active_pid ?? undefined)))
+
 /** A running listener and what its consumer has received so far. */
 export interface Running {
   readonly listener: NeonListener["Service"]
@@ -176,6 +190,17 @@ export const startListener = (
     yield* Effect.addFinalizer(() => Fiber.interrupt(fiber))
     return { listener, events, failure: () => failure }
   })
+
+/** Waits until the listener is streaming. */
+export const streaming = (running: Running) =>
+  eventually(
+    "streaming",
+    running.listener.status.pipe(Effect.map((s) => (s.state === "streaming" ? s : undefined)))
+  )
+
+/** The `Changes` among `events`, in order. */
+export const changesOf = (events: ReadonlyArray<ListenerEvent>): Array<Changes> =>
+  events.filter((e): e is Changes => e._tag === "Changes")
 
 /** The keys delivered so far, in order, as `table:key`. */
 export const deliveredKeys = (events: ReadonlyArray<ListenerEvent>): ReadonlyArray<string> =>
