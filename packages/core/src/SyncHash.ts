@@ -8,7 +8,7 @@
  * projection is simply its `jsonb::text` unless it holds a non-integer or very long number, and the
  * functions installed by the migrations (`sql/SyncHashSql.ts`) compute the same text byte for byte.
  */
-import { createHash } from "node:crypto"
+import { hash } from "node:crypto"
 import type { Entity } from "./Entity.ts"
 import { compareCodePoints } from "./Entity.ts"
 import type { SyncRecord } from "./Projection.ts"
@@ -39,12 +39,19 @@ export const compareJsonbKeys = (a: string, b: string): number => {
   return la !== lb ? la - lb : compareCodePoints(a, b)
 }
 
+/** What `JSON.stringify` escapes in a string: `"`, `\`, control characters, and (when lone) surrogates. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what it looks for
+const escaped = /["\\\u0000-\u001f\ud800-\udfff]/
+
+/** `JSON.stringify` of a string: most hold nothing to escape, and are quoted as they are. */
+const quote = (text: string): string => (escaped.test(text) ? JSON.stringify(text) : `"${text}"`)
+
 /** The canonical JSON text of a value. */
 export const canonicalJson = (value: unknown): string => {
   if (value === null || value === undefined) return "null"
   switch (typeof value) {
     case "string":
-      return JSON.stringify(value)
+      return quote(value)
     case "number":
       return JSON.stringify(value)
     case "boolean":
@@ -53,18 +60,20 @@ export const canonicalJson = (value: unknown): string => {
       return value.toString()
     case "object": {
       if (Array.isArray(value)) return `[${value.map(canonicalJson).join(", ")}]`
-      const entries = Object.entries(value as object).filter(([, v]) => v !== undefined)
+      const object = value as { readonly [key: string]: unknown }
+      const keys = Object.keys(object)
       // records are built in canonical order: check it (linear) before paying for a sort
-      for (let i = 1; i < entries.length; i++) {
-        if (compareJsonbKeys(entries[i - 1]![0], entries[i]![0]) > 0) {
-          entries.sort(([a], [b]) => compareJsonbKeys(a, b))
+      for (let i = 1; i < keys.length; i++) {
+        if (compareJsonbKeys(keys[i - 1]!, keys[i]!) > 0) {
+          keys.sort(compareJsonbKeys)
           break
         }
       }
       let out = "{"
-      for (let i = 0; i < entries.length; i++) {
-        const [k, v] = entries[i]!
-        out += `${i === 0 ? "" : ", "}${JSON.stringify(k)}: ${canonicalJson(v)}`
+      for (let i = 0; i < keys.length; i++) {
+        const v = object[keys[i]!]
+        if (v === undefined) continue
+        out += `${out === "{" ? "" : ", "}${JSON.stringify(keys[i])}: ${canonicalJson(v)}`
       }
       return `${out}}`
     }
@@ -95,7 +104,7 @@ export const recordSerializer = (
         (value === null || value === undefined
           ? "null"
           : typeof value === "string"
-            ? JSON.stringify(value)
+            ? quote(value)
             : typeof value === "number"
               ? JSON.stringify(value)
               : canonicalJson(value))
@@ -104,8 +113,8 @@ export const recordSerializer = (
   }
 }
 
-/** The md5 (lower-case hex) of a text, as Postgres' `md5()`. */
-export const md5 = (text: string): string => createHash("md5").update(text, "utf8").digest("hex")
+/** The md5 (lower-case hex) of a text (UTF-8), as Postgres' `md5()`. */
+export const md5 = (text: string): string => hash("md5", text, "hex")
 
 /** `last_sync_hash`: the md5 of the canonical JSON of a sync record. */
 export const syncHash = (record: SyncRecord): string => md5(canonicalJson(record))
@@ -129,33 +138,28 @@ export const recordHash = (entity: Entity, record: SyncRecord): string => md5(re
  * Whether two JSON values are the same in canonical form (equal canonical JSON), compared structurally:
  * objects regardless of key order, arrays in order, numbers by value.
  */
-export const sameValue = (a: unknown, b: unknown): boolean => {
-  if (a === b) return true
-  if (
-    a === null ||
-    b === null ||
-    a === undefined ||
-    b === undefined ||
-    typeof a !== "object" ||
-    typeof b !== "object"
-  ) {
-    return false
-  }
+export const sameValue = (a: unknown, b: unknown): boolean =>
+  // the merge compares every field several times, mostly text or null: small enough to be inlined there
+  a === b ||
+  (typeof a === "object" && typeof b === "object" && a !== null && b !== null && sameComposite(a, b))
+
+/** `sameValue` of two objects or arrays. */
+const sameComposite = (a: object, b: object): boolean => {
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false
     for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false
     return true
   }
   if (Array.isArray(b)) return false
-  const ka = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined)
-  const kb = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined)
-  if (ka.length !== kb.length) return false
-  for (const k of ka) {
-    if (
-      !Object.hasOwn(b, k) ||
-      !sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])
-    )
-      return false
+  const x = a as { readonly [key: string]: unknown }
+  const y = b as { readonly [key: string]: unknown }
+  // the same defined keys (undefined is absent, as in JSON), each with the same value
+  let defined = 0
+  for (const k of Object.keys(x)) {
+    if (x[k] === undefined) continue
+    defined++
+    if (!Object.hasOwn(y, k) || !sameValue(x[k], y[k])) return false
   }
-  return true
+  for (const k of Object.keys(y)) if (y[k] !== undefined) defined--
+  return defined === 0
 }

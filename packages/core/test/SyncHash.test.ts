@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto"
 import { assert, describe, it } from "@effect/vitest"
 import * as fc from "fast-check"
 import { canonicalJson, compareJsonbKeys, md5, syncHash } from "../src/SyncHash.ts"
@@ -34,6 +35,41 @@ describe("canonicalJson", () => {
     )
   })
 
+  it("writes every string as JSON.stringify does (most are quoted without escaping)", () => {
+    const special = fc.constantFrom(
+      '"',
+      "\\",
+      "\u0000",
+      "\u001f",
+      "\u007f",
+      "\u2028",
+      "\ud800",
+      "\udfff",
+      "😀",
+      "é"
+    )
+    const text = fc.oneof(
+      fc.string({ unit: "binary" }),
+      fc.string({ unit: fc.oneof(special, fc.string({ unit: "grapheme", maxLength: 1 })) })
+    )
+    fc.assert(
+      fc.property(text, (s) => {
+        assert.strictEqual(canonicalJson(s), JSON.stringify(s))
+      }),
+      { numRuns: 3000 }
+    )
+  })
+
+  it("leaves out members whose value is undefined, as JSON does", () => {
+    const member = fc.option(fc.jsonValue({ maxDepth: 2 }), { nil: undefined })
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ maxLength: 4 }), member, { maxKeys: 6 }), (value) => {
+        assert.strictEqual(canonicalJson(value), canonicalJson(JSON.parse(JSON.stringify(value))))
+      }),
+      { numRuns: 1000 }
+    )
+  })
+
   it("orders keys as jsonb does: by UTF-8 length, then bytes", () => {
     fc.assert(
       fc.property(fc.string({ unit: "grapheme" }), fc.string({ unit: "grapheme" }), (a, b) => {
@@ -51,6 +87,15 @@ describe("syncHash", () => {
   it("is the md5 of the canonical JSON", () => {
     assert.strictEqual(md5(""), "d41d8cd98f00b204e9800998ecf8427e")
     assert.strictEqual(syncHash({ b: null, a: "x" }), md5('{"a": "x", "b": null}'))
+  })
+
+  it("md5 hashes the UTF-8 of any string as a streaming hash does (lone surrogates too)", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ unit: "binary" }), fc.string({ unit: "grapheme" })), (s) => {
+        assert.strictEqual(md5(s), createHash("md5").update(s, "utf8").digest("hex"))
+      }),
+      { numRuns: 2000 }
+    )
   })
 })
 
@@ -103,6 +148,18 @@ describe("sameValue", () => {
       fc.property(value, value, fc.boolean(), (a, b, copy) => {
         const other = copy ? JSON.parse(JSON.stringify(a)) : b
         assert.strictEqual(sameValue(a, other), canonicalJson(a) === canonicalJson(other))
+      }),
+      { numRuns: 3000 }
+    )
+  })
+
+  it("agrees with comparing canonical JSON when members are undefined (absent in JSON)", async () => {
+    const { sameValue } = await import("../src/SyncHash.ts")
+    const member = fc.option(fc.oneof(fc.constant(null), fc.integer({ min: 0, max: 2 })), { nil: undefined })
+    const object = fc.dictionary(fc.constantFrom("a", "b", "c"), member, { maxKeys: 3 })
+    fc.assert(
+      fc.property(object, object, (a, b) => {
+        assert.strictEqual(sameValue(a, b), canonicalJson(a) === canonicalJson(b))
       }),
       { numRuns: 3000 }
     )
