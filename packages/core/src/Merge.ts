@@ -17,7 +17,7 @@
 import { canMove, defaultPushOn } from "./EnrichmentStatus.ts"
 import type { Entity, SyncField } from "./Entity.ts"
 import type { SyncRecord, SyncValue } from "./Projection.ts"
-import { timestampMicros } from "./Projection.ts"
+import { compareTimestamps, emptyRecord } from "./Projection.ts"
 import { sameValue } from "./SyncHash.ts"
 
 /** One side's current projection and when it was last edited. */
@@ -85,18 +85,18 @@ export interface MergeResult {
   readonly workspaceUpdatedAt: string | null
 }
 
-const newer = (a: bigint | null, b: bigint | null): boolean => a !== null && (b === null || a > b)
-
-const maxTime = (a: string | null, b: string | null): string | null => {
-  const ma = timestampMicros(a)
-  const mb = timestampMicros(b)
-  return newer(mb, ma) ? b : a
-}
+/** The later of two edit times (`a` when they are the same instant; null is before any time). */
+const maxTime = (a: string | null, b: string | null): string | null => (compareTimestamps(a, b) < 0 ? b : a)
 
 interface Resolution {
   readonly value: SyncValue
   readonly conflicts: ReadonlyArray<{ readonly winner: Conflict["winner"]; readonly reason: ConflictReason }>
 }
+
+const noConflicts: Resolution["conflicts"] = []
+
+/** A decision without a conflict (most fields of most merges: one allocation, no array). */
+const agreed = (value: SyncValue): Resolution => ({ value, conflicts: noConflicts })
 
 /** Decides a shared field. `base` is undefined when there is no base (every difference is then a conflict). */
 const resolveShared = (
@@ -104,8 +104,7 @@ const resolveShared = (
   base: SyncValue | undefined,
   source: SyncValue,
   workspace: SyncValue,
-  sourceTime: bigint | null,
-  workspaceTime: bigint | null
+  workspaceNewer: boolean
 ): Resolution => {
   const isStatus = field.kind === "status"
   let s = source
@@ -118,12 +117,12 @@ const resolveShared = (
     if (!workspaceValid) w = base
     if (!sourceValid || !workspaceValid) {
       // at most one side changed now, so the decision itself has no conflict; the rejected move is the loser
-      const { value } = decide(field, base, s, w, sourceTime, workspaceTime)
+      const { value } = decide(field, base, s, w, workspaceNewer)
       const winner = sameValue(value, base) ? "base" : sourceValid ? "source" : "workspace"
       return { value, conflicts: [{ winner, reason: "status-only-forward" }] }
     }
   }
-  return decide(field, base, s, w, sourceTime, workspaceTime)
+  return decide(field, base, s, w, workspaceNewer)
 }
 
 /** The three-way decision on candidate values (statuses already checked against the base). */
@@ -132,12 +131,11 @@ const decide = (
   base: SyncValue | undefined,
   source: SyncValue,
   workspace: SyncValue,
-  sourceTime: bigint | null,
-  workspaceTime: bigint | null
+  workspaceNewer: boolean
 ): Resolution => {
-  if (sameValue(source, workspace)) return { value: source, conflicts: [] }
-  if (base !== undefined && sameValue(source, base)) return { value: workspace, conflicts: [] }
-  if (base !== undefined && sameValue(workspace, base)) return { value: source, conflicts: [] }
+  if (sameValue(source, workspace)) return agreed(source)
+  if (base !== undefined && sameValue(source, base)) return agreed(workspace)
+  if (base !== undefined && sameValue(workspace, base)) return agreed(source)
   if (field.kind === "status") {
     const sourceAhead = canMove(String(workspace), String(source))
     const workspaceAhead = canMove(String(source), String(workspace))
@@ -148,7 +146,7 @@ const decide = (
       return { value: workspace, conflicts: [{ winner: "workspace", reason: "status-only-forward" }] }
     }
   }
-  return newer(workspaceTime, sourceTime)
+  return workspaceNewer
     ? { value: workspace, conflicts: [{ winner: "workspace", reason: "both-changed" }] }
     : { value: source, conflicts: [{ winner: "source", reason: "both-changed" }] }
 }
@@ -179,38 +177,31 @@ export const merge = (
       workspaceUpdatedAt: sourceEditedAt
     }
   }
-  const sourceTime = timestampMicros(sourceEditedAt)
-  const workspaceTime = timestampMicros(workspace.editedAt)
+  // also checks the workspace's edit time is a timestamp (throws otherwise) before any field is looked at
+  const workspaceOrder = compareTimestamps(workspace.editedAt, sourceEditedAt)
+  const workspaceNewer = workspaceOrder > 0
   const s = source.record
   const w = workspace.record
 
-  const resolutions = new Map<string, Resolution>()
-  for (const field of entity.fields) {
-    if (field.owner !== "shared") continue
-    resolutions.set(
-      field.name,
-      resolveShared(
-        field,
-        base === null ? undefined : (base[field.name] ?? null),
-        s[field.name] ?? null,
-        w[field.name] ?? null,
-        sourceTime,
-        workspaceTime
-      )
-    )
-  }
+  const fields = entity.fields
+  const resolve = (field: SyncField, sv: SyncValue, wv: SyncValue): Resolution =>
+    resolveShared(field, base === null ? undefined : (base[field.name] ?? null), sv, wv, workspaceNewer)
   // The gate is open when the workspace row is pushable before the merge (its edits were made in that
   // state) or becomes pushable through it. Deciding on either one alone would make the outcome depend on
   // whether a merge ran between two concurrent edits (see the order-independence property test).
   const status = statusField(entity)
+  const statusResolution =
+    status === undefined || status.owner !== "shared"
+      ? undefined
+      : resolve(status, s[status.name] ?? null, w[status.name] ?? null)
   const gateOpen =
     status === undefined ||
     policy.pushOn.includes(String(w[status.name] ?? null)) ||
-    policy.pushOn.includes(String(resolutions.get(status.name)?.value ?? null))
+    policy.pushOn.includes(String(statusResolution?.value ?? null))
 
   const toSource: { [field: string]: SyncValue } = {}
   const toWorkspace: { [field: string]: SyncValue } = {}
-  const newBase: { [field: string]: SyncValue } = {}
+  const newBase = emptyRecord(entity)
   const conflicts: Array<Conflict> = []
   const pending: Array<string> = []
   const conflict = (field: SyncField, winner: Conflict["winner"], reason: ConflictReason, held: boolean) =>
@@ -224,7 +215,8 @@ export const merge = (
       pending: held
     })
 
-  for (const field of entity.fields) {
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!
     const sv = s[field.name] ?? null
     const wv = w[field.name] ?? null
     if (field.owner === "source") {
@@ -236,7 +228,7 @@ export const merge = (
       }
       continue
     }
-    const resolution = resolutions.get(field.name)!
+    const resolution = field === status ? statusResolution! : resolve(field, sv, wv)
     // the workspace always takes the merged value; the source takes it only through the gate
     const held = !gateOpen && !sameValue(sv, resolution.value)
     for (const c of resolution.conflicts) conflict(field, c.winner, c.reason, held)
@@ -259,6 +251,7 @@ export const merge = (
     conflicts,
     pending,
     sourceUpdatedAt: writesSource ? maxTime(source.editedAt, workspace.editedAt) : null,
-    workspaceUpdatedAt: writesWorkspace ? maxTime(workspace.editedAt, sourceEditedAt) : null
+    // maxTime(workspace.editedAt, sourceEditedAt), from the comparison already made
+    workspaceUpdatedAt: writesWorkspace ? (workspaceOrder < 0 ? sourceEditedAt : workspace.editedAt) : null
   }
 }

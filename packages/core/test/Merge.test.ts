@@ -114,6 +114,30 @@ describe("merge: the sync guide's cases", () => {
     assert.strictEqual(result.conflicts[0]?.source.editedAt, at(9))
   })
 
+  it("edit times are compared by instant, whatever form they are written in", () => {
+    const base = record({ enrichment_status: "complete" })
+    const s = record({ ...base, city: "Neon" })
+    const w = record({ ...base, city: "Workspace" })
+    // the same instant as at(2), not in the exact canonical form: a tie, which goes to the source
+    const tie = merge(entity, base, side(s, 2), { record: w, editedAt: "2025-11-07T16:32:02.000" })
+    assert.strictEqual(tie.newBase.city, "Neon")
+    // the workspace keeps its own text for the same instant
+    assert.strictEqual(tie.workspaceUpdatedAt, "2025-11-07T16:32:02.000")
+    const later = merge(entity, base, side(s, 2), { record: w, editedAt: "2025-11-07T16:32:02.001" })
+    assert.strictEqual(later.newBase.city, "Workspace")
+    assert.strictEqual(later.sourceUpdatedAt, "2025-11-07T16:32:02.001")
+    const never = merge(entity, base, side(s, 2), { record: w, editedAt: "infinity" })
+    assert.strictEqual(never.newBase.city, "Workspace")
+  })
+
+  it("an edit time that is not a timestamp is a defect, even when no field needs it", () => {
+    const base = record()
+    assert.throws(() => merge(entity, base, side(base, 1), { record: base, editedAt: "next tuesday" }))
+    assert.throws(() =>
+      merge(entity, base, { record: base, editedAt: at(1), committedAt: "soon" }, side(base, 1))
+    )
+  })
+
   it("a stale pending never overwrites complete, whatever the times", () => {
     const base = record({ enrichment_status: "in_progress" })
     const s = record({ enrichment_status: "pending" })
