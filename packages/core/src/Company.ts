@@ -10,6 +10,7 @@ import {
   integerColumn,
   keyColumn,
   makeEntity,
+  masterTrailingColumns,
   shared,
   sourceOwnedFields,
   sourceTrailingColumns,
@@ -66,19 +67,7 @@ export const Company = makeEntity({
     ...dataColumns,
     ...workspaceTrailingColumns
   ],
-  masterColumns: [
-    idColumn,
-    keyColumn("company_unique_id"),
-    ...dataColumns,
-    textColumn("source_batch_id"),
-    typedColumn("validation_status", "TEXT DEFAULT 'PASSED'", "text"),
-    typedColumn("validation_warnings", "JSONB", "jsonb"),
-    typedColumn("enriched_by", "TEXT", "text"),
-    typedColumn("enriched_at", "TIMESTAMP", "timestamp without time zone"),
-    typedColumn("promoted_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
-    typedColumn("created_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
-    typedColumn("updated_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone")
-  ]
+  masterColumns: [idColumn, keyColumn("company_unique_id"), ...dataColumns, ...masterTrailingColumns]
 })
 
 const companyData = {

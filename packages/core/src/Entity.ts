@@ -123,17 +123,6 @@ export const makeEntity = (entity: Entity): Entity => {
   return { ...entity, fields }
 }
 
-/** The fields of an entity owned by `owner`. */
-export const fieldsOwnedBy = (entity: Entity, owner: FieldOwner): ReadonlyArray<SyncField> =>
-  entity.fields.filter((field) => field.owner === owner)
-
-/** The field of an entity named `name` (a defect when there is none). */
-export const fieldNamed = (entity: Entity, name: string): SyncField => {
-  const field = entity.fields.find((f) => f.name === name)
-  if (field === undefined) throw new Error(`entity ${entity.name} has no field ${name}`)
-  return field
-}
-
 /** `schema.name`, quoted where needed, for SQL text. */
 export const qualified = (table: TableName): string => `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`
 
@@ -222,6 +211,18 @@ export const workspaceTrailingColumns: ReadonlyArray<Column> = [
   column("source_xmin", "BIGINT", "bigint", true),
   column("promoted_at", "TIMESTAMP", "timestamp without time zone", true),
   column("removed_at", "TIMESTAMP", "timestamp without time zone", true)
+]
+
+/** Columns the master tables end with (after the data columns), as this project creates them. */
+export const masterTrailingColumns: ReadonlyArray<Column> = [
+  column("source_batch_id", "TEXT", "text"),
+  column("validation_status", "TEXT DEFAULT 'PASSED'", "text"),
+  column("validation_warnings", "JSONB", "jsonb"),
+  column("enriched_by", "TEXT", "text"),
+  column("enriched_at", "TIMESTAMP", "timestamp without time zone"),
+  column("promoted_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
+  column("created_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
+  column("updated_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone")
 ]
 
 /** A text column. */

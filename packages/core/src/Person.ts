@@ -9,6 +9,7 @@ import {
   idColumn,
   keyColumn,
   makeEntity,
+  masterTrailingColumns,
   shared,
   sourceOwnedFields,
   sourceTrailingColumns,
@@ -16,7 +17,7 @@ import {
   typedColumn,
   workspaceTrailingColumns
 } from "./Entity.ts"
-import { invalidRowTrailing, masterRowTrailing, Text, workspaceRowTrailing } from "./RowFields.ts"
+import { Int, invalidRowTrailing, masterRowTrailing, Text, workspaceRowTrailing } from "./RowFields.ts"
 
 /** The person data fields, shared by both sides. */
 export const personDataFields = [
@@ -64,19 +65,7 @@ export const Person = makeEntity({
     ...dataColumns,
     ...workspaceTrailingColumns
   ],
-  masterColumns: [
-    idColumn,
-    keyColumn("unique_id"),
-    ...dataColumns,
-    textColumn("source_batch_id"),
-    typedColumn("validation_status", "TEXT DEFAULT 'PASSED'", "text"),
-    typedColumn("validation_warnings", "JSONB", "jsonb"),
-    typedColumn("enriched_by", "TEXT", "text"),
-    typedColumn("enriched_at", "TIMESTAMP", "timestamp without time zone"),
-    typedColumn("promoted_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
-    typedColumn("created_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
-    typedColumn("updated_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone")
-  ]
+  masterColumns: [idColumn, keyColumn("unique_id"), ...dataColumns, ...masterTrailingColumns]
 })
 
 const personData = {
@@ -105,7 +94,7 @@ export type PersonInvalidRow = typeof PersonInvalidRow.Type
 /** A row of `public.people_needs_enrichment` (seed columns plus the sync columns this project adds). */
 export const PersonWorkspaceRow = Schema.Struct({
   id: Schema.Int,
-  neon_id: Schema.NullOr(Schema.Int),
+  neon_id: Int,
   unique_id: Schema.String,
   source_batch_id: Text,
   ...personData,

@@ -211,6 +211,10 @@ const withoutWww = (host: string): string => {
 /** The form domains and website hosts are compared in: ASCII, lower case, no final dot, no `www.`. */
 const domainKey = (asciiHost: string): string => withoutWww(withoutFinalDot(asciiHost))
 
+/** The `domainKey` of an ASCII host, or null when the host (without a final dot) is not a domain name. */
+const domainKeyOf = (asciiHost: string): string | null =>
+  hostProblem(withoutFinalDot(asciiHost)) === null ? domainKey(asciiHost) : null
+
 /**
  * Sites that host a company's page without being its website: a website on one of them is accepted with a
  * warning, and no domain is derived from it or compared with it.
@@ -302,10 +306,8 @@ const checkHttpUrl = (text: string): WebsiteCheck => {
 
 const emailDomainSuggestion = (address: string): string => {
   const domain = address.slice(address.lastIndexOf("@") + 1).split(/[?>\s]/)[0] ?? ""
-  const ascii = domain === "" ? "" : domainToASCII(domain)
-  return ascii !== "" && hostProblem(withoutFinalDot(ascii)) === null
-    ? `https://${domainKey(ascii)}`
-    : exampleSite
+  const key = domainKeyOf(domainToASCII(domain))
+  return key === null ? exampleSite : `https://${key}`
 }
 
 const checkWebsite = (read: Read): WebsiteCheck => {
@@ -355,12 +357,10 @@ const checkWebsite = (read: Read): WebsiteCheck => {
 // ---------------------------------------------------------------------------------------------------------
 // Domain
 
-/** The domain suggested in messages: the website's, or the URL's host, or an example. */
+/** The `domainKey` of a URL's host (the scheme may be missing), or null when it has no domain name. */
 const hostOfUrl = (text: string): string | null => {
   try {
-    const url = new URL(/^[a-z][a-z0-9+.-]*:/i.test(text) ? text : `https://${text}`)
-    const host = withoutFinalDot(url.hostname)
-    return hostProblem(host) === null ? domainKey(host) : null
+    return domainKeyOf(new URL(/^[a-z][a-z0-9+.-]*:/i.test(text) ? text : `https://${text}`).hostname)
   } catch {
     return null
   }
@@ -382,9 +382,7 @@ const checkDomain = (read: Read, websiteKey: string | null): Verdict => {
   }
   if (text.includes("@")) {
     const after = text.slice(text.lastIndexOf("@") + 1)
-    const ascii = domainToASCII(after)
-    const ok = ascii !== "" && hostProblem(withoutFinalDot(ascii)) === null
-    return invalid("an email address, not a domain", ok ? domainKey(ascii) : suggestion)
+    return invalid("an email address, not a domain", domainKeyOf(domainToASCII(after)) ?? suggestion)
   }
   if (/\s/.test(text)) return invalid("contains spaces")
   if (/[:\\?#%[\]<>,;"'`|{}^*=+!$&()~]/.test(text)) return invalid("not a domain name (it holds punctuation)")
@@ -406,16 +404,13 @@ const checkDomain = (read: Read, websiteKey: string | null): Verdict => {
       `the website is on ${websiteKey}, a subdomain of ${key}: fine if ${key} is the company's domain`
     )
   }
+  const lower = withoutFinalDot(text.toLowerCase())
+  const tidy = withoutWww(lower)
   const styles: Array<string> = []
   if (text !== text.toLowerCase()) styles.push("upper case")
-  if (withoutWww(withoutFinalDot(text.toLowerCase())) !== withoutFinalDot(text.toLowerCase()))
-    styles.push("a www. prefix")
+  if (tidy !== lower) styles.push("a www. prefix")
   if (text.endsWith(".")) styles.push("a final dot")
-  if (styles.length > 0) {
-    warnings.push(
-      `written with ${styles.join(", ")}: write ${withoutWww(withoutFinalDot(text.toLowerCase()))}`
-    )
-  }
+  if (styles.length > 0) warnings.push(`written with ${styles.join(", ")}: write ${tidy}`)
   return pass(warnings.length === 0 ? null : warnings.join("; "))
 }
 

@@ -14,6 +14,7 @@ import {
   usStateCodes,
   validate
 } from "../src/Validation.ts"
+import { blank, fixHint } from "./support/Records.ts"
 
 const entities: ReadonlyArray<Entity> = [Company, Person]
 const priorityOf = (entity: Entity) =>
@@ -119,8 +120,6 @@ const entityAndRecord: fc.Arbitrary<readonly [Entity, SyncRecord]> = fc
       })
     })
   )
-
-const fixHint = /: (?:write|check|keep|open|fill|find)\b/
 
 const assertWellFormed = (entity: Entity, outcome: ValidationOutcome) => {
   const priority = priorityOf(entity)
@@ -269,9 +268,6 @@ const zip = fc.stringMatching(/^\d{5}(?:-\d{4})?$/)
 const words = fc
   .stringMatching(/^[A-Z][a-z]{1,10}(?: [A-Z][a-z]{1,10}){0,3}$/)
   .filter((w) => !["none", "null", "unknown", "tbd", "tba"].includes(w.toLowerCase()))
-
-const blank = (entity: Entity): { [field: string]: SyncValue } =>
-  Object.fromEntries(entity.fields.map((f) => [f.name, null]))
 
 const validCompany = host.chain(({ name, key }) =>
   fc

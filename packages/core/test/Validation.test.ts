@@ -1,18 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Company } from "../src/Company.ts"
-import type { Entity } from "../src/Entity.ts"
 import { Person } from "../src/Person.ts"
 import type { SyncRecord, SyncValue } from "../src/Projection.ts"
 import type { ValidationOutcome } from "../src/Validation.ts"
 import { reasonCodes, validate, validateCompany, validatePerson } from "../src/Validation.ts"
+import { blank, fixHint } from "./support/Records.ts"
 
 type Fields = { readonly [field: string]: SyncValue }
-
-const blank = (entity: Entity): { [field: string]: SyncValue } => {
-  const r: { [field: string]: SyncValue } = {}
-  for (const f of entity.fields) r[f.name] = null
-  return r
-}
 
 /** The guide's enriched company (its manual UPDATE), as a projected sync record. */
 const company = (overrides: Fields = {}): SyncRecord => ({
@@ -71,8 +65,6 @@ interface Case {
   /** the expected derived values (default: none) */
   readonly derived?: Fields
 }
-
-const fixHint = /: (?:write|check|keep|open|fill|find)\b/
 
 const expectOutcome = (outcome: ValidationOutcome, c: Case) => {
   assert.strictEqual(outcome.reasonCode, c.reason)

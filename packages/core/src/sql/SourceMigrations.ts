@@ -9,29 +9,12 @@ import { qualified } from "../Entity.ts"
 import type { Migration } from "../Migration.ts"
 import { Person } from "../Person.ts"
 import { canonicalFunctionsSql, recordJsonSql, sourceHashSql } from "./SyncHashSql.ts"
+import { addColumnsSql, createTableSql } from "./TableSql.ts"
 
 /** The publication of the invalid tables that the neon-listener follows (the default name). */
 export const defaultPublication = "enrich_sync_source"
 
 const entities: ReadonlyArray<Entity> = [Company, Person]
-
-const createTable = (entity: Entity): string =>
-  `CREATE TABLE IF NOT EXISTS ${qualified(entity.sourceTable)} (\n  ${entity.sourceColumns
-    .filter((c) => c.added !== true)
-    .map((c) => `${c.name} ${c.definition}`)
-    .join(",\n  ")}\n)`
-
-const addColumns = (entity: Entity): ReadonlyArray<string> =>
-  entity.sourceColumns
-    .filter((c) => c.added === true)
-    .map(
-      (c) => `ALTER TABLE ${qualified(entity.sourceTable)} ADD COLUMN IF NOT EXISTS ${c.name} ${c.definition}`
-    )
-
-const createMaster = (entity: Entity): string =>
-  `CREATE TABLE IF NOT EXISTS ${qualified(entity.masterTable)} (\n  ${entity.masterColumns
-    .map((c) => `${c.name} ${c.definition}`)
-    .join(",\n  ")}\n)`
 
 /**
  * Deletes must name the Barton ID (a promotion deletes the invalid row): use the key's unique index as the
@@ -86,7 +69,12 @@ export const sourceMigrations: ReadonlyArray<Migration> = [
     name: "invalid, master and log tables, publication, projection hash",
     statements: [
       `CREATE SCHEMA IF NOT EXISTS marketing`,
-      ...entities.flatMap((e) => [createTable(e), ...addColumns(e), createMaster(e), replicaIdentity(e)]),
+      ...entities.flatMap((e) => [
+        createTableSql(e.sourceTable, e.sourceColumns),
+        ...addColumnsSql(e.sourceTable, e.sourceColumns),
+        createTableSql(e.masterTable, e.masterColumns),
+        replicaIdentity(e)
+      ]),
       `CREATE TABLE IF NOT EXISTS public.shq_validation_log (
   id BIGSERIAL PRIMARY KEY,
   record_id TEXT NOT NULL,
