@@ -4,7 +4,8 @@
  * Two paths, both safe to re-run:
  * - into an empty workspace table, rows stream from Neon's `COPY TO` through a projection in Node (the
  *   same TypeScript projection and hash as everywhere) straight into the workspace's `COPY FROM`, in one
- *   transaction: new rows arrive `pending`, with `sync_base`, `last_sync_hash` and `pulled_from_neon_at`;
+ *   transaction: new rows arrive `pending`, with `last_sync_hash` and `pulled_from_neon_at` (each row is its
+ *   own base, so `sync_base` stays NULL: see `WorkspaceMigrations`);
  * - otherwise, a merge-join of (key, row version) from both sides, streamed in key order, finds the keys
  *   that are new, changed on Neon since their last merge, or gone from Neon, and runs the merge on exactly
  *   those (never a blind overwrite: workspace edits are merged, conflicts logged). Rows whose Neon version
@@ -73,7 +74,6 @@ const sourceSelect = (entity: Entity, ordered: boolean) =>
 /** The workspace columns the copy path fills, in order. */
 const copyColumns = (entity: Entity) => [
   ...entity.fields.map((f) => f.workspace),
-  "sync_base",
   "last_sync_hash",
   "pulled_from_neon_at",
   "updated_at",
@@ -107,11 +107,9 @@ async function* toWorkspaceLines(
       row[f.source] = f.kind === "json" && v !== null ? JSON.parse(v) : v
     }
     const record = projectSource(entity, row)
-    const base = recordJson(entity, record)
     const out: Array<string | null> = fields.map((f) => encode(record[f.name] ?? null, f.kind))
     out.push(
-      base,
-      md5(base),
+      md5(recordJson(entity, record)),
       pulledAt,
       canonicalTimestamp(columns[fields.length] ?? null) ?? pulledAt,
       "active",
@@ -178,7 +176,7 @@ const classify = (entity: Entity, options: BackfillOptions, total: number) =>
                 ORDER BY t.${entity.key} COLLATE "C") TO STDOUT`
       )
       const wsOut = yield* ws.copyOut(
-        `COPY (SELECT t.${entity.key}, t.source_xmin, t.sync_state, (t.last_sync_hash IS NULL OR t.sync_base IS NULL)
+        `COPY (SELECT t.${entity.key}, t.source_xmin, t.sync_state, t.last_sync_hash IS NULL
                  FROM ${qualified(entity.workspaceTable)} AS t ORDER BY t.${entity.key} COLLATE "C") TO STDOUT`
       )
       return yield* Effect.tryPromise({

@@ -8,7 +8,7 @@
  * is reported done only when both sides hold the plan's result (or it is left for the next pass after
  * `maxAttempts` lost races, and reported as contended, never dropped).
  */
-import type { Entity, MergePolicy, SyncPlan, SyncValue } from "@enrich-sync/core"
+import type { Entity, MergePolicy, SyncPlan, SyncRecord, SyncValue } from "@enrich-sync/core"
 import {
   canonicalTimestamp,
   defaultPolicy,
@@ -113,7 +113,25 @@ interface Planned {
   readonly workspace: WorkspaceRow | undefined
   readonly plan: SyncPlan
   readonly hash: string
+  /** the new base is stored in `sync_base` (the row will hold pending edits) */
+  readonly storeBase: boolean
   readonly writeWorkspace: boolean
+}
+
+/** Whether two records hold the same value in every field of the entity. */
+const sameRecord = (entity: Entity, a: SyncRecord | null, b: SyncRecord): boolean => {
+  if (a === null) return false
+  if (a === b) return true
+  for (const f of entity.fields) if (!sameValue(a[f.name] ?? null, b[f.name] ?? null)) return false
+  return true
+}
+
+/** What a workspace row holds once `toWorkspace` is written on it. */
+const heldAfter = (entity: Entity, record: SyncRecord, toWorkspace: SyncRecord): SyncRecord => {
+  const held: { [field: string]: SyncValue } = {}
+  for (const f of entity.fields)
+    held[f.name] = f.name in toWorkspace ? (toWorkspace[f.name] ?? null) : (record[f.name] ?? null)
+  return held
 }
 
 /** Plans one key whose Neon row exists. */
@@ -132,14 +150,22 @@ const planKey = (
     policy
   )
   const hash = recordHash(entity, plan.newBase)
+  if (workspace === undefined)
+    return { key: source.key, source, workspace, plan, hash, storeBase: false, writeWorkspace: true }
+  // the base is stored only where the row will differ from it (pending edits); elsewhere it is the row itself
+  const storeBase =
+    plan.pending.length > 0 ||
+    !sameRecord(entity, heldAfter(entity, workspace.record, plan.toWorkspace), plan.newBase)
+  const baseChanged = storeBase
+    ? !workspace.storedBase || !sameRecord(entity, workspace.base, plan.newBase)
+    : workspace.storedBase && !sameRecord(entity, workspace.base, plan.newBase)
   const writeWorkspace =
-    workspace === undefined ||
     Object.keys(plan.toWorkspace).length > 0 ||
     workspace.lastSyncHash !== hash ||
     workspace.syncState !== "active" ||
     workspace.base === null ||
-    !Object.keys(plan.newBase).every((f) => sameValue(plan.newBase[f], workspace.base?.[f] ?? null))
-  return { key: source.key, source, workspace, plan, hash, writeWorkspace }
+    baseChanged
+  return { key: source.key, source, workspace, plan, hash, storeBase, writeWorkspace }
 }
 
 const describe = (p: Planned): PlannedChange => ({
@@ -157,12 +183,12 @@ const describe = (p: Planned): PlannedChange => ({
   conflicts: p.plan.conflicts.length
 })
 
-const sourceWriteOf = (p: Planned): SourceWrite => {
+const sourceWriteOf = (entity: Entity, p: Planned): SourceWrite => {
   const pushedFields = Object.keys(p.plan.toSource).filter((f) => !validationFieldNames.has(f))
   const details: SyncValue = { fields: pushedFields, enriched_by: p.plan.newBase.enriched_by ?? null }
   return {
     key: p.key,
-    expectedHash: p.source.hash,
+    expectedHash: recordHash(entity, p.source.record),
     set: p.plan.toSource,
     updatedAt: p.plan.sourceUpdatedAt,
     log: {
@@ -263,7 +289,10 @@ export const applyKeys = (
 
       const retry = new Set<string>()
       const pushes = plans.filter((p) => Object.keys(p.plan.toSource).length > 0)
-      const pushedKeys = yield* writeSource(entity, pushes.map(sourceWriteOf))
+      const pushedKeys = yield* writeSource(
+        entity,
+        pushes.map((p) => sourceWriteOf(entity, p))
+      )
       for (const p of pushes) if (!pushedKeys.has(p.key)) retry.add(p.key)
 
       const inserts: Array<WorkspaceInsert> = []
@@ -286,7 +315,7 @@ export const applyKeys = (
             expectedHash: p.workspace.lastSyncHash,
             expectedUpdatedAt: p.workspace.updatedAtRaw,
             set: p.plan.toWorkspace,
-            base: p.plan.newBase,
+            base: p.storeBase ? p.plan.newBase : null,
             hash: p.hash,
             updatedAt: p.plan.workspaceUpdatedAt,
             pulled: Object.keys(p.plan.toWorkspace).length > 0,

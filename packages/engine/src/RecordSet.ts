@@ -1,10 +1,13 @@
 /**
- * Batched statements pass their rows as one jsonb array expanded with `jsonb_to_recordset`, so a batch of
- * any size is one statement with one parameter. This module writes the column definitions for the fields
- * of a sync record, by kind.
+ * Batched statements pass their rows in one of two shapes, so a batch of any size is one statement:
+ * - columnar: one array parameter per column, expanded with `unnest($1::text[], $2::bigint[], ...)`; the
+ *   shape of the hot paths (the merge's workspace writes), since arrays of scalars are much cheaper to build
+ *   and to parse than JSON objects;
+ * - a jsonb array expanded with `jsonb_to_recordset` (rare writes: conflicts, pushes, logs).
+ * This module writes the column definitions for the fields of a sync record, by kind, for both.
  */
-import type { SyncField } from "@enrich-sync/core"
-import { sqlTypeOf } from "@enrich-sync/core"
+import type { SyncField, SyncValue } from "@enrich-sync/core"
+import { canonicalJson, sqlTypeOf } from "@enrich-sync/core"
 
 /** `name type` definitions of fields in a record set, keyed by the field name prefixed with `f_`. */
 export const fieldDefinitions = (fields: ReadonlyArray<SyncField>): string =>
@@ -12,3 +15,23 @@ export const fieldDefinitions = (fields: ReadonlyArray<SyncField>): string =>
 
 /** The record-set key of a field. */
 export const fieldKey = (field: SyncField): string => `f_${field.name}`
+
+/** A column of a columnar record set: its name under the alias `v`, and the SQL type of its elements. */
+export interface SetColumn {
+  readonly name: string
+  readonly type: string
+}
+
+/** The columns of the given fields (`f_<name>`, typed by kind). */
+export const fieldColumns = (fields: ReadonlyArray<SyncField>): ReadonlyArray<SetColumn> =>
+  fields.map((f) => ({ name: fieldKey(f), type: sqlTypeOf(f.kind) }))
+
+/** `unnest($first::type[], ...) AS v(name, ...)`: one array parameter per column, from `$first` on. */
+export const unnestSql = (columns: ReadonlyArray<SetColumn>, first = 1): string =>
+  `unnest(${columns.map((c, i) => `$${first + i}::${c.type}[]`).join(", ")}) AS v(${columns
+    .map((c) => c.name)
+    .join(", ")})`
+
+/** A field's value as an element of its array parameter: SQL NULL for null, JSON as its canonical text. */
+export const wireValue = (field: SyncField, value: SyncValue | undefined): unknown =>
+  value === null || value === undefined ? null : field.kind === "json" ? canonicalJson(value) : value

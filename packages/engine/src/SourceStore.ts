@@ -7,13 +7,7 @@
  * unseen). Pushes and their re-validation are logged to `shq_validation_log` in the same transaction.
  */
 import type { Entity, SyncField, SyncRecord, SyncValue } from "@enrich-sync/core"
-import {
-  canonicalTimestamp,
-  projectSource,
-  qualified,
-  recordHash,
-  sourceHashFunction
-} from "@enrich-sync/core"
+import { canonicalTimestamp, projectSource, qualified, sourceHashFunction } from "@enrich-sync/core"
 import { Effect } from "effect"
 import type { Session } from "./Database.ts"
 import { SourceDatabase } from "./Database.ts"
@@ -26,8 +20,6 @@ export interface SourceRow {
   readonly record: SyncRecord
   /** `updated_at`, canonical */
   readonly updatedAt: string | null
-  /** the hash of the row's projection when read (the compare-and-swap token: writes check it in SQL) */
-  readonly hash: string
   /** the row version (`xmin`) read */
   readonly xmin: number
 }
@@ -35,7 +27,11 @@ export interface SourceRow {
 /** A pushed change to one Neon row. */
 export interface SourceWrite {
   readonly key: string
-  /** the projection hash the row had when read */
+  /**
+   * the projection hash the row had when read (the compare-and-swap token, checked in SQL): the TypeScript
+   * hash of the projection is the SQL one byte for byte (property-tested against real servers), so reads
+   * cost Neon nothing, and rows that are not pushed are never hashed
+   */
   readonly expectedHash: string
   /** the fields to set (shared fields and re-validation outcome) */
   readonly set: { readonly [field: string]: SyncValue }
@@ -72,9 +68,6 @@ const toSourceRow = (entity: Entity, row: Record<string, unknown>): SourceRow =>
     key: String(row[entity.key]),
     record,
     updatedAt: canonicalTimestamp(row.updated_at),
-    // the TypeScript hash of the projection is the SQL one byte for byte (property-tested against real
-    // servers), so the compare-and-swap token costs Neon nothing on reads that do not push
-    hash: recordHash(entity, record),
     xmin: Number(row.source_xmin)
   }
 }

@@ -137,7 +137,7 @@ export const verifyEntity = (
         // the local check: rows whose projection moved away from their agreed hash
         workspace.query(
           `SELECT array_agg(t.${entity.key} ORDER BY t.${entity.key}) FILTER (WHERE ${workspaceHash(entity, deep)} IS DISTINCT FROM t.last_sync_hash) AS unsynced,
-                  ${deep ? `array_agg(t.${entity.key} ORDER BY t.${entity.key}) FILTER (WHERE enrich_sync.sync_hash(t.sync_base) IS DISTINCT FROM t.last_sync_hash)` : "NULL::text[]"} AS corrupt
+                  ${deep ? `array_agg(t.${entity.key} ORDER BY t.${entity.key}) FILTER (WHERE t.sync_base IS NOT NULL AND enrich_sync.sync_hash(t.sync_base) IS DISTINCT FROM t.last_sync_hash)` : "NULL::text[]"} AS corrupt
              FROM ${workspaceTable} AS t WHERE t.sync_state = 'active'${deep ? "" : " AND (t.sync_dirty OR t.last_sync_hash IS NULL)"}`
         )
       ],

@@ -15,19 +15,29 @@ import {
   conflictTable,
   projectBase,
   projectWorkspace,
-  qualified
+  qualified,
+  recordHash,
+  recordJson
 } from "@enrich-sync/core"
 import { Effect } from "effect"
 import type { Session } from "./Database.ts"
 import { WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"
-import { fieldDefinitions, fieldKey } from "./RecordSet.ts"
+import type { SetColumn } from "./RecordSet.ts"
+import { fieldColumns, fieldKey, unnestSql, wireValue } from "./RecordSet.ts"
 
 /** A workspace row as the merge sees it. */
 export interface WorkspaceRow {
   readonly key: string
   readonly record: SyncRecord
+  /**
+   * The projection both sides last agreed on: the stored `sync_base` when there is one, else the row's own
+   * projection when it still hashes to `last_sync_hash` (a clean row, see `WorkspaceMigrations`); null when
+   * there is none (never merged) or it cannot be known (the row changed without the trigger noticing).
+   */
   readonly base: SyncRecord | null
+  /** whether `sync_base` holds a value (a row with pending edits, or one a person touched) */
+  readonly storedBase: boolean
   readonly lastSyncHash: string | null
   /** `updated_at` as Postgres printed it (the compare-and-swap token) */
   readonly updatedAtRaw: string | null
@@ -40,7 +50,7 @@ export interface WorkspaceRow {
   readonly sourceXmin: number | null
 }
 
-/** A new workspace row. */
+/** A new workspace row: it holds `record`, which is also its base (stored implicitly). */
 export interface WorkspaceInsert {
   readonly key: string
   readonly record: SyncRecord
@@ -56,7 +66,8 @@ export interface WorkspaceUpdate {
   readonly expectedHash: string | null
   readonly expectedUpdatedAt: string | null
   readonly set: { readonly [field: string]: SyncValue }
-  readonly base: SyncRecord
+  /** the new base to store, or null when the row holds it after the write (no pending edit) */
+  readonly base: SyncRecord | null
   readonly hash: string
   /** the `updated_at` to carry; null keeps the row's */
   readonly updatedAt: string | null
@@ -83,6 +94,18 @@ const selectSql = (entity: Entity) =>
     .join(", ")}, t.sync_base, t.last_sync_hash, t.updated_at, t.sync_state, t.sync_dirty, t.source_xmin
      FROM ${qualified(entity.workspaceTable)} AS t WHERE t.${entity.key} = ANY($1::text[])`
 
+/** The base of a workspace row as read (see `WorkspaceRow.base`). */
+const baseOf = (
+  entity: Entity,
+  record: SyncRecord,
+  storedBase: unknown,
+  lastSyncHash: string | null
+): SyncRecord | null => {
+  if (storedBase !== null && storedBase !== undefined) return projectBase(entity, storedBase)
+  if (lastSyncHash === null) return null
+  return recordHash(entity, record) === lastSyncHash ? record : null
+}
+
 /** Reads the workspace rows of `keys`. */
 export const readWorkspace = (
   entity: Entity,
@@ -92,42 +115,71 @@ export const readWorkspace = (
     if (keys.length === 0) return new Map()
     const db = yield* WorkspaceDatabase
     const rows = yield* db.query(selectSql(entity), [keys])
-    return new Map(
-      rows.map((r) => {
-        const key = String(r[entity.key])
-        const row: WorkspaceRow = {
-          key,
-          record: projectWorkspace(entity, r),
-          base: projectBase(entity, r.sync_base),
-          lastSyncHash: r.last_sync_hash === null ? null : String(r.last_sync_hash),
-          updatedAtRaw: r.updated_at === null ? null : String(r.updated_at),
-          updatedAt: canonicalTimestamp(r.updated_at),
-          syncState: (r.sync_state as SyncState | null) ?? "active",
-          dirty: r.sync_dirty !== false,
-          sourceXmin: r.source_xmin === null || r.source_xmin === undefined ? null : Number(r.source_xmin)
-        }
-        return [key, row]
+    const read = new Map<string, WorkspaceRow>()
+    for (const r of rows) {
+      const key = String(r[entity.key])
+      const record = projectWorkspace(entity, r)
+      const lastSyncHash = r.last_sync_hash === null ? null : String(r.last_sync_hash)
+      read.set(key, {
+        key,
+        record,
+        base: baseOf(entity, record, r.sync_base, lastSyncHash),
+        storedBase: r.sync_base !== null && r.sync_base !== undefined,
+        lastSyncHash,
+        updatedAtRaw: r.updated_at === null ? null : String(r.updated_at),
+        updatedAt: canonicalTimestamp(r.updated_at),
+        syncState: (r.sync_state as SyncState | null) ?? "active",
+        dirty: r.sync_dirty !== false,
+        sourceXmin: r.source_xmin === null || r.source_xmin === undefined ? null : Number(r.source_xmin)
       })
-    )
+    }
+    return read
   })
+
+const insertColumns = (entity: Entity): ReadonlyArray<SetColumn> => [
+  ...fieldColumns(entity.fields),
+  { name: "hash", type: "text" },
+  { name: "updated_at", type: "timestamp" },
+  { name: "source_xmin", type: "bigint" }
+]
 
 const insertSql = (entity: Entity) => {
   const fields = entity.fields
-  const columns = fields.map((f) => f.workspace)
   return `INSERT INTO ${qualified(entity.workspaceTable)}
-      (${columns.join(", ")}, sync_base, last_sync_hash, pulled_from_neon_at, updated_at, sync_state, sync_dirty, source_xmin)
-    SELECT ${fields.map((f) => `v.${fieldKey(f)}`).join(", ")}, v.sync_base, v.hash,
+      (${fields.map((f) => f.workspace).join(", ")}, last_sync_hash, pulled_from_neon_at, updated_at, sync_state, sync_dirty, source_xmin)
+    SELECT ${fields.map((f) => `v.${fieldKey(f)}`).join(", ")}, v.hash,
            now() AT TIME ZONE 'UTC', coalesce(v.updated_at, now() AT TIME ZONE 'UTC'), 'active', false, v.source_xmin
-      FROM jsonb_to_recordset($1::jsonb) AS v(${fieldDefinitions(fields)}, sync_base jsonb, hash text, updated_at timestamp,
-                                              source_xmin bigint)
+      FROM ${unnestSql(insertColumns(entity))}
     ON CONFLICT (${entity.key}) DO NOTHING
     RETURNING ${entity.key} AS key`
 }
 
-const updateSql = (entity: Entity) => {
+/** The fields an update may set (all but the key), each with its bit in the row's `mask`. */
+const updatableFields = (entity: Entity) => {
   const fields = entity.fields.filter((f) => f.name !== entity.key)
-  const sets = fields.map(
-    (f) => `${f.workspace} = CASE WHEN v.set ? '${f.name}' THEN v.${fieldKey(f)} ELSE t.${f.workspace} END`
+  if (fields.length > 62) throw new Error(`entity ${entity.name}: too many fields for an update mask`)
+  return fields
+}
+
+const updateColumns = (entity: Entity): ReadonlyArray<SetColumn> => [
+  { name: "key", type: "text" },
+  { name: "expected_hash", type: "text" },
+  { name: "expected_updated_at", type: "timestamp" },
+  { name: "mask", type: "bigint" },
+  { name: "sync_base", type: "jsonb" },
+  { name: "hash", type: "text" },
+  { name: "updated_at", type: "timestamp" },
+  { name: "pulled", type: "boolean" },
+  { name: "pushed", type: "boolean" },
+  { name: "sync_state", type: "text" },
+  { name: "source_xmin", type: "bigint" },
+  ...fieldColumns(updatableFields(entity))
+]
+
+const updateSql = (entity: Entity) => {
+  const sets = updatableFields(entity).map(
+    (f, i) =>
+      `${f.workspace} = CASE WHEN v.mask & ${2 ** i} <> 0 THEN v.${fieldKey(f)} ELSE t.${f.workspace} END`
   )
   return `UPDATE ${qualified(entity.workspaceTable)} AS t SET
       ${sets.join(",\n      ")},
@@ -141,13 +193,21 @@ const updateSql = (entity: Entity) => {
       source_xmin = v.source_xmin,
       promoted_at = CASE WHEN v.sync_state = 'active' THEN NULL ELSE t.promoted_at END,
       removed_at = CASE WHEN v.sync_state = 'active' THEN NULL ELSE t.removed_at END
-    FROM jsonb_to_recordset($1::jsonb) AS v(key text, expected_hash text, expected_updated_at timestamp, set jsonb,
-         sync_base jsonb, hash text, updated_at timestamp, pulled boolean, pushed boolean, sync_state text, source_xmin bigint,
-         ${fieldDefinitions(fields)})
+    FROM ${unnestSql(updateColumns(entity))}
     WHERE t.${entity.key} = v.key
       AND t.last_sync_hash IS NOT DISTINCT FROM v.expected_hash
       AND t.updated_at IS NOT DISTINCT FROM v.expected_updated_at
     RETURNING t.${entity.key} AS key`
+}
+
+/** The array parameters of a columnar record set, from one row of values per item. */
+const columnsOfRows = (width: number, rows: ReadonlyArray<ReadonlyArray<unknown>>): Array<Array<unknown>> => {
+  const columns: Array<Array<unknown>> = Array.from({ length: width }, () => new Array(rows.length))
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!
+    for (let c = 0; c < width; c++) columns[c]![r] = row[c]
+  }
+  return columns
 }
 
 const conflictSql = `INSERT INTO ${conflictTable}
@@ -170,9 +230,15 @@ export interface WorkspaceClean {
   readonly sourceXmin: number
 }
 
+const cleanColumns: ReadonlyArray<SetColumn> = [
+  { name: "key", type: "text" },
+  { name: "expected_updated_at", type: "timestamp" },
+  { name: "source_xmin", type: "bigint" }
+]
+
 const cleanSql = (entity: Entity) => `UPDATE ${qualified(entity.workspaceTable)} AS t
        SET sync_dirty = false, source_xmin = v.source_xmin
-    FROM jsonb_to_recordset($1::jsonb) AS v(key text, expected_updated_at timestamp, source_xmin bigint)
+    FROM ${unnestSql(cleanColumns)}
     WHERE t.${entity.key} = v.key AND t.updated_at IS NOT DISTINCT FROM v.expected_updated_at
       AND (t.sync_dirty OR t.source_xmin IS DISTINCT FROM v.source_xmin)`
 
@@ -204,51 +270,55 @@ export const writeWorkspace = (
         yield* tx.query(`SELECT set_config('${applyingSetting}', 'on', true)`)
         const inserted = new Set<string>()
         if (inserts.length > 0) {
-          const payload = inserts.map((i) => {
-            const row: Record<string, unknown> = {
-              sync_base: i.record,
-              hash: i.hash,
-              updated_at: i.updatedAt,
-              source_xmin: i.sourceXmin
-            }
-            for (const f of entity.fields) row[fieldKey(f)] = i.record[f.name]
-            return row
-          })
-          for (const r of yield* tx.query(insertSql(entity), [JSON.stringify(payload)]))
-            inserted.add(String(r.key))
+          const params = columnsOfRows(
+            entity.fields.length + 3,
+            inserts.map((i) => [
+              ...entity.fields.map((f) => wireValue(f, i.record[f.name])),
+              i.hash,
+              i.updatedAt,
+              i.sourceXmin
+            ])
+          )
+          for (const r of yield* tx.query(insertSql(entity), params)) inserted.add(String(r.key))
         }
         const updated = new Set<string>()
         if (updates.length > 0) {
-          const payload = updates.map((u) => {
-            const row: Record<string, unknown> = {
-              key: u.key,
-              expected_hash: u.expectedHash,
-              expected_updated_at: u.expectedUpdatedAt,
-              set: Object.keys(u.set),
-              sync_base: u.base,
-              hash: u.hash,
-              updated_at: u.updatedAt,
-              pulled: u.pulled,
-              pushed: u.pushed,
-              sync_state: u.syncState,
-              source_xmin: u.sourceXmin
-            }
-            for (const f of entity.fields) if (f.name in u.set) row[fieldKey(f)] = u.set[f.name]
-            return row
-          })
-          for (const r of yield* tx.query(updateSql(entity), [JSON.stringify(payload)]))
-            updated.add(String(r.key))
+          const fields = updatableFields(entity)
+          const params = columnsOfRows(
+            11 + fields.length,
+            updates.map((u) => {
+              let mask = 0
+              const values = fields.map((f, i) => {
+                if (!(f.name in u.set)) return null
+                mask += 2 ** i
+                return wireValue(f, u.set[f.name])
+              })
+              return [
+                u.key,
+                u.expectedHash,
+                u.expectedUpdatedAt,
+                mask,
+                u.base === null ? null : recordJson(entity, u.base),
+                u.hash,
+                u.updatedAt,
+                u.pulled,
+                u.pushed,
+                u.syncState,
+                u.sourceXmin,
+                ...values
+              ]
+            })
+          )
+          for (const r of yield* tx.query(updateSql(entity), params)) updated.add(String(r.key))
         }
         if (clean.length > 0) {
-          yield* tx.query(cleanSql(entity), [
-            JSON.stringify(
-              clean.map((c) => ({
-                key: c.key,
-                expected_updated_at: c.expectedUpdatedAt,
-                source_xmin: c.sourceXmin
-              }))
+          yield* tx.query(
+            cleanSql(entity),
+            columnsOfRows(
+              3,
+              clean.map((c) => [c.key, c.expectedUpdatedAt, c.sourceXmin])
             )
-          ])
+          )
         }
         yield* logConflicts(
           tx,

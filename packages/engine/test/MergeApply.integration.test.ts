@@ -2,6 +2,7 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Company, Person, projectWorkspace, syncHash } from "@enrich-sync/core"
 import { demoCompanyKey } from "@enrich-sync/testing"
 import { Effect } from "effect"
+import { WorkspaceDatabase } from "../src/Database.ts"
 import { applyKeys } from "../src/MergeApply.ts"
 import { engineFixture, onNeon, onWorkspace } from "./support/EngineFixture.ts"
 
@@ -10,11 +11,15 @@ const allKeys = (table: string, key: string) =>
     rows.map((r) => ({ key: String(r.k) }))
   )
 
-/** The workspace row's projection hash, computed by the database, equals what the engine stored. */
+/**
+ * What the engine stored agrees with the rows, as the database computes it: a row without a stored base is
+ * its own base (its projection hashes to `last_sync_hash`); a stored base (a row with pending edits) hashes
+ * to `last_sync_hash`.
+ */
 const assertHashesAgree = (table: string, hashFn: string) =>
   Effect.gen(function* () {
     const rows = yield* onWorkspace(
-      `SELECT count(*)::int AS n, count(*) FILTER (WHERE ${hashFn}(t) IS DISTINCT FROM t.last_sync_hash OR enrich_sync.sync_hash(t.sync_base) IS DISTINCT FROM t.last_sync_hash)::int AS bad FROM ${table} t`
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE CASE WHEN t.sync_base IS NULL THEN ${hashFn}(t) ELSE enrich_sync.sync_hash(t.sync_base) END IS DISTINCT FROM t.last_sync_hash)::int AS bad FROM ${table} t`
     )
     assert.strictEqual(rows[0]?.bad, 0)
     return rows[0]?.n as number
@@ -22,39 +27,45 @@ const assertHashesAgree = (table: string, hashFn: string) =>
 
 describe("merge-apply against real databases", () => {
   layer(engineFixture({ seed: {} }))((it) => {
-    it.effect("pulls new Neon rows into the workspace as pending, with base and hash", () =>
-      Effect.gen(function* () {
-        const companies = yield* applyKeys(
-          Company,
-          yield* allKeys("marketing.company_invalid", "company_unique_id")
-        )
-        const people = yield* applyKeys(Person, yield* allKeys("marketing.people_invalid", "unique_id"))
-        assert.strictEqual(companies.inserted, 119)
-        assert.strictEqual(people.inserted, 5)
-        assert.strictEqual(
-          yield* assertHashesAgree("company_needs_enrichment", "enrich_sync.company_workspace_hash"),
-          119
-        )
-        assert.strictEqual(
-          yield* assertHashesAgree("people_needs_enrichment", "enrich_sync.people_workspace_hash"),
-          5
-        )
-        const [row] = yield* onWorkspace(
-          `SELECT enrichment_status, pulled_from_neon_at IS NOT NULL AS pulled, original_validation_errors, reason_code, sync_dirty
+    it.effect(
+      "pulls new Neon rows into the workspace as pending, with their hash (each row its own base)",
+      () =>
+        Effect.gen(function* () {
+          const companies = yield* applyKeys(
+            Company,
+            yield* allKeys("marketing.company_invalid", "company_unique_id")
+          )
+          const people = yield* applyKeys(Person, yield* allKeys("marketing.people_invalid", "unique_id"))
+          assert.strictEqual(companies.inserted, 119)
+          assert.strictEqual(people.inserted, 5)
+          assert.strictEqual(
+            yield* assertHashesAgree("company_needs_enrichment", "enrich_sync.company_workspace_hash"),
+            119
+          )
+          assert.strictEqual(
+            yield* assertHashesAgree("people_needs_enrichment", "enrich_sync.people_workspace_hash"),
+            5
+          )
+          const [row] = yield* onWorkspace(
+            `SELECT enrichment_status, pulled_from_neon_at IS NOT NULL AS pulled, original_validation_errors, reason_code, sync_dirty
              FROM company_needs_enrichment WHERE company_unique_id = $1`,
-          [demoCompanyKey(0)]
-        )
-        assert.strictEqual(row?.enrichment_status, "pending")
-        assert.isTrue(row?.pulled)
-        assert.isFalse(row?.sync_dirty)
-        // merging again writes nothing
-        const again = yield* applyKeys(
-          Company,
-          yield* allKeys("marketing.company_invalid", "company_unique_id")
-        )
-        assert.strictEqual(again.unchanged, 119)
-        assert.strictEqual(again.inserted + again.updated + again.pushed, 0)
-      })
+            [demoCompanyKey(0)]
+          )
+          assert.strictEqual(row?.enrichment_status, "pending")
+          assert.isTrue(row?.pulled)
+          assert.isFalse(row?.sync_dirty)
+          const [stored] = yield* onWorkspace(
+            `SELECT count(*) FILTER (WHERE sync_base IS NOT NULL)::int AS n FROM company_needs_enrichment`
+          )
+          assert.strictEqual(stored?.n, 0)
+          // merging again writes nothing
+          const again = yield* applyKeys(
+            Company,
+            yield* allKeys("marketing.company_invalid", "company_unique_id")
+          )
+          assert.strictEqual(again.unchanged, 119)
+          assert.strictEqual(again.inserted + again.updated + again.pushed, 0)
+        })
     )
 
     it.effect(
@@ -131,6 +142,13 @@ describe("merge-apply against real databases", () => {
           enrichment_status: "in_progress",
           unsynced: true
         })
+        // the pending edit is not part of the agreed base: the base is stored beside the row
+        const [base] = yield* onWorkspace(
+          `SELECT sync_base->>'website' AS website, sync_base->>'phone' AS phone, enrich_sync.sync_hash(sync_base) = last_sync_hash AS agreed
+             FROM company_needs_enrichment WHERE company_unique_id = $1`,
+          [key]
+        )
+        assert.deepStrictEqual(base, { website: null, phone: "(304) 555-0177", agreed: true })
         // completing it pushes the held edit
         yield* onWorkspace(
           `UPDATE company_needs_enrichment SET enrichment_status = 'complete' WHERE company_unique_id = $1`,
@@ -142,6 +160,89 @@ describe("merge-apply against real databases", () => {
           [key]
         )
         assert.strictEqual(after?.website, "https://draft.example")
+        // both sides agree again: the row is its own base once more
+        const [clean] = yield* onWorkspace(
+          `SELECT sync_base IS NULL AS implied, enrich_sync.company_workspace_hash(t) = last_sync_hash AS agreed
+             FROM company_needs_enrichment t WHERE company_unique_id = $1`,
+          [key]
+        )
+        assert.deepStrictEqual(clean, { implied: true, agreed: true })
+      })
+    )
+
+    it.effect("a person's first edit stores the agreed projection as the base; later edits keep it", () =>
+      Effect.gen(function* () {
+        const key = demoCompanyKey(6)
+        const [before] = yield* onWorkspace(
+          `SELECT sync_base, last_sync_hash, enrich_sync.company_workspace_hash(t) AS h FROM company_needs_enrichment t WHERE company_unique_id = $1`,
+          [key]
+        )
+        assert.strictEqual(before?.sync_base, null)
+        assert.strictEqual(before?.h, before?.last_sync_hash)
+        yield* onWorkspace(
+          `UPDATE company_needs_enrichment SET city = 'Draft 1' WHERE company_unique_id = $1`,
+          [key]
+        )
+        yield* onWorkspace(
+          `UPDATE company_needs_enrichment SET city = 'Draft 2' WHERE company_unique_id = $1`,
+          [key]
+        )
+        const [after] = yield* onWorkspace(
+          `SELECT city, sync_base->>'city' AS base_city, enrich_sync.sync_hash(sync_base) AS base_hash, last_sync_hash, sync_dirty
+             FROM company_needs_enrichment WHERE company_unique_id = $1`,
+          [key]
+        )
+        assert.strictEqual(after?.city, "Draft 2")
+        assert.notStrictEqual(after?.base_city, "Draft 1")
+        assert.strictEqual(after?.base_hash, after?.last_sync_hash)
+        assert.isTrue(after?.sync_dirty)
+        // Neon changes the same field meanwhile: a real conflict against the stored base, not a silent overwrite
+        yield* onNeon(
+          `UPDATE marketing.company_invalid SET city = 'Neon City' WHERE company_unique_id = $1`,
+          [key]
+        )
+        const stats = yield* applyKeys(Company, [{ key, committedAt: "2000-01-01T00:00:00Z" }])
+        assert.strictEqual(stats.conflicts, 1)
+        const [logged] = yield* onWorkspace(
+          `SELECT source_value, workspace_value FROM sync_conflicts WHERE record_key = $1 AND field = 'city'`,
+          [key]
+        )
+        assert.deepStrictEqual(logged, { source_value: "Neon City", workspace_value: "Draft 2" })
+      })
+    )
+
+    it.effect("a row edited behind the trigger's back has no known base: every difference is logged", () =>
+      Effect.gen(function* () {
+        const key = demoCompanyKey(7)
+        // the engine's flag skips the trigger, as a bulk load with triggers disabled would
+        yield* WorkspaceDatabase.use((db) =>
+          db.transaction((tx) =>
+            Effect.gen(function* () {
+              yield* tx.query(`SELECT set_config('enrich_sync.applying', 'on', true)`)
+              yield* tx.query(
+                `UPDATE company_needs_enrichment SET phone = 'Hidden edit' WHERE company_unique_id = $1`,
+                [key]
+              )
+            })
+          )
+        )
+        yield* onNeon(
+          `UPDATE marketing.company_invalid SET phone = 'Neon phone' WHERE company_unique_id = $1`,
+          [key]
+        )
+        const stats = yield* applyKeys(Company, [{ key }])
+        assert.strictEqual(stats.conflicts, 1)
+        const [logged] = yield* onWorkspace(
+          `SELECT source_value, workspace_value FROM sync_conflicts WHERE record_key = $1 AND field = 'phone'`,
+          [key]
+        )
+        assert.deepStrictEqual(logged, { source_value: "Neon phone", workspace_value: "Hidden edit" })
+        const [ws] = yield* onWorkspace(
+          `SELECT phone FROM company_needs_enrichment WHERE company_unique_id = $1`,
+          [key]
+        )
+        assert.strictEqual(ws?.phone, "Neon phone")
+        yield* assertHashesAgree("company_needs_enrichment", "enrich_sync.company_workspace_hash")
       })
     )
 
@@ -249,12 +350,13 @@ describe("merge-apply against real databases", () => {
       })
     )
 
-    it.effect("the stored base is the projection both sides hold", () =>
+    it.effect("the agreed hash is the projection both sides hold", () =>
       Effect.gen(function* () {
         const rows = yield* onWorkspace(`SELECT * FROM company_needs_enrichment WHERE sync_state = 'active'`)
         for (const row of rows) {
           if (row.sync_dirty === true) continue
-          assert.strictEqual(syncHash(projectWorkspace(Company, row)), row.last_sync_hash)
+          const agreed = row.sync_base === null ? projectWorkspace(Company, row) : (row.sync_base as never)
+          assert.strictEqual(syncHash(agreed), row.last_sync_hash)
         }
       })
     )

@@ -117,6 +117,11 @@ describe("push, verify and status", () => {
       Effect.gen(function* () {
         const key = demoCompanyKey(30)
         const workspace = yield* WorkspaceDatabase
+        // a person's edit of a workspace-only column: the trigger stores the base beside the row
+        yield* workspace.query(
+          `UPDATE company_needs_enrichment SET enrichment_notes = 'looked at' WHERE company_unique_id = $1`,
+          [key]
+        )
         yield* workspace.transaction((tx) =>
           Effect.gen(function* () {
             yield* tx.query(`SELECT set_config('enrich_sync.applying', 'on', true)`)

@@ -3,13 +3,26 @@
  * columns this project adds, the conflict log, the trigger that stamps `updated_at` and marks the row
  * `sync_dirty` on every edit but the engine's own, row level security on (no policy: the anon role sees nothing), the tables in the
  * `supabase_realtime` publication, the projection hash functions, and the daemon's progress table.
+ *
+ * The agreed projection is stored lazily (version 2): `sync_base` is NULL while the row itself is what
+ * both sides agreed on (its projection hashes to `last_sync_hash`), and the trigger stores the row's
+ * projection in `sync_base` the moment a person first edits it. So the base is always known, yet most rows
+ * (those nobody is editing) do not carry a second copy of themselves: rows are about 2.5 times smaller,
+ * and every write of the engine is cheaper.
  */
 import { Company } from "../Company.ts"
 import type { Entity } from "../Entity.ts"
 import { qualified } from "../Entity.ts"
 import type { Migration } from "../Migration.ts"
 import { Person } from "../Person.ts"
-import { canonicalFunctionsSql, recordJsonSql, workspaceHashSql } from "./SyncHashSql.ts"
+import {
+  canonicalFunctionsSql,
+  recordJsonExpression,
+  recordJsonSql,
+  workspaceHashFunction,
+  workspaceHashSql
+} from "./SyncHashSql.ts"
+import { addColumnsSql, createTableSql } from "./TableSql.ts"
 
 /** The transaction-local setting the engine sets so the `updated_at` trigger keeps the edit time it writes. */
 export const applyingSetting = "enrich_sync.applying"
@@ -29,20 +42,6 @@ const seedIndexes = (entity: Entity): ReadonlyArray<string> => {
     `CREATE INDEX IF NOT EXISTS idx_${prefix}_sync_status ON ${table}(enrichment_status, pushed_to_neon_at)`
   ]
 }
-
-const createTable = (entity: Entity): string =>
-  `CREATE TABLE IF NOT EXISTS ${qualified(entity.workspaceTable)} (\n  ${entity.workspaceColumns
-    .filter((c) => c.added !== true)
-    .map((c) => `${c.name} ${c.definition}`)
-    .join(",\n  ")}\n)`
-
-const addColumns = (entity: Entity): ReadonlyArray<string> =>
-  entity.workspaceColumns
-    .filter((c) => c.added === true)
-    .map(
-      (c) =>
-        `ALTER TABLE ${qualified(entity.workspaceTable)} ADD COLUMN IF NOT EXISTS ${c.name} ${c.definition}`
-    )
 
 const trigger = (entity: Entity): string => {
   const name = `${entity.workspaceTable.name}_touch_updated_at`
@@ -72,6 +71,66 @@ BEGIN
 END
 $$`
 
+const beforeUpdateFunction = (entity: Entity) => `enrich_sync.${entity.workspaceTable.name}_before_update`
+
+/**
+ * The trigger function of a workspace table (version 2): on every edit but the engine's own, stamps
+ * `updated_at`, marks the row `sync_dirty`, and when the row was clean (no stored base, and its projection
+ * hashes to `last_sync_hash`) keeps that projection as `sync_base`, the base the merge needs. A row whose
+ * projection does not match its hash (the trigger was bypassed before) gets no base: the merge then treats
+ * every difference as a conflict and logs the losing values.
+ */
+const beforeUpdateSql = (entity: Entity): string => {
+  const json = recordJsonExpression(entity, (f) => `OLD.${f.workspace}`)
+  return `CREATE OR REPLACE FUNCTION ${beforeUpdateFunction(entity)}() RETURNS trigger
+   LANGUAGE plpgsql AS $$
+   DECLARE agreed text;
+   BEGIN
+     IF coalesce(current_setting('${applyingSetting}', true), '') <> 'on' THEN
+       NEW.updated_at := now() AT TIME ZONE 'UTC';
+       NEW.sync_dirty := true;
+       IF OLD.sync_base IS NULL AND NEW.sync_base IS NULL AND OLD.last_sync_hash IS NOT NULL THEN
+         agreed := ${json};
+         IF md5(agreed) = OLD.last_sync_hash THEN
+           NEW.sync_base := agreed::jsonb;
+         END IF;
+       END IF;
+     END IF;
+     RETURN NEW;
+   END
+   $$`
+}
+
+const replaceTrigger = (entity: Entity): ReadonlyArray<string> => {
+  const name = `${entity.workspaceTable.name}_touch_updated_at`
+  const table = qualified(entity.workspaceTable)
+  return [
+    `DROP TRIGGER IF EXISTS ${name} ON ${table}`,
+    `CREATE TRIGGER ${name} BEFORE UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${beforeUpdateFunction(entity)}()`
+  ]
+}
+
+/**
+ * Drops the seed's `idx_<entity>_unique_id` when the key's UNIQUE constraint already has an index on exactly
+ * that column: the two are the same b-tree, and the duplicate costs every insert and non-HOT update.
+ */
+const dropDuplicateKeyIndex = (entity: Entity): string => {
+  const prefix = entity.name === "company" ? "company" : "people"
+  const table = qualified(entity.workspaceTable)
+  return `DO $$
+BEGIN
+  IF to_regclass('${entity.workspaceTable.schema}.idx_${prefix}_unique_id') IS NOT NULL AND EXISTS (
+       SELECT 1 FROM pg_index i
+        WHERE i.indrelid = '${table}'::regclass AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+          AND i.indkey::text = (SELECT a.attnum::text FROM pg_attribute a
+                                 WHERE a.attrelid = '${table}'::regclass AND a.attname = '${entity.key}')
+          AND i.indexrelid <> '${entity.workspaceTable.schema}.idx_${prefix}_unique_id'::regclass) THEN
+    DROP INDEX ${entity.workspaceTable.schema}.idx_${prefix}_unique_id;
+  END IF;
+END
+$$`
+}
+
 /** The workspace side's migrations. */
 export const workspaceMigrations: ReadonlyArray<Migration> = [
   {
@@ -91,9 +150,9 @@ export const workspaceMigrations: ReadonlyArray<Migration> = [
    END
    $$`,
       ...entities.flatMap((e) => [
-        createTable(e),
+        createTableSql(e.workspaceTable, e.workspaceColumns),
         ...seedIndexes(e),
-        ...addColumns(e),
+        ...addColumnsSql(e.workspaceTable, e.workspaceColumns),
         trigger(e),
         `CREATE INDEX IF NOT EXISTS idx_${e.name}_sync_dirty ON ${qualified(e.workspaceTable)} (${e.key}) WHERE sync_dirty`,
         `ALTER TABLE ${qualified(e.workspaceTable)} ENABLE ROW LEVEL SECURITY`,
@@ -125,6 +184,25 @@ export const workspaceMigrations: ReadonlyArray<Migration> = [
   updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
 )`,
       realtimePublication
+    ]
+  },
+  {
+    side: "workspace",
+    version: 2,
+    name: "lazy sync base (stored by the trigger on a person's first edit), duplicate key indexes dropped",
+    statements: [
+      // the clean-up below is the engine's own write: the trigger must keep each row's edit time
+      `SELECT set_config('${applyingSetting}', 'on', true)`,
+      ...entities.flatMap((e) => [
+        beforeUpdateSql(e),
+        ...replaceTrigger(e),
+        dropDuplicateKeyIndex(e),
+        // rows whose stored base is the row itself: the base is implied
+        `UPDATE ${qualified(e.workspaceTable)} AS t SET sync_base = NULL
+        WHERE t.sync_base IS NOT NULL AND t.last_sync_hash IS NOT NULL
+          AND ${workspaceHashFunction(e)}(t) = t.last_sync_hash
+          AND enrich_sync.sync_hash(t.sync_base) = t.last_sync_hash`
+      ])
     ]
   }
 ]
