@@ -58,7 +58,7 @@ const normaliseText = (value: unknown): string | null => {
 
 const normaliseInteger = (value: unknown): number | null => {
   if (value === null || value === undefined || value === "") return null
-  const n = typeof value === "number" ? value : typeof value === "bigint" ? Number(value) : Number(value)
+  const n = Number(value)
   if (!Number.isSafeInteger(n)) throw new Error(`not a safe integer: ${String(value)}`)
   return n
 }
