@@ -312,6 +312,8 @@ const translate = (message: Pgoutput.Message): ReplicationMessage | null => {
   }
 }
 
+const keepText = (text: string): string => text
+
 /** A marker the wrapped parser returns instead of throwing out of the socket handler. */
 interface ParseFailure {
   readonly tag: "parse-failure"
@@ -363,7 +365,12 @@ export const openReplication = (
     const parse = plugin.parse.bind(plugin)
     plugin.parse = ((buffer: Buffer) => {
       try {
-        return parse(buffer)
+        const message = parse(buffer)
+        // The library converts every column of every row it decodes with pg's global type parsers (Dates,
+        // JSON.parse, ...), at a cost per column; the listener reads only the key, as text (an event never
+        // carries values). The relation's columns are the ones the parser uses for the tuples that follow.
+        if (message.tag === "relation") for (const column of message.columns) column.parser = keepText
+        return message
       } catch (error) {
         return { tag: "parse-failure", error } satisfies ParseFailure
       }
