@@ -16,11 +16,20 @@ import { withConnection } from "./Sql.ts"
 import { enableStatementStats, statementStatsFlags } from "./StatementStats.ts"
 
 /**
- * Settings on top of the testing package's (fsync off, logical decoding): `max_wal_size` as a hosted
- * server has it (the test clusters' 64 MB makes a bulk load checkpoint every few seconds, which no hosted
- * Neon or Supabase does), and the statement statistics.
+ * Settings on top of the testing package's (fsync off, logical decoding), as a hosted server has them:
+ * `max_wal_size` (the test clusters' 64 MB makes a bulk load checkpoint every few seconds, which no hosted
+ * Neon or Supabase does) and `shared_buffers` large enough for the working set (1M rows with their indexes
+ * are about 1 GB a side; with the default 128 MB every page read goes through PostgreSQL 18's I/O worker
+ * processes, which on this machine cost as much CPU as the queries themselves); and the statement
+ * statistics.
  */
-export const serverFlags: ReadonlyArray<string> = ["-c", "max_wal_size=2GB", ...statementStatsFlags]
+export const serverFlags: ReadonlyArray<string> = [
+  "-c",
+  "max_wal_size=2GB",
+  "-c",
+  "shared_buffers=1GB",
+  ...statementStatsFlags
+]
 
 /** The running servers and the databases the bench uses on them. */
 export interface BenchServers {
