@@ -200,28 +200,215 @@ const sourceWriteOf = (entity: Entity, p: Planned): SourceWrite => {
   }
 }
 
+/** One round of a merge: both sides read and every key planned; nothing written yet. */
+interface Round {
+  readonly plans: ReadonlyArray<Planned>
+  readonly promoted: ReadonlyArray<string>
+  readonly removed: ReadonlyArray<string>
+  readonly clean: ReadonlyArray<WorkspaceClean>
+  /** keys whose merge writes nothing (in sync, or gone on both sides) */
+  readonly unchanged: number
+}
+
+/** Reads both sides of `keys` (one query per side) and plans each one. */
+const planRound = (
+  entity: Entity,
+  keys: ReadonlyArray<string>,
+  committed: ReadonlyMap<string, string | null>,
+  policy: MergePolicy
+): Effect.Effect<Round, DatabaseError, SourceDatabase | WorkspaceDatabase> =>
+  Effect.gen(function* () {
+    const [sourceRows, workspaceRows] = yield* Effect.all(
+      [readSource(entity, keys), readWorkspace(entity, keys)],
+      { concurrency: 2 }
+    )
+    const plans: Array<Planned> = []
+    const gone: Array<string> = []
+    const clean: Array<WorkspaceClean> = []
+    let unchanged = 0
+    for (const key of keys) {
+      const source = sourceRows.get(key)
+      const workspace = workspaceRows.get(key)
+      if (source === undefined) {
+        if (workspace !== undefined && workspace.syncState === "active") gone.push(key)
+        else unchanged++
+        continue
+      }
+      const p = planKey(entity, source, workspace, committed.get(key) ?? null, policy)
+      if (!p.writeWorkspace && Object.keys(p.plan.toSource).length === 0) {
+        unchanged++
+        if (workspace !== undefined && (workspace.dirty || workspace.sourceXmin !== source.xmin)) {
+          clean.push({ key, expectedUpdatedAt: workspace.updatedAtRaw, sourceXmin: source.xmin })
+        }
+      } else {
+        plans.push(p)
+      }
+    }
+    const promotedKeys = yield* readPromoted(entity, gone)
+    return {
+      plans,
+      promoted: gone.filter((k) => promotedKeys.has(k)),
+      removed: gone.filter((k) => !promotedKeys.has(k)),
+      clean,
+      unchanged
+    }
+  })
+
+/** Counts what a round would write, and describes it (dry runs). */
+const describeRound = (round: Round, stats: Mutable<ApplyStats>, planned: Array<PlannedChange>) => {
+  stats.unchanged += round.unchanged
+  for (const p of round.plans) planned.push(describe(p))
+  for (const key of round.promoted)
+    planned.push({ key, action: "promote", toSource: [], toWorkspace: [], conflicts: 0 })
+  for (const key of round.removed)
+    planned.push({ key, action: "remove", toSource: [], toWorkspace: [], conflicts: 0 })
+  stats.promoted += round.promoted.length
+  stats.removed += round.removed.length
+  for (const p of round.plans) {
+    if (p.workspace === undefined) stats.inserted++
+    else stats.updated++
+    if (Object.keys(p.plan.toSource).length > 0) stats.pushed++
+    stats.conflicts += p.plan.conflicts.length
+  }
+}
+
 /**
- * Merges the given keys of one entity (see the module header). Keys may repeat; each is merged once, with
- * the newest commit time given for it.
+ * Writes a round: marks rows gone from Neon, writes Neon (pushes, compare-and-swap), then the workspace
+ * (compare-and-swap), counting into `stats`. Returns the keys that lost a race and must be merged again.
  */
-export const applyKeys = (
+const writeRound = (
+  entity: Entity,
+  round: Round,
+  stats: Mutable<ApplyStats>
+): Effect.Effect<ReadonlyArray<string>, DatabaseError, SourceDatabase | WorkspaceDatabase> =>
+  Effect.gen(function* () {
+    stats.unchanged += round.unchanged
+    const { promoted, removed, plans } = round
+    if (promoted.length > 0 || removed.length > 0) {
+      yield* markGone(entity, promoted, removed)
+      stats.promoted += promoted.length
+      stats.removed += removed.length
+      if (removed.length > 0) {
+        yield* Effect.logWarning(
+          `${removed.length} ${entity.label} record(s) were deleted on Neon without being promoted; their workspace rows are kept and marked removed`
+        ).pipe(Effect.annotateLogs({ keys: removed.slice(0, 10).join(",") }))
+      }
+    }
+
+    const retry = new Set<string>()
+    const pushes = plans.filter((p) => Object.keys(p.plan.toSource).length > 0)
+    const pushedKeys = yield* writeSource(
+      entity,
+      pushes.map((p) => sourceWriteOf(entity, p))
+    )
+    for (const p of pushes) if (!pushedKeys.has(p.key)) retry.add(p.key)
+
+    const inserts: Array<WorkspaceInsert> = []
+    const updates: Array<WorkspaceUpdate> = []
+    const conflicts: Array<ConflictEntry> = []
+    for (const p of plans) {
+      if (retry.has(p.key) || !p.writeWorkspace) continue
+      for (const conflict of p.plan.conflicts) conflicts.push({ key: p.key, conflict })
+      if (p.workspace === undefined) {
+        inserts.push({
+          key: p.key,
+          record: p.plan.newBase,
+          hash: p.hash,
+          updatedAt: p.plan.workspaceUpdatedAt,
+          sourceXmin: p.source.xmin
+        })
+      } else {
+        updates.push({
+          key: p.key,
+          expectedHash: p.workspace.lastSyncHash,
+          expectedUpdatedAt: p.workspace.updatedAtRaw,
+          set: p.plan.toWorkspace,
+          base: p.storeBase ? p.plan.newBase : null,
+          hash: p.hash,
+          updatedAt: p.plan.workspaceUpdatedAt,
+          pulled: Object.keys(p.plan.toWorkspace).length > 0,
+          pushed: pushedKeys.has(p.key),
+          syncState: "active",
+          sourceXmin: pushedKeys.get(p.key) ?? p.source.xmin
+        })
+      }
+    }
+    const written = yield* writeWorkspace(entity, inserts, updates, conflicts, round.clean)
+    for (const i of inserts) if (!written.inserted.has(i.key)) retry.add(i.key)
+    for (const u of updates) if (!written.updated.has(u.key)) retry.add(u.key)
+
+    for (const p of plans) {
+      if (retry.has(p.key)) continue
+      if (pushedKeys.has(p.key)) stats.pushed++
+      if (!p.writeWorkspace) continue
+      if (p.workspace === undefined) stats.inserted++
+      else stats.updated++
+      stats.conflicts += p.plan.conflicts.length
+      for (const c of p.plan.conflicts) {
+        yield* Effect.logWarning(
+          `conflict on ${entity.label} ${p.key}, field ${c.field}: ${c.winner} won (${c.reason}${c.pending ? ", pending push" : ""}); the losing value is in sync_conflicts`
+        )
+      }
+    }
+    return [...retry]
+  })
+
+/**
+ * A batch of keys of one entity, read on both sides and planned, not yet written: `prepareKeys` makes
+ * one, `applyPrepared` writes it. Between the two, the batch's rows may change on either side; the writes
+ * are compare-and-swap, so such keys are merged again, never overwritten unseen.
+ */
+export interface PreparedKeys {
+  readonly entity: Entity
+  /** the distinct keys of the batch */
+  readonly keys: ReadonlyArray<string>
+  readonly committed: ReadonlyMap<string, string | null>
+  readonly round: Round
+  readonly policy: MergePolicy
+  readonly options: ApplyOptions
+}
+
+/**
+ * Reads both sides of the given keys and plans them (the first half of `applyKeys`). Keys may repeat; each
+ * is merged once, with the newest commit time given for it. Writes nothing.
+ */
+export const prepareKeys = (
   entity: Entity,
   changes: ReadonlyArray<KeyChange>,
   options: ApplyOptions = {}
-): Effect.Effect<ApplyStats, DatabaseError, SourceDatabase | WorkspaceDatabase> =>
+): Effect.Effect<PreparedKeys, DatabaseError, SourceDatabase | WorkspaceDatabase> =>
   Effect.gen(function* () {
     const policy = options.policy ?? defaultPolicy
-    const maxAttempts = options.maxAttempts ?? 5
     const committed = new Map<string, string | null>()
     for (const c of changes)
       committed.set(c.key, latest(committed.get(c.key), canonicalTimestamp(c.committedAt ?? null)))
     yield* awaitVisible(changes.flatMap((c) => (c.xid === undefined ? [] : [c.xid])))
-    const stats = emptyStats()
-    stats.keys = committed.size
-    const planned: Array<PlannedChange> = []
+    const keys = [...committed.keys()]
+    const round = yield* planRound(entity, keys, committed, policy)
+    return { entity, keys, committed, round, policy, options }
+  })
 
-    let pending = [...committed.keys()]
-    for (let attempt = 1; pending.length > 0; attempt++) {
+/**
+ * Writes a prepared batch (the second half of `applyKeys`), and merges again, from fresh reads, the keys
+ * that lost a compare-and-swap race, up to `maxAttempts` rounds in all.
+ */
+export const applyPrepared = (
+  prepared: PreparedKeys
+): Effect.Effect<ApplyStats, DatabaseError, SourceDatabase | WorkspaceDatabase> =>
+  Effect.gen(function* () {
+    const { entity, committed, policy, options } = prepared
+    const maxAttempts = options.maxAttempts ?? 5
+    const stats = emptyStats()
+    stats.keys = prepared.keys.length
+    if (options.dryRun === true) {
+      const planned: Array<PlannedChange> = []
+      describeRound(prepared.round, stats, planned)
+      stats.changes = planned
+      return stats as ApplyStats
+    }
+    let round = prepared.round
+    let pending = yield* writeRound(entity, round, stats)
+    for (let attempt = 2; pending.length > 0; attempt++) {
       if (attempt > maxAttempts) {
         stats.contended = pending
         yield* Effect.logWarning(
@@ -229,124 +416,23 @@ export const applyKeys = (
         ).pipe(Effect.annotateLogs({ keys: pending.slice(0, 10).join(",") }))
         break
       }
-      if (attempt > 1) stats.retries += pending.length
-      const [sourceRows, workspaceRows] = yield* Effect.all(
-        [readSource(entity, pending), readWorkspace(entity, pending)],
-        { concurrency: 2 }
-      )
-      const plans: Array<Planned> = []
-      const gone: Array<string> = []
-      const clean: Array<WorkspaceClean> = []
-      for (const key of pending) {
-        const source = sourceRows.get(key)
-        const workspace = workspaceRows.get(key)
-        if (source === undefined) {
-          if (workspace !== undefined && workspace.syncState === "active") gone.push(key)
-          else stats.unchanged++
-          continue
-        }
-        const p = planKey(entity, source, workspace, committed.get(key) ?? null, policy)
-        if (!p.writeWorkspace && Object.keys(p.plan.toSource).length === 0) {
-          stats.unchanged++
-          if (workspace !== undefined && (workspace.dirty || workspace.sourceXmin !== source.xmin)) {
-            clean.push({ key, expectedUpdatedAt: workspace.updatedAtRaw, sourceXmin: source.xmin })
-          }
-        } else {
-          plans.push(p)
-        }
-      }
-      const promotedKeys = yield* readPromoted(entity, gone)
-      const promoted = gone.filter((k) => promotedKeys.has(k))
-      const removed = gone.filter((k) => !promotedKeys.has(k))
-
-      if (options.dryRun === true) {
-        for (const p of plans) planned.push(describe(p))
-        for (const key of promoted)
-          planned.push({ key, action: "promote", toSource: [], toWorkspace: [], conflicts: 0 })
-        for (const key of removed)
-          planned.push({ key, action: "remove", toSource: [], toWorkspace: [], conflicts: 0 })
-        stats.promoted += promoted.length
-        stats.removed += removed.length
-        for (const p of plans) {
-          if (p.workspace === undefined) stats.inserted++
-          else stats.updated++
-          if (Object.keys(p.plan.toSource).length > 0) stats.pushed++
-          stats.conflicts += p.plan.conflicts.length
-        }
-        break
-      }
-
-      if (gone.length > 0) {
-        yield* markGone(entity, promoted, removed)
-        stats.promoted += promoted.length
-        stats.removed += removed.length
-        if (removed.length > 0) {
-          yield* Effect.logWarning(
-            `${removed.length} ${entity.label} record(s) were deleted on Neon without being promoted; their workspace rows are kept and marked removed`
-          ).pipe(Effect.annotateLogs({ keys: removed.slice(0, 10).join(",") }))
-        }
-      }
-
-      const retry = new Set<string>()
-      const pushes = plans.filter((p) => Object.keys(p.plan.toSource).length > 0)
-      const pushedKeys = yield* writeSource(
-        entity,
-        pushes.map((p) => sourceWriteOf(entity, p))
-      )
-      for (const p of pushes) if (!pushedKeys.has(p.key)) retry.add(p.key)
-
-      const inserts: Array<WorkspaceInsert> = []
-      const updates: Array<WorkspaceUpdate> = []
-      const conflicts: Array<ConflictEntry> = []
-      for (const p of plans) {
-        if (retry.has(p.key) || !p.writeWorkspace) continue
-        for (const conflict of p.plan.conflicts) conflicts.push({ key: p.key, conflict })
-        if (p.workspace === undefined) {
-          inserts.push({
-            key: p.key,
-            record: p.plan.newBase,
-            hash: p.hash,
-            updatedAt: p.plan.workspaceUpdatedAt,
-            sourceXmin: p.source.xmin
-          })
-        } else {
-          updates.push({
-            key: p.key,
-            expectedHash: p.workspace.lastSyncHash,
-            expectedUpdatedAt: p.workspace.updatedAtRaw,
-            set: p.plan.toWorkspace,
-            base: p.storeBase ? p.plan.newBase : null,
-            hash: p.hash,
-            updatedAt: p.plan.workspaceUpdatedAt,
-            pulled: Object.keys(p.plan.toWorkspace).length > 0,
-            pushed: pushedKeys.has(p.key),
-            syncState: "active",
-            sourceXmin: pushedKeys.get(p.key) ?? p.source.xmin
-          })
-        }
-      }
-      const written = yield* writeWorkspace(entity, inserts, updates, conflicts, clean)
-      for (const i of inserts) if (!written.inserted.has(i.key)) retry.add(i.key)
-      for (const u of updates) if (!written.updated.has(u.key)) retry.add(u.key)
-
-      for (const p of plans) {
-        if (retry.has(p.key)) continue
-        if (pushedKeys.has(p.key)) stats.pushed++
-        if (!p.writeWorkspace) continue
-        if (p.workspace === undefined) stats.inserted++
-        else stats.updated++
-        stats.conflicts += p.plan.conflicts.length
-        for (const c of p.plan.conflicts) {
-          yield* Effect.logWarning(
-            `conflict on ${entity.label} ${p.key}, field ${c.field}: ${c.winner} won (${c.reason}${c.pending ? ", pending push" : ""}); the losing value is in sync_conflicts`
-          )
-        }
-      }
-      pending = [...retry]
+      stats.retries += pending.length
+      round = yield* planRound(entity, pending, committed, policy)
+      pending = yield* writeRound(entity, round, stats)
     }
-    stats.changes = planned
     return stats as ApplyStats
   })
+
+/**
+ * Merges the given keys of one entity (see the module header): `prepareKeys` then `applyPrepared`. Keys may
+ * repeat; each is merged once, with the newest commit time given for it.
+ */
+export const applyKeys = (
+  entity: Entity,
+  changes: ReadonlyArray<KeyChange>,
+  options: ApplyOptions = {}
+): Effect.Effect<ApplyStats, DatabaseError, SourceDatabase | WorkspaceDatabase> =>
+  Effect.flatMap(prepareKeys(entity, changes, options), applyPrepared)
 
 /** Sums the stats of two merge-apply runs. */
 export const addStats = (a: ApplyStats, b: ApplyStats): ApplyStats => ({
