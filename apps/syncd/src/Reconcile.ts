@@ -6,9 +6,10 @@
  * compare-and-swap races are merged again until they win. Only a failure retrying cannot fix escapes.
  */
 import type { Entity, MergePolicy } from "@enrich-sync/core"
-import type { KeyChange, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
-import { applyKeys, backfillEntity, DatabaseError, entities } from "@enrich-sync/engine"
-import { Effect, Schedule } from "effect"
+import type { KeyChange, PreparedKeys, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
+import { applyKeys, applyPrepared, backfillEntity, DatabaseError, entities } from "@enrich-sync/engine"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 import { MergeLane } from "./MergeLane.ts"
 import { SyncMetrics } from "./SyncMetrics.ts"
 
@@ -25,6 +26,43 @@ const logRetry = (what: string) => (e: unknown) =>
     ? Effect.logWarning(`${what}: ${e.message}; retrying`)
     : Effect.void
 
+/**
+ * Merges one batch of keys through the lane until every one of them is merged. With `prepared` (the same
+ * keys read and planned outside the lane, see `prepareKeys`), the first attempt writes that plan; a retry
+ * after a failure reads both sides afresh.
+ */
+export const mergeBatch = (
+  entity: Entity,
+  batch: ReadonlyArray<KeyChange>,
+  options: { readonly policy: MergePolicy },
+  prepared?: PreparedKeys
+): Effect.Effect<void, DatabaseError, SourceDatabase | WorkspaceDatabase | MergeLane | SyncMetrics> =>
+  Effect.gen(function* () {
+    const lane = yield* MergeLane
+    const metrics = yield* SyncMetrics
+    let plan = prepared
+    let left = batch
+    while (left.length > 0) {
+      const keys = left
+      const attempt = Effect.suspend(() => {
+        const ready = plan
+        plan = undefined
+        return lane.run(
+          ready === undefined ? applyKeys(entity, keys, { policy: options.policy }) : applyPrepared(ready)
+        )
+      })
+      const stats = yield* attempt.pipe(
+        Effect.tapError(logRetry(`merging ${entity.label} records`)),
+        Effect.retry(transientRetry)
+      )
+      yield* metrics.merged(stats)
+      // keys that kept losing races: merge them again after a pause, never drop them
+      const contended = new Set(stats.contended)
+      left = keys.filter((c) => contended.has(c.key))
+      if (left.length > 0) yield* Effect.sleep("200 millis")
+    }
+  })
+
 /** Merges keys of one entity through the lane, in batches, until every one of them is merged. */
 export const mergeKeys = (
   entity: Entity,
@@ -32,21 +70,8 @@ export const mergeKeys = (
   options: { readonly policy: MergePolicy; readonly batchSize: number }
 ): Effect.Effect<void, DatabaseError, SourceDatabase | WorkspaceDatabase | MergeLane | SyncMetrics> =>
   Effect.gen(function* () {
-    const lane = yield* MergeLane
-    const metrics = yield* SyncMetrics
-    for (let i = 0; i < changes.length; i += options.batchSize) {
-      let batch = changes.slice(i, i + options.batchSize)
-      while (batch.length > 0) {
-        const stats = yield* lane
-          .run(applyKeys(entity, batch, { policy: options.policy }))
-          .pipe(Effect.tapError(logRetry(`merging ${entity.label} records`)), Effect.retry(transientRetry))
-        yield* metrics.merged(stats)
-        // keys that kept losing races: merge them again after a pause, never drop them
-        const contended = new Set(stats.contended)
-        batch = batch.filter((c) => contended.has(c.key))
-        if (batch.length > 0) yield* Effect.sleep("200 millis")
-      }
-    }
+    for (let i = 0; i < changes.length; i += options.batchSize)
+      yield* mergeBatch(entity, changes.slice(i, i + options.batchSize), options)
   })
 
 /** Compares and merges both sides in full (startup, a recreated slot, a truncate). */

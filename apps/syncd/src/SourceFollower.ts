@@ -2,18 +2,35 @@
  * Neon to workspace: follows the replication slot, merges the keys each committed transaction touched,
  * and acknowledges.
  *
+ * Two stages run at once, so the databases and the daemon work in parallel: a planner reads and plans the
+ * next batch of keys (`prepareKeys`, outside the merge lane: reads only) while a writer writes the batch
+ * before it (`applyPrepared`, through the merge lane), in order. The planner never reads a key that a
+ * batch still waiting to be written holds: it waits for that batch first, so a key's merges stay one at a
+ * time in arrival order (and the writes are compare-and-swap in any case).
+ *
  * Invariant: a position is acknowledged (and recorded as applied) only after every change up to it is
- * merged on both sides; changes are batched (by count and time) but applied in commit order; transactions
- * at or before the recorded position are skipped after a restart (PostgreSQL 15 may re-send them).
+ * merged on both sides: the writer takes steps in commit order and an acknowledgement is a step after the
+ * merges of its transactions; transactions at or before the recorded position are skipped after a restart
+ * (PostgreSQL 15 may re-send them).
+ *
+ * ```
+ * listener ─▶ planner: group events ─▶ keys per entity ─▶ batches ─▶ prepareKeys ─┐
+ *                                                                                 ▼ (queue of 1)
+ *                                 writer: Merge (applyPrepared) │ Reconcile │ Ack (progress, then slot)
+ * ```
  */
 import type { Entity, Lsn, MergePolicy } from "@enrich-sync/core"
 import { formatLsn, parseLsn } from "@enrich-sync/core"
-import type { KeyChange } from "@enrich-sync/engine"
-import { entities, WorkspaceDatabase } from "@enrich-sync/engine"
+import type { KeyChange, PreparedKeys } from "@enrich-sync/engine"
+import { entities, prepareKeys, WorkspaceDatabase } from "@enrich-sync/engine"
 import type { ListenerEvent } from "@enrich-sync/neon-listener"
 import { NeonListener } from "@enrich-sync/neon-listener"
-import { type Duration, Effect, Stream } from "effect"
-import { mergeKeys, reconcile, transientRetry } from "./Reconcile.ts"
+import * as Deferred from "effect/Deferred"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
+import * as Stream from "effect/Stream"
+import { mergeBatch, reconcile, transientRetry } from "./Reconcile.ts"
 import { SyncMetrics } from "./SyncMetrics.ts"
 
 /** How the source follower batches. */
@@ -46,14 +63,98 @@ const writeProgress = (slot: string, position: Lsn) =>
     )
   ).pipe(Effect.retry(transientRetry), Effect.asVoid)
 
+/** What the writer does, in commit order. Each step completes `done` when it is finished. */
+type Step =
+  | {
+      readonly _tag: "Merge"
+      readonly entity: Entity
+      readonly changes: ReadonlyArray<KeyChange>
+      readonly prepared: PreparedKeys
+      readonly done: Deferred.Deferred<void>
+    }
+  | {
+      readonly _tag: "Reconcile"
+      readonly why: string
+      readonly only: ReadonlyArray<Entity>
+      readonly done: Deferred.Deferred<void>
+    }
+  | {
+      readonly _tag: "Ack"
+      readonly position: Lsn
+      readonly transactions: number
+      readonly lastCommitTime: string | null
+    }
+  /** the listener's stream ended: nothing follows */
+  | { readonly _tag: "End" }
+
 /** Follows Neon until interrupted (or a failure retrying cannot fix). */
 export const followSource = (options: SourceFollowerOptions) =>
   Effect.gen(function* () {
     const listener = yield* NeonListener
     const metrics = yield* SyncMetrics
     let applied = yield* readProgress(options.slot)
+    const steps = yield* Queue.bounded<Step>(1)
+    // keys of batches planned and not yet written, with the signal that they are
+    const unwritten = new Map<string, Deferred.Deferred<void>>()
+    let lastBarrier: Deferred.Deferred<void> | null = null
 
-    const applyGroup = (group: ReadonlyArray<ListenerEvent>) =>
+    const write = (step: Exclude<Step, { _tag: "End" }>) =>
+      Effect.gen(function* () {
+        switch (step._tag) {
+          case "Merge": {
+            yield* mergeBatch(step.entity, step.changes, options, step.prepared)
+            yield* metrics.update((m) => ({ ...m, neonKeys: m.neonKeys + step.changes.length }))
+            for (const c of step.changes) if (unwritten.get(c.key) === step.done) unwritten.delete(c.key)
+            yield* Deferred.succeed(step.done, undefined)
+            return
+          }
+          case "Reconcile": {
+            yield* reconcile(step.why, options, step.only)
+            yield* Deferred.succeed(step.done, undefined)
+            return
+          }
+          case "Ack": {
+            const position = step.position
+            yield* writeProgress(options.slot, position)
+            applied = applied === null || position > applied ? position : applied
+            yield* listener.ack(position)
+            yield* metrics.update((m) => ({
+              ...m,
+              neonTransactions: m.neonTransactions + step.transactions,
+              lastAppliedLsn: formatLsn(position),
+              lastCommitTime: step.lastCommitTime ?? m.lastCommitTime,
+              lastAppliedAt: new Date().toISOString()
+            }))
+          }
+        }
+      })
+
+    /** Reads and plans one batch, after the batches that hold any of its keys are written, and queues it. */
+    const planBatch = (entity: Entity, changes: ReadonlyArray<KeyChange>) =>
+      Effect.gen(function* () {
+        const waits = new Set<Deferred.Deferred<void>>()
+        for (const c of changes) {
+          const pending = unwritten.get(c.key)
+          if (pending !== undefined) waits.add(pending)
+        }
+        if (lastBarrier !== null) waits.add(lastBarrier)
+        for (const w of waits) yield* Deferred.await(w)
+        const prepared = yield* prepareKeys(entity, changes, { policy: options.policy }).pipe(
+          Effect.retry(transientRetry)
+        )
+        const done = yield* Deferred.make<void>()
+        for (const c of changes) unwritten.set(c.key, done)
+        yield* Queue.offer(steps, { _tag: "Merge", entity, changes, prepared, done })
+      })
+
+    const barrier = (why: string, only: ReadonlyArray<Entity>) =>
+      Effect.gen(function* () {
+        const done = yield* Deferred.make<void>()
+        lastBarrier = done
+        yield* Queue.offer(steps, { _tag: "Reconcile", why, only, done })
+      })
+
+    const planGroup = (group: ReadonlyArray<ListenerEvent>) =>
       Effect.gen(function* () {
         let keys = new Map<Entity, Map<string, { committedAt: string; xid: number }>>()
         let truncated = new Set<Entity>()
@@ -67,11 +168,11 @@ export const followSource = (options: SourceFollowerOptions) =>
               committedAt: c.committedAt,
               xid: c.xid
             }))
-            yield* mergeKeys(entity, list, options)
-            yield* metrics.update((m) => ({ ...m, neonKeys: m.neonKeys + list.length }))
+            for (let i = 0; i < list.length; i += options.batchSize)
+              yield* planBatch(entity, list.slice(i, i + options.batchSize))
           }
           for (const entity of truncated)
-            yield* reconcile(`${entity.sourceTable.name} was truncated on Neon`, options, [entity])
+            yield* barrier(`${entity.sourceTable.name} was truncated on Neon`, [entity])
           keys = new Map()
           truncated = new Set()
         })
@@ -82,22 +183,21 @@ export const followSource = (options: SourceFollowerOptions) =>
               yield* Effect.logWarning(
                 `the replication slot ${options.slot} was gone and has been created again at ${formatLsn(event.position)}: changes made meanwhile were not streamed, so both sides are reconciled in full`
               )
-              yield* reconcile("the replication slot was recreated", options)
+              yield* barrier("the replication slot was recreated", entities)
             }
             continue
           }
           // after a restart the server may send again what was applied before: skip it (it would merge to nothing)
           if (applied === null || event.commitLsn >= applied) {
-            const entity = entityByTable
             for (const change of event.changes) {
-              const e = entity.get(`${change.table.schema}.${change.table.name}`)
+              const e = entityByTable.get(`${change.table.schema}.${change.table.name}`)
               if (e === undefined) continue
               const forEntity = keys.get(e) ?? new Map<string, { committedAt: string; xid: number }>()
               keys.set(e, forEntity)
               forEntity.set(change.key, { committedAt: event.commitTime, xid: event.xid })
             }
             for (const t of event.truncated) {
-              const e = entity.get(`${t.schema}.${t.name}`)
+              const e = entityByTable.get(`${t.schema}.${t.name}`)
               if (e !== undefined) truncated.add(e)
             }
             lastCommitTime = event.commitTime
@@ -106,23 +206,22 @@ export const followSource = (options: SourceFollowerOptions) =>
           ackAt = ackAt === null || event.endLsn > ackAt ? event.endLsn : ackAt
         }
         yield* flush
-        if (ackAt !== null) {
-          yield* writeProgress(options.slot, ackAt)
-          applied = applied === null || ackAt > applied ? ackAt : applied
-          yield* listener.ack(ackAt)
-          const position = ackAt
-          yield* metrics.update((m) => ({
-            ...m,
-            neonTransactions: m.neonTransactions + transactions,
-            lastAppliedLsn: formatLsn(position),
-            lastCommitTime: lastCommitTime ?? m.lastCommitTime,
-            lastAppliedAt: new Date().toISOString()
-          }))
-        }
+        if (ackAt !== null)
+          yield* Queue.offer(steps, { _tag: "Ack", position: ackAt, transactions, lastCommitTime })
       })
 
-    yield* listener.events.pipe(
+    const writer = Effect.gen(function* () {
+      while (true) {
+        const step = yield* Queue.take(steps)
+        if (step._tag === "End") return
+        yield* write(step)
+      }
+    })
+    const planner = listener.events.pipe(
       Stream.groupedWithin(256, options.batchWait),
-      Stream.runForEach((group) => applyGroup(group))
+      Stream.runForEach((group) => planGroup(group)),
+      Effect.andThen(Queue.offer(steps, { _tag: "End" }))
     )
+    // either stage failing stops the other
+    yield* Effect.all([planner, writer], { concurrency: 2, discard: true })
   })
