@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, layer } from "@effect/vitest"
 import { demoCompanyKey, demoPersonKey, seedDemoData } from "@enrich-sync/testing"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import {
   assertFailure,
   assertSuccess,
@@ -57,16 +57,16 @@ describe("enrich-sync commands", () => {
         Effect.gen(function* () {
           const cli = yield* CliFixture
           const dry = assertSuccess(yield* cli.run(["migrate", "--dry-run"]))
-          assert.match(dry.stdout, /Neon: +would apply 1 migration/)
+          assert.match(dry.stdout, /Neon: +would apply 2 migration/)
           assert.match(dry.stdout, /Workspace: +would apply 2 migration/)
           assert.include(dry.stdout, "dry run: nothing was changed")
           assert.strictEqual(yield* neonCount("pg_tables", "schemaname = 'marketing'"), 0)
           assert.strictEqual(yield* workspaceCount("pg_tables", "tablename = 'company_needs_enrichment'"), 0)
 
           const applied = assertSuccess(yield* cli.run(["migrate"]))
-          assert.match(applied.stdout, /Neon: +applied 1 migration/)
+          assert.match(applied.stdout, /Neon: +applied 2 migration/)
           assert.match(applied.stdout, /Workspace: +applied 2 migration/)
-          assert.strictEqual(yield* neonCount("enrich_sync.schema_migrations"), 1)
+          assert.strictEqual(yield* neonCount("enrich_sync.schema_migrations"), 2)
           assert.strictEqual(yield* workspaceCount("enrich_sync.schema_migrations"), 2)
           assert.strictEqual(
             yield* neonCount("pg_tables", "schemaname = 'marketing' AND tablename = 'company_invalid'"),
@@ -84,11 +84,11 @@ describe("enrich-sync commands", () => {
           assert.deepStrictEqual(
             sides.map((s) => [s.side, s.applied.length, s.alreadyApplied.length]),
             [
-              ["source", 0, 1],
+              ["source", 0, 2],
               ["workspace", 0, 2]
             ]
           )
-          assert.strictEqual(yield* neonCount("enrich_sync.schema_migrations"), 1)
+          assert.strictEqual(yield* neonCount("enrich_sync.schema_migrations"), 2)
         })
     )
 

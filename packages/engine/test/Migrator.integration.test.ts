@@ -1,6 +1,6 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { Company, migrationsFor, Person, qualified } from "@enrich-sync/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { SourceDatabase, WorkspaceDatabase } from "../src/Database.ts"
 import { applyMigrations, planMigrations } from "../src/Migrator.ts"
 import { requireSchema, schemaProblems } from "../src/SchemaCheck.ts"
@@ -45,6 +45,24 @@ describe("migrations on empty databases", () => {
           `SELECT relreplident FROM pg_class WHERE oid = 'marketing.company_invalid'::regclass`
         )
         assert.strictEqual(replica?.relreplident, "i")
+        // the listener's publication sends only the keys (PostgreSQL 15 and later)
+        const [version] = yield* onNeon(`SELECT current_setting('server_version_num')::int AS n`)
+        const sent = yield* onNeon(
+          `SELECT tablename::text AS t, attnames::text[] AS columns FROM pg_publication_tables WHERE pubname = 'enrich_sync_source' ORDER BY 1`
+        )
+        const keyOnly = Number(version?.n) >= 150000
+        assert.deepStrictEqual(
+          sent.map((r) => [r.t, keyOnly ? r.columns : ["(all)"]]),
+          [
+            ["company_invalid", keyOnly ? ["company_unique_id"] : ["(all)"]],
+            ["people_invalid", keyOnly ? ["unique_id"] : ["(all)"]]
+          ]
+        )
+        // the seed's duplicate of the key's unique index is gone from the workspace
+        const [duplicate] = yield* onWorkspace(
+          `SELECT to_regclass('public.idx_company_unique_id') IS NULL AS gone`
+        )
+        assert.isTrue(duplicate?.gone)
         const [publication] = yield* onWorkspace(
           `SELECT count(*)::int AS n FROM pg_publication_tables WHERE pubname = 'supabase_realtime'`
         )

@@ -10,7 +10,10 @@
  */
 import type { Lsn } from "@enrich-sync/core"
 import { formatLsn, parseLsn, redactUrl } from "@enrich-sync/core"
-import { Clock, Duration, Effect, Redacted } from "effect"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import { openSession, type SqlSession } from "./internal/ReplicationConnection.ts"
 import type { NeonListenerConfig, ResolvedConfig } from "./NeonListenerConfig.ts"
 import { resolveConfig } from "./NeonListenerConfig.ts"
@@ -154,7 +157,12 @@ interface PublicationRow {
   readonly puballtables: boolean
 }
 
-/** The publication exists, publishes every kind of change, and includes every followed table. */
+/**
+ * The publication exists, publishes every kind of change, and includes every followed table. A publication
+ * this creates publishes only each table's key column (PostgreSQL 15 and later): the listener reads
+ * nothing else (an event only names a key), so the server sends and decodes a fraction of each row.
+ * An existing publication is left with its columns (it may serve others).
+ */
 const ensurePublication = Effect.fnUntraced(function* (
   session: SqlSession,
   config: ResolvedConfig
@@ -164,7 +172,13 @@ const ensurePublication = Effect.fnUntraced(function* (
     "SELECT pubinsert, pubupdate, pubdelete, pubtruncate, puballtables FROM pg_publication WHERE pubname = $1",
     [config.publication]
   )
-  const tableList = config.tables.map(qualified).join(", ")
+  const [version] = yield* session.query<{ readonly n: number }>(
+    "SELECT current_setting('server_version_num')::int AS n"
+  )
+  const columnLists = (version?.n ?? 0) >= 150000
+  const tableList = config.tables
+    .map((t) => (columnLists ? `${qualified(t)} (${quote(t.key)})` : qualified(t)))
+    .join(", ")
   if (row === undefined) {
     const created = yield* session.query(`CREATE PUBLICATION ${pub} FOR TABLE ${tableList}`).pipe(
       Effect.as(true),
@@ -199,7 +213,9 @@ const ensurePublication = Effect.fnUntraced(function* (
     (t) => !published.some((p) => p.schemaname === t.schema && p.tablename === t.name)
   )
   if (missing.length > 0) {
-    yield* session.query(`ALTER PUBLICATION ${pub} ADD TABLE ${missing.map(qualified).join(", ")}`)
+    yield* session.query(
+      `ALTER PUBLICATION ${pub} ADD TABLE ${missing.map((t) => (columnLists ? `${qualified(t)} (${quote(t.key)})` : qualified(t))).join(", ")}`
+    )
     yield* Effect.logWarning(
       `added ${missing.map((t) => `${t.schema}.${t.name}`).join(", ")} to the publication ${config.publication}`
     )

@@ -6,7 +6,8 @@
 
 import { assert, describe, it } from "@effect/vitest"
 import { connectionUrl, injectedServers, PostgresServer } from "@enrich-sync/testing"
-import { Effect, Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import type { NeonListenerError } from "../src/NeonListenerError.ts"
 import { ensureSlot } from "../src/Preflight.ts"
 import {
@@ -161,6 +162,34 @@ describe("ensureSlot", () => {
           pubtruncate: true,
           tables: "company_invalid,people_invalid"
         })
+      })
+    )
+  )
+
+  it.live("a publication it creates sends only each table's key (PostgreSQL 15 and later)", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const source = yield* freshSource(injectedServers().neon, "nl_keyonly")
+        const ensured = yield* ensureSlot(source.config)
+        assert.isTrue(ensured.publicationChanged)
+        const [version] = yield* source.sql.query<{ n: number }>(
+          "SELECT current_setting('server_version_num')::int AS n"
+        )
+        const rows = yield* source.sql.query<{ t: string; columns: Array<string> | null }>(
+          `SELECT tablename::text AS t, attnames::text[] AS columns FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1`,
+          [source.config.publication]
+        )
+        if (Number(version?.n) >= 150000) {
+          assert.deepStrictEqual(rows, [
+            { t: "company_invalid", columns: ["company_unique_id"] },
+            { t: "people_invalid", columns: ["unique_id"] }
+          ])
+        } else {
+          assert.deepStrictEqual(
+            rows.map((r) => r.t),
+            ["company_invalid", "people_invalid"]
+          )
+        }
       })
     )
   )

@@ -61,6 +61,29 @@ BEGIN
 END
 $$`
 
+/**
+ * Version 2: the default publication publishes only each table's key column (PostgreSQL 15 and later; on
+ * 14 it stays whole). The listener reads nothing but the key (an event only names a key), so Neon sends
+ * and decodes a fraction of each changed row. The key is the replica identity, as a column list requires.
+ */
+const keyOnlyPublication = `DO $$
+BEGIN
+  IF current_setting('server_version_num')::int < 150000 THEN
+    RETURN;
+  END IF;
+${entities
+  .map(
+    (e) => `  IF EXISTS (SELECT 1 FROM pg_publication_tables
+              WHERE pubname = '${defaultPublication}' AND schemaname = '${e.sourceTable.schema}' AND tablename = '${e.sourceTable.name}'
+                AND attnames IS DISTINCT FROM ARRAY['${e.key}']::name[]) THEN
+    ALTER PUBLICATION ${defaultPublication} DROP TABLE ${qualified(e.sourceTable)};
+    ALTER PUBLICATION ${defaultPublication} ADD TABLE ${qualified(e.sourceTable)} (${e.key});
+  END IF;`
+  )
+  .join("\n")}
+END
+$$`
+
 /** The Neon side's migrations. */
 export const sourceMigrations: ReadonlyArray<Migration> = [
   {
@@ -92,5 +115,11 @@ export const sourceMigrations: ReadonlyArray<Migration> = [
       ...canonicalFunctionsSql,
       ...entities.flatMap((e) => [recordJsonSql(e), sourceHashSql(e)])
     ]
+  },
+  {
+    side: "source",
+    version: 2,
+    name: "the publication sends only the key columns",
+    statements: [keyOnlyPublication]
   }
 ]
