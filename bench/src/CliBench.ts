@@ -9,7 +9,7 @@
  * reports why and fails its targets.
  */
 import { Company, qualified } from "@enrich-sync/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { CopyBaseline } from "./CopyBaseline.ts"
 import type { InsertBaseline } from "./InsertBaseline.ts"
 import { withConnection } from "./Sql.ts"

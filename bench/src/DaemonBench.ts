@@ -15,7 +15,7 @@
 import { type AddressInfo, createServer } from "node:net"
 import { join } from "node:path"
 import { Company, qualified } from "@enrich-sync/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { type CpuSubjects, startCpuMeter } from "./CpuMeter.ts"
 import { profileFlags, summariseProfile } from "./CpuProfile.ts"
 import { installLatencyProbe, measuredArrivals, measuredLatencies } from "./LatencyProbe.ts"

@@ -14,7 +14,9 @@ import {
   verifyEntity,
   WorkspaceDatabase
 } from "@enrich-sync/engine"
-import { Effect, Layer, Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 
 const [stage, backupDir] = process.argv.slice(2)
 const databases = Layer.mergeAll(

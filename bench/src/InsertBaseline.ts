@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto"
 import { Company, companyDataFields, qualified } from "@enrich-sync/core"
 import type { PostgresServer } from "@enrich-sync/testing/PostgresServer"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { createDatabase, migrateWorkspace } from "./Servers.ts"
 import { connect, withConnection } from "./Sql.ts"
 import { perSecond, round } from "./Stats.ts"

@@ -10,7 +10,8 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { readFileSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Effect, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import { type RssSampler, sampleRss } from "./RssSampler.ts"
 
 /** The repository root (bench/src/../..). */

@@ -8,7 +8,7 @@
  */
 
 import { join } from "node:path"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { type CpuReading, type CpuSubjects, startCpuMeter } from "./CpuMeter.ts"
 import { type ProfileSummary, profileFlags, summariseProfile } from "./CpuProfile.ts"
 import { type ChildResult, runNodeChild } from "./NodeChild.ts"

@@ -8,8 +8,12 @@
  * trace unless ENRICH_SYNC_DEBUG=1.
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Cause, Effect, Layer, Option, Runtime } from "effect"
+import * as Cause from "effect/Cause"
 import { CliError, CliOutput, Command } from "effect/cli"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Runtime from "effect/Runtime"
 import packageJson from "../package.json" with { type: "json" }
 import { backfillCommand } from "./Backfill.ts"
 import { configProviderLayer } from "./CliConfig.ts"

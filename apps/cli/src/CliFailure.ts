@@ -4,7 +4,7 @@
  * Invariant: `message` is one line that names the problem and says how to fix it (`<problem>; <fix>`), and
  * `exitCode` is 2 for usage errors (flags) and 1 for everything else.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** Why the command could not run. */
 export const CliFailureReason = Schema.Literals([

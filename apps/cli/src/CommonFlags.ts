@@ -5,8 +5,8 @@
  */
 import type { Entity } from "@enrich-sync/core"
 import { Company, enrichmentStatuses, Person } from "@enrich-sync/core"
-import { Option } from "effect"
 import { Flag } from "effect/cli"
+import * as Option from "effect/Option"
 import { parsePushOn } from "./CliConfig.ts"
 
 /** `--entity company|people|all` (default all). */

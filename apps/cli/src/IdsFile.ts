@@ -9,7 +9,9 @@
 
 import { fstatSync } from "node:fs"
 import { isBartonId } from "@enrich-sync/core"
-import { Effect, FileSystem, Result } from "effect"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as Result from "effect/Result"
 import { CliFailure } from "./CliFailure.ts"
 
 /** What stdin is called in messages. */

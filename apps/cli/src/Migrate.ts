@@ -16,8 +16,8 @@ import {
   schemaProblems,
   WorkspaceDatabase
 } from "@enrich-sync/engine"
-import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
+import * as Effect from "effect/Effect"
 import { commandLayer } from "./CliConfig.ts"
 import { CliFailure } from "./CliFailure.ts"
 import * as Flags from "./CommonFlags.ts"

@@ -9,7 +9,10 @@
  */
 import { makeRedactor } from "@enrich-sync/core"
 import { redactingLogger } from "@enrich-sync/engine"
-import { Context, Effect, Layer, Ref } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Ref from "effect/Ref"
 import { configuredSecrets, debugEnabled } from "./CliConfig.ts"
 
 /** How the current run prints. */

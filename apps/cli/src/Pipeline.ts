@@ -10,8 +10,8 @@
 
 import { createInterface } from "node:readline"
 import type { BackfillReport, PushReport, RevalidateReport } from "@enrich-sync/engine"
-import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
+import * as Effect from "effect/Effect"
 import { renderBackfill, runBackfill } from "./Backfill.ts"
 import * as Flags from "./CommonFlags.ts"
 import { formatTable, Output } from "./Output.ts"

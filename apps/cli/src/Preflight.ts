@@ -8,7 +8,9 @@
  */
 import type { MergePolicy } from "@enrich-sync/core"
 import { DatabaseError, requireSchema, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
-import { Effect, Option, Result } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
 import { CliConfig, commandLayer } from "./CliConfig.ts"
 
 /** Checks Neon. */

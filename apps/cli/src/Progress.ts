@@ -8,7 +8,8 @@
  */
 import type { Progress } from "@enrich-sync/engine"
 import { SingleBar } from "cli-progress"
-import { Effect, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import { Output } from "./Output.ts"
 
 /** Receives the engine's progress reports. */

@@ -21,8 +21,9 @@ import type {
   WorkspaceDatabase
 } from "@enrich-sync/engine"
 import { promoteEntity } from "@enrich-sync/engine"
-import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Flags from "./CommonFlags.ts"
 import { readIdsFile, readIdsStdin, stdinCarriesInput, stdinName } from "./IdsFile.ts"
 import { formatTable, Output } from "./Output.ts"

@@ -16,8 +16,8 @@ import type {
   WorkspaceDatabase
 } from "@enrich-sync/engine"
 import { verifyEntity } from "@enrich-sync/engine"
-import { Effect } from "effect"
 import { Command, Flag } from "effect/cli"
+import * as Effect from "effect/Effect"
 import * as Flags from "./CommonFlags.ts"
 import { mergeCounts } from "./MergeSummary.ts"
 import { formatTable, Output } from "./Output.ts"

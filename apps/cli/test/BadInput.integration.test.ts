@@ -7,7 +7,7 @@
 
 import { createServer } from "node:net"
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import {
   assertFailure,
   assertSuccess,

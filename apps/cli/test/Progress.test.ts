@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { makeProgress, progressLine } from "../src/Progress.ts"
 
 describe("progress", () => {

@@ -4,7 +4,8 @@
  */
 import type { MergePolicy } from "@enrich-sync/core"
 import { entities, verifyEntity } from "@enrich-sync/engine"
-import { type Duration, Effect } from "effect"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import { mergeKeys, transientRetry } from "./Reconcile.ts"
 import { SyncMetrics } from "./SyncMetrics.ts"
 

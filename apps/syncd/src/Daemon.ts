@@ -19,7 +19,10 @@ import {
   WorkspaceDatabase
 } from "@enrich-sync/engine"
 import { ensureSlot, NeonListener } from "@enrich-sync/neon-listener"
-import { Effect, Layer, Option, Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import { runAntiEntropy } from "./AntiEntropy.ts"
 import { startEmbeddedDefault } from "./EmbeddedDefault.ts"
 import { serveHealth } from "./Health.ts"

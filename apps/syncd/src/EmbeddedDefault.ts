@@ -14,7 +14,10 @@ import { redactUrl } from "@enrich-sync/core"
 import { applyMigrations, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
 import { seedDemoData } from "@enrich-sync/testing/DemoData"
 import { type PostgresServer, startPostgresServer } from "@enrich-sync/testing/PostgresServer"
-import { Effect, Layer, Redacted, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 
 /** The servers could not start or be prepared. */
 export class EmbeddedDefaultError extends Schema.TaggedError<EmbeddedDefaultError>()("EmbeddedDefaultError", {

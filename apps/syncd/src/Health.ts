@@ -6,7 +6,7 @@
 import { createServer } from "node:http"
 import { formatLsn } from "@enrich-sync/core"
 import { NeonListener } from "@enrich-sync/neon-listener"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { prometheus, SyncMetrics } from "./SyncMetrics.ts"
 
 /** Serves health and metrics on `port` for the scope; returns the port actually bound (0 picks one). */

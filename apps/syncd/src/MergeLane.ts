@@ -2,7 +2,10 @@
  * The one lane every merge of the daemon goes through, so merges never run concurrently: events for the
  * same key are merged one at a time, in arrival order, whichever side reported them.
  */
-import { Context, Effect, Layer, Semaphore } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Semaphore from "effect/Semaphore"
 
 /** Runs merges one after the other. */
 export class MergeLane extends Context.Service<

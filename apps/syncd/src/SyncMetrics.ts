@@ -4,7 +4,10 @@
  * Invariant: counters only grow; every merge the daemon applies is counted exactly once.
  */
 import type { ApplyStats } from "@enrich-sync/engine"
-import { Context, Effect, Layer, Ref } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Ref from "effect/Ref"
 
 /** A snapshot of the daemon's counters. */
 export interface MetricsSnapshot {

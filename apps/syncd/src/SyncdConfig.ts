@@ -12,7 +12,14 @@ import type { MergePolicy } from "@enrich-sync/core"
 import { defaultPushOn, enrichmentStatuses, redactUrl } from "@enrich-sync/core"
 import { parseDatabaseUrl } from "@enrich-sync/engine"
 import { directHostUrl } from "@enrich-sync/neon-listener"
-import { Config, ConfigProvider, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
+import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 
 /** Where the databases are. */
 export type DatabaseMode =

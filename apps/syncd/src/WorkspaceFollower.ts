@@ -9,7 +9,8 @@
 import type { MergePolicy } from "@enrich-sync/core"
 import { qualified } from "@enrich-sync/core"
 import { entities, WorkspaceDatabase } from "@enrich-sync/engine"
-import { type Duration, Effect } from "effect"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import { mergeKeys, transientRetry } from "./Reconcile.ts"
 import { SyncMetrics } from "./SyncMetrics.ts"
 

@@ -2,10 +2,10 @@
  * `syncd`: the enrich-sync daemon. Configuration comes from the environment (and `.env`); see the README.
  */
 
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { makeRedactor } from "@enrich-sync/core"
 import { redactingLogger } from "@enrich-sync/engine"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { runDaemon } from "./Daemon.ts"
 import { configProviderLayer } from "./SyncdConfig.ts"
 

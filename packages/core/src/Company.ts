@@ -3,7 +3,7 @@
  * workspace, `marketing.company_master` for promoted records. Columns and mapping are the sync guide's
  * (`NEON_SUPABASE_SYNC_GUIDE.md`), unchanged; the project only adds columns.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import {
   enrichmentFields,
   idColumn,

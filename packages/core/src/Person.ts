@@ -3,7 +3,7 @@
  * workspace, `marketing.people_master` for promoted records. Columns and mapping are the sync guide's,
  * unchanged; the project only adds columns.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import {
   enrichmentFields,
   idColumn,

@@ -4,7 +4,7 @@
  * arrive from the driver (timestamps as the text Postgres prints: the engine never lets the driver turn them
  * into Dates).
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** A nullable text column. */
 export const Text = Schema.NullOr(Schema.String)

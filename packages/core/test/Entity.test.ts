@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { Company, CompanyInvalidRow, CompanyMasterRow, CompanyWorkspaceRow } from "../src/Company.ts"
 import type { Entity } from "../src/Entity.ts"
 import { Person, PersonInvalidRow, PersonMasterRow, PersonWorkspaceRow } from "../src/Person.ts"

@@ -6,7 +6,7 @@
 
 import { assert, describe, it } from "@effect/vitest"
 import { injectedServers, TestDatabase } from "@enrich-sync/testing"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as fc from "fast-check"
 import type pg from "pg"
 import { Company } from "../src/Company.ts"

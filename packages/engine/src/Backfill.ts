@@ -25,7 +25,7 @@ import {
   qualified,
   recordJson
 } from "@enrich-sync/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { copyLines, copyValue, parseCopyLine } from "./CopyFormat.ts"
 import { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"

@@ -8,7 +8,12 @@
 
 import type { Readable } from "node:stream"
 import type { Side } from "@enrich-sync/core"
-import { Cause, Context, Effect, Layer, Redacted, type Scope } from "effect"
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import { DatabaseError, sideNames, toDatabaseError } from "./DatabaseError.ts"
 import type { Connection, Pool, PoolOptions, Result } from "./internal/Pg.ts"
 import { openPool } from "./internal/Pg.ts"

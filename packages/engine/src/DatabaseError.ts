@@ -4,7 +4,7 @@
  */
 import type { Side } from "@enrich-sync/core"
 import { redactPatterns } from "@enrich-sync/core"
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { driverErrorInfo } from "./internal/Pg.ts"
 
 /** Why a database operation failed. */

@@ -17,7 +17,7 @@ import {
   sameValue,
   timestampMicros
 } from "@enrich-sync/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"
 import type { SourceRow, SourceWrite } from "./SourceStore.ts"

@@ -6,7 +6,7 @@
  */
 import type { Migration, Side } from "@enrich-sync/core"
 import { migrationChecksum, migrationLockKey, migrationsFor, migrationTableSql } from "@enrich-sync/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Database, Session } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"
 

@@ -8,7 +8,7 @@
  */
 import type { Entity, MergePolicy } from "@enrich-sync/core"
 import { defaultPolicy, qualified, workspaceHashFunction } from "@enrich-sync/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Progress } from "./Backfill.ts"
 import type { SourceDatabase } from "./Database.ts"
 import { WorkspaceDatabase } from "./Database.ts"

@@ -3,7 +3,7 @@
  * credential, whatever was logged (a URL in an error message, a driver error that echoes a connection
  * string). Lines are logfmt, to stdout (the daemon) or stderr (the CLI, whose stdout is for results).
  */
-import { Logger } from "effect"
+import * as Logger from "effect/Logger"
 
 /** A logger layer writing redacted logfmt lines to `stream`, replacing the default logger. */
 export const redactingLogger = (redact: (text: string) => string, stream: "stdout" | "stderr") =>

@@ -23,7 +23,7 @@ import {
   validate,
   validationFields
 } from "@enrich-sync/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Progress } from "./Backfill.ts"
 import type { Row } from "./Database.ts"
 import { SourceDatabase } from "./Database.ts"

@@ -4,7 +4,7 @@
  */
 import type { Column, Entity, Side, TableName } from "@enrich-sync/core"
 import { Company, Person, qualified, sourceHashFunction, workspaceHashFunction } from "@enrich-sync/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Database } from "./Database.ts"
 import { DatabaseError, sideNames } from "./DatabaseError.ts"
 

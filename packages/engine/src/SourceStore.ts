@@ -8,7 +8,7 @@
  */
 import type { Entity, SyncField, SyncRecord, SyncValue } from "@enrich-sync/core"
 import { canonicalTimestamp, projectSource, qualified, sourceHashFunction } from "@enrich-sync/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Session } from "./Database.ts"
 import { SourceDatabase } from "./Database.ts"
 import { DatabaseError } from "./DatabaseError.ts"

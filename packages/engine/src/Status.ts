@@ -4,7 +4,7 @@
  */
 import type { Entity, MergePolicy } from "@enrich-sync/core"
 import { defaultPolicy, qualified, workspaceHashFunction } from "@enrich-sync/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"
 

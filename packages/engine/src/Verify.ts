@@ -19,7 +19,7 @@
  */
 import type { Entity, MergePolicy } from "@enrich-sync/core"
 import { qualified, sourceHashFunction, workspaceHashFunction } from "@enrich-sync/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Progress } from "./Backfill.ts"
 import { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"

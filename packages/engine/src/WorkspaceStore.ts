@@ -19,7 +19,7 @@ import {
   recordHash,
   recordJson
 } from "@enrich-sync/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Session } from "./Database.ts"
 import { WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"

@@ -1,7 +1,7 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { Company, Person, projectSource, projectWorkspace } from "@enrich-sync/core"
 import { demoCompanyKey } from "@enrich-sync/testing"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { backfillEntity } from "../src/Backfill.ts"
 import { engineFixture, onNeon, onWorkspace } from "./support/EngineFixture.ts"
 

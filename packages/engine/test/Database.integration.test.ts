@@ -1,5 +1,6 @@
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect, Fiber } from "effect"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import { SourceDatabase } from "../src/Database.ts"
 import { engineFixture, onNeon } from "./support/EngineFixture.ts"
 

@@ -1,7 +1,7 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { Company, Person, projectWorkspace, syncHash } from "@enrich-sync/core"
 import { demoCompanyKey } from "@enrich-sync/testing"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { WorkspaceDatabase } from "../src/Database.ts"
 import { applyKeys } from "../src/MergeApply.ts"
 import { engineFixture, onNeon, onWorkspace } from "./support/EngineFixture.ts"

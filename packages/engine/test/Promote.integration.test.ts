@@ -10,7 +10,8 @@ import {
   seedDemoData,
   TwoDatabases
 } from "@enrich-sync/testing"
-import { Effect, Fiber } from "effect"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import { backfillEntity } from "../src/Backfill.ts"
 import { SourceDatabase, WorkspaceDatabase } from "../src/Database.ts"
 import { applyMigrations } from "../src/Migrator.ts"

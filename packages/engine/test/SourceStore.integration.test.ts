@@ -1,6 +1,7 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { TwoDatabases } from "@enrich-sync/testing"
-import { Effect, Fiber } from "effect"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import pg from "pg"
 import { SourceDatabase } from "../src/Database.ts"
 import { awaitVisible } from "../src/SourceStore.ts"

@@ -1,7 +1,7 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { Company, Person } from "@enrich-sync/core"
 import { demoCompanyKey } from "@enrich-sync/testing"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { backfillEntity } from "../src/Backfill.ts"
 import { WorkspaceDatabase } from "../src/Database.ts"
 import { pushEntity } from "../src/Push.ts"

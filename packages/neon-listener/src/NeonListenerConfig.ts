@@ -5,7 +5,9 @@
  * and underscores, as Postgres requires of slot names), at least one table, and positive durations and
  * sizes; `resolveConfig` is the only way to get one.
  */
-import { Duration, Option, Redacted } from "effect"
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
 import type { FollowedTable } from "./internal/TransactionAssembler.ts"
 import { NeonListenerError } from "./NeonListenerError.ts"
 

@@ -2,7 +2,7 @@
  * What can stop the Neon listener, as one tagged error whose message names the problem and its fix in
  * one line (never a password: URLs are redacted), and whose `reason` says whether retrying can help.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** Why the listener (or its preflight) failed. */
 export const NeonListenerFailure = Schema.Literals([

@@ -7,7 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { formatLsn, type Lsn, maxLsn, parseLsn } from "@enrich-sync/core"
 import { connectionUrl, injectedServers } from "@enrich-sync/testing"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import * as fc from "fast-check"
 import { connect } from "./support/Source.ts"
 

@@ -9,7 +9,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { formatLsn, parseLsn } from "@enrich-sync/core"
 import { injectedServers } from "@enrich-sync/testing"
-import { Effect, Latch } from "effect"
+import * as Effect from "effect/Effect"
+import * as Latch from "effect/Latch"
 import { ensureSlot } from "../src/Preflight.ts"
 import {
   bartonId,

@@ -2,7 +2,8 @@
  * The configuration's defaults, and the clear errors for values that cannot work.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Redacted } from "effect"
+import * as Duration from "effect/Duration"
+import * as Redacted from "effect/Redacted"
 import { defaults, resolveConfig } from "../src/NeonListenerConfig.ts"
 import { NeonListenerError } from "../src/NeonListenerError.ts"
 

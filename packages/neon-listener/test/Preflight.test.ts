@@ -3,7 +3,8 @@
  * host in the message and never the password.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import { directHostUrl, ensureSlot } from "../src/Preflight.ts"
 
 describe("directHostUrl", () => {

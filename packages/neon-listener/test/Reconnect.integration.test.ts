@@ -7,7 +7,7 @@
 
 import { assert, describe, it } from "@effect/vitest"
 import { injectedServers, PostgresServer } from "@enrich-sync/testing"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Changes, ListenerEvent } from "../src/ListenerEvent.ts"
 import {
   changesOf,

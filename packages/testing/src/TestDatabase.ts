@@ -9,7 +9,10 @@
  * never collide.
  */
 import { randomBytes } from "node:crypto"
-import { Context, Effect, Layer, type Scope } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Scope from "effect/Scope"
 import type pg from "pg"
 import { withClient } from "./Client.ts"
 import { injectedServers } from "./GlobalSetup.ts"

@@ -5,7 +5,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Company, type Entity, Person, projectSource, qualified, validate } from "@enrich-sync/core"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import pg from "pg"
 import { copyTextLine, copyTextValue } from "../src/CopyText.ts"
 import {

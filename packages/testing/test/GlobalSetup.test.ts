@@ -4,7 +4,8 @@
  * for vitest's project that records what is provided.)
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import pg from "pg"
 import type { TestProject } from "vitest/node"
 import setup, { type InjectedServers } from "../src/GlobalSetup.ts"

@@ -3,7 +3,8 @@
  * active replication connection and slots left behind; `TwoDatabases` puts one on each shared server.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import pg from "pg"
 import * as copyStreams from "pg-copy-streams"
 import { injectedServers } from "../src/GlobalSetup.ts"

@@ -16,7 +16,10 @@ import { fileURLToPath } from "node:url"
 import { assert } from "@effect/vitest"
 import { SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
 import { type DatabaseOnServer, TwoDatabases } from "@enrich-sync/testing"
-import { Context, Effect, Layer, Redacted } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 
 /** The bin under test. */
 export const binPath = fileURLToPath(new URL("../../src/bin.ts", import.meta.url))

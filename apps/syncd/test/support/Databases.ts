@@ -5,7 +5,9 @@
 import { applyMigrations, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
 import type { DemoDataOptions, ServerInfo } from "@enrich-sync/testing"
 import { createDatabase, dropDatabase, injectedServers, seedDemoData } from "@enrich-sync/testing"
-import { Effect, Layer, Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 
 export interface Databases {
   readonly neonUrl: string

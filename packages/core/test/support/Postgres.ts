@@ -2,7 +2,7 @@
  * A pg client for core's tests against a real server, reading values the way the engine does
  * (`wireParsers`), and a way to apply a side's migrations to a fresh database.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import pg from "pg"
 import type { Side } from "../../src/Migration.ts"
 import { migrationsFor } from "../../src/Migration.ts"

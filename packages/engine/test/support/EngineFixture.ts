@@ -5,7 +5,9 @@
  */
 import type { DemoDataOptions } from "@enrich-sync/testing"
 import { seedDemoData, TwoDatabases } from "@enrich-sync/testing"
-import { Effect, Layer, Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import { SourceDatabase, WorkspaceDatabase } from "../../src/Database.ts"
 import { applyMigrations } from "../../src/Migrator.ts"
 

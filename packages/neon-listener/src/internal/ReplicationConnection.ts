@@ -26,7 +26,10 @@
  */
 import type { Lsn } from "@enrich-sync/core"
 import { formatLsn, parseLsn, redactPatterns, redactUrl } from "@enrich-sync/core"
-import { Deferred, Effect, Redacted, type Scope } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
 import pg from "pg"
 import { LogicalReplicationService, type Pgoutput, PgoutputPlugin } from "pg-logical-replication"
 import { NeonListenerError, type NeonListenerFailure } from "../NeonListenerError.ts"

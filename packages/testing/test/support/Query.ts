@@ -2,7 +2,7 @@
  * One query on a connection of its own, for tests that check a server or database from outside: connects,
  * runs `sql`, disconnects, and returns the rows (a connection failure is a defect).
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import pg from "pg"
 
 export const query = (url: string, sql: string, values: ReadonlyArray<unknown> = []) =>
