@@ -48,6 +48,8 @@ export interface Column {
   readonly type: string
   /** added by this project (with `ADD COLUMN IF NOT EXISTS`) rather than part of the seed's table */
   readonly added?: boolean
+  /** the migration of its side that adds it (default 1); only for `added` columns */
+  readonly since?: number
 }
 
 /** A schema-qualified table name. */
@@ -165,8 +167,12 @@ export const sourceOwnedFields: ReadonlyArray<SyncField> = [
   sourceOwned("validation_status", "validation_status", "validation_status", "text")
 ]
 
-const column = (name: string, definition: string, type: string, added = false): Column =>
-  added ? { name, definition, type, added } : { name, definition, type }
+const column = (name: string, definition: string, type: string, added = false, since = 1): Column =>
+  added
+    ? since === 1
+      ? { name, definition, type, added }
+      : { name, definition, type, added, since }
+    : { name, definition, type }
 
 /** Columns the seed's invalid tables end with (after the data columns). */
 export const sourceTrailingColumns = (rawTable: string): ReadonlyArray<Column> => [
@@ -210,7 +216,10 @@ export const workspaceTrailingColumns: ReadonlyArray<Column> = [
   column("sync_dirty", "BOOLEAN NOT NULL DEFAULT true", "boolean", true),
   column("source_xmin", "BIGINT", "bigint", true),
   column("promoted_at", "TIMESTAMP", "timestamp without time zone", true),
-  column("removed_at", "TIMESTAMP", "timestamp without time zone", true)
+  column("removed_at", "TIMESTAMP", "timestamp without time zone", true),
+  // the (32-bit) id of the transaction of the engine's last write: while the row's xmin still equals it,
+  // nobody has written the row since, so it still holds exactly what the engine wrote (migration 2)
+  column("sync_xid", "BIGINT", "bigint", true, 2)
 ]
 
 /** Columns the master tables end with (after the data columns), as this project creates them. */

@@ -53,7 +53,8 @@ export const workspaceRowTrailing = {
   sync_dirty: Schema.Boolean,
   source_xmin: Schema.NullOr(Schema.Int),
   promoted_at: Timestamp,
-  removed_at: Timestamp
+  removed_at: Timestamp,
+  sync_xid: Schema.NullOr(Schema.Int)
 }
 
 /** The master table's columns after the data columns, as this project creates it. */

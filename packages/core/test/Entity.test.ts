@@ -63,7 +63,8 @@ describe("entities", () => {
       sync_dirty: false,
       source_xmin: 812,
       promoted_at: null,
-      removed_at: null
+      removed_at: null,
+      sync_xid: 7741
     }
     assert.deepStrictEqual(Schema.decodeUnknownSync(CompanyWorkspaceRow)(row) as unknown, row)
     assert.throws(() => Schema.decodeUnknownSync(CompanyWorkspaceRow)({ ...row, sync_state: "deleted" }))

@@ -11,6 +11,7 @@
 import type { Entity, MergePolicy, SyncPlan, SyncRecord, SyncValue } from "@enrich-sync/core"
 import {
   canonicalTimestamp,
+  compareTimestamps,
   defaultPolicy,
   planSync,
   recordHash,
@@ -23,13 +24,14 @@ import type { DatabaseError } from "./DatabaseError.ts"
 import type { SourceRow, SourceWrite } from "./SourceStore.ts"
 import { awaitVisible, readPromoted, readSource, writeSource } from "./SourceStore.ts"
 import type {
+  CleanApply,
   ConflictEntry,
   WorkspaceClean,
   WorkspaceInsert,
   WorkspaceRow,
   WorkspaceUpdate
 } from "./WorkspaceStore.ts"
-import { markGone, readWorkspace, writeWorkspace } from "./WorkspaceStore.ts"
+import { applyClean, markGone, readWorkspace, writeWorkspace } from "./WorkspaceStore.ts"
 
 /**
  * A key that changed, with the commit time of the Neon transaction that changed it when known (any
@@ -215,11 +217,13 @@ const planRound = (
   entity: Entity,
   keys: ReadonlyArray<string>,
   committed: ReadonlyMap<string, string | null>,
-  policy: MergePolicy
+  policy: MergePolicy,
+  /** the Neon rows of `keys`, when they were just read */
+  known?: ReadonlyMap<string, SourceRow>
 ): Effect.Effect<Round, DatabaseError, SourceDatabase | WorkspaceDatabase> =>
   Effect.gen(function* () {
     const [sourceRows, workspaceRows] = yield* Effect.all(
-      [readSource(entity, keys), readWorkspace(entity, keys)],
+      [known === undefined ? readSource(entity, keys) : Effect.succeed(known), readWorkspace(entity, keys)],
       { concurrency: 2 }
     )
     const plans: Array<Planned> = []
@@ -354,23 +358,26 @@ const writeRound = (
   })
 
 /**
- * A batch of keys of one entity, read on both sides and planned, not yet written: `prepareKeys` makes
- * one, `applyPrepared` writes it. Between the two, the batch's rows may change on either side; the writes
- * are compare-and-swap, so such keys are merged again, never overwritten unseen.
+ * A batch of keys of one entity, read and not yet written: `prepareKeys` makes one, `applyPrepared` writes
+ * it. Between the two, the batch's rows may change on either side; every write is compare-and-swap, so
+ * such keys are merged again, never overwritten unseen.
  */
 export interface PreparedKeys {
   readonly entity: Entity
   /** the distinct keys of the batch */
   readonly keys: ReadonlyArray<string>
   readonly committed: ReadonlyMap<string, string | null>
-  readonly round: Round
+  /** the Neon rows of the keys (a key without one is gone from Neon) */
+  readonly source: ReadonlyMap<string, SourceRow>
+  /** dry runs: the whole plan, made at once */
+  readonly round: Round | null
   readonly policy: MergePolicy
   readonly options: ApplyOptions
 }
 
 /**
- * Reads both sides of the given keys and plans them (the first half of `applyKeys`). Keys may repeat; each
- * is merged once, with the newest commit time given for it. Writes nothing.
+ * Reads the Neon rows of the given keys (the first half of `applyKeys`; a dry run plans them in full).
+ * Keys may repeat; each is merged once, with the newest commit time given for it. Writes nothing.
  */
 export const prepareKeys = (
   entity: Entity,
@@ -384,13 +391,20 @@ export const prepareKeys = (
       committed.set(c.key, latest(committed.get(c.key), canonicalTimestamp(c.committedAt ?? null)))
     yield* awaitVisible(changes.flatMap((c) => (c.xid === undefined ? [] : [c.xid])))
     const keys = [...committed.keys()]
-    const round = yield* planRound(entity, keys, committed, policy)
-    return { entity, keys, committed, round, policy, options }
+    const source = yield* readSource(entity, keys)
+    const round = options.dryRun === true ? yield* planRound(entity, keys, committed, policy, source) : null
+    return { entity, keys, committed, source, round, policy, options }
   })
 
+/** Neon's edit time of a record: `max(updated_at, commit time)` (see `merge`). */
+const sourceEditedAt = (row: SourceRow, committedAt: string | null): string | null =>
+  compareTimestamps(row.updatedAt, committedAt) < 0 ? committedAt : row.updatedAt
+
 /**
- * Writes a prepared batch (the second half of `applyKeys`), and merges again, from fresh reads, the keys
- * that lost a compare-and-swap race, up to `maxAttempts` rounds in all.
+ * Writes a prepared batch (the second half of `applyKeys`): first, in one statement, the keys whose
+ * workspace row nobody touched since the engine's last write (`applyClean`: their merge is Neon's record);
+ * then the full merge of the others (both sides read, planned, written), merging again from fresh reads
+ * the keys that lost a compare-and-swap race, up to `maxAttempts` rounds in all.
  */
 export const applyPrepared = (
   prepared: PreparedKeys
@@ -400,14 +414,31 @@ export const applyPrepared = (
     const maxAttempts = options.maxAttempts ?? 5
     const stats = emptyStats()
     stats.keys = prepared.keys.length
-    if (options.dryRun === true) {
+    if (prepared.round !== null) {
       const planned: Array<PlannedChange> = []
       describeRound(prepared.round, stats, planned)
       stats.changes = planned
       return stats as ApplyStats
     }
-    let round = prepared.round
-    let pending = yield* writeRound(entity, round, stats)
+    const clean: Array<CleanApply> = []
+    for (const row of prepared.source.values()) {
+      clean.push({
+        key: row.key,
+        record: row.record,
+        hash: recordHash(entity, row.record),
+        editedAt: sourceEditedAt(row, committed.get(row.key) ?? null),
+        sourceXmin: row.xmin
+      })
+    }
+    const applied = yield* applyClean(entity, clean)
+    stats.updated += applied.size
+    const rest = prepared.keys.filter((k) => !applied.has(k))
+    if (rest.length === 0) return stats as ApplyStats
+    let pending = yield* writeRound(
+      entity,
+      yield* planRound(entity, rest, committed, policy, prepared.source),
+      stats
+    )
     for (let attempt = 2; pending.length > 0; attempt++) {
       if (attempt > maxAttempts) {
         stats.contended = pending
@@ -417,8 +448,7 @@ export const applyPrepared = (
         break
       }
       stats.retries += pending.length
-      round = yield* planRound(entity, pending, committed, policy)
-      pending = yield* writeRound(entity, round, stats)
+      pending = yield* writeRound(entity, yield* planRound(entity, pending, committed, policy), stats)
     }
     return stats as ApplyStats
   })

@@ -13,6 +13,7 @@ import {
   canonicalJson,
   canonicalTimestamp,
   conflictTable,
+  currentXidSql,
   projectBase,
   projectWorkspace,
   qualified,
@@ -86,6 +87,9 @@ export interface ConflictEntry {
   readonly conflict: Conflict
 }
 
+/** See `currentXidSql`: every write of the engine records its transaction (see `applyClean`). */
+const currentXid = currentXidSql
+
 const columnsOf = (entity: Entity) => [...new Set(entity.fields.map((f) => f.workspace))]
 
 const selectSql = (entity: Entity) =>
@@ -146,9 +150,10 @@ const insertColumns = (entity: Entity): ReadonlyArray<SetColumn> => [
 const insertSql = (entity: Entity) => {
   const fields = entity.fields
   return `INSERT INTO ${qualified(entity.workspaceTable)}
-      (${fields.map((f) => f.workspace).join(", ")}, last_sync_hash, pulled_from_neon_at, updated_at, sync_state, sync_dirty, source_xmin)
+      (${fields.map((f) => f.workspace).join(", ")}, last_sync_hash, pulled_from_neon_at, updated_at, sync_state, sync_dirty, source_xmin, sync_xid)
     SELECT ${fields.map((f) => `v.${fieldKey(f)}`).join(", ")}, v.hash,
-           now() AT TIME ZONE 'UTC', coalesce(v.updated_at, now() AT TIME ZONE 'UTC'), 'active', false, v.source_xmin
+           now() AT TIME ZONE 'UTC', coalesce(v.updated_at, now() AT TIME ZONE 'UTC'), 'active', false, v.source_xmin,
+           ${currentXid}
       FROM ${unnestSql(insertColumns(entity))}
     ON CONFLICT (${entity.key}) DO NOTHING
     RETURNING ${entity.key} AS key`
@@ -191,6 +196,7 @@ const updateSql = (entity: Entity) => {
       sync_state = v.sync_state,
       sync_dirty = false,
       source_xmin = v.source_xmin,
+      sync_xid = ${currentXid},
       promoted_at = CASE WHEN v.sync_state = 'active' THEN NULL ELSE t.promoted_at END,
       removed_at = CASE WHEN v.sync_state = 'active' THEN NULL ELSE t.removed_at END
     FROM ${unnestSql(updateColumns(entity))}
@@ -237,10 +243,97 @@ const cleanColumns: ReadonlyArray<SetColumn> = [
 ]
 
 const cleanSql = (entity: Entity) => `UPDATE ${qualified(entity.workspaceTable)} AS t
-       SET sync_dirty = false, source_xmin = v.source_xmin
+       SET sync_dirty = false, source_xmin = v.source_xmin, sync_xid = ${currentXid}
     FROM ${unnestSql(cleanColumns)}
     WHERE t.${entity.key} = v.key AND t.updated_at IS NOT DISTINCT FROM v.expected_updated_at
       AND (t.sync_dirty OR t.source_xmin IS DISTINCT FROM v.source_xmin)`
+
+/** A Neon record to bring into a workspace row that nobody has touched since the engine last wrote it. */
+export interface CleanApply {
+  readonly key: string
+  /** the Neon row's projection: the new base, and what the workspace row holds after the write */
+  readonly record: SyncRecord
+  readonly hash: string
+  /** Neon's edit time (`max(updated_at, commit time)`), canonical */
+  readonly editedAt: string | null
+  readonly sourceXmin: number
+}
+
+const cleanApplyColumns = (entity: Entity): ReadonlyArray<SetColumn> => [
+  { name: "key", type: "text" },
+  { name: "hash", type: "text" },
+  { name: "edited_at", type: "timestamp" },
+  { name: "source_xmin", type: "bigint" },
+  ...fieldColumns(updatableFields(entity))
+]
+
+const applyCleanSql = (entity: Entity) => {
+  const fields = updatableFields(entity)
+  const status = fields.find((f) => f.kind === "status")
+  const sets = fields.map(
+    (f) =>
+      `${f.workspace} = CASE WHEN t.${f.workspace} IS DISTINCT FROM v.${fieldKey(f)} THEN v.${fieldKey(f)} ELSE t.${f.workspace} END`
+  )
+  return `UPDATE ${qualified(entity.workspaceTable)} AS t SET
+      ${sets.join(",\n      ")},
+      last_sync_hash = v.hash,
+      updated_at = greatest(t.updated_at, v.edited_at),
+      pulled_from_neon_at = now() AT TIME ZONE 'UTC',
+      source_xmin = v.source_xmin,
+      sync_xid = ${currentXid}
+    FROM ${unnestSql(cleanApplyColumns(entity))}
+    WHERE t.${entity.key} = v.key
+      AND t.xmin::text::bigint = t.sync_xid
+      AND t.sync_base IS NULL AND NOT t.sync_dirty AND t.sync_state = 'active'
+      AND t.last_sync_hash IS NOT NULL AND t.last_sync_hash <> v.hash${
+        status === undefined
+          ? ""
+          : `
+      AND enrich_sync.canonical_status(t.${status.workspace}) = to_json(v.${fieldKey(status)})::text`
+      }
+    RETURNING t.${entity.key} AS key`
+}
+
+/**
+ * The merge of Neon changes into workspace rows that nobody has written since the engine last did (their
+ * `xmin` is still the engine's transaction, `sync_xid`), with no pending edit (no stored base), active, and
+ * whose enrichment status Neon did not change. For such a row the three-way merge is known without reading
+ * it: the row is its own base, so every field changed only on Neon, no edit can conflict or be pushed, the
+ * new base is Neon's projection, and the edit time is the later of both. One statement writes exactly
+ * that: each column whose value differs from Neon's takes it (a column that differs only in a way the
+ * projection ignores, such as surrounding spaces, is rewritten in its normal form), with `last_sync_hash`,
+ * `updated_at`, `pulled_from_neon_at`, `source_xmin`.
+ *
+ * Returns the keys written; the others (touched since, pending edits, a status change, nothing changed,
+ * no row) need the full merge. The conditions are checked on the row being updated, so a concurrent edit
+ * makes its key fall back, never lose.
+ */
+export const applyClean = (
+  entity: Entity,
+  rows: ReadonlyArray<CleanApply>
+): Effect.Effect<ReadonlySet<string>, DatabaseError, WorkspaceDatabase> =>
+  Effect.gen(function* () {
+    if (rows.length === 0) return new Set<string>()
+    const db = yield* WorkspaceDatabase
+    const fields = updatableFields(entity)
+    const params = columnsOfRows(
+      4 + fields.length,
+      rows.map((r) => [
+        r.key,
+        r.hash,
+        r.editedAt,
+        r.sourceXmin,
+        ...fields.map((f) => wireValue(f, r.record[f.name]))
+      ])
+    )
+    return yield* db.transaction((tx) =>
+      Effect.gen(function* () {
+        yield* tx.query(`SELECT set_config('${applyingSetting}', 'on', true)`)
+        const written = yield* tx.query(applyCleanSql(entity), params)
+        return new Set(written.map((r) => String(r.key)))
+      })
+    )
+  })
 
 /** What a workspace batch wrote. */
 export interface WorkspaceWritten {

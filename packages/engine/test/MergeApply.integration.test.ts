@@ -1,9 +1,11 @@
 import { assert, describe, layer } from "@effect/vitest"
-import { Company, Person, projectWorkspace, syncHash } from "@enrich-sync/core"
+import { Company, Person, projectWorkspace, recordHash, syncHash } from "@enrich-sync/core"
 import { demoCompanyKey } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import { WorkspaceDatabase } from "../src/Database.ts"
 import { applyKeys } from "../src/MergeApply.ts"
+import { readSource } from "../src/SourceStore.ts"
+import { applyClean } from "../src/WorkspaceStore.ts"
 import { engineFixture, onNeon, onWorkspace } from "./support/EngineFixture.ts"
 
 const allKeys = (table: string, key: string) =>
@@ -330,6 +332,94 @@ describe("merge-apply against real databases", () => {
         )
         assert.deepStrictEqual(back, { sync_state: "active", company_name: "Back again" })
       })
+    )
+
+    it.effect(
+      "a row untouched since the engine's write takes Neon's change in one statement, as the full merge would",
+      () =>
+        Effect.gen(function* () {
+          const fast = demoCompanyKey(40)
+          const full = demoCompanyKey(41)
+          // the engine rewrites `full` (its own write: no trigger), so its xmin no longer proves it untouched
+          yield* WorkspaceDatabase.use((db) =>
+            db.transaction((tx) =>
+              Effect.gen(function* () {
+                yield* tx.query(`SELECT set_config('enrich_sync.applying', 'on', true)`)
+                yield* tx.query(
+                  `UPDATE company_needs_enrichment SET city = ' ' || city || ' ' WHERE company_unique_id = $1`,
+                  [full]
+                )
+              })
+            )
+          )
+          yield* onNeon(
+            `UPDATE marketing.company_invalid SET phone = '(304) 555-0140', zip = NULL, updated_at = now()
+              WHERE company_unique_id = ANY($1)`,
+            [[fast, full]]
+          )
+          const rows = yield* readSource(Company, [fast, full])
+          const clean = [...rows.values()].map((r) => ({
+            key: r.key,
+            record: r.record,
+            hash: recordHash(Company, r.record),
+            editedAt: r.updatedAt,
+            sourceXmin: r.xmin
+          }))
+          const written = yield* applyClean(Company, clean)
+          assert.deepStrictEqual([...written], [fast])
+          // a second time there is nothing to write
+          assert.strictEqual((yield* applyClean(Company, clean)).size, 0)
+          const merged = yield* applyKeys(Company, [{ key: full }])
+          assert.strictEqual(merged.updated, 1)
+          const after = yield* onWorkspace(
+            `SELECT company_unique_id AS key, phone, zip, city, sync_base, sync_dirty, last_sync_hash = enrich_sync.company_workspace_hash(t) AS agreed,
+                    updated_at = (SELECT max(x) FROM unnest(ARRAY[$2::timestamp]) x) AS stamped, pulled_from_neon_at IS NOT NULL AS pulled,
+                    xmin::text::bigint = sync_xid AS untouched
+               FROM company_needs_enrichment t WHERE company_unique_id = ANY($1) ORDER BY 1`,
+            [
+              [fast, full],
+              (yield* onNeon(
+                `SELECT max(updated_at)::text AS u FROM marketing.company_invalid WHERE company_unique_id = ANY($1)`,
+                [[fast, full]]
+              ))[0]?.u
+            ]
+          )
+          for (const row of after) {
+            assert.deepStrictEqual(
+              {
+                phone: row.phone,
+                zip: row.zip,
+                base: row.sync_base,
+                dirty: row.sync_dirty,
+                agreed: row.agreed,
+                pulled: row.pulled,
+                untouched: row.untouched
+              },
+              {
+                phone: "(304) 555-0140",
+                zip: null,
+                base: null,
+                dirty: false,
+                agreed: true,
+                pulled: true,
+                untouched: true
+              },
+              String(row.key)
+            )
+          }
+          // the full merge kept the spaces the projection ignores; the one statement wrote nothing there either
+          assert.match(String(after.find((r) => r.key === full)?.city), /^ .* $/)
+          assert.notMatch(String(after.find((r) => r.key === fast)?.city), /^ /)
+          const hashes = yield* onNeon(
+            `SELECT company_unique_id AS key, enrich_sync.company_source_hash(t) AS h FROM marketing.company_invalid t WHERE company_unique_id = ANY($1) ORDER BY 1`,
+            [[fast, full]]
+          )
+          const stored = yield* onWorkspace(
+            `SELECT company_unique_id AS key, last_sync_hash AS h FROM company_needs_enrichment WHERE company_unique_id = ANY($1) ORDER BY 1`,
+            [[fast, full]]
+          )
+          assert.deepStrictEqual(stored, hashes)
+        })
     )
 
     it.effect("a dry run plans and counts but writes nothing", () =>

@@ -16,8 +16,12 @@ export const createTableSql = (table: TableName, columns: ReadonlyArray<Column>)
     .map((c) => `${c.name} ${c.definition}`)
     .join(",\n  ")}\n)`
 
-/** One `ADD COLUMN IF NOT EXISTS` per `added` column. */
-export const addColumnsSql = (table: TableName, columns: ReadonlyArray<Column>): ReadonlyArray<string> =>
+/** One `ADD COLUMN IF NOT EXISTS` per `added` column that migration `version` adds (see `Column.since`). */
+export const addColumnsSql = (
+  table: TableName,
+  columns: ReadonlyArray<Column>,
+  version = 1
+): ReadonlyArray<string> =>
   columns
-    .filter((c) => c.added === true)
+    .filter((c) => c.added === true && (c.since ?? 1) === version)
     .map((c) => `ALTER TABLE ${qualified(table)} ADD COLUMN IF NOT EXISTS ${c.name} ${c.definition}`)

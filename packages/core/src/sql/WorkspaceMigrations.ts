@@ -27,6 +27,12 @@ import { addColumnsSql, createTableSql } from "./TableSql.ts"
 /** The transaction-local setting the engine sets so the `updated_at` trigger keeps the edit time it writes. */
 export const applyingSetting = "enrich_sync.applying"
 
+/**
+ * The writing transaction's id as a row's `xmin` shows it (32 bits). The engine records it in `sync_xid`
+ * with each write, so `xmin = sync_xid` later proves that nobody has written the row since.
+ */
+export const currentXidSql = "(pg_current_xact_id()::text::bigint % 4294967296)"
+
 /** The conflict log table. */
 export const conflictTable = "public.sync_conflicts"
 
@@ -189,11 +195,15 @@ export const workspaceMigrations: ReadonlyArray<Migration> = [
   {
     side: "workspace",
     version: 2,
-    name: "lazy sync base (stored by the trigger on a person's first edit), duplicate key indexes dropped",
+    name: "lazy sync base (stored by the trigger on a person's first edit), sync_xid, duplicate key indexes dropped",
     statements: [
       // the clean-up below is the engine's own write: the trigger must keep each row's edit time
       `SELECT set_config('${applyingSetting}', 'on', true)`,
       ...entities.flatMap((e) => [
+        ...addColumnsSql(e.workspaceTable, e.workspaceColumns, 2),
+        // set apart from ADD COLUMN, so existing rows stay NULL (not rewritten); every row inserted from now
+        // on records its inserting transaction, whoever inserts it (the backfill's COPY included)
+        `ALTER TABLE ${qualified(e.workspaceTable)} ALTER COLUMN sync_xid SET DEFAULT ${currentXidSql}`,
         beforeUpdateSql(e),
         ...replaceTrigger(e),
         dropDuplicateKeyIndex(e),
