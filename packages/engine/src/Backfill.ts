@@ -2,10 +2,10 @@
  * Stage 1, pull / backfill: brings every Neon invalid row into the workspace.
  *
  * Two paths, both safe to re-run:
- * - into an empty workspace table, rows stream from Neon's `COPY TO` through a projection in Node (the
- *   same TypeScript projection and hash as everywhere) straight into the workspace's `COPY FROM`, in one
- *   transaction: new rows arrive `pending`, with `last_sync_hash` and `pulled_from_neon_at` (each row is its
- *   own base, so `sync_base` stays NULL: see `WorkspaceMigrations`);
+ * - into an empty workspace table, rows stream from Neon's `COPY TO` through a projection in Node
+ *   (`CopyProjection`: core's projection and hash, worked on the COPY bytes) straight into the workspace's
+ *   `COPY FROM`, in one transaction: new rows arrive `pending`, with `last_sync_hash` and
+ *   `pulled_from_neon_at` (each row is its own base, so `sync_base` stays NULL: see `WorkspaceMigrations`);
  * - otherwise, a merge-join of (key, row version) from both sides, streamed in key order, finds the keys
  *   that are new, changed on Neon since their last merge, or gone from Neon, and runs the merge on exactly
  *   those (never a blind overwrite: workspace edits are merged, conflicts logged). Rows whose Neon version
@@ -15,18 +15,11 @@
  */
 
 import { Readable } from "node:stream"
-import type { Entity, MergePolicy, SyncValue } from "@enrich-sync/core"
-import {
-  canonicalJson,
-  canonicalTimestamp,
-  compareCodePoints,
-  md5,
-  projectSource,
-  qualified,
-  recordJson
-} from "@enrich-sync/core"
+import type { Entity, MergePolicy } from "@enrich-sync/core"
+import { compareCodePoints, qualified } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
-import { copyLines, copyValue, parseCopyLine } from "./CopyFormat.ts"
+import { copyLines, parseCopyLine } from "./CopyFormat.ts"
+import { CopyProjection } from "./CopyProjection.ts"
 import { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"
 import { toDatabaseError } from "./DatabaseError.ts"
@@ -82,48 +75,22 @@ const copyColumns = (entity: Entity) => [
   "source_xmin"
 ]
 
-const encode = (value: SyncValue, kind: Entity["fields"][number]["kind"]): string | null => {
-  if (value === null) return null
-  if (kind === "json") return canonicalJson(value)
-  return typeof value === "string" ? value : String(value)
-}
-
-/** Turns Neon COPY lines into workspace COPY lines (projection, base, hash). */
-async function* toWorkspaceLines(
+/** Turns the chunks of Neon's COPY text into workspace COPY text (see `CopyProjection`). */
+async function* toWorkspaceRows(
   entity: Entity,
-  lines: AsyncIterable<string>,
+  chunks: AsyncIterable<Buffer>,
   pulledAt: string,
-  onRow: () => void
-) {
-  const fields = entity.fields
-  let batch = ""
-  let count = 0
-  for await (const line of lines) {
-    const columns = parseCopyLine(line)
-    const row: Record<string, unknown> = {}
-    for (let i = 0; i < fields.length; i++) {
-      const f = fields[i]!
-      const v = columns[i] ?? null
-      row[f.source] = f.kind === "json" && v !== null ? JSON.parse(v) : v
-    }
-    const record = projectSource(entity, row)
-    const out: Array<string | null> = fields.map((f) => encode(record[f.name] ?? null, f.kind))
-    out.push(
-      md5(recordJson(entity, record)),
-      pulledAt,
-      canonicalTimestamp(columns[fields.length] ?? null) ?? pulledAt,
-      "active",
-      "f"
-    )
-    out.push(columns[fields.length + 1] ?? null)
-    batch += `${out.map(copyValue).join("\t")}\n`
-    onRow()
-    if (++count % 500 === 0) {
-      yield batch
-      batch = ""
-    }
+  onRows: (rows: number) => void
+): AsyncGenerator<Buffer> {
+  const projection = new CopyProjection(entity, pulledAt)
+  for await (const chunk of chunks) {
+    const before = projection.rows
+    yield* projection.write(chunk)
+    onRows(projection.rows - before)
   }
-  if (batch !== "") yield batch
+  const before = projection.rows
+  yield* projection.end()
+  onRows(projection.rows - before)
 }
 
 /** Copies all Neon rows of an entity into its (empty) workspace table in one transaction. */
@@ -140,8 +107,10 @@ const copyPath = (entity: Entity, options: BackfillOptions, total: number) =>
         Effect.gen(function* () {
           const out = yield* neon.copyOut(`COPY (${sourceSelect(entity, false)}) TO STDOUT`)
           const lines = Readable.from(
-            toWorkspaceLines(entity, copyLines(out), pulledAt, () => {
-              if (++done % 10_000 === 0) report()
+            toWorkspaceRows(entity, out, pulledAt, (rows) => {
+              const before = done
+              done += rows
+              if (Math.floor(done / 10_000) > Math.floor(before / 10_000)) report()
             })
           )
           return yield* tx.copyIn(

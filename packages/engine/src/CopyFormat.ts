@@ -15,7 +15,8 @@ const unescapes: { readonly [c: string]: string } = {
   "\\": "\\"
 }
 
-const unescapeField = (field: string): string => {
+/** The text of one COPY column that holds backslash escapes (other than the NULL marker). */
+export const unescapeField = (field: string): string => {
   let out = ""
   for (let i = 0; i < field.length; i++) {
     const c = field[i]!

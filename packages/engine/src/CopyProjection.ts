@@ -1,0 +1,427 @@
+/**
+ * The copy path's row encoder: Neon's `COPY TO` text of an entity's source columns in, the workspace's
+ * `COPY FROM` text out, each row projected to its sync record, hashed (`last_sync_hash`) and stamped, all
+ * on bytes: no row, record or line is ever a JavaScript string or object.
+ *
+ * Invariant: every output row is byte for byte what core's projection gives (`projectSource`, then
+ * `recordJson` and `md5` for the hash, each value written as COPY text): the fast paths below only take
+ * values they can prove need no normalising, escaping or decoding, and give every other value to core.
+ */
+import { hash } from "node:crypto"
+import type { Entity, FieldKind } from "@enrich-sync/core"
+import { canonicalJson, canonicalTimestamp, normalise, trimText } from "@enrich-sync/core"
+import { copyValue, unescapeField } from "./CopyFormat.ts"
+
+const tab = 0x09
+const newline = 0x0a
+const backslash = 0x5c
+const quote = 0x22
+
+/** One value, encoded: its COPY text and its canonical JSON in the hashed record, as UTF-8 bytes. */
+interface EncodedValue {
+  readonly copy: Uint8Array
+  readonly json: Uint8Array
+}
+
+const utf8 = (text: string): Uint8Array => Buffer.from(text, "utf8")
+
+const nullValue: EncodedValue = { copy: utf8("\\N"), json: utf8("null") }
+
+/** A null field, its tab included. */
+const nullField: EncodedValue = { copy: utf8("\\N\t"), json: nullValue.json }
+
+/** A COPY column as the projection reads it: unescaped, `\N` as null. */
+const columnValue = (raw: string): string | null =>
+  raw === "\\N" ? null : raw.includes("\\") ? unescapeField(raw) : raw
+
+/** A value of any kind through core's projection: what every fast path must equal. */
+const encodeValue = (kind: FieldKind, raw: string): EncodedValue => {
+  const text = columnValue(raw)
+  const value = normalise(kind, kind === "json" && text !== null ? JSON.parse(text) : text)
+  if (value === null) return nullValue
+  const json = canonicalJson(value)
+  const copy = kind === "json" ? json : typeof value === "string" ? value : String(value)
+  return { copy: utf8(copyValue(copy)), json: utf8(json) }
+}
+
+/**
+ * Most distinct values a field's memo keeps: statuses, reason codes and validation errors repeat across
+ * millions of rows and are encoded once; a field whose memo fills up (keys, times) stops using it.
+ */
+const memoCapacity = 4096
+
+/** Output is handed on in pieces of about this many bytes. */
+const pieceSize = 256 * 1024
+
+/** Whether a byte may start or end a value that `trimText` changes (ASCII space and controls, non-ASCII). */
+const mayTrim = (byte: number): boolean => byte <= 0x20 || byte >= 0x80
+
+/** Whether the COPY bytes `[start, end)` hold a digit string Postgres prints for an integer. */
+const isPlainInteger = (bytes: Uint8Array, start: number, end: number): boolean => {
+  let i = bytes[start] === 0x2d ? start + 1 : start
+  const digits = end - i
+  // at most 15 digits: always a safe integer; no leading zero (nor "-0"): the text is its canonical form
+  if (digits < 1 || digits > 15) return false
+  if (bytes[i] === 0x30 && (digits > 1 || i > start)) return false
+  for (; i < end; i++) {
+    const b = bytes[i]!
+    if (b < 0x30 || b > 0x39) return false
+  }
+  return true
+}
+
+/** What one row needs that is the same for every row of a run. */
+interface Constants {
+  readonly prefixes: ReadonlyArray<Uint8Array>
+  /** the prefixes' total length */
+  readonly prefixLength: number
+  readonly pulledAt: Uint8Array
+  readonly lifecycle: Uint8Array
+  /** the most the bookkeeping columns take beyond the row version's own bytes */
+  readonly tailLength: number
+}
+
+/** The most bytes a fast path adds to a field's input, in its COPY text or its JSON. */
+const fieldSlack = 12
+
+/**
+ * Encodes Neon COPY text (an entity's fields in order, then `updated_at` and the row version `xmin`) as
+ * workspace COPY text (the fields, `last_sync_hash`, `pulled_from_neon_at`, `updated_at`, `sync_state`,
+ * `sync_dirty`, `source_xmin`). Feed it the chunks of the Neon stream in order with `write`, then `end`;
+ * both return the output completed so far (rows may be split across pieces, as COPY allows).
+ */
+export class CopyProjection {
+  private readonly kinds: ReadonlyArray<FieldKind>
+  private readonly memos: Array<Map<string, EncodedValue> | null>
+  /** each field's encoding of `\N` */
+  private readonly nulls: ReadonlyArray<EncodedValue>
+  private readonly constants: Constants
+  private readonly count: number
+  private json: Buffer = Buffer.allocUnsafe(4096)
+  private out: Buffer = Buffer.allocUnsafe(pieceSize)
+  private at = 0
+  private pieces: Array<Buffer> = []
+  private carry: Buffer | null = null
+  /** the room the current row's fast paths may take, in the output and in the JSON */
+  private rowBound = 0
+  private jsonBound = 0
+  /** rows encoded so far */
+  rows = 0
+
+  constructor(entity: Entity, pulledAt: string) {
+    this.kinds = entity.fields.map((f) => f.kind)
+    this.memos = this.kinds.map((k) => (k === "text" ? null : new Map()))
+    this.count = this.kinds.length
+    this.nulls = this.kinds.map((k) => encodeValue(k, "\\N"))
+    const prefixes = entity.fields.map((f, i) => utf8(`${i === 0 ? "{" : ", "}${JSON.stringify(f.name)}: `))
+    const pulled = utf8(pulledAt)
+    const lifecycle = utf8("\tactive\tf\t")
+    this.constants = {
+      prefixes,
+      prefixLength: prefixes.reduce((n, p) => n + p.length, 0),
+      pulledAt: pulled,
+      lifecycle,
+      // hash, tab, pull time, tab, edit time (a canonical timestamp, or the pull time), newline
+      tailLength: 33 + pulled.length + 1 + Math.max(pulled.length, 64) + lifecycle.length + 1
+    }
+  }
+
+  /** Encodes the complete rows of `chunk` (and of what an earlier chunk left unfinished). */
+  write(chunk: Buffer): Array<Buffer> {
+    let from = 0
+    if (this.carry !== null) {
+      const nl = chunk.indexOf(newline)
+      if (nl === -1) {
+        this.carry = Buffer.concat([this.carry, chunk])
+        return this.take()
+      }
+      const row = Buffer.concat([this.carry, chunk.subarray(0, nl + 1)])
+      this.carry = null
+      this.encodeRow(row, 0, row.length - 1)
+      from = nl + 1
+    }
+    for (;;) {
+      const nl = chunk.indexOf(newline, from)
+      if (nl === -1) break
+      this.encodeRow(chunk, from, nl)
+      from = nl + 1
+    }
+    if (from < chunk.length) this.carry = Buffer.from(chunk.subarray(from))
+    return this.take()
+  }
+
+  /** Encodes what is left (a last row without its newline) and returns the rest of the output. */
+  end(): Array<Buffer> {
+    if (this.carry !== null) {
+      const row = this.carry
+      this.carry = null
+      this.encodeRow(row, 0, row.length)
+    }
+    const pieces = this.take()
+    if (this.at > 0) pieces.push(this.out.subarray(0, this.at))
+    this.at = 0
+    return pieces
+  }
+
+  private take(): Array<Buffer> {
+    const pieces = this.pieces
+    this.pieces = []
+    return pieces
+  }
+
+  /** Makes room for `n` more output bytes. */
+  private reserve(n: number): void {
+    if (this.at + n <= this.out.length) return
+    if (this.at > 0) this.pieces.push(this.out.subarray(0, this.at))
+    this.out = Buffer.allocUnsafe(Math.max(pieceSize, n))
+    this.at = 0
+  }
+
+  /** Makes room for `n` more bytes of the record's JSON, `used` of which are written. */
+  private reserveJson(used: number, n: number): void {
+    if (used + n <= this.json.length) return
+    const bigger = Buffer.allocUnsafe(Math.max(2 * this.json.length, used + n))
+    this.json.copy(bigger, 0, 0, used)
+    this.json = bigger
+  }
+
+  /** Encodes the row at `[start, end)` of `bytes` (`end` is its newline or the end of the text). */
+  private encodeRow(bytes: Buffer, start: number, end: number): void {
+    const { count, kinds, constants } = this
+    const prefixes = constants.prefixes
+    // room for every fast path at once: a field's COPY text and JSON take at most its input and a few bytes
+    // (`\N` for an empty text, quotes, a timestamp's `T`, fraction and `Z`), then the bookkeeping columns;
+    // memoised and general values reserve their own room
+    this.rowBound = end - start + fieldSlack * count + constants.tailLength
+    this.jsonBound = constants.prefixLength + end - start + fieldSlack * count + 1
+    this.reserve(this.rowBound)
+    this.reserveJson(0, this.jsonBound)
+    let out = this.out
+    let at = this.at
+    let json = this.json
+    let j = 0
+    let p = start
+    for (let f = 0; f < count; f++) {
+      const s = p
+      const prefix = prefixes[f]!
+      for (let i = 0; i < prefix.length; i++) json[j + i] = prefix[i]!
+      j += prefix.length
+      const kind = kinds[f]
+      if (kind === "text") {
+        const outStart = at
+        const jsonStart = j
+        if (bytes[p] === backslash && bytes[p + 1] === 0x4e && bytes[p + 2] === tab) {
+          // `\N`: null
+          at = put(out, at, nullField.copy)
+          j = put(json, j, nullField.json)
+          p += 3
+          continue
+        }
+        // copy while the bytes need no (un)escaping, to the COPY text and quoted to the JSON
+        json[j++] = quote
+        while (p < end) {
+          const b = bytes[p]!
+          if (b < 0x20 || b === quote || b === backslash) break
+          out[at++] = b
+          json[j++] = b
+          p++
+        }
+        if (p === end) throw columnCount(f + 1, count)
+        if (bytes[p] === tab) {
+          if (p === s) {
+            // empty: null
+            at = put(out, outStart, nullField.copy)
+            j = put(json, jsonStart, nullField.json)
+            p++
+            continue
+          }
+          if (!mayTrim(bytes[s]!) && !mayTrim(bytes[p - 1]!)) {
+            out[at++] = tab
+            json[j++] = quote
+            p++
+            continue
+          }
+        }
+        // anything else (escapes, quotes, controls, what trimming may change): through the projection
+        p = fieldEnd(bytes, p, end)
+        if (p === end) throw columnCount(f + 1, count)
+        at = outStart
+        j = jsonStart
+        this.at = at
+        j = this.putValue(j, encodeText(bytes.toString("utf8", s, p)))
+      } else {
+        p = fieldEnd(bytes, p, end)
+        if (p === end) throw columnCount(f + 1, count)
+        if (kind === "integer" && isPlainInteger(bytes, s, p)) {
+          for (let i = s; i < p; i++) {
+            const b = bytes[i]!
+            out[at++] = b
+            json[j++] = b
+          }
+          out[at++] = tab
+          p++
+          continue
+        }
+        if (kind === "timestamp") {
+          const jsonStart = j
+          json[j++] = quote
+          const jsonEnd = putPlainTimestamp(bytes, s, p, json, j)
+          if (jsonEnd !== -1) {
+            // the canonical text, unquoted, is also the COPY text
+            for (let i = j; i < jsonEnd; i++) out[at++] = json[i]!
+            out[at++] = tab
+            j = jsonEnd
+            json[j++] = quote
+            p++
+            continue
+          }
+          j = jsonStart
+        }
+        let value: EncodedValue | undefined
+        if (p - s === 2 && bytes[s] === backslash && bytes[s + 1] === 0x4e) value = this.nulls[f]!
+        else {
+          const memo = this.memos[f]!
+          const key = bytes.toString("latin1", s, p)
+          value = memo.get(key)
+          if (value === undefined) {
+            value = encodeValue(kind!, bytes.toString("utf8", s, p))
+            if (memo.size < memoCapacity) memo.set(key, value)
+          }
+        }
+        this.at = at
+        j = this.putValue(j, value)
+      }
+      // a general value may have moved both buffers
+      out = this.out
+      at = this.at
+      json = this.json
+      p++
+    }
+    json[j++] = 0x7d // }
+
+    // the bookkeeping columns: hash, pull time, edit time, lifecycle, Neon row version
+    const digest = hash("md5", json.subarray(0, j), "hex")
+    for (let i = 0; i < 32; i++) out[at++] = digest.charCodeAt(i)
+    out[at++] = tab
+    at = put(out, at, constants.pulledAt)
+    out[at++] = tab
+    const editedAt = p
+    p = fieldEnd(bytes, p, end)
+    if (p === end) throw columnCount(count + 1, count)
+    const plainEnd = putPlainTimestamp(bytes, editedAt, p, out, at)
+    if (plainEnd !== -1) at = plainEnd
+    else {
+      const updatedAt = canonicalTimestamp(columnValue(bytes.toString("utf8", editedAt, p)))
+      if (updatedAt === null) at = put(out, at, constants.pulledAt)
+      else at += out.write(updatedAt, at, "utf8")
+    }
+    at = put(out, at, constants.lifecycle)
+    p++
+    const version = p
+    p = fieldEnd(bytes, p, end)
+    if (p !== end) throw new Error(`a Neon COPY row has more than ${count + 2} columns`)
+    for (let i = version; i < p; i++) out[at++] = bytes[i]!
+    out[at++] = newline
+    this.at = at
+    this.rows++
+  }
+
+  /** Writes an encoded value at the output's end and its JSON at `j`; returns the JSON's new end. */
+  private putValue(j: number, value: EncodedValue): number {
+    // with room for the rest of the row's fast paths too
+    this.reserve(value.copy.length + 1 + this.rowBound)
+    this.at = put(this.out, this.at, value.copy)
+    this.out[this.at++] = tab
+    this.reserveJson(j, value.json.length + this.jsonBound)
+    return put(this.json, j, value.json)
+  }
+}
+
+const columnCount = (found: number, count: number) =>
+  new Error(`a Neon COPY row has ${found} columns, expected ${count + 2}`)
+
+const isDigit = (b: number): boolean => b >= 0x30 && b <= 0x39
+
+/** The number written by the two ASCII digits at `at`. */
+const twoDigits = (bytes: Uint8Array, at: number): number => (bytes[at]! - 48) * 10 + bytes[at + 1]! - 48
+
+const daysInMonth = (year: number, month: number): number =>
+  month === 2
+    ? year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+      ? 29
+      : 28
+    : month === 4 || month === 6 || month === 9 || month === 11
+      ? 30
+      : 31
+
+/**
+ * Writes the canonical form (`2025-10-24T09:15:12.000000Z`) of a timestamp as Postgres prints it
+ * (`2025-10-24 09:15:12`, with up to six fraction digits) into `target` at `at` and returns the end; -1
+ * for any other text, or one naming no real day and time, which core's `canonicalTimestamp` then reads.
+ */
+const putPlainTimestamp = (
+  bytes: Uint8Array,
+  s: number,
+  e: number,
+  target: Uint8Array,
+  at: number
+): number => {
+  const n = e - s
+  if (n !== 19 && (n < 21 || n > 26)) return -1
+  for (let i = 0; i < 19; i++) {
+    const b = bytes[s + i]!
+    const ok =
+      i === 4 || i === 7
+        ? b === 0x2d
+        : i === 10
+          ? b === 0x20 || b === 0x54
+          : i === 13 || i === 16
+            ? b === 0x3a
+            : isDigit(b)
+    if (!ok) return -1
+  }
+  if (n > 19) {
+    if (bytes[s + 19] !== 0x2e) return -1
+    for (let i = s + 20; i < e; i++) if (!isDigit(bytes[i]!)) return -1
+  }
+  const month = twoDigits(bytes, s + 5)
+  const day = twoDigits(bytes, s + 8)
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > daysInMonth(twoDigits(bytes, s) * 100 + twoDigits(bytes, s + 2), month) ||
+    twoDigits(bytes, s + 11) > 23 ||
+    twoDigits(bytes, s + 14) > 59 ||
+    twoDigits(bytes, s + 17) > 59
+  )
+    return -1
+  for (let i = 0; i < 10; i++) target[at++] = bytes[s + i]!
+  target[at++] = 0x54 // T
+  for (let i = 11; i < 19; i++) target[at++] = bytes[s + i]!
+  target[at++] = 0x2e // .
+  for (let i = 20; i < n; i++) target[at++] = bytes[s + i]!
+  for (let i = Math.max(n - 20, 0); i < 6; i++) target[at++] = 0x30
+  target[at++] = 0x5a // Z
+  return at
+}
+
+/** Copies `bytes` into `target` at `at`; returns the end. */
+const put = (target: Uint8Array, at: number, bytes: Uint8Array): number => {
+  for (let i = 0; i < bytes.length; i++) target[at++] = bytes[i]!
+  return at
+}
+
+/** The end of the COPY column that goes on at `from`: its tab, or `end`. */
+const fieldEnd = (bytes: Uint8Array, from: number, end: number): number => {
+  let p = from
+  while (p < end && bytes[p] !== tab) p++
+  return p
+}
+
+/** A text field through the projection (trimmed, empty is null), from its COPY text. */
+const encodeText = (raw: string): EncodedValue => {
+  const value = raw === "\\N" ? "" : trimText(columnValue(raw)!)
+  if (value === "") return nullValue
+  return { copy: utf8(copyValue(value)), json: utf8(canonicalJson(value)) }
+}
