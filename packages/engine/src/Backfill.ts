@@ -9,7 +9,8 @@
  * - otherwise, a merge-join of (key, row version) from both sides, streamed in key order, finds the keys
  *   that are new, changed on Neon since their last merge, or gone from Neon, and runs the merge on exactly
  *   those (never a blind overwrite: workspace edits are merged, conflicts logged). Rows whose Neon version
- *   did not move are not read at all, which is what makes a re-run cheap.
+ *   did not move are not read at all, which is what makes a re-run cheap; the join itself reads both
+ *   streams a batch of lines at a time.
  *
  * Invariant: a backfill writes nothing that a merge of the same key would not write.
  */
@@ -18,7 +19,7 @@ import { Readable } from "node:stream"
 import type { Entity, MergePolicy } from "@enrich-sync/core"
 import { compareCodePoints, qualified } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
-import { copyLines, parseCopyLine } from "./CopyFormat.ts"
+import { CopyLineCursor, parseCopyLine, unescapeField } from "./CopyFormat.ts"
 import { CopyProjection } from "./CopyProjection.ts"
 import { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"
@@ -124,6 +125,9 @@ const copyPath = (entity: Entity, options: BackfillOptions, total: number) =>
     })
   )
 
+/** The value of a COPY text column that is not NULL. */
+const copyText = (raw: string): string => (raw.includes("\\") ? unescapeField(raw) : raw)
+
 /** Compares keys in the order `COLLATE "C"` sorts them. */
 const compareKeys = compareCodePoints
 
@@ -150,36 +154,37 @@ const classify = (entity: Entity, options: BackfillOptions, total: number) =>
       )
       return yield* Effect.tryPromise({
         try: async (): Promise<Classified> => {
-          const a = copyLines(neonOut)[Symbol.asyncIterator]()
-          const b = copyLines(wsOut)[Symbol.asyncIterator]()
+          const left = new CopyLineCursor(neonOut)
+          const right = new CopyLineCursor(wsOut)
           const candidates: Array<string> = []
           let unchanged = 0
           let done = 0
-          let x = await a.next()
-          let y = await b.next()
-          let left = x.done ? null : parseCopyLine(x.value)
-          let right = y.done ? null : parseCopyLine(y.value)
-          while (left !== null || right !== null) {
-            const order = left === null ? 1 : right === null ? -1 : compareKeys(left[0]!, right[0]!)
+          for (;;) {
+            // awaits only when a side's batch of lines runs out
+            if (left.exhausted()) await left.fill()
+            if (right.exhausted()) await right.fill()
+            const l = left.line()
+            const r = right.line()
+            if (l === null && r === null) break
+            const lTab = l === null ? -1 : l.indexOf("\t")
+            const rTab = r === null ? -1 : r.indexOf("\t")
+            const lKey = l === null ? null : copyText(l.slice(0, lTab))
+            const rKey = r === null ? null : copyText(r.slice(0, rTab))
+            const order = lKey === null ? 1 : rKey === null ? -1 : compareKeys(lKey, rKey)
             if (order < 0) {
-              candidates.push(left![0]!) // new on Neon
+              candidates.push(lKey!) // new on Neon
             } else if (order > 0) {
-              if (right![2] === "active") candidates.push(right![0]!) // gone from Neon
-            } else {
-              const sameVersion = left![1] === right![1] && right![2] === "active" && right![3] === "f"
-              if (sameVersion) unchanged++
-              else candidates.push(left![0]!)
-            }
+              if (parseCopyLine(r!)[2] === "active") candidates.push(rKey!) // gone from Neon
+            } else if (r!.slice(rTab + 1) === `${l!.slice(lTab + 1)}\tactive\tf`) {
+              // the same Neon version as last merged, active, hashed (COPY prints these without escapes)
+              unchanged++
+            } else candidates.push(lKey!)
             if (order <= 0) {
-              x = await a.next()
-              left = x.done ? null : parseCopyLine(x.value)
+              left.advance()
               if (++done % 50_000 === 0)
                 options.onProgress?.({ stage: "compare", entity: entity.name, done, total })
             }
-            if (order >= 0) {
-              y = await b.next()
-              right = y.done ? null : parseCopyLine(y.value)
-            }
+            if (order >= 0) right.advance()
           }
           options.onProgress?.({ stage: "compare", entity: entity.name, done, total })
           return { candidates, unchanged }

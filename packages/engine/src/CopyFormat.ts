@@ -57,16 +57,56 @@ const escapes: { readonly [c: string]: string } = { "\\": "\\\\", "\n": "\\n", "
 export const copyValue = (value: string | null): string =>
   value === null ? "\\N" : value.replace(escapePattern, (c) => escapes[c]!)
 
-/** Reads a stream of COPY text as lines (without the trailing newline). */
-export async function* copyLines(stream: Readable): AsyncGenerator<string> {
+/**
+ * Reads a stream of COPY text as batches of whole lines (without their newlines), one batch per chunk the
+ * stream delivers: a caller that works line by line pays for one asynchronous step per chunk, not per line.
+ */
+export async function* copyLineBatches(stream: Readable): AsyncGenerator<ReadonlyArray<string>> {
   // decode in the stream, so a character split across two chunks is joined before it is read
   stream.setEncoding("utf8")
   let rest = ""
   for await (const chunk of stream) {
-    const text = rest + (chunk as string)
-    const lines = text.split("\n")
+    const lines = (rest + (chunk as string)).split("\n")
     rest = lines.pop() ?? ""
-    for (const line of lines) yield line
+    if (lines.length > 0) yield lines
   }
-  if (rest !== "") yield rest
+  if (rest !== "") yield [rest]
+}
+
+/** Reads a COPY stream line by line, with an asynchronous step only per batch of lines. */
+export class CopyLineCursor {
+  private readonly batches: AsyncIterator<ReadonlyArray<string>>
+  private lines: ReadonlyArray<string> = []
+  private at = 0
+  private ended = false
+
+  constructor(stream: Readable) {
+    this.batches = copyLineBatches(stream)[Symbol.asyncIterator]()
+  }
+
+  /** Whether the current batch is used up (then `fill` before reading on). */
+  exhausted(): boolean {
+    return this.at >= this.lines.length && !this.ended
+  }
+
+  /** Reads the next batch of lines (or learns that there is none). */
+  async fill(): Promise<void> {
+    while (this.at >= this.lines.length && !this.ended) {
+      const next = await this.batches.next()
+      if (next.done === true) this.ended = true
+      else {
+        this.lines = next.value
+        this.at = 0
+      }
+    }
+  }
+
+  /** The current line, or null at the end of the stream. */
+  line(): string | null {
+    return this.at < this.lines.length ? this.lines[this.at]! : null
+  }
+
+  advance(): void {
+    this.at++
+  }
 }
