@@ -369,11 +369,17 @@ export interface PreparedKeys {
   readonly committed: ReadonlyMap<string, string | null>
   /** the Neon rows of the keys (a key without one is gone from Neon) */
   readonly source: ReadonlyMap<string, SourceRow>
+  /** what `applyClean` writes if the workspace rows are untouched (hashed here, off the write's path) */
+  readonly clean: ReadonlyArray<CleanApply>
   /** dry runs: the whole plan, made at once */
   readonly round: Round | null
   readonly policy: MergePolicy
   readonly options: ApplyOptions
 }
+
+/** Neon's edit time of a record: `max(updated_at, commit time)` (see `merge`). */
+const sourceEditedAt = (row: SourceRow, committedAt: string | null): string | null =>
+  compareTimestamps(row.updatedAt, committedAt) < 0 ? committedAt : row.updatedAt
 
 /**
  * Reads the Neon rows of the given keys (the first half of `applyKeys`; a dry run plans them in full).
@@ -392,13 +398,22 @@ export const prepareKeys = (
     yield* awaitVisible(changes.flatMap((c) => (c.xid === undefined ? [] : [c.xid])))
     const keys = [...committed.keys()]
     const source = yield* readSource(entity, keys)
-    const round = options.dryRun === true ? yield* planRound(entity, keys, committed, policy, source) : null
-    return { entity, keys, committed, source, round, policy, options }
+    if (options.dryRun === true) {
+      const round = yield* planRound(entity, keys, committed, policy, source)
+      return { entity, keys, committed, source, clean: [], round, policy, options }
+    }
+    const clean: Array<CleanApply> = []
+    for (const row of source.values()) {
+      clean.push({
+        key: row.key,
+        record: row.record,
+        hash: recordHash(entity, row.record),
+        editedAt: sourceEditedAt(row, committed.get(row.key) ?? null),
+        sourceXmin: row.xmin
+      })
+    }
+    return { entity, keys, committed, source, clean, round: null, policy, options }
   })
-
-/** Neon's edit time of a record: `max(updated_at, commit time)` (see `merge`). */
-const sourceEditedAt = (row: SourceRow, committedAt: string | null): string | null =>
-  compareTimestamps(row.updatedAt, committedAt) < 0 ? committedAt : row.updatedAt
 
 /**
  * Writes a prepared batch (the second half of `applyKeys`): first, in one statement, the keys whose
@@ -420,17 +435,7 @@ export const applyPrepared = (
       stats.changes = planned
       return stats as ApplyStats
     }
-    const clean: Array<CleanApply> = []
-    for (const row of prepared.source.values()) {
-      clean.push({
-        key: row.key,
-        record: row.record,
-        hash: recordHash(entity, row.record),
-        editedAt: sourceEditedAt(row, committed.get(row.key) ?? null),
-        sourceXmin: row.xmin
-      })
-    }
-    const applied = yield* applyClean(entity, clean)
+    const applied = yield* applyClean(entity, prepared.clean)
     stats.updated += applied.size
     const rest = prepared.keys.filter((k) => !applied.has(k))
     if (rest.length === 0) return stats as ApplyStats

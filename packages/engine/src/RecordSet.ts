@@ -35,3 +35,26 @@ export const unnestSql = (columns: ReadonlyArray<SetColumn>, first = 1): string 
 /** A field's value as an element of its array parameter: SQL NULL for null, JSON as its canonical text. */
 export const wireValue = (field: SyncField, value: SyncValue | undefined): unknown =>
   value === null || value === undefined ? null : field.kind === "json" ? canonicalJson(value) : value
+
+const needsEscape = /["\\]/
+const escapable = /["\\]/g
+
+/**
+ * The Postgres array literal of a column of scalars (text, numbers, booleans, null), to pass as one text
+ * parameter cast to the column's array type: what the driver would send for a JavaScript array, built in
+ * one pass (the driver's own conversion looks at every element's type and escapes it with two regular
+ * expressions, which costs more than the statement's execution for wide batches).
+ */
+export const arrayLiteral = (values: ReadonlyArray<unknown>): string => {
+  let out = "{"
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]
+    if (i > 0) out += ","
+    if (v === null || v === undefined) out += "NULL"
+    else if (typeof v === "string")
+      out += needsEscape.test(v) ? `"${v.replace(escapable, "\\$&")}"` : `"${v}"`
+    else if (typeof v === "number" || typeof v === "boolean" || typeof v === "bigint") out += String(v)
+    else throw new Error(`arrayLiteral: not a scalar: ${typeof v}`)
+  }
+  return `${out}}`
+}

@@ -25,7 +25,7 @@ import type { Session } from "./Database.ts"
 import { WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"
 import type { SetColumn } from "./RecordSet.ts"
-import { fieldColumns, fieldKey, unnestSql, wireValue } from "./RecordSet.ts"
+import { arrayLiteral, fieldColumns, fieldKey, unnestSql, wireValue } from "./RecordSet.ts"
 
 /** A workspace row as the merge sees it. */
 export interface WorkspaceRow {
@@ -206,14 +206,14 @@ const updateSql = (entity: Entity) => {
     RETURNING t.${entity.key} AS key`
 }
 
-/** The array parameters of a columnar record set, from one row of values per item. */
-const columnsOfRows = (width: number, rows: ReadonlyArray<ReadonlyArray<unknown>>): Array<Array<unknown>> => {
+/** The array parameters of a columnar record set (one literal per column), from one row of values per item. */
+const columnsOfRows = (width: number, rows: ReadonlyArray<ReadonlyArray<unknown>>): Array<string> => {
   const columns: Array<Array<unknown>> = Array.from({ length: width }, () => new Array(rows.length))
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r]!
     for (let c = 0; c < width; c++) columns[c]![r] = row[c]
   }
-  return columns
+  return columns.map(arrayLiteral)
 }
 
 const conflictSql = `INSERT INTO ${conflictTable}

@@ -112,7 +112,10 @@ const replaceTrigger = (entity: Entity): ReadonlyArray<string> => {
   const table = qualified(entity.workspaceTable)
   return [
     `DROP TRIGGER IF EXISTS ${name} ON ${table}`,
-    `CREATE TRIGGER ${name} BEFORE UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION ${beforeUpdateFunction(entity)}()`
+    // the WHEN clause skips the engine's own writes without calling the function (once per row otherwise)
+    `CREATE TRIGGER ${name} BEFORE UPDATE ON ${table} FOR EACH ROW
+       WHEN (coalesce(current_setting('${applyingSetting}', true), '') <> 'on')
+       EXECUTE FUNCTION ${beforeUpdateFunction(entity)}()`
   ]
 }
 
