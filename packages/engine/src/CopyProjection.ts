@@ -45,8 +45,9 @@ const encodeValue = (kind: FieldKind, raw: string): EncodedValue => {
 }
 
 /**
- * Most distinct values a field's memo keeps: statuses, reason codes and validation errors repeat across
- * millions of rows and are encoded once; a field whose memo fills up (keys, times) stops using it.
+ * Most distinct values a field's memo keeps: statuses and validation errors repeat across millions of rows
+ * and are encoded once each; once a field's memo is full (values that rarely repeat), it keeps what it holds
+ * and adds nothing, so memory stays bounded.
  */
 const memoCapacity = 4096
 
