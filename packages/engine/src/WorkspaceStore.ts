@@ -459,17 +459,24 @@ export const markGone = (
       Effect.gen(function* () {
         yield* tx.query(`SELECT set_config('${applyingSetting}', 'on', true)`)
         const table = qualified(entity.workspaceTable)
-        const a = yield* tx.execute(
-          `UPDATE ${table} SET sync_state = 'promoted', promoted_at = now() AT TIME ZONE 'UTC'
-            WHERE ${entity.key} = ANY($1::text[]) AND sync_state <> 'promoted'`,
-          [promoted]
-        )
-        const b = yield* tx.execute(
-          `UPDATE ${table} SET sync_state = 'removed', removed_at = now() AT TIME ZONE 'UTC'
-            WHERE ${entity.key} = ANY($1::text[]) AND sync_state = 'active'`,
-          [removed]
-        )
-        return a.rowCount + b.rowCount
+        // a list that is empty needs no statement (promote marks only promoted rows: one round trip less)
+        const a =
+          promoted.length === 0
+            ? 0
+            : (yield* tx.execute(
+                `UPDATE ${table} SET sync_state = 'promoted', promoted_at = now() AT TIME ZONE 'UTC'
+                  WHERE ${entity.key} = ANY($1::text[]) AND sync_state <> 'promoted'`,
+                [promoted]
+              )).rowCount
+        const b =
+          removed.length === 0
+            ? 0
+            : (yield* tx.execute(
+                `UPDATE ${table} SET sync_state = 'removed', removed_at = now() AT TIME ZONE 'UTC'
+                  WHERE ${entity.key} = ANY($1::text[]) AND sync_state = 'active'`,
+                [removed]
+              )).rowCount
+        return a + b
       })
     )
   })

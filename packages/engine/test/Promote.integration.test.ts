@@ -15,7 +15,7 @@ import * as Fiber from "effect/Fiber"
 import { backfillEntity } from "../src/Backfill.ts"
 import { SourceDatabase, WorkspaceDatabase } from "../src/Database.ts"
 import { applyMigrations } from "../src/Migrator.ts"
-import { promoteEntity } from "../src/Promote.ts"
+import { markPromoted, promoteEntity } from "../src/Promote.ts"
 import { revalidateEntity } from "../src/Revalidate.ts"
 import { engineFixture, onNeon, onWorkspace } from "./support/EngineFixture.ts"
 
@@ -284,6 +284,81 @@ describe("promote", () => {
           )
         })
       )
+    )
+  })
+
+  layer(engineFixture({ seed: { companies: 1200, people: 0 } }))((it) => {
+    it.effect(
+      "without ids: every PASSED row promoted, exactly the enriched FAILED rows flagged, every workspace row marked (in slices)",
+      () =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            const dir = yield* tempDir
+            yield* backfillEntity(Company)
+            // 1,100 PASSED rows: one batch, marked in the workspace in two slices of every other key
+            yield* onNeon(
+              `UPDATE marketing.company_invalid SET validation_status = 'PASSED' WHERE id <= 1100`
+            )
+            const passed = (yield* onNeon(
+              `SELECT company_unique_id AS k FROM marketing.company_invalid WHERE id <= 1100 ORDER BY 1`
+            )).map((r) => String(r.k))
+            // FAILED rows after enrichment, in the spellings a person types; 'incomplete' passes the cheap
+            // ILIKE but not the canonical test; one row is flagged already
+            const failedKeys = (yield* onNeon(
+              `SELECT company_unique_id AS k FROM marketing.company_invalid WHERE id > 1100 ORDER BY id LIMIT 5`
+            )).map((r) => String(r.k))
+            const [done, shouting, spaced, incomplete, flaggedBefore] = failedKeys
+            yield* onNeon(
+              `UPDATE marketing.company_invalid AS t
+                  SET enrichment_status = v.status, validation_status = 'FAILED', still_invalid = v.flagged
+                 FROM (VALUES ($1, 'complete', false), ($2, 'COMPLETE', false), ($3, '  Complete ', false),
+                              ($4, 'incomplete', false), ($5, 'complete', true)) AS v(key, status, flagged)
+                WHERE t.company_unique_id = v.key`,
+              [done, shouting, spaced, incomplete, flaggedBefore]
+            )
+            const flagged = Effect.map(
+              onNeon(
+                `SELECT company_unique_id AS k FROM marketing.company_invalid WHERE still_invalid ORDER BY 1`
+              ),
+              (rows) => rows.map((r) => String(r.k))
+            )
+
+            const dry = yield* promoteEntity(Company, { dryRun: true, backupDir: dir })
+            assert.deepInclude(dry, {
+              candidates: 1100,
+              promoted: 1100,
+              stillInvalid: 4,
+              workspaceMarked: 1100,
+              backupFile: null
+            })
+            assert.deepStrictEqual(yield* flagged, [flaggedBefore!])
+
+            const report = yield* promoteEntity(Company, { backupDir: dir })
+            assert.deepInclude(report, {
+              candidates: 1100,
+              promoted: 1100,
+              updatedInMaster: 0,
+              skipped: [],
+              stillInvalid: 4,
+              workspaceMarked: 1100
+            })
+            assert.deepStrictEqual(yield* flagged, [done!, shouting!, spaced!, flaggedBefore!].sort())
+            assert.deepStrictEqual(yield* masterKeys, passed)
+            assert.strictEqual(lines(report.backupFile!).length, 1100)
+
+            // every promoted row is marked, once, and kept; no other row is
+            const workspace = yield* onWorkspace(
+              `SELECT count(*) FILTER (WHERE sync_state = 'promoted' AND promoted_at IS NOT NULL)::int AS promoted,
+                      count(*) FILTER (WHERE sync_state = 'active')::int AS active,
+                      count(*) FILTER (WHERE sync_state = 'promoted' AND NOT (company_unique_id = ANY($1)))::int AS wrong
+                 FROM company_needs_enrichment`,
+              [passed]
+            )
+            assert.deepStrictEqual(workspace, [{ promoted: 1100, active: 100, wrong: 0 }])
+            // marking again marks nothing (slices of keys already promoted, or not in the workspace)
+            assert.strictEqual(yield* markPromoted(Company, [...passed, "04.04.01.99.99999.999"]), 0)
+          })
+        )
     )
   })
 
