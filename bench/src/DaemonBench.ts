@@ -1,5 +1,5 @@
 /**
- * The daemon benchmarks of issue 4: `node apps/syncd/src/main.ts` as a child process following the
+ * The daemon benchmarks of issue 4: the daemon as `pnpm start` runs it, as a child process following the
  * bench's Neon database, with a load generator writing to Neon:
  * (a) one bulk UPDATE of 200k rows: apply rate from its commit until the daemon has merged every key;
  * (b) small transactions (1-10 rows) from a few connections for ~10 s: apply rate from the first commit
@@ -12,6 +12,7 @@
  * Invariant: the daemon is stopped (SIGTERM, then SIGKILL) when the scope closes, interrupted or not.
  */
 
+import { readFileSync } from "node:fs"
 import { type AddressInfo, createServer } from "node:net"
 import { join } from "node:path"
 import { Company, qualified } from "@enrich-sync/core"
@@ -26,7 +27,7 @@ import {
   pacedCommits,
   smallTransactions
 } from "./LoadGenerator.ts"
-import { type RunningChild, scopedNodeChild } from "./NodeChild.ts"
+import { type RunningChild, repoRoot, scopedNodeChild } from "./NodeChild.ts"
 import { connect, type SqlClient } from "./Sql.ts"
 import { phaseStatements, resetPhaseStatements } from "./StatementStats.ts"
 import { distribution, perSecond, round } from "./Stats.ts"
@@ -125,13 +126,27 @@ const waitForHealth = async (
   return null
 }
 
+/**
+ * The daemon's command as `pnpm start` runs it (the root package.json's `start` script): its node flags
+ * (the heap sizing the daemon is meant to run with) and its script.
+ */
+const daemonCommand = (): { readonly nodeFlags: ReadonlyArray<string>; readonly script: string } => {
+  const start: string = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")).scripts.start
+  const [node, ...rest] = start.split(/\s+/)
+  const script = rest.at(-1)
+  if (node !== "node" || script === undefined || !script.endsWith(".ts"))
+    throw new Error(`the start script is not \`node [flags] <script>.ts\`: ${start}`)
+  return { nodeFlags: rest.slice(0, -1), script }
+}
+
 /** Starts the daemon and waits for "syncd live"; returns it, its port and how long start-up took. */
 const startDaemon = (context: DaemonBenchContext) =>
   Effect.gen(function* () {
     const port = yield* Effect.promise(freePort)
     const started = performance.now()
+    const command = daemonCommand()
     const daemon = yield* scopedNodeChild({
-      args: ["apps/syncd/src/main.ts"],
+      args: [command.script],
       env: {
         NEON_DATABASE_URL: context.neonUrl,
         SUPABASE_DATABASE_URL: context.workspaceUrl,
@@ -140,7 +155,10 @@ const startDaemon = (context: DaemonBenchContext) =>
       },
       cwd: context.workDir,
       reportFile: join(context.workDir, "syncd.rss.json"),
-      nodeFlags: context.profile ? profileFlags(join(context.workDir, "profiles", "syncd")) : []
+      nodeFlags: [
+        ...command.nodeFlags,
+        ...(context.profile ? profileFlags(join(context.workDir, "profiles", "syncd")) : [])
+      ]
     })
     const live = yield* Effect.promise(
       () =>
