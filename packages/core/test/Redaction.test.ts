@@ -4,11 +4,14 @@ import { makeRedactor, redactPatterns, redactUrl, urlPassword } from "../src/Red
 // Plainly fake secrets, shaped like the real ones (a Neon password is `npg_` and letters and digits).
 const neonPassword = `npg_${"FAKE".repeat(4)}`
 const neonUrl = `postgresql://neondb_owner:${neonPassword}@ep-example-1.us-east-2.aws.neon.tech/neondb?sslmode=require`
+// a percent-encoded password (`@` inside it), as a Supabase URL carries one
+const supabasePassword = `${"FAKE".repeat(2)}%40pw`
+const supabaseUrl = `postgres://postgres:${supabasePassword}@db.example.supabase.co:5432/postgres`
 
 describe("redaction", () => {
   it.each([
     [neonUrl, neonPassword],
-    ["postgres://postgres:fake%40pw@db.example.supabase.co:5432/postgres", "fake%40pw"],
+    [supabaseUrl, supabasePassword],
     ["connect failed: postgres://u:hunter2@localhost:5432/x", "hunter2"],
     [
       "wss://x.supabase.co/realtime/v1/websocket?apikey=eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoiYW5vbiJ9.sig&vsn=2.0.0",
