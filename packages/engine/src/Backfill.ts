@@ -20,7 +20,7 @@ import type { Entity, MergePolicy } from "@enrich-sync/core"
 import { compareCodePoints, qualified } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
 import { CopyLineCursor, parseCopyLine, unescapeField } from "./CopyFormat.ts"
-import { CopyProjection } from "./CopyProjection.ts"
+import { CopyProjection, projectionSourceColumns, projectionWorkspaceColumns } from "./CopyProjection.ts"
 import { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"
 import { toDatabaseError } from "./DatabaseError.ts"
@@ -61,21 +61,6 @@ export interface BackfillReport {
   readonly durationMs: number
 }
 
-const sourceSelect = (entity: Entity, ordered: boolean) =>
-  `SELECT ${entity.fields.map((f) => `t.${f.source}`).join(", ")}, t.updated_at, t.xmin::text::bigint
-     FROM ${qualified(entity.sourceTable)} AS t${ordered ? ` ORDER BY t.${entity.key} COLLATE "C"` : ""}`
-
-/** The workspace columns the copy path fills, in order. */
-const copyColumns = (entity: Entity) => [
-  ...entity.fields.map((f) => f.workspace),
-  "last_sync_hash",
-  "pulled_from_neon_at",
-  "updated_at",
-  "sync_state",
-  "sync_dirty",
-  "source_xmin"
-]
-
 /** Turns the chunks of Neon's COPY text into workspace COPY text (see `CopyProjection`). */
 async function* toWorkspaceRows(
   entity: Entity,
@@ -106,7 +91,9 @@ const copyPath = (entity: Entity, options: BackfillOptions, total: number) =>
       const report = () => options.onProgress?.({ stage: "backfill", entity: entity.name, done, total })
       const copied = yield* workspace.transaction((tx) =>
         Effect.gen(function* () {
-          const out = yield* neon.copyOut(`COPY (${sourceSelect(entity, false)}) TO STDOUT`)
+          const out = yield* neon.copyOut(
+            `COPY (SELECT ${projectionSourceColumns(entity)} FROM ${qualified(entity.sourceTable)} AS t) TO STDOUT`
+          )
           const lines = Readable.from(
             toWorkspaceRows(entity, out, pulledAt, (rows) => {
               const before = done
@@ -115,7 +102,7 @@ const copyPath = (entity: Entity, options: BackfillOptions, total: number) =>
             })
           )
           return yield* tx.copyIn(
-            `COPY ${qualified(entity.workspaceTable)} (${copyColumns(entity).join(", ")}) FROM STDIN`,
+            `COPY ${qualified(entity.workspaceTable)} (${projectionWorkspaceColumns(entity).join(", ")}) FROM STDIN`,
             lines
           )
         })

@@ -17,6 +17,25 @@ const newline = 0x0a
 const backslash = 0x5c
 const quote = 0x22
 
+/**
+ * The columns of Neon's COPY text that `CopyProjection` reads, in order, as a select list over the source
+ * table aliased `t`: the entity's fields, the edit time (`t.updated_at` unless given another expression),
+ * and the row version.
+ */
+export const projectionSourceColumns = (entity: Entity, editedAt = "t.updated_at"): string =>
+  `${entity.fields.map((f) => `t.${f.source}`).join(", ")}, ${editedAt}, t.xmin::text::bigint`
+
+/** The workspace columns of the COPY text that `CopyProjection` writes, in order. */
+export const projectionWorkspaceColumns = (entity: Entity): ReadonlyArray<string> => [
+  ...entity.fields.map((f) => f.workspace),
+  "last_sync_hash",
+  "pulled_from_neon_at",
+  "updated_at",
+  "sync_state",
+  "sync_dirty",
+  "source_xmin"
+]
+
 /** One value, encoded: its COPY text and its canonical JSON in the hashed record, as UTF-8 bytes. */
 interface EncodedValue {
   readonly copy: Uint8Array
@@ -151,7 +170,10 @@ export class CopyProjection {
     return this.take()
   }
 
-  /** Encodes what is left (a last row without its newline) and returns the rest of the output. */
+  /**
+   * Encodes what is left (a last row without its newline) and returns the rest of the output. The
+   * projection can go on with another text after it: what it returned stays as it is.
+   */
   end(): Array<Buffer> {
     if (this.carry !== null) {
       const row = this.carry
@@ -159,8 +181,12 @@ export class CopyProjection {
       this.encodeRow(row, 0, row.length)
     }
     const pieces = this.take()
-    if (this.at > 0) pieces.push(this.out.subarray(0, this.at))
-    this.at = 0
+    if (this.at > 0) {
+      pieces.push(this.out.subarray(0, this.at))
+      // what follows goes after the piece just handed out, never over it
+      this.out = this.out.subarray(this.at)
+      this.at = 0
+    }
     return pieces
   }
 

@@ -11,7 +11,6 @@
 import type { Entity, MergePolicy, SyncPlan, SyncRecord, SyncValue } from "@enrich-sync/core"
 import {
   canonicalTimestamp,
-  compareTimestamps,
   defaultPolicy,
   planSync,
   recordHash,
@@ -19,19 +18,19 @@ import {
   timestampMicros
 } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
+import { applyCleanSlices, readCleanSlices } from "./CleanApply.ts"
 import type { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"
 import type { SourceRow, SourceWrite } from "./SourceStore.ts"
 import { awaitVisible, readPromoted, readSource, writeSource } from "./SourceStore.ts"
 import type {
-  CleanApply,
   ConflictEntry,
   WorkspaceClean,
   WorkspaceInsert,
   WorkspaceRow,
   WorkspaceUpdate
 } from "./WorkspaceStore.ts"
-import { applyClean, markGone, readWorkspace, writeWorkspace } from "./WorkspaceStore.ts"
+import { markGone, readWorkspace, writeWorkspace } from "./WorkspaceStore.ts"
 
 /**
  * A key that changed, with the commit time of the Neon transaction that changed it when known (any
@@ -217,13 +216,11 @@ const planRound = (
   entity: Entity,
   keys: ReadonlyArray<string>,
   committed: ReadonlyMap<string, string | null>,
-  policy: MergePolicy,
-  /** the Neon rows of `keys`, when they were just read */
-  known?: ReadonlyMap<string, SourceRow>
+  policy: MergePolicy
 ): Effect.Effect<Round, DatabaseError, SourceDatabase | WorkspaceDatabase> =>
   Effect.gen(function* () {
     const [sourceRows, workspaceRows] = yield* Effect.all(
-      [known === undefined ? readSource(entity, keys) : Effect.succeed(known), readWorkspace(entity, keys)],
+      [readSource(entity, keys), readWorkspace(entity, keys)],
       { concurrency: 2 }
     )
     const plans: Array<Planned> = []
@@ -367,23 +364,21 @@ export interface PreparedKeys {
   /** the distinct keys of the batch */
   readonly keys: ReadonlyArray<string>
   readonly committed: ReadonlyMap<string, string | null>
-  /** the Neon rows of the keys (a key without one is gone from Neon) */
-  readonly source: ReadonlyMap<string, SourceRow>
-  /** what `applyClean` writes if the workspace rows are untouched (hashed here, off the write's path) */
-  readonly clean: ReadonlyArray<CleanApply>
+  /**
+   * the Neon rows of the keys, projected and hashed, as `applyCleanSlices` writes them into workspace rows
+   * nobody touched (read here, off the write's path)
+   */
+  readonly clean: ReadonlyArray<ReadonlyArray<Buffer>>
   /** dry runs: the whole plan, made at once */
   readonly round: Round | null
   readonly policy: MergePolicy
   readonly options: ApplyOptions
 }
 
-/** Neon's edit time of a record: `max(updated_at, commit time)` (see `merge`). */
-const sourceEditedAt = (row: SourceRow, committedAt: string | null): string | null =>
-  compareTimestamps(row.updatedAt, committedAt) < 0 ? committedAt : row.updatedAt
-
 /**
- * Reads the Neon rows of the given keys (the first half of `applyKeys`; a dry run plans them in full).
- * Keys may repeat; each is merged once, with the newest commit time given for it. Writes nothing.
+ * Reads the Neon rows of the given keys as `applyCleanSlices` writes them (the first half of `applyKeys`;
+ * a dry run reads both sides and plans every key in full). Keys may repeat; each is merged once, with the
+ * newest commit time given for it. Writes nothing.
  */
 export const prepareKeys = (
   entity: Entity,
@@ -397,29 +392,19 @@ export const prepareKeys = (
       committed.set(c.key, latest(committed.get(c.key), canonicalTimestamp(c.committedAt ?? null)))
     yield* awaitVisible(changes.flatMap((c) => (c.xid === undefined ? [] : [c.xid])))
     const keys = [...committed.keys()]
-    const source = yield* readSource(entity, keys)
     if (options.dryRun === true) {
-      const round = yield* planRound(entity, keys, committed, policy, source)
-      return { entity, keys, committed, source, clean: [], round, policy, options }
+      const round = yield* planRound(entity, keys, committed, policy)
+      return { entity, keys, committed, clean: [], round, policy, options }
     }
-    const clean: Array<CleanApply> = []
-    for (const row of source.values()) {
-      clean.push({
-        key: row.key,
-        record: row.record,
-        hash: recordHash(entity, row.record),
-        editedAt: sourceEditedAt(row, committed.get(row.key) ?? null),
-        sourceXmin: row.xmin
-      })
-    }
-    return { entity, keys, committed, source, clean, round: null, policy, options }
+    const { slices } = yield* readCleanSlices(entity, keys, committed)
+    return { entity, keys, committed, clean: slices, round: null, policy, options }
   })
 
 /**
- * Writes a prepared batch (the second half of `applyKeys`): first, in one statement, the keys whose
- * workspace row nobody touched since the engine's last write (`applyClean`: their merge is Neon's record);
- * then the full merge of the others (both sides read, planned, written), merging again from fresh reads
- * the keys that lost a compare-and-swap race, up to `maxAttempts` rounds in all.
+ * Writes a prepared batch (the second half of `applyKeys`): first the keys whose workspace row nobody
+ * touched since the engine's last write (`applyCleanSlices`: their merge is Neon's record); then the full
+ * merge of the others (both sides read afresh, planned, written), merging again from fresh reads the keys
+ * that lost a compare-and-swap race, up to `maxAttempts` rounds in all.
  */
 export const applyPrepared = (
   prepared: PreparedKeys
@@ -435,15 +420,11 @@ export const applyPrepared = (
       stats.changes = planned
       return stats as ApplyStats
     }
-    const applied = yield* applyClean(entity, prepared.clean)
+    const applied = yield* applyCleanSlices(entity, prepared.clean)
     stats.updated += applied.size
     const rest = prepared.keys.filter((k) => !applied.has(k))
     if (rest.length === 0) return stats as ApplyStats
-    let pending = yield* writeRound(
-      entity,
-      yield* planRound(entity, rest, committed, policy, prepared.source),
-      stats
-    )
+    let pending = yield* writeRound(entity, yield* planRound(entity, rest, committed, policy), stats)
     for (let attempt = 2; pending.length > 0; attempt++) {
       if (attempt > maxAttempts) {
         stats.contended = pending

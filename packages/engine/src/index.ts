@@ -5,6 +5,7 @@
  */
 
 export * from "./Backfill.ts"
+export * from "./CleanApply.ts"
 export * from "./Database.ts"
 export * from "./DatabaseError.ts"
 export * from "./MergeApply.ts"

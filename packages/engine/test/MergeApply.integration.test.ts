@@ -1,11 +1,10 @@
 import { assert, describe, layer } from "@effect/vitest"
-import { Company, Person, projectWorkspace, recordHash, syncHash } from "@enrich-sync/core"
+import { Company, Person, projectWorkspace, syncHash } from "@enrich-sync/core"
 import { demoCompanyKey } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
+import { applyCleanSlices, readCleanSlices } from "../src/CleanApply.ts"
 import { WorkspaceDatabase } from "../src/Database.ts"
 import { applyKeys } from "../src/MergeApply.ts"
-import { readSource } from "../src/SourceStore.ts"
-import { applyClean } from "../src/WorkspaceStore.ts"
 import { engineFixture, onNeon, onWorkspace } from "./support/EngineFixture.ts"
 
 const allKeys = (table: string, key: string) =>
@@ -357,18 +356,12 @@ describe("merge-apply against real databases", () => {
               WHERE company_unique_id = ANY($1)`,
             [[fast, full]]
           )
-          const rows = yield* readSource(Company, [fast, full])
-          const clean = [...rows.values()].map((r) => ({
-            key: r.key,
-            record: r.record,
-            hash: recordHash(Company, r.record),
-            editedAt: r.updatedAt,
-            sourceXmin: r.xmin
-          }))
-          const written = yield* applyClean(Company, clean)
+          const read = yield* readCleanSlices(Company, [fast, full], new Map())
+          assert.strictEqual(read.rows, 2)
+          const written = yield* applyCleanSlices(Company, read.slices)
           assert.deepStrictEqual([...written], [fast])
           // a second time there is nothing to write
-          assert.strictEqual((yield* applyClean(Company, clean)).size, 0)
+          assert.strictEqual((yield* applyCleanSlices(Company, read.slices)).size, 0)
           const merged = yield* applyKeys(Company, [{ key: full }])
           assert.strictEqual(merged.updated, 1)
           const after = yield* onWorkspace(
@@ -420,6 +413,91 @@ describe("merge-apply against real databases", () => {
           )
           assert.deepStrictEqual(stored, hashes)
         })
+    )
+
+    it.effect(
+      "untouched rows are written in slices of every n-th row, each row once, with the commit time as the edit time when later",
+      () =>
+        Effect.gen(function* () {
+          const keys = (yield* onNeon(
+            `SELECT company_unique_id AS k FROM marketing.company_invalid WHERE id BETWEEN 60 AND 82 ORDER BY id`
+          )).map((r) => String(r.k))
+          assert.strictEqual(keys.length, 23)
+          yield* onNeon(
+            `UPDATE marketing.company_invalid SET industry = 'Sliced ' || id, updated_at = '2030-01-01 00:00:00' WHERE id BETWEEN 60 AND 82`
+          )
+          // one commit time later than Neon's updated_at, one earlier
+          const committed = new Map([
+            [keys[0]!, "2031-03-04T05:06:07.123456Z"],
+            [keys[1]!, "2029-01-01T00:00:00.000000Z"]
+          ])
+          // ids 60 to 82 in runs of 8 ids (a "page" of 8 rows): the fullest holds 8 rows, so 4 slices
+          const read = yield* readCleanSlices(Company, keys, committed, 8)
+          assert.strictEqual(read.rows, 23)
+          assert.strictEqual(read.slices.length, 4)
+          // rows next to each other (by id) are in different slices
+          const sliceOf = new Map<string, number>()
+          read.slices.forEach((pieces, i) => {
+            for (const line of Buffer.concat(pieces).toString("utf8").split("\n"))
+              if (line !== "")
+                sliceOf.set(line.split("\t")[Company.fields.findIndex((f) => f.name === Company.key)]!, i)
+          })
+          assert.strictEqual(sliceOf.size, 23)
+          for (let i = 1; i < keys.length; i++)
+            assert.notStrictEqual(sliceOf.get(keys[i]!), sliceOf.get(keys[i - 1]!))
+          // rows far apart need one slice
+          const spread = (yield* onNeon(
+            `SELECT company_unique_id AS k FROM marketing.company_invalid WHERE id IN (3, 20, 37, 54) ORDER BY id`
+          )).map((r) => String(r.k))
+          yield* onNeon(
+            `UPDATE marketing.company_invalid SET industry = 'Spread' WHERE id IN (3, 20, 37, 54)`
+          )
+          const one = yield* readCleanSlices(Company, spread, new Map(), 8)
+          assert.strictEqual(one.slices.length, 1)
+          assert.strictEqual(one.rows, 4)
+          assert.strictEqual((yield* applyCleanSlices(Company, one.slices)).size, 4)
+          const written = yield* applyCleanSlices(Company, read.slices, 2)
+          assert.deepStrictEqual([...written].sort(), [...keys].sort())
+          const rows = yield* onWorkspace(
+            `SELECT company_unique_id AS key, industry, updated_at::text AS updated_at, neon_id,
+                    last_sync_hash = enrich_sync.company_workspace_hash(t) AS agreed, xmin::text::bigint = sync_xid AS untouched
+               FROM company_needs_enrichment t WHERE company_unique_id = ANY($1)`,
+            [keys]
+          )
+          for (const row of rows) {
+            assert.strictEqual(row.industry, `Sliced ${row.neon_id}`)
+            assert.isTrue(row.agreed)
+            assert.isTrue(row.untouched)
+            assert.strictEqual(
+              row.updated_at,
+              row.key === keys[0] ? "2031-03-04 05:06:07.123456" : "2030-01-01 00:00:00",
+              String(row.key)
+            )
+          }
+        })
+    )
+
+    it.effect("keys holding quotes, backslashes and array syntax are read and written as they are", () =>
+      Effect.gen(function* () {
+        const odd = `it's "odd" \\ {a,b} \\N`
+        yield* onNeon(
+          `INSERT INTO marketing.company_invalid (company_unique_id, company_name, reason_code, validation_errors) VALUES ($1, 'Odd key', 'EMPTY_WEBSITE', '{"website": "empty or blank"}')`,
+          [odd]
+        )
+        assert.strictEqual((yield* applyKeys(Company, [{ key: odd }])).inserted, 1)
+        yield* onNeon(
+          `UPDATE marketing.company_invalid SET company_name = 'Odd key, renamed' WHERE company_unique_id = $1`,
+          [odd]
+        )
+        const read = yield* readCleanSlices(Company, [odd], new Map([[odd, null]]))
+        assert.strictEqual(read.rows, 1)
+        assert.deepStrictEqual([...(yield* applyCleanSlices(Company, read.slices))], [odd])
+        const [row] = yield* onWorkspace(
+          `SELECT company_name FROM company_needs_enrichment WHERE company_unique_id = $1`,
+          [odd]
+        )
+        assert.strictEqual(row?.company_name, "Odd key, renamed")
+      })
     )
 
     it.effect("a dry run plans and counts but writes nothing", () =>

@@ -56,11 +56,15 @@ export interface PoolOptions {
 const getTypeParser = ((oid: number, format?: "text" | "binary") =>
   wireParsers[oid] ?? pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser
 
-const toResult = (r: pg.QueryResult): Result => ({
-  rows: r.rows as Array<Record<string, unknown>>,
-  rowCount: r.rowCount ?? 0,
-  fields: r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID }))
-})
+/** A result; for a text of several statements (sent without parameters), the last statement's. */
+const toResult = (answer: pg.QueryResult | Array<pg.QueryResult>): Result => {
+  const r = Array.isArray(answer) ? answer[answer.length - 1]! : answer
+  return {
+    rows: r.rows as Array<Record<string, unknown>>,
+    rowCount: r.rowCount ?? 0,
+    fields: r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID }))
+  }
+}
 
 const wrap = (client: pg.PoolClient): Connection => ({
   query: async (text, params) => toResult(await client.query(text, params as Array<unknown> | undefined)),

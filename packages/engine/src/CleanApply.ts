@@ -1,0 +1,233 @@
+/**
+ * The merge of Neon changes into workspace rows that nobody has written since the engine last did, on
+ * COPY bytes from one database to the other: no row of it is ever a JavaScript object.
+ *
+ * For such a row (its `xmin` is still the engine's transaction, `sync_xid`; no stored base, so no pending
+ * edit; active; Neon did not change its enrichment status) the three-way merge is known without reading
+ * it: the row is its own base, so every field changed only on Neon, no edit can conflict or be pushed, the
+ * new base is Neon's projection, and the edit time is the later of both.
+ *
+ * - `readCleanSlices` reads the Neon rows of a batch of keys with one `COPY (...) TO STDOUT` (Neon joins each
+ *   key with the commit time of the transaction that changed it and prints `max(updated_at, commit time)`
+ *   as the edit time), projects and hashes them with `CopyProjection`, and cuts them into slices: row `i`
+ *   (in the order of Neon's `id`) goes to slice `i mod n`, with `n` as small as the rows' density allows.
+ * - `applyCleanSlices` writes each slice in a short transaction of its own: `COPY` into a temporary staging
+ *   table, then one `UPDATE ... FROM` it. Rows next to each other in a table sit on the same page, and a page
+ *   has room for only a few new row versions until the transaction that wrote them ends; one slice takes
+ *   every n-th row, so its updates fit in their pages and stay HOT updates (no index entry written):
+ *   measured on 2,000 consecutive rows, 18% HOT in one transaction, 99.6% in 8 slices.
+ *
+ * Invariant: a row is written only if it still meets every condition above when it is updated (they are
+ * checked on the row being updated), so a concurrent edit makes its key fall back to the full merge, never
+ * lose; the keys returned are exactly the rows written.
+ */
+import { Readable } from "node:stream"
+import type { Entity } from "@enrich-sync/core"
+import { applyingSetting, currentXidSql, qualified } from "@enrich-sync/core"
+import * as Effect from "effect/Effect"
+import { CopyProjection, projectionSourceColumns, projectionWorkspaceColumns } from "./CopyProjection.ts"
+import { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
+import type { DatabaseError } from "./DatabaseError.ts"
+import { toDatabaseError } from "./DatabaseError.ts"
+import { arrayLiteral } from "./RecordSet.ts"
+
+/**
+ * Rows of one page, as Neon ids count them (default of `readCleanSlices`): rows of about 450 bytes, as the
+ * entities' rows are, fill a page of 8 kB at fillfactor 85 with about 16 of them.
+ */
+export const cleanPageRows = 16
+
+/** Slices written at once, each on its own connection (default of `applyCleanSlices`). */
+export const cleanSliceConcurrency = 2
+
+/** A batch of Neon rows, projected, in slices of workspace COPY text (`projectionWorkspaceColumns`). */
+export interface CleanSlices {
+  readonly slices: ReadonlyArray<ReadonlyArray<Buffer>>
+  /** the Neon rows read (keys without a Neon row are not in any slice) */
+  readonly rows: number
+}
+
+const newline = 0x0a
+
+/** The field of the entity's Neon surrogate id (`neon_id` in the workspace): the order of the slices. */
+const idField = (entity: Entity): number => entity.fields.findIndex((f) => f.workspace === "neon_id")
+
+/**
+ * The keys of a batch and their commit times reach the `COPY` through transaction-local settings, so its
+ * text is the same for every batch (statement statistics such as `pg_stat_statements` keep one entry).
+ */
+const keysSetting = "enrich_sync.batch_keys"
+const commitsSetting = "enrich_sync.batch_commits"
+
+const readSql = (entity: Entity) =>
+  `COPY (SELECT ${projectionSourceColumns(entity, "greatest(t.updated_at, c.committed_at)")}
+      FROM ${qualified(entity.sourceTable)} AS t
+      JOIN unnest(current_setting('${keysSetting}')::text[], current_setting('${commitsSetting}')::timestamp[])
+        AS c(key, committed_at) ON t.${entity.key} = c.key
+     ORDER BY t.${entity.fields[idField(entity)]?.source ?? entity.key}) TO STDOUT`
+
+/** The lines of COPY text (each with its newline). */
+const linesOf = (text: Buffer): Array<Buffer> => {
+  const lines: Array<Buffer> = []
+  for (let from = 0; from < text.length; ) {
+    const nl = text.indexOf(newline, from)
+    const end = nl === -1 ? text.length : nl + 1
+    lines.push(text.subarray(from, end))
+    from = end
+  }
+  return lines
+}
+
+/** The integer in column `column` of a COPY line, or null. */
+const integerAt = (line: Buffer, column: number): number | null => {
+  let from = 0
+  for (let c = 0; c < column; c++) from = line.indexOf(0x09, from) + 1
+  let value = 0
+  let digits = 0
+  for (let i = from; i < line.length; i++) {
+    const b = line[i]!
+    if (b < 0x30 || b > 0x39) break
+    value = value * 10 + b - 0x30
+    digits++
+  }
+  return digits === 0 || digits > 15 ? null : value
+}
+
+/**
+ * How many slices the rows need: rows whose ids fall in one run of `pageRows` ids most likely share a page
+ * (tables fill in id order), and about two new row versions fit in a page's free space; so the fullest
+ * run, halved. Rows spread over the table (most streams of small transactions) take one slice.
+ */
+const sliceCount = (ids: ReadonlyArray<number | null>, pageRows: number): number => {
+  const runs = new Map<number, number>()
+  let fullest = 1
+  for (const id of ids) {
+    if (id === null) continue
+    const run = Math.floor(id / pageRows)
+    const n = (runs.get(run) ?? 0) + 1
+    runs.set(run, n)
+    if (n > fullest) fullest = n
+  }
+  return Math.ceil(fullest / 2)
+}
+
+/** Deals lines (in id order) out to `n` slices, line `i` to slice `i mod n`. */
+const dealLines = (lines: ReadonlyArray<Buffer>, n: number): Array<Buffer> => {
+  const parts: Array<Array<Buffer>> = Array.from({ length: n }, () => [])
+  for (let i = 0; i < lines.length; i++) parts[i % n]!.push(lines[i]!)
+  return parts.map((p) => Buffer.concat(p))
+}
+
+/**
+ * Reads the Neon rows of `keys` (each with the commit time of the transaction that changed it, when known)
+ * as projected workspace COPY text, in as many slices as their density needs (see `sliceCount`).
+ */
+export const readCleanSlices = (
+  entity: Entity,
+  keys: ReadonlyArray<string>,
+  committed: ReadonlyMap<string, string | null>,
+  pageRows: number = cleanPageRows
+): Effect.Effect<CleanSlices, DatabaseError, SourceDatabase> =>
+  Effect.gen(function* () {
+    if (keys.length === 0) return { slices: [], rows: 0 }
+    const source = yield* SourceDatabase
+    const text = yield* source.transaction((tx) =>
+      Effect.gen(function* () {
+        yield* tx.query(
+          `SELECT set_config('${keysSetting}', $1, true), set_config('${commitsSetting}', $2, true)`,
+          [arrayLiteral(keys), arrayLiteral(keys.map((k) => committed.get(k) ?? null))]
+        )
+        const out = yield* tx.copyOut(readSql(entity))
+        return yield* Effect.tryPromise({
+          try: async () => {
+            const chunks: Array<Buffer> = []
+            for await (const chunk of out) chunks.push(chunk as Buffer)
+            return Buffer.concat(chunks)
+          },
+          catch: (e) => toDatabaseError("source", e, `reading changed ${entity.label} records`)
+        })
+      })
+    )
+    const lines = linesOf(text)
+    if (lines.length === 0) return { slices: [], rows: 0 }
+    const idAt = idField(entity)
+    const n =
+      idAt === -1
+        ? 1
+        : sliceCount(
+            lines.map((line) => integerAt(line, idAt)),
+            pageRows
+          )
+    const projection = new CopyProjection(entity, new Date().toISOString())
+    const slices = yield* Effect.try({
+      try: () => dealLines(lines, n).map((part) => [...projection.write(part), ...projection.end()]),
+      catch: (e) => toDatabaseError("source", e, `projecting changed ${entity.label} records`)
+    })
+    return { slices, rows: lines.length }
+  })
+
+/** The staging table of an entity: one per session, emptied at every commit. */
+const stagingTable = (entity: Entity) => `enrich_sync_clean_${entity.name}`
+
+const prepareSql = (entity: Entity) =>
+  `SELECT set_config('${applyingSetting}', 'on', true);
+   CREATE TEMPORARY TABLE IF NOT EXISTS ${stagingTable(entity)} ON COMMIT DELETE ROWS AS
+     SELECT ${projectionWorkspaceColumns(entity).join(", ")} FROM ${qualified(entity.workspaceTable)} WITH NO DATA`
+
+const copySql = (entity: Entity) =>
+  `COPY pg_temp.${stagingTable(entity)} (${projectionWorkspaceColumns(entity).join(", ")}) FROM STDIN`
+
+const updateSql = (entity: Entity) => {
+  const fields = entity.fields.filter((f) => f.name !== entity.key)
+  const status = fields.find((f) => f.kind === "status")
+  const sets = fields.map((f) => `${f.workspace} = s.${f.workspace}`)
+  return `UPDATE ${qualified(entity.workspaceTable)} AS t SET
+      ${sets.join(",\n      ")},
+      last_sync_hash = s.last_sync_hash,
+      updated_at = greatest(t.updated_at, s.updated_at),
+      pulled_from_neon_at = now() AT TIME ZONE 'UTC',
+      source_xmin = s.source_xmin,
+      sync_xid = ${currentXidSql}
+    FROM pg_temp.${stagingTable(entity)} AS s
+    WHERE t.${entity.key} = s.${entity.key}
+      AND t.xmin::text::bigint = t.sync_xid
+      AND t.sync_base IS NULL AND NOT t.sync_dirty AND t.sync_state = 'active'
+      AND t.last_sync_hash IS NOT NULL AND t.last_sync_hash <> s.last_sync_hash${
+        status === undefined
+          ? ""
+          : `
+      AND (t.${status.workspace} = s.${status.workspace}
+           OR enrich_sync.canonical_status(t.${status.workspace}) = to_json(s.${status.workspace})::text)`
+      }
+    RETURNING t.${entity.key} AS key`
+}
+
+/**
+ * Writes the slices (see the module header), `concurrency` at a time, each in a transaction of its own.
+ * Returns the keys written; the others (touched since, pending edits, a status change, nothing changed,
+ * no workspace row) need the full merge. A failure leaves the slices already committed written, which a
+ * second run finds unchanged.
+ */
+export const applyCleanSlices = (
+  entity: Entity,
+  slices: ReadonlyArray<ReadonlyArray<Buffer>>,
+  concurrency: number = cleanSliceConcurrency
+): Effect.Effect<ReadonlySet<string>, DatabaseError, WorkspaceDatabase> =>
+  Effect.gen(function* () {
+    const written = new Set<string>()
+    if (slices.length === 0) return written
+    const db = yield* WorkspaceDatabase
+    yield* Effect.forEach(
+      slices,
+      (pieces) =>
+        db.transaction((tx) =>
+          Effect.gen(function* () {
+            yield* tx.query(prepareSql(entity))
+            yield* tx.copyIn(copySql(entity), Readable.from(pieces))
+            for (const row of yield* tx.query(updateSql(entity))) written.add(String(row.key))
+          })
+        ),
+      { concurrency, discard: true }
+    )
+    return written
+  })
