@@ -14,9 +14,9 @@
  * (PostgreSQL 15 may re-send them).
  *
  * ```
- * listener ─▶ planner: group events ─▶ keys per entity ─▶ batches ─▶ prepareKeys ─┐
- *                                                                                 ▼ (queue of 1)
- *                                 writer: Merge (applyPrepared) │ Reconcile │ Ack (progress, then slot)
+ * listener ─▶ planner: group events (a batch of keys) ─▶ keys per entity ─▶ batches ─▶ prepareKeys ─┐
+ *                                                                                                     ▼ (queue of 1)
+ *                                                     writer: Merge (applyPrepared) │ Reconcile │ Ack (progress, then slot)
  * ```
  */
 import type { Entity, Lsn, MergePolicy } from "@enrich-sync/core"
@@ -29,6 +29,8 @@ import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Queue from "effect/Queue"
+import * as Schedule from "effect/Schedule"
+import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import { mergeBatch, reconcile, transientRetry } from "./Reconcile.ts"
 import { SyncMetrics } from "./SyncMetrics.ts"
@@ -218,8 +220,22 @@ export const followSource = (options: SourceFollowerOptions) =>
       }
     })
     const planner = listener.events.pipe(
-      Stream.groupedWithin(256, options.batchWait),
-      Stream.runForEach((group) => planGroup(group)),
+      // a group ends when it holds a batch's worth of keys or has waited `batchWait`: small transactions
+      // fill whole batches, and a large one is planned a chunk at a time (memory stays bounded by keys)
+      Stream.aggregateWithin(
+        Sink.fold(
+          () => ({ events: [] as Array<ListenerEvent>, keys: 0 }),
+          (group) => group.keys < options.batchSize,
+          (group, event: ListenerEvent) =>
+            Effect.sync(() => {
+              group.events.push(event)
+              group.keys += event._tag === "Changes" ? event.changes.length : 0
+              return group
+            })
+        ),
+        Schedule.spaced(options.batchWait)
+      ),
+      Stream.runForEach((group) => planGroup(group.events)),
       Effect.andThen(Queue.offer(steps, { _tag: "End" }))
     )
     // either stage failing stops the other

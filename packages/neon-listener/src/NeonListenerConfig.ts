@@ -29,7 +29,7 @@ export interface NeonListenerConfig {
   readonly maxChunkChanges?: number | undefined
   /** chunks buffered for a slow consumer before reading from the server pauses (default 1024) */
   readonly bufferChunks?: number | undefined
-  /** keys buffered for a slow consumer before reading from the server pauses (default 50 000) */
+  /** keys buffered for a slow consumer before reading from the server pauses (default 10 000) */
   readonly bufferKeys?: number | undefined
   /** the shortest time between two status updates sent for acknowledgements (default 1 s; 0: each at once) */
   readonly ackInterval?: Duration.Input | undefined
@@ -67,7 +67,7 @@ export const defaults = {
   heartbeatInterval: Duration.seconds(10),
   maxChunkChanges: 5000,
   bufferChunks: 1024,
-  bufferKeys: 50_000,
+  bufferKeys: 10_000,
   ackInterval: Duration.seconds(1),
   slotBusyTimeout: Duration.seconds(30),
   statusInterval: Duration.seconds(10),
