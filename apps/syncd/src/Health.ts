@@ -1,6 +1,7 @@
 /**
- * `/health` (JSON: live, the listener's state and position, the counters) and `/metrics` (Prometheus text)
- * on 127.0.0.1, when ENRICH_SYNC_HEALTH_PORT is set. `/health` answers 503 until the daemon is live.
+ * `/health` (JSON: live, the listener's state and position, the counters, the process' memory) and
+ * `/metrics` (Prometheus text) on 127.0.0.1, when ENRICH_SYNC_HEALTH_PORT is set. `/health` answers 503
+ * until the daemon is live.
  */
 
 import { createServer } from "node:http"
@@ -21,14 +22,22 @@ export const serveHealth = (port: number) =>
           void runPromise(
             Effect.gen(function* () {
               const m = yield* metrics.snapshot
+              const memory = process.memoryUsage()
               if (req.url === "/metrics") {
-                res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(prometheus(m))
+                res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(prometheus(m, memory))
                 return
               }
               if (req.url === "/health") {
                 const status = yield* listener.status
                 const body = {
                   ...m,
+                  memory: {
+                    rss: memory.rss,
+                    heapTotal: memory.heapTotal,
+                    heapUsed: memory.heapUsed,
+                    external: memory.external,
+                    arrayBuffers: memory.arrayBuffers
+                  },
                   listener: {
                     ...status,
                     confirmed: formatLsn(status.confirmed),

@@ -82,8 +82,19 @@ export class SyncMetrics extends Context.Service<
   )
 }
 
-/** The snapshot in Prometheus text format. */
-export const prometheus = (m: MetricsSnapshot): string => {
+/** The process' memory, in bytes (`process.memoryUsage()`). */
+export interface ProcessMemory {
+  /** resident set size */
+  readonly rss: number
+  readonly heapTotal: number
+  readonly heapUsed: number
+  /** memory of C++ objects bound to JavaScript ones, Buffers among them */
+  readonly external: number
+  readonly arrayBuffers: number
+}
+
+/** The snapshot, and the process' memory, in Prometheus text format. */
+export const prometheus = (m: MetricsSnapshot, memory: ProcessMemory): string => {
   const lines: Array<string> = []
   const counter = (name: string, help: string, value: number) =>
     lines.push(
@@ -115,5 +126,16 @@ export const prometheus = (m: MetricsSnapshot): string => {
       `enrich_sync_neon_lag_seconds ${Math.max(0, lag)}`
     )
   }
+  lines.push(
+    "# HELP process_resident_memory_bytes resident memory of the daemon",
+    "# TYPE process_resident_memory_bytes gauge",
+    `process_resident_memory_bytes ${memory.rss}`,
+    "# HELP enrich_sync_heap_used_bytes JavaScript heap in use",
+    "# TYPE enrich_sync_heap_used_bytes gauge",
+    `enrich_sync_heap_used_bytes ${memory.heapUsed}`,
+    "# HELP enrich_sync_external_memory_bytes memory held outside the JavaScript heap (Buffers among it)",
+    "# TYPE enrich_sync_external_memory_bytes gauge",
+    `enrich_sync_external_memory_bytes ${memory.external}`
+  )
   return `${lines.join("\n")}\n`
 }

@@ -44,7 +44,7 @@ describe("syncd following both sides", () => {
 
   beforeAll(async () => {
     dbs = await freshDatabases({ seed: {} })
-    daemon = startDaemon(daemonEnv(dbs, slot))
+    daemon = startDaemon(daemonEnv(dbs, slot, { ENRICH_SYNC_HEALTH_PORT: "0" }))
     await daemon.waitFor(/syncd live/)
   }, 60_000)
 
@@ -64,6 +64,28 @@ describe("syncd following both sides", () => {
       1
     )
     assertNoSecrets(dbs, daemon)
+  })
+
+  it("serves its counters, position and memory on /health and /metrics", async () => {
+    const live = await daemon.waitFor(/syncd live/)
+    const port = /health on http:\/\/127\.0\.0\.1:(\d+)\/health/.exec(live)?.[1]
+    assert.isDefined(port, live)
+    const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as {
+      live: boolean
+      reconciles: number
+      memory: { rss: number; heapUsed: number }
+      listener: { confirmed: string }
+    }
+    assert.isTrue(health.live)
+    assert.isAtLeast(health.reconciles, 1)
+    assert.isAbove(health.memory.rss, health.memory.heapUsed)
+    assert.isAbove(health.memory.heapUsed, 1_000_000)
+    assert.match(health.listener.confirmed, /^[0-9A-F]+\/[0-9A-F]+$/)
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+    assert.match(metrics, /^enrich_sync_live 1$/m)
+    assert.match(metrics, /^enrich_sync_reconciles_total [1-9]\d*$/m)
+    const rss = Number(/^process_resident_memory_bytes (\d+)$/m.exec(metrics)?.[1])
+    assert.isAbove(rss, 10_000_000)
   })
 
   it("brings inserts, updates, deletes and multi-row transactions from Neon", async () => {
