@@ -29,7 +29,7 @@ import { CopyProjection, projectionSourceColumns, projectionWorkspaceColumns } f
 import { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"
 import { toDatabaseError } from "./DatabaseError.ts"
-import { arrayLiteral } from "./RecordSet.ts"
+import { arrayLiteral, stringLiteral } from "./RecordSet.ts"
 
 /**
  * Rows of one page, as Neon ids count them (default of `readCleanSlices`): rows of about 450 bytes, as the
@@ -53,8 +53,9 @@ const newline = 0x0a
 const idField = (entity: Entity): number => entity.fields.findIndex((f) => f.workspace === "neon_id")
 
 /**
- * The keys of a batch and their commit times reach the `COPY` through transaction-local settings, so its
- * text is the same for every batch (statement statistics such as `pg_stat_statements` keep one entry).
+ * The keys of a batch and their commit times reach the `COPY` through transaction-local settings, set with
+ * the transaction's `BEGIN`, so its text is the same for every batch (statement statistics such as
+ * `pg_stat_statements` keep one entry; they record the settings' statement with its values normalised).
  */
 const keysSetting = "enrich_sync.batch_keys"
 const commitsSetting = "enrich_sync.batch_commits"
@@ -131,22 +132,22 @@ export const readCleanSlices = (
   Effect.gen(function* () {
     if (keys.length === 0) return { slices: [], rows: 0 }
     const source = yield* SourceDatabase
-    const text = yield* source.transaction((tx) =>
-      Effect.gen(function* () {
-        yield* tx.query(
-          `SELECT set_config('${keysSetting}', $1, true), set_config('${commitsSetting}', $2, true)`,
-          [arrayLiteral(keys), arrayLiteral(keys.map((k) => committed.get(k) ?? null))]
-        )
-        const out = yield* tx.copyOut(readSql(entity))
-        return yield* Effect.tryPromise({
-          try: async () => {
-            const chunks: Array<Buffer> = []
-            for await (const chunk of out) chunks.push(chunk as Buffer)
-            return Buffer.concat(chunks)
-          },
-          catch: (e) => toDatabaseError("source", e, `reading changed ${entity.label} records`)
-        })
-      })
+    const settings = `SELECT set_config('${keysSetting}', ${stringLiteral(arrayLiteral(keys))}, true),
+      set_config('${commitsSetting}', ${stringLiteral(arrayLiteral(keys.map((k) => committed.get(k) ?? null)))}, true)`
+    const text = yield* source.transaction(
+      (tx) =>
+        Effect.gen(function* () {
+          const out = yield* tx.copyOut(readSql(entity))
+          return yield* Effect.tryPromise({
+            try: async () => {
+              const chunks: Array<Buffer> = []
+              for await (const chunk of out) chunks.push(chunk as Buffer)
+              return Buffer.concat(chunks)
+            },
+            catch: (e) => toDatabaseError("source", e, `reading changed ${entity.label} records`)
+          })
+        }),
+      { begin: settings }
     )
     const lines = linesOf(text)
     if (lines.length === 0) return { slices: [], rows: 0 }
@@ -169,13 +170,16 @@ export const readCleanSlices = (
 /** The staging table of an entity: one per session, emptied at every commit. */
 const stagingTable = (entity: Entity) => `enrich_sync_clean_${entity.name}`
 
-const prepareSql = (entity: Entity) =>
-  `SELECT set_config('${applyingSetting}', 'on', true);
-   CREATE TEMPORARY TABLE IF NOT EXISTS ${stagingTable(entity)} ON COMMIT DELETE ROWS AS
-     SELECT ${projectionWorkspaceColumns(entity).join(", ")} FROM ${qualified(entity.workspaceTable)} WITH NO DATA`
-
+/**
+ * A slice's first message: its transaction opens, marks itself as the engine's, makes sure the staging table
+ * exists, and receives the rows. The statements before the COPY return no rows (the COPY stream takes only
+ * their completions).
+ */
 const copySql = (entity: Entity) =>
-  `COPY pg_temp.${stagingTable(entity)} (${projectionWorkspaceColumns(entity).join(", ")}) FROM STDIN`
+  `BEGIN; SET LOCAL ${applyingSetting} = on;
+   CREATE TEMPORARY TABLE IF NOT EXISTS ${stagingTable(entity)} ON COMMIT DELETE ROWS AS
+     SELECT ${projectionWorkspaceColumns(entity).join(", ")} FROM ${qualified(entity.workspaceTable)} WITH NO DATA;
+   COPY pg_temp.${stagingTable(entity)} (${projectionWorkspaceColumns(entity).join(", ")}) FROM STDIN`
 
 const updateSql = (entity: Entity) => {
   const fields = entity.fields.filter((f) => f.name !== entity.key)
@@ -199,7 +203,8 @@ const updateSql = (entity: Entity) => {
       AND (t.${status.workspace} = s.${status.workspace}
            OR enrich_sync.canonical_status(t.${status.workspace}) = to_json(s.${status.workspace})::text)`
       }
-    RETURNING t.${entity.key} AS key`
+    RETURNING t.${entity.key} AS key;
+    COMMIT`
 }
 
 /**
@@ -217,14 +222,17 @@ export const applyCleanSlices = (
     const written = new Set<string>()
     if (slices.length === 0) return written
     const db = yield* WorkspaceDatabase
+    // two messages per slice (each round trip costs both sides a wake-up): the rows, then the update with the
+    // commit; a failure in between releases the connection as failed, the pool closes it, and the server
+    // rolls the transaction back
     yield* Effect.forEach(
       slices,
       (pieces) =>
-        db.transaction((tx) =>
+        Effect.scoped(
           Effect.gen(function* () {
-            yield* tx.query(prepareSql(entity))
-            yield* tx.copyIn(copySql(entity), Readable.from(pieces))
-            for (const row of yield* tx.query(updateSql(entity))) written.add(String(row.key))
+            const session = yield* db.session
+            yield* session.copyIn(copySql(entity), Readable.from(pieces))
+            for (const row of yield* session.query(updateSql(entity))) written.add(String(row.key))
           })
         ),
       { concurrency, discard: true }

@@ -35,12 +35,22 @@ export interface Session {
   readonly copyOut: (sql: string) => Effect.Effect<Readable, DatabaseError>
 }
 
+/** Options of a transaction. */
+export interface TransactionOptions {
+  /**
+   * statements sent with `BEGIN` in one message (one round trip less), such as the transaction's settings;
+   * without parameters
+   */
+  readonly begin?: string
+}
+
 /** A database of one side. */
 export interface Database extends Session {
   readonly side: Side
   /** runs `body` in a transaction on one connection */
   readonly transaction: <A, E, R>(
-    body: (tx: Session) => Effect.Effect<A, E, R>
+    body: (tx: Session) => Effect.Effect<A, E, R>,
+    options?: TransactionOptions
   ) => Effect.Effect<A, E | DatabaseError, R>
   /** a connection of its own for the scope (COPY streams, session settings) */
   readonly session: Effect.Effect<Session, DatabaseError, Scope.Scope>
@@ -99,11 +109,13 @@ export const makeDatabase = (side: Side, pool: Pool): Database => {
         new Error("copyOut needs a session of its own: use `session` and keep it open while reading")
       ),
     session,
-    transaction: (body) =>
+    transaction: (body, options) =>
       Effect.scoped(
         Effect.gen(function* () {
           const [tx, connection] = yield* checkoutWithConnection
-          yield* tx.query("BEGIN")
+          // a statement sent with BEGIN that fails leaves the transaction aborted: the connection is then
+          // released as failed, so the pool destroys it
+          yield* tx.query(options?.begin === undefined ? "BEGIN" : `BEGIN; ${options.begin}`)
           return yield* body(tx).pipe(
             Effect.onExit((exit) => {
               if (exit._tag === "Success") return tx.query("COMMIT").pipe(Effect.asVoid)

@@ -58,3 +58,10 @@ export const arrayLiteral = (values: ReadonlyArray<unknown>): string => {
   }
   return `${out}}`
 }
+
+/**
+ * An SQL string literal of any text, for statements sent without parameters (with `BEGIN`, see
+ * `TransactionOptions`): the escape-string form, so it reads the same whatever
+ * `standard_conforming_strings` is.
+ */
+export const stringLiteral = (text: string): string => `E'${text.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`

@@ -21,6 +21,38 @@ describe("database transactions", () => {
       })
     )
 
+    it.effect("run the statements sent with BEGIN inside the transaction, and roll back when they fail", () =>
+      Effect.gen(function* () {
+        const db = yield* SourceDatabase
+        yield* onNeon(`CREATE TABLE IF NOT EXISTS t (n int)`)
+        // a transaction-local setting made with BEGIN is seen by the body, and gone after the commit
+        const seen = yield* db.transaction(
+          (tx) =>
+            Effect.gen(function* () {
+              yield* tx.query(`INSERT INTO t VALUES (10)`)
+              return (yield* tx.query(`SELECT current_setting('enrich_sync.test', true) AS v`))[0]?.v
+            }),
+          { begin: `SELECT set_config('enrich_sync.test', 'it''s set', true)` }
+        )
+        assert.strictEqual(seen, "it's set")
+        const failed = yield* db
+          .transaction((tx) => tx.query(`INSERT INTO t VALUES (11)`), { begin: `SELECT 1 / 0` })
+          .pipe(Effect.flip)
+        assert.strictEqual(failed.reason, "Query")
+        // the pool's connections are all usable: none was left in an aborted transaction
+        const rows = yield* Effect.all(
+          Array.from({ length: 6 }, () => db.query(`SELECT current_setting('enrich_sync.test', true) AS v`)),
+          { concurrency: 6 }
+        )
+        for (const [row] of rows) assert.include([null, ""], row?.v)
+        const [count] = yield* onNeon(
+          `SELECT count(*) FILTER (WHERE n = 10)::int AS ok, count(*) FILTER (WHERE n = 11)::int AS bad FROM t`
+        )
+        assert.deepStrictEqual(count, { ok: 1, bad: 0 })
+        yield* onNeon(`DELETE FROM t WHERE n IN (10, 11)`)
+      })
+    )
+
     it.effect("stop promptly when interrupted: the running statement is cancelled, then rolled back", () =>
       Effect.gen(function* () {
         const db = yield* SourceDatabase

@@ -477,6 +477,42 @@ describe("merge-apply against real databases", () => {
         })
     )
 
+    it.effect(
+      "a slice that fails writes nothing of its own, keeps the slices before it, and leaves no transaction open",
+      () =>
+        Effect.gen(function* () {
+          const keys = (yield* onNeon(
+            `SELECT company_unique_id AS k FROM marketing.company_invalid WHERE id BETWEEN 90 AND 93 ORDER BY id`
+          )).map((r) => String(r.k))
+          yield* onNeon(
+            `UPDATE marketing.company_invalid SET industry = 'Atomic ' || id WHERE id BETWEEN 90 AND 93`
+          )
+          const good = yield* readCleanSlices(Company, keys.slice(0, 2), new Map())
+          const rest = yield* readCleanSlices(Company, keys.slice(2), new Map())
+          // the second slice's rows, then a line that is not a row: its COPY fails
+          const bad = [...rest.slices[0]!, Buffer.from("not\ta row\n")]
+          const failed = yield* applyCleanSlices(Company, [good.slices[0]!, bad], 1).pipe(Effect.flip)
+          assert.strictEqual(failed._tag, "DatabaseError")
+          const industries = yield* onWorkspace(
+            `SELECT company_unique_id AS key, industry FROM company_needs_enrichment WHERE company_unique_id = ANY($1)`,
+            [keys]
+          )
+          for (const row of industries)
+            assert.strictEqual(
+              String(row.industry).startsWith("Atomic"),
+              keys.slice(0, 2).includes(String(row.key)),
+              String(row.key)
+            )
+          // every connection of the pool is usable and outside a transaction
+          const states = yield* Effect.all(
+            Array.from({ length: 6 }, () => onWorkspace(`SELECT now() = statement_timestamp() AS fresh`)),
+            { concurrency: 6 }
+          )
+          for (const [row] of states) assert.isTrue(row?.fresh)
+          assert.strictEqual((yield* applyCleanSlices(Company, rest.slices)).size, 2)
+        })
+    )
+
     it.effect("keys holding quotes, backslashes and array syntax are read and written as they are", () =>
       Effect.gen(function* () {
         const odd = `it's "odd" \\ {a,b} \\N`

@@ -56,13 +56,17 @@ export interface PoolOptions {
 const getTypeParser = ((oid: number, format?: "text" | "binary") =>
   wireParsers[oid] ?? pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser
 
-/** A result; for a text of several statements (sent without parameters), the last statement's. */
+/**
+ * A result; for a text of several statements (sent without parameters), the rows of all of them in order,
+ * the sum of their row counts, and the columns of the first that returns rows.
+ */
 const toResult = (answer: pg.QueryResult | Array<pg.QueryResult>): Result => {
-  const r = Array.isArray(answer) ? answer[answer.length - 1]! : answer
+  const results = Array.isArray(answer) ? answer : [answer]
+  const withRows = results.find((r) => r.fields.length > 0) ?? results[0]!
   return {
-    rows: r.rows as Array<Record<string, unknown>>,
-    rowCount: r.rowCount ?? 0,
-    fields: r.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID }))
+    rows: results.length === 1 ? withRows.rows : results.flatMap((r) => r.rows),
+    rowCount: results.reduce((n, r) => n + (r.rowCount ?? 0), 0),
+    fields: withRows.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID }))
   }
 }
 
