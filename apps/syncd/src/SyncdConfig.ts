@@ -47,7 +47,7 @@ export interface SyncdConfig {
   readonly publication: string
   /** ENRICH_SYNC_PUSH_ON: statuses whose workspace edits are pushed (default `complete`) */
   readonly policy: MergePolicy
-  /** ENRICH_SYNC_BATCH_SIZE: most keys merged per batch (default 2000) */
+  /** ENRICH_SYNC_BATCH_SIZE: most keys merged per batch (default 5000) */
   readonly batchSize: number
   /** ENRICH_SYNC_BATCH_WAIT_MS: how long a batch of Neon changes may wait to fill (default 5 ms) */
   readonly batchWait: Duration.Duration
@@ -196,7 +196,7 @@ export const loadSyncdConfig: Effect.Effect<SyncdConfig, SyncdConfigError> = Eff
       `ENRICH_SYNC_PUSH_ON must list statuses among ${enrichmentStatuses.join(", ")} (got "${Option.getOrElse(pushOnText, () => "")}")`
     )
   }
-  const batchSize = yield* int("ENRICH_SYNC_BATCH_SIZE", 2000, 1, 100_000)
+  const batchSize = yield* int("ENRICH_SYNC_BATCH_SIZE", 5000, 1, 100_000)
   const batchWait = yield* int("ENRICH_SYNC_BATCH_WAIT_MS", 5, 0, 60_000)
   const poll = yield* int("ENRICH_SYNC_WORKSPACE_POLL_MS", 1000, 10, 3_600_000)
   const antiEntropy = yield* int("ENRICH_SYNC_ANTI_ENTROPY_MINUTES", 15, 0, 7 * 24 * 60)
