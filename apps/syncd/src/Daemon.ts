@@ -3,9 +3,9 @@
  *
  * Start-up, in order: configuration (every problem at once), the databases (embedded default when no
  * URL is set), the schema of both sides, the replication slot (created when missing, before any snapshot
- * is read), a reconcile of both sides (whatever changed while the daemon was down), then three loops on
- * one merge lane: Neon changes from the slot, workspace edits, and the periodic anti-entropy pass. It logs
- * one line when it is live.
+ * is read), a reconcile of both sides (whatever changed while the daemon was down), then the loops on one
+ * merge lane: Neon changes from the slot, workspace edits (from Supabase Realtime when configured, and a
+ * poll), and the periodic anti-entropy pass. It logs one line when it is live.
  *
  * Invariant: the daemon acknowledges a Neon position only after both sides hold its changes; stopping it
  * (SIGINT/SIGTERM) interrupts the loops, rolls back what was in flight, and closes every connection.
@@ -19,6 +19,9 @@ import {
   WorkspaceDatabase
 } from "@enrich-sync/engine"
 import { ensureSlot, NeonListener } from "@enrich-sync/neon-listener"
+import { SupabaseListener } from "@enrich-sync/supabase-listener"
+import * as Context from "effect/Context"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -32,7 +35,7 @@ import { followSource } from "./SourceFollower.ts"
 import type { SyncdConfig } from "./SyncdConfig.ts"
 import { loadSyncdConfig } from "./SyncdConfig.ts"
 import { SyncMetrics } from "./SyncMetrics.ts"
-import { followWorkspace } from "./WorkspaceFollower.ts"
+import { followRealtime, followWorkspace } from "./WorkspaceFollower.ts"
 
 const describeDuration = (ms: number) =>
   ms >= 60_000 ? `${ms / 60_000} min` : ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`
@@ -57,8 +60,31 @@ const follow = (config: SyncdConfig, urls: { neon: string; workspace: string; re
     if (slot.created) yield* Effect.logInfo(`created the replication slot ${config.slot} on Neon`)
     yield* Effect.gen(function* () {
       yield* reconcile(slot.created ? "start-up, new replication slot" : "start-up", options)
+      // Realtime (when configured): its first subscription asks for a catch-up, so nothing edited before it
+      // is live, or while it reconnects, is missed
+      const realtime = Option.isSome(config.realtime)
+        ? Option.some(
+            yield* Layer.build(
+              SupabaseListener.layer({
+                url: config.realtime.value.url,
+                apiKey: config.realtime.value.apiKey,
+                tables: entities.map((e) => ({
+                  schema: e.workspaceTable.schema,
+                  name: e.workspaceTable.name,
+                  key: e.key
+                })),
+                dirtyColumn: "sync_dirty"
+              })
+            ).pipe(Effect.map((context) => Context.get(context, SupabaseListener)))
+          )
+        : Option.none<SupabaseListener["Service"]>()
       const port = Option.isSome(config.healthPort)
-        ? Option.some(yield* serveHealth(config.healthPort.value))
+        ? Option.some(
+            yield* serveHealth(
+              config.healthPort.value,
+              Option.isSome(realtime) ? realtime.value.status : null
+            )
+          )
         : Option.none<number>()
       const metrics = yield* SyncMetrics
       yield* Effect.forkScoped(
@@ -70,12 +96,18 @@ const follow = (config: SyncdConfig, urls: { neon: string; workspace: string; re
         })
       )
       yield* Effect.forkScoped(followWorkspace({ ...options, poll: config.workspacePoll }))
+      if (Option.isSome(realtime))
+        yield* Effect.forkScoped(
+          followRealtime({ ...options, poll: config.workspacePoll }).pipe(
+            Effect.provideService(SupabaseListener, realtime.value)
+          )
+        )
       if (Option.isSome(config.antiEntropy))
         yield* Effect.forkScoped(runAntiEntropy(config.antiEntropy.value, options))
       yield* metrics.update((m) => ({ ...m, live: true }))
       yield* Effect.logInfo(
         `syncd live: following slot ${config.slot} on Neon ${redactUrl(urls.replication)}, workspace ${redactUrl(urls.workspace)}; ` +
-          `pushing ${config.policy.pushOn.join("/")} rows; workspace checked every ${describeDuration(config.workspacePoll.value._tag === "Millis" ? config.workspacePoll.value.millis : 1000)}; ` +
+          `pushing ${config.policy.pushOn.join("/")} rows; workspace ${Option.isSome(config.realtime) ? `followed through Realtime at ${redactUrl(config.realtime.value.url)} and polled every` : "checked every"} ${describeDuration(Duration.toMillis(config.workspacePoll))}; ` +
           `anti-entropy ${Option.isSome(config.antiEntropy) ? "on" : "off"}${Option.isSome(port) ? `; health on http://127.0.0.1:${port.value}/health` : ""}`
       )
       return yield* Effect.never
@@ -109,9 +141,10 @@ export const runDaemon = Effect.gen(function* () {
         )
       }
     }
-    const secrets = [urls.neon, urls.workspace, urls.replication]
-      .map(urlPassword)
-      .filter((p): p is string => p !== null)
+    const secrets = [
+      ...[urls.neon, urls.workspace, urls.replication].map(urlPassword),
+      ...Option.toArray(Option.map(config.realtime, (r) => Redacted.value(r.apiKey)))
+    ].filter((p): p is string => p !== null)
     const layer = Layer.mergeAll(
       SourceDatabase.layer(Redacted.make(urls.neon), { max: 4, applicationName: "enrich-sync syncd" }),
       WorkspaceDatabase.layer(Redacted.make(urls.workspace), {

@@ -1,5 +1,6 @@
 /**
- * `/health` (JSON: live, the listener's state and position, the counters, the process' memory) and
+ * `/health` (JSON: live, the listener's state and position, the counters, the process' memory, the Realtime
+ * subscription's state when Realtime is on) and
  * `/metrics` (Prometheus text) on 127.0.0.1, when ENRICH_SYNC_HEALTH_PORT is set. `/health` answers 503
  * until the daemon is live.
  */
@@ -7,11 +8,15 @@
 import { createServer } from "node:http"
 import { formatLsn } from "@enrich-sync/core"
 import { NeonListener } from "@enrich-sync/neon-listener"
+import type { SupabaseListenerStatus } from "@enrich-sync/supabase-listener"
 import * as Effect from "effect/Effect"
 import { prometheus, SyncMetrics } from "./SyncMetrics.ts"
 
-/** Serves health and metrics on `port` for the scope; returns the port actually bound (0 picks one). */
-export const serveHealth = (port: number) =>
+/**
+ * Serves health and metrics on `port` for the scope; returns the port actually bound (0 picks one). With
+ * `realtime` (the Supabase listener's status), `/health` reports it too.
+ */
+export const serveHealth = (port: number, realtime: Effect.Effect<SupabaseListenerStatus> | null = null) =>
   Effect.gen(function* () {
     const metrics = yield* SyncMetrics
     const listener = yield* NeonListener
@@ -30,6 +35,7 @@ export const serveHealth = (port: number) =>
               if (req.url === "/health") {
                 const status = yield* listener.status
                 const body = {
+                  realtime: realtime === null ? null : yield* realtime,
                   ...m,
                   memory: {
                     rss: memory.rss,

@@ -24,6 +24,8 @@ export interface MetricsSnapshot {
   readonly removed: number
   readonly retries: number
   readonly reconciles: number
+  /** catch-ups of the workspace after Realtime gaps */
+  readonly catchUps: number
   readonly lastAppliedLsn: string | null
   /** commit time of the last Neon transaction applied */
   readonly lastCommitTime: string | null
@@ -45,6 +47,7 @@ const initial = (): MetricsSnapshot => ({
   removed: 0,
   retries: 0,
   reconciles: 0,
+  catchUps: 0,
   lastAppliedLsn: null,
   lastCommitTime: null,
   lastAppliedAt: null
@@ -113,6 +116,7 @@ export const prometheus = (m: MetricsSnapshot, memory: ProcessMemory): string =>
   counter("removed_total", "workspace rows marked removed", m.removed)
   counter("retries_total", "keys merged again after losing a race", m.retries)
   counter("reconciles_total", "full comparisons of both sides", m.reconciles)
+  counter("catch_ups_total", "catch-ups of the workspace after Realtime may have missed changes", m.catchUps)
   lines.push(
     "# HELP enrich_sync_live 1 once the daemon is following both sides",
     "# TYPE enrich_sync_live gauge",

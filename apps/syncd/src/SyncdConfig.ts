@@ -12,6 +12,7 @@ import type { MergePolicy } from "@enrich-sync/core"
 import { defaultPushOn, enrichmentStatuses, redactUrl } from "@enrich-sync/core"
 import { parseDatabaseUrl } from "@enrich-sync/engine"
 import { directHostUrl } from "@enrich-sync/neon-listener"
+import { realtimeEndpoint } from "@enrich-sync/supabase-listener"
 import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Duration from "effect/Duration"
@@ -38,9 +39,19 @@ export type DatabaseMode =
       readonly dataDir: string
     }
 
+/** Supabase Realtime, the workspace's event source when configured. */
+export interface RealtimeConfig {
+  /** SUPABASE_URL: the project URL (`https://<ref>.supabase.co`) */
+  readonly url: string
+  /** SUPABASE_SERVICE_ROLE_KEY */
+  readonly apiKey: Redacted.Redacted<string>
+}
+
 /** The daemon's configuration. */
 export interface SyncdConfig {
   readonly mode: DatabaseMode
+  /** SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY, both or neither: workspace edits through Realtime (default off) */
+  readonly realtime: Option.Option<RealtimeConfig>
   /** ENRICH_SYNC_SLOT (default `enrich_sync`) */
   readonly slot: string
   /** ENRICH_SYNC_PUBLICATION (default `enrich_sync_source`) */
@@ -51,7 +62,10 @@ export interface SyncdConfig {
   readonly batchSize: number
   /** ENRICH_SYNC_BATCH_WAIT_MS: how long a batch of Neon changes may wait to fill (default 5 ms) */
   readonly batchWait: Duration.Duration
-  /** ENRICH_SYNC_WORKSPACE_POLL_MS: how often workspace edits are looked for (default 1000 ms) */
+  /**
+   * ENRICH_SYNC_WORKSPACE_POLL_MS: how often workspace edits are looked for (default 1000 ms; 30000 ms with
+   * Realtime, which reports edits as they happen: the poll then only finds what Realtime dropped silently)
+   */
   readonly workspacePoll: Duration.Duration
   /** ENRICH_SYNC_ANTI_ENTROPY_MINUTES: period of the full comparison of both sides; 0 turns it off (default 15) */
   readonly antiEntropy: Option.Option<Duration.Duration>
@@ -169,6 +183,29 @@ export const loadSyncdConfig: Effect.Effect<SyncdConfig, SyncdConfigError> = Eff
         : { _tag: "Embedded", dataDir: "" }
   }
 
+  const supabaseUrl = yield* read("SUPABASE_URL")
+  const serviceKey = yield* read("SUPABASE_SERVICE_ROLE_KEY")
+  let realtime = Option.none<RealtimeConfig>()
+  if (Option.isSome(supabaseUrl) !== Option.isSome(serviceKey)) {
+    problems.push(
+      Option.isSome(supabaseUrl)
+        ? "SUPABASE_URL is set but SUPABASE_SERVICE_ROLE_KEY is not: set the project's service role key too (Project Settings > API), or unset SUPABASE_URL to poll the workspace instead of following Realtime"
+        : "SUPABASE_SERVICE_ROLE_KEY is set but SUPABASE_URL is not: set the project URL too (https://<project-ref>.supabase.co)"
+    )
+  } else if (Option.isSome(supabaseUrl) && Option.isSome(serviceKey)) {
+    if (mode._tag === "Embedded" && Option.isNone(neon)) {
+      problems.push(
+        "SUPABASE_URL is set but the databases are the embedded demo: set NEON_DATABASE_URL and SUPABASE_DATABASE_URL too, or unset SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY"
+      )
+    } else if (realtimeEndpoint(supabaseUrl.value) === null) {
+      problems.push(
+        `SUPABASE_URL is not a project URL (got "${redactUrl(supabaseUrl.value)}"): set it to https://<project-ref>.supabase.co (Project Settings > API)`
+      )
+    } else {
+      realtime = Option.some({ url: supabaseUrl.value, apiKey: Redacted.make(serviceKey.value) })
+    }
+  }
+
   const name = (variable: string, fallback: string) =>
     Effect.map(read(variable), (v) => {
       const value = Option.getOrElse(v, () => fallback)
@@ -198,7 +235,12 @@ export const loadSyncdConfig: Effect.Effect<SyncdConfig, SyncdConfigError> = Eff
   }
   const batchSize = yield* int("ENRICH_SYNC_BATCH_SIZE", 5000, 1, 100_000)
   const batchWait = yield* int("ENRICH_SYNC_BATCH_WAIT_MS", 5, 0, 60_000)
-  const poll = yield* int("ENRICH_SYNC_WORKSPACE_POLL_MS", 1000, 10, 3_600_000)
+  const poll = yield* int(
+    "ENRICH_SYNC_WORKSPACE_POLL_MS",
+    Option.isSome(realtime) ? 30_000 : 1000,
+    10,
+    3_600_000
+  )
   const antiEntropy = yield* int("ENRICH_SYNC_ANTI_ENTROPY_MINUTES", 15, 0, 7 * 24 * 60)
   const heartbeat = yield* int("ENRICH_SYNC_HEARTBEAT_SECONDS", 10, 1, 3600)
   const ackInterval = yield* int("ENRICH_SYNC_ACK_INTERVAL_MS", 1000, 0, 60_000)
@@ -215,6 +257,7 @@ export const loadSyncdConfig: Effect.Effect<SyncdConfig, SyncdConfigError> = Eff
   if (problems.length > 0) return yield* new SyncdConfigError({ problems })
   return {
     mode,
+    realtime,
     slot,
     publication,
     policy: { pushOn },

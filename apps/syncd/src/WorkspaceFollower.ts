@@ -1,14 +1,18 @@
 /**
- * Workspace to Neon: finds workspace rows a person changed since the engine last merged them (the
- * `sync_dirty` mark the trigger sets, read through a partial index) and merges them, so complete edits
- * reach Neon within a poll interval. Until the Realtime listener lands this is the workspace's event source;
- * it is also the catch-up that every Realtime (re)subscribe will need.
+ * Workspace to Neon. Two sources of work, both through the merge lane:
+ * - with Supabase Realtime configured, `followRealtime` merges the keys Realtime reports as people edit
+ *   rows, and catches up (below) every time the listener says changes may have been missed;
+ * - `followWorkspace` polls: it finds the rows a person changed since the engine last merged them (the
+ *   `sync_dirty` mark the trigger sets, read through a partial index) and merges them. Without Realtime
+ *   this is the event source (every second by default); with it, the safety net for what Realtime drops
+ *   silently (every 30 s by default). One pass of it is also the catch-up.
  *
  * Invariant: a dirty row is merged (which clears its mark) or stays dirty; nothing is skipped.
  */
 import type { MergePolicy } from "@enrich-sync/core"
 import { qualified } from "@enrich-sync/core"
 import { entities, WorkspaceDatabase } from "@enrich-sync/engine"
+import { SupabaseListener, tableId } from "@enrich-sync/supabase-listener"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import { mergeKeys, transientRetry } from "./Reconcile.ts"
@@ -53,3 +57,28 @@ export const catchUpWorkspace = (options: WorkspaceFollowerOptions) =>
 /** Polls the workspace until interrupted. */
 export const followWorkspace = (options: WorkspaceFollowerOptions) =>
   Effect.forever(Effect.andThen(catchUpWorkspace(options), Effect.sleep(options.poll)))
+
+/** Merges what Realtime reports until interrupted: the keys people changed, and a catch-up for every gap. */
+export const followRealtime = (options: WorkspaceFollowerOptions) =>
+  Effect.gen(function* () {
+    const listener = yield* SupabaseListener
+    const metrics = yield* SyncMetrics
+    for (;;) {
+      const changes = yield* listener.take
+      for (const entity of entities) {
+        const keys = changes.keys.get(tableId(entity.workspaceTable))
+        if (keys === undefined || keys.length === 0) continue
+        yield* mergeKeys(
+          entity,
+          keys.map((key) => ({ key })),
+          options
+        )
+        yield* metrics.update((m) => ({ ...m, workspaceKeys: m.workspaceKeys + keys.length }))
+      }
+      if (changes.catchUp.length > 0) {
+        const merged = yield* catchUpWorkspace(options)
+        yield* metrics.update((m) => ({ ...m, catchUps: m.catchUps + 1 }))
+        if (merged > 0) yield* Effect.logInfo(`caught up ${merged} workspace row(s) edited meanwhile`)
+      }
+    }
+  })
