@@ -7,6 +7,16 @@ import { WorkspaceDatabase } from "../src/Database.ts"
 import { applyKeys } from "../src/MergeApply.ts"
 import { engineFixture, onNeon, onWorkspace } from "./support/EngineFixture.ts"
 
+/** The company keys of Neon rows `from` to `to` (by id), in id order. */
+const companyKeysBetween = (from: number, to: number) =>
+  Effect.map(
+    onNeon(
+      `SELECT company_unique_id AS k FROM marketing.company_invalid WHERE id BETWEEN $1 AND $2 ORDER BY id`,
+      [from, to]
+    ),
+    (rows) => rows.map((r) => String(r.k))
+  )
+
 const allKeys = (table: string, key: string) =>
   Effect.map(onNeon(`SELECT ${key} AS k FROM ${table} ORDER BY id`), (rows) =>
     rows.map((r) => ({ key: String(r.k) }))
@@ -419,9 +429,7 @@ describe("merge-apply against real databases", () => {
       "untouched rows are written in slices of every n-th row, each row once, with the commit time as the edit time when later",
       () =>
         Effect.gen(function* () {
-          const keys = (yield* onNeon(
-            `SELECT company_unique_id AS k FROM marketing.company_invalid WHERE id BETWEEN 60 AND 82 ORDER BY id`
-          )).map((r) => String(r.k))
+          const keys = yield* companyKeysBetween(60, 82)
           assert.strictEqual(keys.length, 23)
           yield* onNeon(
             `UPDATE marketing.company_invalid SET industry = 'Sliced ' || id, updated_at = '2030-01-01 00:00:00' WHERE id BETWEEN 60 AND 82`
@@ -481,9 +489,7 @@ describe("merge-apply against real databases", () => {
       "a slice that fails writes nothing of its own, keeps the slices before it, and leaves no transaction open",
       () =>
         Effect.gen(function* () {
-          const keys = (yield* onNeon(
-            `SELECT company_unique_id AS k FROM marketing.company_invalid WHERE id BETWEEN 90 AND 93 ORDER BY id`
-          )).map((r) => String(r.k))
+          const keys = yield* companyKeysBetween(90, 93)
           yield* onNeon(
             `UPDATE marketing.company_invalid SET industry = 'Atomic ' || id WHERE id BETWEEN 90 AND 93`
           )
