@@ -32,7 +32,7 @@ import { serveHealth } from "./Health.ts"
 import { MergeLane } from "./MergeLane.ts"
 import { reconcile } from "./Reconcile.ts"
 import { followSource } from "./SourceFollower.ts"
-import type { SyncdConfig } from "./SyncdConfig.ts"
+import type { RealtimeConfig, SyncdConfig } from "./SyncdConfig.ts"
 import { loadSyncdConfig } from "./SyncdConfig.ts"
 import { SyncMetrics } from "./SyncMetrics.ts"
 import { followRealtime, followWorkspace } from "./WorkspaceFollower.ts"
@@ -40,8 +40,12 @@ import { followRealtime, followWorkspace } from "./WorkspaceFollower.ts"
 const describeDuration = (ms: number) =>
   ms >= 60_000 ? `${ms / 60_000} min` : ms >= 1000 ? `${ms / 1000} s` : `${ms} ms`
 
-/** Runs with databases in place: schema, slot, reconcile, loops. */
-const follow = (config: SyncdConfig, urls: { neon: string; workspace: string; replication: string }) =>
+/** Runs with databases in place: schema, slot, reconcile, loops (with Realtime on the workspace when given). */
+const follow = (
+  config: SyncdConfig,
+  urls: { neon: string; workspace: string; replication: string },
+  realtimeConfig: Option.Option<RealtimeConfig>
+) =>
   Effect.gen(function* () {
     yield* requireSchema(yield* SourceDatabase)
     yield* requireSchema(yield* WorkspaceDatabase)
@@ -57,17 +61,16 @@ const follow = (config: SyncdConfig, urls: { neon: string; workspace: string; re
     // the slot exists before anything reads a snapshot: what commits from now on is kept in the slot, so
     // the reconcile below misses nothing (changes seen twice merge to nothing)
     const slot = yield* ensureSlot(listenerConfig)
-    if (slot.created) yield* Effect.logInfo(`created the replication slot ${config.slot} on Neon`)
     yield* Effect.gen(function* () {
       yield* reconcile(slot.created ? "start-up, new replication slot" : "start-up", options)
       // Realtime (when configured): its first subscription asks for a catch-up, so nothing edited before it
       // is live, or while it reconnects, is missed
-      const realtime = Option.isSome(config.realtime)
+      const realtime = Option.isSome(realtimeConfig)
         ? Option.some(
             yield* Layer.build(
               SupabaseListener.layer({
-                url: config.realtime.value.url,
-                apiKey: config.realtime.value.apiKey,
+                url: realtimeConfig.value.url,
+                apiKey: realtimeConfig.value.apiKey,
                 tables: entities.map((e) => ({
                   schema: e.workspaceTable.schema,
                   name: e.workspaceTable.name,
@@ -107,7 +110,7 @@ const follow = (config: SyncdConfig, urls: { neon: string; workspace: string; re
       yield* metrics.update((m) => ({ ...m, live: true }))
       yield* Effect.logInfo(
         `syncd live: following slot ${config.slot} on Neon ${redactUrl(urls.replication)}, workspace ${redactUrl(urls.workspace)}; ` +
-          `pushing ${config.policy.pushOn.join("/")} rows; workspace ${Option.isSome(config.realtime) ? `followed through Realtime at ${redactUrl(config.realtime.value.url)} and polled every` : "checked every"} ${describeDuration(Duration.toMillis(config.workspacePoll))}; ` +
+          `pushing ${config.policy.pushOn.join("/")} rows; workspace ${Option.isSome(realtimeConfig) ? `followed through Realtime at ${redactUrl(realtimeConfig.value.url)} and polled every` : "checked every"} ${describeDuration(Duration.toMillis(config.workspacePoll))}; ` +
           `anti-entropy ${Option.isSome(config.antiEntropy) ? "on" : "off"}${Option.isSome(port) ? `; health on http://127.0.0.1:${port.value}/health` : ""}`
       )
       return yield* Effect.never
@@ -119,6 +122,7 @@ export const runDaemon = Effect.gen(function* () {
   const config = yield* loadSyncdConfig
   return yield* Effect.gen(function* () {
     let urls: { neon: string; workspace: string; replication: string }
+    let realtime = config.realtime
     if (config.mode._tag === "Embedded") {
       yield* Effect.logInfo(
         `no NEON_DATABASE_URL / SUPABASE_DATABASE_URL set: running on the embedded demo databases in ${config.mode.dataDir}`
@@ -129,6 +133,7 @@ export const runDaemon = Effect.gen(function* () {
         workspace: Redacted.value(embedded.workspaceUrl),
         replication: Redacted.value(embedded.neonUrl)
       }
+      realtime = Option.some({ url: embedded.realtimeUrl, apiKey: Redacted.make("embedded-demo") })
     } else {
       urls = {
         neon: Redacted.value(config.mode.neonUrl),
@@ -154,7 +159,7 @@ export const runDaemon = Effect.gen(function* () {
       MergeLane.layer,
       SyncMetrics.layer
     )
-    return yield* follow(config, urls).pipe(
+    return yield* follow(config, urls, realtime).pipe(
       Effect.provide(layer),
       Effect.provide(redactingLogger(makeRedactor(secrets), "stdout"))
     )

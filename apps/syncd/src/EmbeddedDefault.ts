@@ -1,7 +1,8 @@
 /**
  * The embedded default: with no database URL configured, the daemon starts two local PostgreSQL servers
  * (one playing Neon, one playing the Supabase workspace) under the data folder, migrates them, seeds the
- * demo records on the first start, and syncs them like real ones. Data survives restarts.
+ * demo records on the first start, starts a local Realtime stand-in on the workspace (the one the tests use,
+ * `@enrich-sync/testing`), and syncs them like real ones. Data survives restarts.
  *
  * Invariant: the servers listen on 127.0.0.1 only, keep their generated passwords in 0600 files, and stop
  * when the daemon stops. Passwords are never printed; `<dataDir>/embedded.env` (0600) holds both URLs for
@@ -14,6 +15,7 @@ import { redactUrl } from "@enrich-sync/core"
 import { applyMigrations, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
 import { seedDemoData } from "@enrich-sync/testing/DemoData"
 import { type PostgresServer, startPostgresServer } from "@enrich-sync/testing/PostgresServer"
+import { RealtimeStandIn } from "@enrich-sync/testing/RealtimeStandIn"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -25,10 +27,12 @@ export class EmbeddedDefaultError extends Schema.TaggedError<EmbeddedDefaultErro
   cause: Schema.optional(Schema.Defect())
 }) {}
 
-/** The URLs of the embedded databases. */
+/** The URLs of the embedded databases, and of the Realtime stand-in that follows the workspace. */
 export interface EmbeddedDatabases {
   readonly neonUrl: Redacted.Redacted<string>
   readonly workspaceUrl: Redacted.Redacted<string>
+  /** the stand-in's project URL (`http://127.0.0.1:<port>`), as `SUPABASE_URL` would be */
+  readonly realtimeUrl: string
 }
 
 /** Preferred ports, so the URLs stay the same between runs; any free port when they are taken. */
@@ -95,11 +99,14 @@ export const startEmbeddedDefault = (dataDir: string) =>
       mode: 0o600
     })
     chmodSync(envFile, 0o600)
+    // Supabase Realtime for the demo workspace: the stand-in the tests use, fed by logical decoding of it
+    const realtime = yield* RealtimeStandIn.scoped({ databaseUrl: workspaceUrl })
     yield* Effect.logInfo(
-      `embedded demo: Neon at ${redactUrl(neonUrl)}, workspace at ${redactUrl(workspaceUrl)}; both URLs (with their passwords) are in ${envFile}`
+      `embedded demo: Neon at ${redactUrl(neonUrl)}, workspace at ${redactUrl(workspaceUrl)} with a local Realtime stand-in at ${realtime.url}; both database URLs (with their passwords) are in ${envFile}`
     )
     return {
       neonUrl: Redacted.make(neonUrl),
-      workspaceUrl: Redacted.make(workspaceUrl)
+      workspaceUrl: Redacted.make(workspaceUrl),
+      realtimeUrl: realtime.url
     } satisfies EmbeddedDatabases
   })

@@ -76,9 +76,12 @@ describe("syncd start-up", () => {
     // the servers run as the postgres user (the tests may run as root), which must be able to enter it
     chmodSync(dataDir, 0o755)
     try {
-      const daemon = startDaemon({ ENRICH_SYNC_DATA_DIR: dataDir, ENRICH_SYNC_WORKSPACE_POLL_MS: "100" })
+      // the poll an hour away: the demo's workspace edits can only come through its Realtime stand-in
+      const daemon = startDaemon({ ENRICH_SYNC_DATA_DIR: dataDir, ENRICH_SYNC_WORKSPACE_POLL_MS: "3600000" })
       try {
-        await daemon.waitFor(/syncd live/, 90_000)
+        const live = await daemon.waitFor(/syncd live/, 90_000)
+        assert.match(live, /workspace followed through Realtime at http:\/\/127\.0\.0\.1:\d+\//)
+        await daemon.waitFor(/Realtime subscribed: catching up the workspace/)
         const envFile = join(dataDir, "embedded.env")
         assert.strictEqual(statSync(envFile).mode & 0o777, 0o600)
         const urls = Object.fromEntries(
@@ -92,7 +95,7 @@ describe("syncd start-up", () => {
           `SELECT count(*)::int AS n FROM company_needs_enrichment`
         )
         assert.strictEqual(rows?.n, 119)
-        // and it syncs: a complete workspace edit reaches the embedded Neon
+        // and it syncs: a complete workspace edit reaches the embedded Neon, on its Realtime event
         await query(
           urls.SUPABASE_DATABASE_URL!,
           `UPDATE company_needs_enrichment SET website = 'https://monongaliacounty.com', enrichment_status = 'complete' WHERE company_unique_id = '04.04.01.01.00101.101'`

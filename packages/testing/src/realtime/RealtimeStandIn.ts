@@ -28,6 +28,9 @@ import * as Effect from "effect/Effect"
 import pg from "pg"
 import { type WebSocket, WebSocketServer } from "ws"
 import { type RowChange, startChangeFeed } from "./ChangeFeed.ts"
+
+export type { RowChange } from "./ChangeFeed.ts"
+
 import { decodeFrame, encodeFrame, type Frame, type Vsn, vsnOf } from "./RealtimeFrames.ts"
 
 /** How the stand-in runs. */
@@ -56,8 +59,8 @@ export interface RealtimeFaults {
   readonly dropConnections: (code?: number) => void
   /** time from a join's reply to "Subscribed to PostgreSQL" for the joins that follow */
   readonly setSubscribeDelay: (ms: number) => void
-  /** the next `n` changes reach nobody (the rate limiter's silent skip) */
-  readonly loseChanges: (n: number) => void
+  /** the next `n` changes (of those `which` picks, by default any) reach nobody (the rate limiter's silent skip) */
+  readonly loseChanges: (n: number, which?: (change: RowChange) => boolean) => void
   /** changes whose JSON is over `bytes` are truncated */
   readonly setMaxRecordBytes: (bytes: number) => void
   /** "Subscribed to PostgreSQL" again on every active channel (Realtime does so after a CDC restart) */
@@ -227,7 +230,8 @@ export const startRealtimeStandIn = async (options: RealtimeStandInOptions): Pro
   const idleTimeout = options.idleTimeoutMs ?? 60_000
   const connections = new Set<Connection>()
   const stats = { connections: 0, joins: 0, delivered: 0, lost: 0 }
-  let toLose = 0
+  /** changes still to lose, each rule with its count */
+  const toLose: Array<{ n: number; which: (change: RowChange) => boolean }> = []
 
   const meta = new pg.Client({ connectionString: options.databaseUrl, application_name: "realtime stand-in" })
   meta.on("error", () => undefined)
@@ -351,8 +355,9 @@ export const startRealtimeStandIn = async (options: RealtimeStandInOptions): Pro
     },
     (changes) => {
       for (const change of changes) {
-        if (toLose > 0) {
-          toLose--
+        const rule = toLose.find((r) => r.n > 0 && r.which(change))
+        if (rule !== undefined) {
+          rule.n--
           stats.lost++
           continue
         }
@@ -438,8 +443,8 @@ export const startRealtimeStandIn = async (options: RealtimeStandInOptions): Pro
       setSubscribeDelay: (ms) => {
         subscribeDelay = ms
       },
-      loseChanges: (n) => {
-        toLose += n
+      loseChanges: (n, which = () => true) => {
+        toLose.push({ n, which })
       },
       setMaxRecordBytes: (bytes) => {
         maxRecordBytes = bytes
