@@ -34,7 +34,10 @@ export interface SupabaseListenerStatus {
   readonly subscribed: number
   /** `postgres_changes` events received */
   readonly events: number
-  /** events skipped as the engine's own writes (see `dirtyColumn`) */
+  /**
+   * events skipped as the engine's own writes (see `dirtyColumn`; the server filters those out already, so
+   * this counts only what a server that ignores the filter sends)
+   */
   readonly ownWrites: number
   /** catch-ups asked for */
   readonly catchUps: number
@@ -152,6 +155,9 @@ export class SupabaseListener extends Context.Service<
                   apiKey: Redacted.value(resolved.apiKey),
                   topic: resolved.topic,
                   tables: resolved.tables,
+                  // the server sends only rows with edits to merge: not the engine's own writes (most of the
+                  // traffic: every row it writes), which Realtime would otherwise count against its limits
+                  filter: resolved.dirtyColumn === null ? null : `${resolved.dirtyColumn}=eq.true`,
                   reopenAfterMs: Duration.toMillis(resolved.reopenAfter),
                   heartbeatIntervalMs: Duration.toMillis(resolved.heartbeatInterval)
                 },

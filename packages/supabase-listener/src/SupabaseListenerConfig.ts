@@ -23,8 +23,10 @@ export interface SupabaseListenerConfig {
   readonly tables: ReadonlyArray<FollowedTable>
   /**
    * a boolean column that is true on rows holding edits not merged yet (the workspace trigger's
-   * `sync_dirty`): an INSERT or UPDATE whose new row has it false has nothing to merge (it is the engine's
-   * own write) and is not reported. Default: every change is reported.
+   * `sync_dirty`): the subscription asks the server for those rows only (`<column>=eq.true`), and an INSERT
+   * or UPDATE whose new row has it false (the engine's own write) is not reported either. Deletes then do
+   * not reach the listener (Realtime matches a DELETE's filter against its old identity, the primary key).
+   * Default: every change is reported.
    */
   readonly dirtyColumn?: string | undefined
   /** the channel's topic (default `enrich-sync-workspace`) */

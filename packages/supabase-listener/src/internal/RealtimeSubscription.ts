@@ -1,6 +1,7 @@
 /**
  * The only module that touches `@supabase/realtime-js`: one client, one channel with a `postgres_changes`
- * binding per followed table (every event) and a `system` listener, reporting to plain callbacks. The
+ * binding per followed table (every event, with an optional server-side filter) and a `system` listener,
+ * reporting to plain callbacks. The
  * client reconnects its socket and rejoins an errored channel by itself; a channel the server closed is
  * not rejoined by realtime-js (§2.7), so this module opens a new one after `reopenAfterMs`.
  *
@@ -36,6 +37,8 @@ export interface SubscriptionOptions {
   readonly apiKey: string
   readonly topic: string
   readonly tables: ReadonlyArray<FollowedTable>
+  /** a server-side filter of every binding (`sync_dirty=eq.true`), or none */
+  readonly filter: string | null
   readonly reopenAfterMs: number
   /** realtime-js' heartbeat (default 25 s) */
   readonly heartbeatIntervalMs?: number
@@ -71,7 +74,9 @@ export const openSubscription = async (
     for (const table of options.tables) {
       channel.on(
         "postgres_changes" as never,
-        { event: "*", schema: table.schema, table: table.name } as never,
+        (options.filter === null
+          ? { event: "*", schema: table.schema, table: table.name }
+          : { event: "*", schema: table.schema, table: table.name, filter: options.filter }) as never,
         ((payload: ChangePayload) => {
           if (live()) handlers.onChange(table, payload)
         }) as never
