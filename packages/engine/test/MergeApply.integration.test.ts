@@ -440,7 +440,7 @@ describe("merge-apply against real databases", () => {
             [keys[1]!, "2029-01-01T00:00:00.000000Z"]
           ])
           // ids 60 to 82 in runs of 8 ids (a "page" of 8 rows): the fullest holds 8 rows, so 4 slices
-          const read = yield* readCleanSlices(Company, keys, committed, 8)
+          const read = yield* readCleanSlices(Company, keys, committed, { pageRows: 8, minSliceRows: 1 })
           assert.strictEqual(read.rows, 23)
           assert.strictEqual(read.slices.length, 4)
           // rows next to each other (by id) are in different slices
@@ -460,9 +460,12 @@ describe("merge-apply against real databases", () => {
           yield* onNeon(
             `UPDATE marketing.company_invalid SET industry = 'Spread' WHERE id IN (3, 20, 37, 54)`
           )
-          const one = yield* readCleanSlices(Company, spread, new Map(), 8)
+          const one = yield* readCleanSlices(Company, spread, new Map(), { pageRows: 8, minSliceRows: 1 })
           assert.strictEqual(one.slices.length, 1)
           assert.strictEqual(one.rows, 4)
+          // and a batch too small to pay for more than one transaction is one slice, however dense
+          const small = yield* readCleanSlices(Company, keys, committed, { pageRows: 8, minSliceRows: 12 })
+          assert.strictEqual(small.slices.length, 1)
           assert.strictEqual((yield* applyCleanSlices(Company, one.slices)).size, 4)
           const written = yield* applyCleanSlices(Company, read.slices, 2)
           assert.deepStrictEqual([...written].sort(), [...keys].sort())
