@@ -59,7 +59,7 @@ type Relation = Pgoutput.MessageRelation
 const numeric = new Set(["int2", "int4", "int8", "float4", "float8", "numeric", "oid"])
 
 /** A column's text as `to_jsonb` types it (§3.1: numbers, booleans, JSON, strings in ISO form). */
-export const jsonValue = (type: string, text: string): unknown => {
+const jsonValue = (type: string, text: string): unknown => {
   if (type.startsWith("_"))
     return parseArray(text).map((e) => (e === null ? null : jsonValue(type.slice(1), e)))
   if (type === "bool") return text === "t"
@@ -136,6 +136,8 @@ export const startChangeFeed = async (
   const plugin = new PgoutputPlugin({ protoVersion: 1, publicationNames: [publication] })
   let stopped = false
   let commitTime = 0n
+  /** each relation's columns with their type names, from its latest Relation message */
+  const columnsOf = new Map<number, ReadonlyArray<ChangeColumn>>()
 
   /** What the WAL holds of a row change: the new tuple, and the old one in full or only its key. */
   interface Tuples {
@@ -146,9 +148,8 @@ export const startChangeFeed = async (
     readonly key: Record<string, unknown> | null
   }
 
-  const toChange = async (type: RowChange["type"], relation: Relation, t: Tuples): Promise<RowChange> => {
-    const columns: Array<ChangeColumn> = []
-    for (const c of relation.columns) columns.push({ name: c.name, type: await typeName(c.typeOid) })
+  const toChange = (type: RowChange["type"], relation: Relation, t: Tuples): RowChange => {
+    const columns = columnsOf.get(relation.relationOid) ?? []
     const typed = (tuple: Record<string, unknown>, only?: ReadonlyArray<string>) => {
       const out: Record<string, unknown> = {}
       for (const c of columns) {
@@ -186,16 +187,23 @@ export const startChangeFeed = async (
         case "relation":
           // values as the server printed them: this feed types them itself (`jsonValue`)
           for (const c of message.columns) c.parser = (raw: unknown) => raw
+          // pgoutput sends a relation before its first change of every poll: its columns are known once here
+          columnsOf.set(
+            message.relationOid,
+            await Promise.all(
+              message.columns.map(async (c) => ({ name: c.name, type: await typeName(c.typeOid) }))
+            )
+          )
           break
         case "begin":
           commitTime = BigInt(message.commitTime as unknown as bigint)
           break
         case "insert":
-          changes.push(await toChange("INSERT", message.relation, { row: message.new, old: null, key: null }))
+          changes.push(toChange("INSERT", message.relation, { row: message.new, old: null, key: null }))
           break
         case "update":
           changes.push(
-            await toChange("UPDATE", message.relation, {
+            toChange("UPDATE", message.relation, {
               row: message.new,
               old: message.old,
               key: message.key
@@ -204,7 +212,7 @@ export const startChangeFeed = async (
           break
         case "delete":
           changes.push(
-            await toChange("DELETE", message.relation, { row: null, old: message.old, key: message.key })
+            toChange("DELETE", message.relation, { row: null, old: message.old, key: message.key })
           )
           break
       }
