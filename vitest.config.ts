@@ -27,6 +27,7 @@ export default defineConfig({
       project("packages/engine"),
       project("packages/neon-listener"),
       project("packages/supabase-listener"),
+      project("packages/embedded"),
       project("packages/testing"),
       project("apps/syncd"),
       project("apps/cli"),

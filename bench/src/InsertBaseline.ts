@@ -9,7 +9,7 @@
  */
 import { createHash } from "node:crypto"
 import { Company, companyDataFields, qualified } from "@enrich-sync/core"
-import type { PostgresServer } from "@enrich-sync/testing/PostgresServer"
+import type { PostgresServer } from "@enrich-sync/embedded"
 import * as Effect from "effect/Effect"
 import { createDatabase, migrateWorkspace } from "./Servers.ts"
 import { connect, withConnection } from "./Sql.ts"

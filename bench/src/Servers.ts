@@ -1,6 +1,6 @@
 /**
  * The two local PostgreSQL servers the bench runs against ("neon", the source, and "supabase", the
- * workspace), started by the bench itself with `@enrich-sync/testing`, each with one database migrated
+ * workspace), started by the bench itself with `@enrich-sync/embedded`, each with one database migrated
  * by the engine; Neon's is seeded with demo companies. Both load `pg_stat_statements`, so each phase can
  * show where the database time went.
  *
@@ -8,9 +8,8 @@
  * not; if the bench process dies first, their orphan guards stop them.
  */
 import { Company, qualified } from "@enrich-sync/core"
+import { PostgresServer, seedDemoData } from "@enrich-sync/embedded"
 import { applyMigrations, type Database, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
-import { seedDemoData } from "@enrich-sync/testing/DemoData"
-import { PostgresServer } from "@enrich-sync/testing/PostgresServer"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
@@ -18,7 +17,7 @@ import { withConnection } from "./Sql.ts"
 import { enableStatementStats, statementStatsFlags } from "./StatementStats.ts"
 
 /**
- * Settings on top of the testing package's (fsync off, logical decoding), as a hosted server has them:
+ * Settings on top of the embedded package's (fsync off, logical decoding), as a hosted server has them:
  * `max_wal_size` (the test clusters' 64 MB makes a bulk load checkpoint every few seconds, which no hosted
  * Neon or Supabase does) and `shared_buffers` large enough for the working set (1M rows with their indexes
  * are about 1 GB a side; with the default 128 MB every page read goes through PostgreSQL 18's I/O worker
@@ -86,7 +85,7 @@ export const benchServers: Effect.Effect<BenchServers, unknown, Scope.Scope> = E
 })
 
 /**
- * Seeds `rows` demo companies (no people) on Neon with the testing package's COPY seeding, then VACUUM
+ * Seeds `rows` demo companies (no people) on Neon with the embedded package's COPY seeding, then VACUUM
  * ANALYZE so every measured reader sees a table with hint bits set and statistics (as a long-lived Neon
  * table has), not one whose first reader pays for them. Returns the seconds each took.
  */

@@ -1,8 +1,8 @@
 /**
  * The embedded default: with no database URL configured, the daemon starts two local PostgreSQL servers
  * (one playing Neon, one playing the Supabase workspace) under the data folder, migrates them, seeds the
- * demo records on the first start, starts a local Realtime stand-in on the workspace (the one the tests use,
- * `@enrich-sync/testing`), and syncs them like real ones. Data survives restarts.
+ * demo records on the first start, starts a local Realtime stand-in on the workspace (all three from `@enrich-sync/embedded`, which the
+ * tests use too), and syncs them like real ones. Data survives restarts.
  *
  * Invariant: the servers listen on 127.0.0.1 only, keep their generated passwords in 0600 files, and stop
  * when the daemon stops. Passwords are never printed; `<dataDir>/embedded.env` (0600) holds both URLs for
@@ -12,10 +12,13 @@
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { redactUrl } from "@enrich-sync/core"
+import {
+  type PostgresServer,
+  RealtimeStandIn,
+  seedDemoData,
+  startPostgresServer
+} from "@enrich-sync/embedded"
 import { applyMigrations, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
-import { seedDemoData } from "@enrich-sync/testing/DemoData"
-import { type PostgresServer, startPostgresServer } from "@enrich-sync/testing/PostgresServer"
-import { RealtimeStandIn } from "@enrich-sync/testing/RealtimeStandIn"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"

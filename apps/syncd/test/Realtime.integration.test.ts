@@ -4,8 +4,7 @@
  * follows every gap, can bring a workspace edit to Neon.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { demoCompanyKey } from "@enrich-sync/testing"
-import { type RealtimeStandIn, startRealtimeStandIn } from "@enrich-sync/testing/RealtimeStandIn"
+import { demoCompanyKey, type RealtimeStandIn, startRealtimeStandIn } from "@enrich-sync/testing"
 import { type DaemonProcess, eventually, query, startDaemon } from "./support/DaemonProcess.ts"
 import { type Databases, freshDatabases } from "./support/Databases.ts"
 

@@ -9,10 +9,11 @@ import {
   createDatabase,
   dropDatabase,
   injectedServers,
+  type RealtimeStandIn,
+  startRealtimeStandIn,
   type TestDatabaseInfo,
   withClient
 } from "@enrich-sync/testing"
-import { type RealtimeStandIn, startRealtimeStandIn } from "@enrich-sync/testing/RealtimeStandIn"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { SupabaseListener, type WorkspaceChanges } from "../src/SupabaseListener.ts"

@@ -8,9 +8,9 @@
  * guards stop them.
  */
 
+import { type PostgresServer, type ServerInfo, serverInfo, startPostgresServer } from "@enrich-sync/embedded"
 import { inject } from "vitest"
 import type { TestProject } from "vitest/node"
-import { type PostgresServer, type ServerInfo, serverInfo, startPostgresServer } from "./PostgresServer.ts"
 
 /** The servers every test can reach. */
 export interface InjectedServers {

@@ -1,12 +1,8 @@
 /**
- * `@enrich-sync/testing` (private): real PostgreSQL servers for tests (and the daemon's embedded default),
- * the vitest global setup that shares one "neon" and one "supabase" server per run, fresh databases per
- * test, and deterministic demo data shaped like the seeds.
+ * `@enrich-sync/testing` (private): the test harness on top of `@enrich-sync/embedded`. The vitest global
+ * setup that shares one "neon" and one "supabase" server per run, fresh databases per test, and (re-exported
+ * for tests) the servers, demo data and Realtime stand-in of `@enrich-sync/embedded`.
  */
-export * from "./Client.ts"
-export * from "./CopyText.ts"
-export * from "./DemoData.ts"
+export * from "@enrich-sync/embedded"
 export { type InjectedServers, injectedServers } from "./GlobalSetup.ts"
-export * from "./PostgresServer.ts"
-export * from "./realtime/RealtimeStandIn.ts"
 export * from "./TestDatabase.ts"

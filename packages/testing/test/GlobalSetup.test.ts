@@ -4,12 +4,12 @@
  * for vitest's project that records what is provided.)
  */
 import { assert, describe, it } from "@effect/vitest"
+import { connectionUrl, type ServerInfo } from "@enrich-sync/embedded"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import pg from "pg"
 import type { TestProject } from "vitest/node"
 import setup, { type InjectedServers } from "../src/GlobalSetup.ts"
-import { connectionUrl, type ServerInfo } from "../src/PostgresServer.ts"
 
 const ping = (server: ServerInfo) =>
   Effect.exit(

@@ -3,14 +3,23 @@
  * active replication connection and slots left behind; `TwoDatabases` puts one on each shared server.
  */
 import { assert, describe, it } from "@effect/vitest"
+import {
+  connectionUrl,
+  createDatabase,
+  dropDatabase,
+  queryRows,
+  type ServerInfo
+} from "@enrich-sync/embedded"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import pg from "pg"
 import * as copyStreams from "pg-copy-streams"
 import { injectedServers } from "../src/GlobalSetup.ts"
-import { connectionUrl, type ServerInfo } from "../src/PostgresServer.ts"
-import { createDatabase, dropDatabase, TestDatabase, TwoDatabases } from "../src/TestDatabase.ts"
-import { query } from "./support/Query.ts"
+import { TestDatabase, TwoDatabases } from "../src/TestDatabase.ts"
+
+/** One statement on a connection of its own (a failure is a defect). */
+const query = (url: string, sql: string, values: ReadonlyArray<unknown> = []) =>
+  Effect.promise(() => queryRows(url, sql, values))
 
 // `both` (COPY BOTH, for START_REPLICATION) exists in pg-copy-streams 7 but not in its type definitions
 const copyBoth = (copyStreams as unknown as { both: (text: string) => pg.Submittable & NodeJS.EventEmitter })

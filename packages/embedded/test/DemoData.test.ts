@@ -8,6 +8,7 @@ import { Company, type Entity, Person, projectSource, qualified, validate } from
 import * as Effect from "effect/Effect"
 import pg from "pg"
 import { copyTextLine, copyTextValue } from "../src/CopyText.ts"
+import { scopedDatabase } from "../src/Databases.ts"
 import {
   demoBatchId,
   demoCompanies,
@@ -20,8 +21,7 @@ import {
   olderBatchIds,
   seedDemoData
 } from "../src/DemoData.ts"
-import { injectedServers } from "../src/GlobalSetup.ts"
-import { TestDatabase } from "../src/TestDatabase.ts"
+import { injectedServers } from "./support/Servers.ts"
 
 const bartonId = /^\d{2}\.\d{2}\.\d{2}\.\d{2}\.\d{5}\.\d{3}$/
 
@@ -211,7 +211,7 @@ describe("DemoData", () => {
 
   it.effect("seeds the default 119 + 5 rows via COPY, row for row", () =>
     Effect.gen(function* () {
-      const db = yield* TestDatabase.fresh(injectedServers().neon, "demo_seed")
+      const db = yield* scopedDatabase(injectedServers().neon, "demo_seed")
       const client = yield* connect(db.url)
       yield* createSourceTables(client)
       const written = yield* Effect.promise(() => seedDemoData(db.url))
@@ -240,7 +240,7 @@ describe("DemoData", () => {
 
   it.live("seeds 20k companies quickly and round-trips awkward text through COPY", () =>
     Effect.gen(function* () {
-      const db = yield* TestDatabase.fresh(injectedServers().supabase, "demo_bulk")
+      const db = yield* scopedDatabase(injectedServers().supabase, "demo_bulk")
       const client = yield* connect(db.url)
       yield* createSourceTables(client)
       const started = performance.now()

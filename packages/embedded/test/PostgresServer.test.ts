@@ -12,10 +12,14 @@ import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import { injectedServers } from "../src/GlobalSetup.ts"
+import { queryRows } from "../src/Client.ts"
+import { scopedDatabase } from "../src/Databases.ts"
 import { PostgresServer, PostgresServerError, startPostgresServer } from "../src/PostgresServer.ts"
-import { TestDatabase } from "../src/TestDatabase.ts"
-import { query } from "./support/Query.ts"
+import { injectedServers } from "./support/Servers.ts"
+
+/** One statement on a connection of its own (a failure is a defect). */
+const query = (url: string, sql: string, values: ReadonlyArray<unknown> = []) =>
+  Effect.promise(() => queryRows(url, sql, values))
 
 const expectedKind = process.env.PG_BIN ? "system" : "embedded"
 
@@ -91,7 +95,7 @@ describe("PostgresServer", () => {
 
   it.effect("a logical slot with pgoutput decodes committed changes", () =>
     Effect.gen(function* () {
-      const db = yield* TestDatabase.fresh(injectedServers().neon, "pgoutput")
+      const db = yield* scopedDatabase(injectedServers().neon, "pgoutput")
       yield* query(db.url, "CREATE TABLE t (id bigserial PRIMARY KEY, v text)")
       yield* query(db.url, "CREATE PUBLICATION p FOR TABLE t")
       yield* query(db.url, "SELECT pg_create_logical_replication_slot('s', 'pgoutput')")

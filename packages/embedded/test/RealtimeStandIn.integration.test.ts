@@ -5,12 +5,12 @@
  */
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
 import { withClient } from "../src/Client.ts"
-import { injectedServers } from "../src/GlobalSetup.ts"
+import { createDatabase, type DatabaseInfo, dropDatabase } from "../src/Databases.ts"
 import { type RealtimeStandIn, startRealtimeStandIn } from "../src/realtime/RealtimeStandIn.ts"
-import { createDatabase, dropDatabase, type TestDatabaseInfo } from "../src/TestDatabase.ts"
 import { type Probe, type ProbeBinding, startProbe } from "./support/RealtimeProbe.ts"
+import { injectedServers } from "./support/Servers.ts"
 
-let db: TestDatabaseInfo
+let db: DatabaseInfo
 let standIn: RealtimeStandIn
 const probes: Array<Probe> = []
 

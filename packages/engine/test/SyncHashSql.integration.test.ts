@@ -1,22 +1,29 @@
 /**
- * The TypeScript projection + hash and the SQL ones installed by the migrations agree, byte for byte, on
+ * Core's TypeScript projection + hash and the SQL ones installed by the migrations agree, byte for byte, on
  * random records written to real tables (unicode, emoji, whitespace, NULL vs empty, numbers, timestamps
  * with and without zone, nested JSON).
  */
 
 import { assert, describe, it } from "@effect/vitest"
+import {
+  Company,
+  canonicalJson,
+  canonicalTimestamp,
+  canonicalValueSql,
+  type Entity,
+  Person,
+  projectSource,
+  projectWorkspace,
+  qualified,
+  sourceHashFunction,
+  syncHash,
+  workspaceHashFunction
+} from "@enrich-sync/core"
 import { injectedServers, TestDatabase } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import * as fc from "fast-check"
 import type pg from "pg"
-import { Company } from "../src/Company.ts"
-import type { Entity } from "../src/Entity.ts"
-import { qualified } from "../src/Entity.ts"
-import { Person } from "../src/Person.ts"
-import { canonicalTimestamp, projectSource, projectWorkspace } from "../src/Projection.ts"
-import { canonicalJson, syncHash } from "../src/SyncHash.ts"
-import { canonicalValueSql, sourceHashFunction, workspaceHashFunction } from "../src/sql/SyncHashSql.ts"
-import { connect, migrate } from "./support/Postgres.ts"
+import { connect, migrate } from "./support/RawClient.ts"
 
 const specials = [
   " ",

@@ -17,3 +17,11 @@ export const withClient = async <A>(url: string, f: (client: pg.Client) => Promi
     await client.end().catch(() => undefined)
   }
 }
+
+/** Runs one statement on a connection of its own and returns its rows. */
+export const queryRows = (
+  url: string,
+  sql: string,
+  values: ReadonlyArray<unknown> = []
+): Promise<Array<Record<string, unknown>>> =>
+  withClient(url, async (client) => (await client.query(sql, [...values])).rows)

@@ -1,12 +1,11 @@
 /**
- * A pg client for core's tests against a real server, reading values the way the engine does
- * (`wireParsers`), and a way to apply a side's migrations to a fresh database.
+ * A bare pg client against a real server, reading values the way the engine does (`wireParsers`), and a
+ * way to apply a side's migrations to a fresh database: for tests that check core's SQL on its own.
  */
+
+import { migrationsFor, type Side, wireParsers } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
 import pg from "pg"
-import type { Side } from "../../src/Migration.ts"
-import { migrationsFor } from "../../src/Migration.ts"
-import { wireParsers } from "../../src/Projection.ts"
 
 export const connect = (url: string) =>
   Effect.acquireRelease(
