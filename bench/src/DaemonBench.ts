@@ -134,8 +134,8 @@ const daemonCommand = (): { readonly nodeFlags: ReadonlyArray<string>; readonly 
   const start: string = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")).scripts.start
   const [node, ...rest] = start.split(/\s+/)
   const script = rest.at(-1)
-  if (node !== "node" || script === undefined || !script.endsWith(".ts"))
-    throw new Error(`the start script is not \`node [flags] <script>.ts\`: ${start}`)
+  if (node !== "node" || script === undefined || !/\.(ts|js)$/.test(script))
+    throw new Error(`the start script is not \`node [flags] <script>\`: ${start}`)
   return { nodeFlags: rest.slice(0, -1), script }
 }
 

@@ -69,7 +69,7 @@ export const startNodeChild = (options: ChildOptions): RunningChild => {
       ...(options.nodeFlags ?? []),
       "--import",
       preload,
-      ...options.args.map((a) => (a.endsWith(".ts") ? join(repoRoot, a) : a))
+      ...options.args.map((a) => (/\.(ts|js)$/.test(a) ? join(repoRoot, a) : a))
     ],
     {
       cwd: options.cwd,

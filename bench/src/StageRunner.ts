@@ -1,5 +1,5 @@
 /**
- * Runs one CLI stage (`node apps/cli/src/bin.ts <command> --entity company --json`) as a child process
+ * Runs one CLI stage (`node apps/cli/bin/enrich-sync.js <command> --entity company --json`) as a child process
  * against the bench's databases, and reads its one JSON result and its process figures (wall time, peak
  * RSS, CPU time). When the CLI cannot run at all (no JSON result: it does not load), the same stage runs
  * through the engine in `EngineStage.ts`, and the run says so.
@@ -69,7 +69,7 @@ const parseResult = (stdout: string): Record<string, unknown> | null => {
 }
 
 const cliArgs = (stage: Stage, context: StageContext): ReadonlyArray<string> => [
-  "apps/cli/src/bin.ts",
+  "apps/cli/bin/enrich-sync.js",
   stage,
   "--entity",
   "company",

@@ -1,7 +1,7 @@
 /**
  * The CLI's integration fixture: two fresh databases on the real test servers (one "Neon", one
  * "workspace"), a scratch working folder, and a runner that starts the real `enrich-sync` bin as a child
- * process (`node apps/cli/src/bin.ts ...`) with NEON_DATABASE_URL and SUPABASE_DATABASE_URL pointing at
+ * process (`node apps/cli/bin/enrich-sync.js ...`, the bin a user runs) with NEON_DATABASE_URL and SUPABASE_DATABASE_URL pointing at
  * them, and the engine's database services to set up and check their state.
  *
  * Invariant: every run is checked for leaked credentials: neither server's password (raw or URL-encoded)
@@ -22,7 +22,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 
 /** The bin under test. */
-export const binPath = fileURLToPath(new URL("../../src/bin.ts", import.meta.url))
+export const binPath = fileURLToPath(new URL("../../bin/enrich-sync.js", import.meta.url))
 
 /** What a run printed and how it ended. */
 export interface CliResult {

@@ -1,12 +1,12 @@
 /**
- * Runs the real daemon (`node apps/syncd/src/main.ts`) as a child process for a test, with the given
+ * Runs the real daemon (`node apps/cli/bin/syncd.js`, the bin a user runs) as a child process for a test, with the given
  * environment, collecting what it prints; and small polling helpers for assertions on real databases.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import pg from "pg"
 
-const main = fileURLToPath(new URL("../../src/main.ts", import.meta.url))
+const main = fileURLToPath(new URL("../../../cli/bin/syncd.js", import.meta.url))
 
 export interface DaemonProcess {
   readonly process: ChildProcess
