@@ -17,7 +17,7 @@
 
 import { Readable } from "node:stream"
 import type { Entity, MergePolicy } from "@enrich-sync/core"
-import { compareCodePoints, qualified } from "@enrich-sync/core"
+import { compareCodePoints, failureOfCode, qualified } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
 import { CopyLineCursor, parseCopyLine, unescapeField } from "./CopyFormat.ts"
 import { CopyProjection, projectionSourceColumns, projectionWorkspaceColumns } from "./CopyProjection.ts"
@@ -199,7 +199,7 @@ export const backfillEntity = (
       const copied = yield* copyPath(entity, options, total).pipe(
         // someone inserted rows meanwhile: fall back to the merge path
         Effect.catchIf(
-          (e) => e.code === "23505",
+          (e) => failureOfCode(e.code) === "UniqueViolation",
           () => Effect.succeed(-1)
         )
       )

@@ -3,9 +3,8 @@
  * fix in one line, never a credential, and whose `reason` says whether retrying can help.
  */
 import type { Side } from "@enrich-sync/core"
-import { redactPatterns } from "@enrich-sync/core"
+import { failureOfCode, failureOfMessage, postgresErrorFields, redactPatterns } from "@enrich-sync/core"
 import * as Schema from "effect/Schema"
-import { driverErrorInfo } from "./internal/Pg.ts"
 
 /** Why a database operation failed. */
 export const DatabaseFailure = Schema.Literals([
@@ -51,7 +50,7 @@ export const sideNames: { readonly [S in Side]: { readonly label: string; readon
 /** Translates a driver error into a `DatabaseError` with a message that says how to fix it. */
 export const toDatabaseError = (side: Side, error: unknown, doing?: string): DatabaseError => {
   if (error instanceof DatabaseError) return error
-  const info = driverErrorInfo(error)
+  const info = postgresErrorFields(error)
   const { label, envVar } = sideNames[side]
   const what = doing === undefined ? "" : ` while ${doing}`
   const make = (reason: DatabaseFailure, message: string) =>
@@ -62,87 +61,67 @@ export const toDatabaseError = (side: Side, error: unknown, doing?: string): Dat
       ...(info.code === undefined ? {} : { code: info.code }),
       cause: error
     })
-  switch (info.code) {
-    case "ECONNREFUSED":
+  switch (failureOfCode(info.code)) {
+    case "Refused":
       return make(
         "Unreachable",
         `cannot connect to ${label}${what}: connection refused (${info.message}); check the host and port in ${envVar} and that the server is running`
       )
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
+    case "UnknownHost":
       return make(
         "Unreachable",
         `cannot resolve the host of ${label}${what} (${info.message}); check the host name in ${envVar}`
       )
-    case "ETIMEDOUT":
-    case "ECONNRESET":
-    case "EPIPE":
-    case "EHOSTUNREACH":
-    case "ENETUNREACH":
+    case "SocketLost":
       return make(
         "Unreachable",
         `lost or could not open the connection to ${label}${what} (${info.message}); check the network and ${envVar}, it is retried`
       )
-    case "28P01":
-    case "28000":
+    case "Authentication":
       return make(
         "Authentication",
         `${label} refused the login${what}: ${info.message}; check the user and password in ${envVar}`
       )
-    case "42501":
+    case "PermissionDenied":
       return make(
         "Authentication",
         `${label} denied permission${what}: ${info.message}; grant the role in ${envVar} the needed privileges or use the owner role`
       )
-    case "3D000":
+    case "MissingDatabase":
       return make(
         "MissingDatabase",
         `${label}${what}: ${info.message}; fix the database name at the end of ${envVar}`
       )
-    case "42P01":
-    case "3F000":
-    case "42883":
+    case "MissingTableOrFunction":
       return make(
         "Schema",
         `${label} lacks what enrich-sync needs${what}: ${info.message}; run \`enrich-sync migrate\``
       )
-    case "42703":
+    case "MissingColumn":
       return make(
         "Schema",
         `${label} has a table whose columns differ from what enrich-sync expects${what}: ${info.message}; run \`enrich-sync migrate\` (and \`enrich-sync status\` to see the differences)`
       )
-    case "40001":
-    case "40P01":
-    case "55P03":
+    case "Contention":
       return make(
         "Contention",
         `${label} aborted a transaction because of concurrent work${what}: ${info.message}; it is retried`
       )
-    case "57P01":
-    case "57P02":
-    case "57P03":
-    case "08000":
-    case "08003":
-    case "08006":
-    case "08001":
-    case "08004":
+    case "ServerClosed":
       return make("Unreachable", `${label} closed the connection${what}: ${info.message}; it is retried`)
   }
-  if (
-    /timeout expired|Connection terminated|not queryable|connection error|socket hang up|Client was closed|Connection ended/i.test(
-      info.message
-    )
-  ) {
-    return make(
-      "Unreachable",
-      `the connection to ${label} dropped or timed out${what} (${info.message}); check the network and ${envVar}, it is retried`
-    )
-  }
-  if (/SSL|TLS|certificate/i.test(info.message)) {
-    return make(
-      "Configuration",
-      `${label} and enrich-sync disagree on TLS${what} (${info.message}); set or remove \`?sslmode=require\` in ${envVar}`
-    )
+  // a driver error without a code the switch knows: its words may still say what happened
+  switch (failureOfMessage(info.message)) {
+    case "DroppedConnection":
+      return make(
+        "Unreachable",
+        `the connection to ${label} dropped or timed out${what} (${info.message}); check the network and ${envVar}, it is retried`
+      )
+    case "Tls":
+      return make(
+        "Configuration",
+        `${label} and enrich-sync disagree on TLS${what} (${info.message}); set or remove \`?sslmode=require\` in ${envVar}`
+      )
   }
   return make(
     "Query",
