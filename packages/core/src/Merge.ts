@@ -17,8 +17,9 @@
 import { canMove, defaultPushOn } from "./EnrichmentStatus.ts"
 import type { Entity, SyncField } from "./Entity.ts"
 import type { SyncRecord, SyncValue } from "./Projection.ts"
-import { compareTimestamps, emptyRecord } from "./Projection.ts"
+import { emptyRecord } from "./Projection.ts"
 import { sameValue } from "./SyncHash.ts"
+import { compareTimestamps } from "./Timestamp.ts"
 
 /** One side's current projection and when it was last edited. */
 export interface SideState {

@@ -21,7 +21,7 @@
 import { domainToASCII } from "node:url"
 import type { Entity } from "./Entity.ts"
 import type { SyncRecord, SyncValue } from "./Projection.ts"
-import { trimmedCharacters, trimText } from "./Projection.ts"
+import { trimmedCharacters, trimText } from "./TrimText.ts"
 
 /**
  * The reason codes, with their meaning. `reason_code` is the code of the first error by field priority,

@@ -6,8 +6,8 @@ import type { Entity } from "../src/Entity.ts"
 import type { MergePolicy, MergeResult, SideState, SourceState } from "../src/Merge.ts"
 import { merge } from "../src/Merge.ts"
 import type { SyncRecord, SyncValue } from "../src/Projection.ts"
-import { timestampMicros } from "../src/Projection.ts"
 import { sameValue } from "../src/SyncHash.ts"
+import { timestampMicros } from "../src/Timestamp.ts"
 
 const entity: Entity = Company
 const shared = entity.fields.filter((f) => f.owner === "shared")

@@ -9,7 +9,13 @@
  */
 import { hash } from "node:crypto"
 import type { Entity, FieldKind } from "@enrich-sync/core"
-import { canonicalJson, canonicalTimestamp, normalise, trimText } from "@enrich-sync/core"
+import {
+  canonicalJson,
+  canonicalTimestamp,
+  normalise,
+  trimText,
+  writeCanonicalTimestamp
+} from "@enrich-sync/core"
 import { copyValue, unescapeField } from "./CopyFormat.ts"
 
 const tab = 0x09
@@ -292,7 +298,7 @@ export class CopyProjection {
         if (kind === "timestamp") {
           const jsonStart = j
           json[j++] = quote
-          const jsonEnd = putPlainTimestamp(bytes, s, p, json, j)
+          const jsonEnd = writeCanonicalTimestamp(bytes, s, p, json, j)
           if (jsonEnd !== -1) {
             // the canonical text, unquoted, is also the COPY text
             for (let i = j; i < jsonEnd; i++) out[at++] = json[i]!
@@ -335,7 +341,7 @@ export class CopyProjection {
     const editedAt = p
     p = fieldEnd(bytes, p, end)
     if (p === end) throw columnCount(count + 1, count)
-    const plainEnd = putPlainTimestamp(bytes, editedAt, p, out, at)
+    const plainEnd = writeCanonicalTimestamp(bytes, editedAt, p, out, at)
     if (plainEnd !== -1) at = plainEnd
     else {
       const updatedAt = canonicalTimestamp(columnValue(bytes.toString("utf8", editedAt, p)))
@@ -366,72 +372,6 @@ export class CopyProjection {
 
 const columnCount = (found: number, count: number) =>
   new Error(`a Neon COPY row has ${found} columns, expected ${count + 2}`)
-
-const isDigit = (b: number): boolean => b >= 0x30 && b <= 0x39
-
-/** The number written by the two ASCII digits at `at`. */
-const twoDigits = (bytes: Uint8Array, at: number): number => (bytes[at]! - 48) * 10 + bytes[at + 1]! - 48
-
-const daysInMonth = (year: number, month: number): number =>
-  month === 2
-    ? year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
-      ? 29
-      : 28
-    : month === 4 || month === 6 || month === 9 || month === 11
-      ? 30
-      : 31
-
-/**
- * Writes the canonical form (`2025-10-24T09:15:12.000000Z`) of a timestamp as Postgres prints it
- * (`2025-10-24 09:15:12`, with up to six fraction digits) into `target` at `at` and returns the end; -1
- * for any other text, or one naming no real day and time, which core's `canonicalTimestamp` then reads.
- */
-const putPlainTimestamp = (
-  bytes: Uint8Array,
-  s: number,
-  e: number,
-  target: Uint8Array,
-  at: number
-): number => {
-  const n = e - s
-  if (n !== 19 && (n < 21 || n > 26)) return -1
-  for (let i = 0; i < 19; i++) {
-    const b = bytes[s + i]!
-    const ok =
-      i === 4 || i === 7
-        ? b === 0x2d
-        : i === 10
-          ? b === 0x20 || b === 0x54
-          : i === 13 || i === 16
-            ? b === 0x3a
-            : isDigit(b)
-    if (!ok) return -1
-  }
-  if (n > 19) {
-    if (bytes[s + 19] !== 0x2e) return -1
-    for (let i = s + 20; i < e; i++) if (!isDigit(bytes[i]!)) return -1
-  }
-  const month = twoDigits(bytes, s + 5)
-  const day = twoDigits(bytes, s + 8)
-  if (
-    month < 1 ||
-    month > 12 ||
-    day < 1 ||
-    day > daysInMonth(twoDigits(bytes, s) * 100 + twoDigits(bytes, s + 2), month) ||
-    twoDigits(bytes, s + 11) > 23 ||
-    twoDigits(bytes, s + 14) > 59 ||
-    twoDigits(bytes, s + 17) > 59
-  )
-    return -1
-  for (let i = 0; i < 10; i++) target[at++] = bytes[s + i]!
-  target[at++] = 0x54 // T
-  for (let i = 11; i < 19; i++) target[at++] = bytes[s + i]!
-  target[at++] = 0x2e // .
-  for (let i = 20; i < n; i++) target[at++] = bytes[s + i]!
-  for (let i = Math.max(n - 20, 0); i < 6; i++) target[at++] = 0x30
-  target[at++] = 0x5a // Z
-  return at
-}
 
 /** Copies `bytes` into `target` at `at`; returns the end. */
 const put = (target: Uint8Array, at: number, bytes: Uint8Array): number => {

@@ -16,7 +16,7 @@
  */
 import type { Entity, FieldKind, SyncField } from "../Entity.ts"
 import { qualified } from "../Entity.ts"
-import { trimmedCharacters } from "../Projection.ts"
+import { trimmedCharacters } from "../TrimText.ts"
 
 /** The trimmed characters as one SQL string literal. */
 const trimSet = `E'${trimmedCharacters
