@@ -5,6 +5,7 @@
  */
 export * from "./Company.ts"
 export * from "./EnrichmentStatus.ts"
+export * from "./Entities.ts"
 export * from "./Entity.ts"
 export * from "./Lsn.ts"
 export * from "./Merge.ts"

@@ -2,14 +2,11 @@
  * Checks that a side holds the tables, columns and functions this project needs, with the expected types,
  * before any command reads or writes. Every difference is named, so the user knows what to fix.
  */
-import type { Column, Entity, Side, TableName } from "@enrich-sync/core"
-import { Company, Person, qualified, sourceHashFunction, workspaceHashFunction } from "@enrich-sync/core"
+import type { Column, Side, TableName } from "@enrich-sync/core"
+import { entities, qualified, sourceHashFunction, workspaceHashFunction } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
 import type { Database } from "./Database.ts"
 import { DatabaseError, sideNames } from "./DatabaseError.ts"
-
-/** The entities every command works on. */
-export const entities: ReadonlyArray<Entity> = [Company, Person]
 
 interface Expected {
   readonly table: TableName

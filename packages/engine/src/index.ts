@@ -4,6 +4,8 @@
  * merge-apply, and the pipeline stages (backfill, push, revalidate, promote, verify, status).
  */
 
+/** The entity list lives in core; the daemon and the CLI have always found it here too. */
+export { entities } from "@enrich-sync/core"
 export * from "./Backfill.ts"
 export * from "./CleanApply.ts"
 export * from "./Database.ts"

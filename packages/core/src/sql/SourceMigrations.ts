@@ -3,18 +3,15 @@
  * tables when absent, `public.shq_validation_log`, the publication the listener follows, a replica identity
  * that makes deletes carry the Barton ID, and the projection hash functions.
  */
-import { Company } from "../Company.ts"
+import { entities } from "../Entities.ts"
 import type { Entity } from "../Entity.ts"
 import { qualified } from "../Entity.ts"
 import type { Migration } from "../Migration.ts"
-import { Person } from "../Person.ts"
 import { canonicalFunctionsSql, recordJsonSql, sourceHashSql } from "./SyncHashSql.ts"
 import { addColumnsSql, createTableSql } from "./TableSql.ts"
 
 /** The publication of the invalid tables that the neon-listener follows (the default name). */
 export const defaultPublication = "enrich_sync_source"
-
-const entities: ReadonlyArray<Entity> = [Company, Person]
 
 /**
  * Deletes must name the Barton ID (a promotion deletes the invalid row): use the key's unique index as the

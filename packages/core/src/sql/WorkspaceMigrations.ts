@@ -10,11 +10,10 @@
  * (those nobody is editing) do not carry a second copy of themselves: rows are about 2.5 times smaller,
  * and every write of the engine is cheaper.
  */
-import { Company } from "../Company.ts"
+import { entities } from "../Entities.ts"
 import type { Entity } from "../Entity.ts"
 import { qualified } from "../Entity.ts"
 import type { Migration } from "../Migration.ts"
-import { Person } from "../Person.ts"
 import {
   canonicalFunctionsSql,
   recordJsonExpression,
@@ -35,8 +34,6 @@ export const currentXidSql = "(pg_current_xact_id()::text::bigint % 4294967296)"
 
 /** The conflict log table. */
 export const conflictTable = "public.sync_conflicts"
-
-const entities: ReadonlyArray<Entity> = [Company, Person]
 
 /** The seed's indexes on each workspace table. */
 const seedIndexes = (entity: Entity): ReadonlyArray<string> => {
