@@ -1,7 +1,8 @@
 /**
  * The Realtime stand-in against the real `@supabase/realtime-js` client over a real WebSocket, fed by real
  * logical decoding of a fresh database: the subscription handshake in both protocol versions, typed change
- * payloads, heartbeats, filters, and every fault the stand-in offers.
+ * payloads, heartbeats, filters, and every fault the stand-in offers; and no deprecated call (of `pg` or
+ * anything else) while it runs.
  */
 import { afterAll, afterEach, assert, beforeAll, describe, it } from "@effect/vitest"
 import { withClient } from "../src/Client.ts"
@@ -13,6 +14,9 @@ import { injectedServers } from "./support/Servers.ts"
 let db: DatabaseInfo
 let standIn: RealtimeStandIn
 const probes: Array<Probe> = []
+/** every process warning emitted from the stand-in's start on (each file runs in a process of its own) */
+const warnings: Array<Error> = []
+const onWarning = (warning: Error) => warnings.push(warning)
 
 const sql = (text: string, values: ReadonlyArray<unknown> = []) =>
   withClient(db.url, async (client) => (await client.query(text, [...values])).rows)
@@ -41,6 +45,7 @@ beforeAll(async () => {
              seen_at timestamp, price numeric, tags text[], note text)`)
   await sql(`CREATE TABLE unpublished (id bigserial PRIMARY KEY, name text)`)
   await sql(`CREATE PUBLICATION supabase_realtime FOR TABLE items`)
+  process.on("warning", onWarning)
   standIn = await startRealtimeStandIn({ databaseUrl: db.url, idlePollIntervalMs: 20 })
 }, 60_000)
 
@@ -49,6 +54,7 @@ afterEach(async () => {
 })
 
 afterAll(async () => {
+  process.off("warning", onWarning)
   await standIn?.close()
   if (db !== undefined) await dropDatabase(injectedServers().supabase, db.name)
 })
@@ -216,5 +222,26 @@ describe("the Realtime stand-in, with the real realtime-js client", () => {
     const channel = p.client.getChannels()[0]!
     assert.strictEqual(await channel.unsubscribe(), "ok")
     await p.until("CLOSED", () => p.statuses.includes("CLOSED"))
+  })
+
+  it("issues no deprecated call: queries on each of its sessions run one at a time", async () => {
+    // several channels activating at once (each looks up the publication), and a table whose columns are of
+    // types the feed has not seen yet (it looks up their names while reading the slot)
+    await sql(`CREATE TABLE gadgets (id uuid PRIMARY KEY, addr inet, span interval, born date, bits bit(3),
+               ratio real, big bigint, doc json, amounts numeric[])`)
+    await sql(`ALTER PUBLICATION supabase_realtime ADD TABLE gadgets`)
+    const gadgets: ProbeBinding = { event: "*", schema: "public", table: "gadgets" }
+    const ps = await Promise.all(
+      ["one", "two", "three", "four"].map((topic) => liveProbe([items, gadgets], { topic }))
+    )
+    await sql(
+      `INSERT INTO gadgets VALUES (gen_random_uuid(), '10.0.0.1', '1 day', '2026-01-02', B'101', 0.5, 9, '{}', '{1.5}')`
+    )
+    await sql(`INSERT INTO items (name) VALUES ('with gadgets')`)
+    for (const p of ps) await p.until("both inserts", () => p.changes.length >= 2)
+    assert.deepStrictEqual(
+      warnings.filter((w) => w.name === "DeprecationWarning").map((w) => w.message),
+      []
+    )
   })
 })

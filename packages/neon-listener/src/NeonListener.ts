@@ -32,14 +32,15 @@ import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
 import { AckTracker } from "./internal/AckTracker.ts"
 import { type ConnectionEvent, type ConnectionState, transition } from "./internal/ConnectionState.ts"
-import { openReplication, openSession, type ReplicationConnection } from "./internal/ReplicationConnection.ts"
+import { openReplication, type ReplicationConnection } from "./internal/ReplicationConnection.ts"
 import type { ReplicationMessage } from "./internal/ReplicationMessage.ts"
+import { openSession } from "./internal/SqlSession.ts"
 import { type Resume, TransactionAssembler } from "./internal/TransactionAssembler.ts"
 import type { ListenerEvent } from "./ListenerEvent.ts"
 import type { NeonListenerConfig, ResolvedConfig } from "./NeonListenerConfig.ts"
 import { resolveConfig } from "./NeonListenerConfig.ts"
 import { NeonListenerError } from "./NeonListenerError.ts"
-import { preflight } from "./Preflight.ts"
+import { ensureSlotResolved } from "./Slot.ts"
 
 /** A snapshot of the listener, for health checks and metrics. */
 export interface ListenerStatus {
@@ -170,7 +171,7 @@ const make = Effect.fnUntraced(function* (input: NeonListenerConfig) {
   /** One connection: preflight, start, stream until it breaks. Always ends with the error that ended it. */
   const session = Effect.scoped(
     Effect.gen(function* () {
-      const ensured = yield* preflight(config)
+      const ensured = yield* ensureSlotResolved(config)
       if (tracker === null) {
         tracker = new AckTracker(ensured.position)
         resume = { deliveredThrough: ensured.position, partial: null }

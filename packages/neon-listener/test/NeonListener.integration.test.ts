@@ -11,7 +11,7 @@ import { formatLsn, parseLsn } from "@enrich-sync/core"
 import { injectedServers } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import * as Latch from "effect/Latch"
-import { ensureSlot } from "../src/Preflight.ts"
+import { ensureSlot } from "../src/Slot.ts"
 import {
   bartonId,
   changesOf,

@@ -1,24 +1,14 @@
 /**
- * Every preflight failure against a real server: a clear message that names the problem and its fix,
- * a `reason` that says whether retrying helps, and never the password. Also what preflight repairs on
- * its own (a publication missing a table or a kind of change).
+ * The preflight against a real server, through `ensureSlot`: every failure has a clear message that names
+ * the problem and its fix, a `reason` that says whether retrying helps, and never the password.
  */
 
 import { assert, describe, it } from "@effect/vitest"
 import { connectionUrl, injectedServers, PostgresServer } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import type { NeonListenerError } from "../src/NeonListenerError.ts"
-import { ensureSlot } from "../src/Preflight.ts"
-import {
-  connect,
-  eventually,
-  freshSource,
-  slotRow,
-  startListener,
-  streaming,
-  walsenderPid
-} from "./support/Source.ts"
+import { ensureSlot } from "../src/Slot.ts"
+import { connect, eventually, expectFailure, freshSource, slotRow, startListener } from "./support/Source.ts"
 
 const withUser = (url: string, user: string, password: string) => {
   const u = new URL(url)
@@ -27,19 +17,7 @@ const withUser = (url: string, user: string, password: string) => {
   return u.toString()
 }
 
-const expectFailure = (
-  error: NeonListenerError,
-  reason: NeonListenerError["reason"],
-  patterns: ReadonlyArray<RegExp>,
-  secret: string
-) => {
-  assert.strictEqual(error.reason, reason, error.message)
-  for (const p of patterns) assert.match(error.message, p)
-  assert.notInclude(error.message, secret)
-  assert.notInclude(String(error), secret)
-}
-
-describe("ensureSlot", () => {
+describe("the preflight", () => {
   it.live("a role without REPLICATION", () =>
     Effect.scoped(
       Effect.gen(function* () {
@@ -138,102 +116,6 @@ describe("ensureSlot", () => {
         yield* source.sql.query("ALTER TABLE marketing.company_invalid REPLICA IDENTITY FULL")
         yield* source.sql.query("ALTER TABLE marketing.people_invalid REPLICA IDENTITY FULL")
         assert.isTrue((yield* ensureSlot(source.config)).created)
-      })
-    )
-  )
-
-  it.live("a publication missing a table or a kind of change is repaired and reported", () =>
-    Effect.scoped(
-      Effect.gen(function* () {
-        const source = yield* freshSource(injectedServers().neon, "nl_pub")
-        const pub = source.config.publication!
-        yield* source.sql.query(
-          `CREATE PUBLICATION ${pub} FOR TABLE marketing.company_invalid WITH (publish = 'insert, update')`
-        )
-        const ensured = yield* ensureSlot(source.config)
-        assert.isTrue(ensured.publicationChanged)
-        const [row] = yield* source.sql.query<{ pubdelete: boolean; pubtruncate: boolean; tables: string }>(
-          `SELECT pubdelete, pubtruncate, (SELECT string_agg(tablename::text, ',' ORDER BY tablename) FROM pg_publication_tables WHERE pubname = $1) AS tables
-             FROM pg_publication WHERE pubname = $1`,
-          [pub]
-        )
-        assert.deepStrictEqual(row, {
-          pubdelete: true,
-          pubtruncate: true,
-          tables: "company_invalid,people_invalid"
-        })
-      })
-    )
-  )
-
-  it.live("a publication it creates sends only each table's key (PostgreSQL 15 and later)", () =>
-    Effect.scoped(
-      Effect.gen(function* () {
-        const source = yield* freshSource(injectedServers().neon, "nl_keyonly")
-        const ensured = yield* ensureSlot(source.config)
-        assert.isTrue(ensured.publicationChanged)
-        const [version] = yield* source.sql.query<{ n: number }>(
-          "SELECT current_setting('server_version_num')::int AS n"
-        )
-        const rows = yield* source.sql.query<{ t: string; columns: Array<string> | null }>(
-          `SELECT tablename::text AS t, attnames::text[] AS columns FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1`,
-          [source.config.publication]
-        )
-        if (Number(version?.n) >= 150000) {
-          assert.deepStrictEqual(rows, [
-            { t: "company_invalid", columns: ["company_unique_id"] },
-            { t: "people_invalid", columns: ["unique_id"] }
-          ])
-        } else {
-          assert.deepStrictEqual(
-            rows.map((r) => r.t),
-            ["company_invalid", "people_invalid"]
-          )
-        }
-      })
-    )
-  )
-
-  it.live("a slot of that name that is not a pgoutput slot", () =>
-    Effect.scoped(
-      Effect.gen(function* () {
-        const source = yield* freshSource(injectedServers().neon, "nl_mismatch")
-        yield* source.sql.query("SELECT pg_create_logical_replication_slot($1, 'test_decoding')", [
-          source.config.slot
-        ])
-        const error = yield* ensureSlot(source.config).pipe(Effect.flip)
-        expectFailure(
-          error,
-          "SlotMismatch",
-          [/for test_decoding/, /pg_drop_replication_slot/],
-          new URL(source.url).password
-        )
-        assert.isFalse(error.retryable)
-      })
-    )
-  )
-
-  it.live("a slot held by another connection: waits, then names the pid", () =>
-    Effect.scoped(
-      Effect.gen(function* () {
-        const source = yield* freshSource(injectedServers().neon, "nl_busy")
-        const holder = yield* startListener(source.config)
-        // streaming: the slot is held by the walsender (while the slot is being created, active_pid is the
-        // creating backend's)
-        yield* streaming(holder)
-        const pid = yield* walsenderPid(source.sql, source.config.slot!, "the holder's walsender")
-        const started = Date.now()
-        const error = yield* ensureSlot({ ...source.config, slotBusyTimeout: "400 millis" }).pipe(Effect.flip)
-        assert.isAtLeast(Date.now() - started, 400, "it waited before giving up")
-        expectFailure(
-          error,
-          "SlotInUse",
-          [new RegExp(`PID ${pid}`), new RegExp(`pg_terminate_backend\\(${pid}\\)`)],
-          new URL(source.url).password
-        )
-        assert.strictEqual(error.pid, pid)
-        assert.isTrue(error.retryable)
-        assert.isUndefined(holder.failure())
       })
     )
   )

@@ -5,7 +5,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import { directHostUrl, ensureSlot } from "../src/Preflight.ts"
+import { directHostUrl } from "../src/Preflight.ts"
+import { ensureSlot } from "../src/Slot.ts"
 
 // a plainly fake password, built at run time
 const password = `${"FAKE".repeat(2)}-pw`

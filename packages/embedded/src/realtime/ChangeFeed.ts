@@ -12,7 +12,8 @@
  * unchanged TOAST value is missing from `record`, as on the real server.
  *
  * Invariant: changes are handed on in commit order, each exactly once, and only after the poll that read
- * them succeeded.
+ * them succeeded. The feed's session (which holds the temporary slot) runs one query at a time: the poll
+ * loop is its only user, and it awaits each query before the next.
  */
 import pg from "pg"
 import { type Pgoutput, PgoutputPlugin } from "pg-logical-replication"
@@ -125,6 +126,7 @@ export const startChangeFeed = async (
   const slot = `realtime_standin_${Math.random().toString(36).slice(2, 10)}`
   await client.query(`SELECT pg_create_logical_replication_slot($1, 'pgoutput', true)`, [slot])
   const types = new Map<number, string>()
+  /** A type's name; a type not seen yet reloads the list (called one at a time, from the poll only). */
   const typeName = async (oid: number): Promise<string> => {
     if (!types.has(oid)) {
       for (const row of (await client.query(`SELECT oid::int AS oid, typname FROM pg_type`)).rows)
@@ -184,17 +186,17 @@ export const startChangeFeed = async (
     for (const { data } of rows) {
       const message = plugin.parse(data as Buffer)
       switch (message.tag) {
-        case "relation":
+        case "relation": {
           // values as the server printed them: this feed types them itself (`jsonValue`)
           for (const c of message.columns) c.parser = (raw: unknown) => raw
-          // pgoutput sends a relation before its first change of every poll: its columns are known once here
-          columnsOf.set(
-            message.relationOid,
-            await Promise.all(
-              message.columns.map(async (c) => ({ name: c.name, type: await typeName(c.typeOid) }))
-            )
-          )
+          // pgoutput sends a relation before its first change of every poll: its columns are known once
+          // here. One column at a time: a type not seen yet is looked up on the feed's session, which must
+          // not be given a query while another runs
+          const columns: Array<ChangeColumn> = []
+          for (const c of message.columns) columns.push({ name: c.name, type: await typeName(c.typeOid) })
+          columnsOf.set(message.relationOid, columns)
           break
+        }
         case "begin":
           commitTime = BigInt(message.commitTime as unknown as bigint)
           break

@@ -212,10 +212,10 @@ const changeData = (change: RowChange, maxRecordBytes: number): Record<string, u
   return data
 }
 
-const published = async (client: pg.Client, publication: string) =>
+const published = async (lookups: pg.Pool, publication: string) =>
   new Set(
     (
-      await client.query(
+      await lookups.query(
         `SELECT schemaname || '.' || tablename AS t FROM pg_publication_tables WHERE pubname = $1`,
         [publication]
       )
@@ -233,9 +233,15 @@ export const startRealtimeStandIn = async (options: RealtimeStandInOptions): Pro
   /** changes still to lose, each rule with its count */
   const toLose: Array<{ n: number; which: (change: RowChange) => boolean }> = []
 
-  const meta = new pg.Client({ connectionString: options.databaseUrl, application_name: "realtime stand-in" })
-  meta.on("error", () => undefined)
-  await meta.connect()
+  // The publication's tables are looked up when a channel's subscription is inserted, and channels can
+  // activate at the same moment: a pool of one session queues their queries (a bare client given a query
+  // while another runs is deprecated by pg, and warns).
+  const lookups = new pg.Pool({
+    connectionString: options.databaseUrl,
+    application_name: "realtime stand-in",
+    max: 1
+  })
+  lookups.on("error", () => undefined)
 
   const send = (conn: Connection, frame: Frame) => {
     if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(encodeFrame(conn.vsn, frame))
@@ -272,7 +278,7 @@ export const startRealtimeStandIn = async (options: RealtimeStandInOptions): Pro
   const activate = async (conn: Connection, channel: Channel) => {
     channel.timer = null
     if (conn.channels.get(channel.topic) !== channel) return
-    const tables = await published(meta, publication).catch(() => new Set<string>())
+    const tables = await published(lookups, publication).catch(() => new Set<string>())
     for (const b of channel.bindings) {
       const schema = b.params.schema === undefined ? "public" : String(b.params.schema)
       const table = b.params.table === undefined || b.params.table === "*" ? null : String(b.params.table)
@@ -468,7 +474,7 @@ export const startRealtimeStandIn = async (options: RealtimeStandInOptions): Pro
       await new Promise<void>((resolve) => wss.close(() => resolve()))
       await new Promise<void>((resolve) => http.close(() => resolve()))
       await feed.stop()
-      await meta.end().catch(() => undefined)
+      await lookups.end().catch(() => undefined)
     }
   }
 }

@@ -1,12 +1,12 @@
 /**
- * The only module that touches `pg` and `pg-logical-replication`: a plain SQL session, and a pgoutput
- * replication connection behind a small interface of ours. The library's traps are handled here, once:
+ * A pgoutput replication connection behind a small interface of ours: the only module that runs
+ * `pg-logical-replication`. The library's traps are handled here, once:
  *
  * - R1: `acknowledge(lsn)` reports `lsn + 1`, so a position P is sent as `acknowledge(P - 1)`.
  * - R2, R3: automatic acknowledgement and the library's status timer are off (`auto: false`,
  *   `timeoutSeconds: 0`); the caller decides every position that is confirmed.
- * - R5: positions are parsed to `bigint` here (the `data` event's are unpadded, message fields padded).
- * - R6: the keepalive's timestamp is never used; commit times come from Begin/Commit.
+ * - R5, R6: messages reach the caller converted (`PgoutputConversion`): positions as `bigint`, commit
+ *   times from Begin/Commit; the keepalive's position is parsed here and its timestamp never used.
  * - R7: one service per connection; the start position is always given explicitly (the library would
  *   otherwise restart from the last *received* position, which makes the server skip transactions
  *   that were received but never applied).
@@ -22,222 +22,22 @@
  *       └── refused / auth / 55006 ──>   └── release (scope closes) ──> closed
  *           ended (error)
  * ```
- * Status updates are sent only while `streaming`.
+ * Invariant: status updates are sent only while `streaming`, and only the positions the caller gives.
  */
 import type { Lsn } from "@enrich-sync/core"
-import { formatLsn, parseLsn, redactPatterns, redactUrl } from "@enrich-sync/core"
+import { formatLsn, parseLsn } from "@enrich-sync/core"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import pg from "pg"
 import { LogicalReplicationService, type Pgoutput, PgoutputPlugin } from "pg-logical-replication"
-import { NeonListenerError, type NeonListenerFailure } from "../NeonListenerError.ts"
-import type { RelationName, ReplicationMessage } from "./ReplicationMessage.ts"
+import type { NeonListenerError } from "../NeonListenerError.ts"
+import { toListenerError } from "./ErrorTranslation.ts"
+import { fromPgoutput } from "./PgoutputConversion.ts"
+import type { ReplicationMessage } from "./ReplicationMessage.ts"
+import { applicationName, closeTimeout, connectTimeoutMillis } from "./SqlSession.ts"
 
-const applicationName = "enrich-sync"
-const connectTimeoutMillis = 15_000
-const closeTimeout = "5 seconds"
 const startTimeout = "60 seconds"
-
-// ---------------------------------------------------------------------------------------------------
-// Errors
-
-interface DriverErrorInfo {
-  readonly code: string | undefined
-  readonly message: string
-  readonly detail: string | undefined
-  readonly hint: string | undefined
-}
-
-const driverErrorInfo = (error: unknown): DriverErrorInfo => {
-  if (typeof error === "object" && error !== null) {
-    const e = error as { code?: unknown; message?: unknown; detail?: unknown; hint?: unknown }
-    return {
-      code: typeof e.code === "string" ? e.code : undefined,
-      message: typeof e.message === "string" ? e.message : String(error),
-      detail: typeof e.detail === "string" ? e.detail : undefined,
-      hint: typeof e.hint === "string" ? e.hint : undefined
-    }
-  }
-  return { code: undefined, message: String(error), detail: undefined, hint: undefined }
-}
-
-/** The backend pid named in a 55006 "replication slot ... is active for PID n" message. */
-const activePid = (message: string): number | undefined => {
-  const match = /PID (\d+)/i.exec(message)
-  return match === null ? undefined : Number(match[1])
-}
-
-/**
- * Translates a driver or server error into a `NeonListenerError` whose message says how to fix it.
- * `phase`: `stream` for errors after replication started (unknown ones are then retried).
- */
-export const toListenerError = (
-  error: unknown,
-  options: {
-    readonly doing: string
-    readonly url: Redacted.Redacted<string>
-    readonly phase: "connect" | "stream"
-  }
-): NeonListenerError => {
-  if (error instanceof NeonListenerError) return error
-  const info = driverErrorInfo(error)
-  const where = redactUrl(Redacted.value(options.url))
-  const make = (
-    reason: NeonListenerFailure,
-    message: string,
-    extra?: { readonly pid?: number | undefined }
-  ) =>
-    new NeonListenerError({
-      reason,
-      message: redactPatterns(message),
-      ...(info.code === undefined ? {} : { code: info.code }),
-      ...(extra?.pid === undefined ? {} : { pid: extra.pid }),
-      cause: error
-    })
-  const text = `${info.message}${info.detail === undefined ? "" : ` (${info.detail})`}`
-  if (/unsupported startup parameter: replication/i.test(info.message)) {
-    return make(
-      "PoolerUrl",
-      `Neon replication needs the direct host, but ${where} is a connection pooler (${info.message}); set NEON_REPLICATION_URL to the direct URL (the host without "-pooler")`
-    )
-  }
-  switch (info.code) {
-    case "55006": {
-      const pid = activePid(info.message)
-      return make(
-        "SlotInUse",
-        `${info.message} while ${options.doing}: another connection is following the slot (another enrich-sync daemon?); it is retried, or stop that process${pid === undefined ? "" : ` or run SELECT pg_terminate_backend(${pid})`}`,
-        { pid }
-      )
-    }
-    case "28P01":
-    case "28000":
-      return make(
-        "Authentication",
-        `Neon refused the login while ${options.doing}: ${info.message}; check the user and password in the URL (${where})`
-      )
-    case "42501":
-      if (/replication|walsender/i.test(info.message)) {
-        return make(
-          "NotReplicationRole",
-          `the role in ${where} may not replicate (${info.message}); on Neon use a role created in the Console, CLI or API (roles created with SQL cannot get REPLICATION), elsewhere ALTER ROLE ... WITH REPLICATION`
-        )
-      }
-      return make(
-        "Authentication",
-        `Neon denied permission while ${options.doing}: ${text}; use the database owner's role or grant the privilege`
-      )
-    case "3D000":
-      return make(
-        "Configuration",
-        `${text} while ${options.doing}; fix the database name at the end of the URL (${where})`
-      )
-    case "ECONNREFUSED":
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-    case "ETIMEDOUT":
-    case "ECONNRESET":
-    case "EPIPE":
-    case "EHOSTUNREACH":
-    case "ENETUNREACH":
-    case "57P01":
-    case "57P02":
-    case "57P03":
-    case "53300":
-    case "53400":
-    case "08000":
-    case "08001":
-    case "08003":
-    case "08004":
-    case "08006":
-    case "08P01":
-      return make(
-        "Unreachable",
-        `cannot reach Neon at ${where} while ${options.doing}: ${text}; it is retried`
-      )
-  }
-  if (/timeout|Connection terminated|ended unexpectedly|not queryable|socket|ECONN/i.test(info.message)) {
-    return make(
-      "Unreachable",
-      `the connection to Neon at ${where} dropped or timed out while ${options.doing}: ${text}; it is retried`
-    )
-  }
-  if (/SSL|TLS|certificate/i.test(info.message)) {
-    return make(
-      "Configuration",
-      `Neon and enrich-sync disagree on TLS while ${options.doing} (${text}); set or remove ?sslmode=require in the URL`
-    )
-  }
-  if (options.phase === "stream" || info.code === "42704" || info.code === "55000") {
-    // 42704: the slot or the publication vanished; 55000: the slot was invalidated. The next attempt's
-    // preflight recreates them.
-    return make(
-      "Stream",
-      `the replication stream from ${where} failed while ${options.doing}: ${text}; it is retried`
-    )
-  }
-  return make(
-    "Query",
-    `Neon rejected a query while ${options.doing}: ${text}${info.hint === undefined ? "" : `; hint: ${info.hint}`}`
-  )
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Plain SQL session
-
-/** A plain (non-replication) connection. */
-export interface SqlSession {
-  /** Runs one statement; rows come back as plain objects (positions as text, cast them `::text`). */
-  readonly query: <Row extends object = Record<string, unknown>>(
-    sql: string,
-    params?: ReadonlyArray<unknown>
-  ) => Effect.Effect<ReadonlyArray<Row>, NeonListenerError>
-}
-
-/** Opens a plain SQL session to `url`, closed when the scope closes. */
-export const openSession = (
-  url: Redacted.Redacted<string>,
-  doing: string
-): Effect.Effect<SqlSession, NeonListenerError, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.tryPromise({
-      try: async () => {
-        const client = new pg.Client({
-          connectionString: Redacted.value(url),
-          application_name: applicationName,
-          connectionTimeoutMillis: connectTimeoutMillis,
-          keepAlive: true
-        })
-        // A connection lost between queries is reported on the next query; do not crash on the event.
-        client.on("error", () => {})
-        try {
-          await client.connect()
-        } catch (error) {
-          client.end().catch(() => {})
-          throw error
-        }
-        return client
-      },
-      catch: (error) => toListenerError(error, { doing, url, phase: "connect" })
-    }),
-    (client) =>
-      Effect.promise(() => client.end().catch(() => {})).pipe(Effect.timeout(closeTimeout), Effect.ignore)
-  ).pipe(
-    Effect.map(
-      (client): SqlSession => ({
-        query: <Row extends object>(sql: string, params?: ReadonlyArray<unknown>) =>
-          Effect.tryPromise({
-            try: () => client.query(sql, params === undefined ? [] : [...params]),
-            catch: (error) => toListenerError(error, { doing, url, phase: "connect" })
-          }).pipe(Effect.map((result) => result.rows as ReadonlyArray<Row>))
-      })
-    )
-  )
-
-// ---------------------------------------------------------------------------------------------------
-// Replication connection
 
 /** A streaming pgoutput connection. */
 export interface ReplicationConnection {
@@ -267,52 +67,6 @@ export interface ReplicationOptions {
 /** The parts of the library's internals that backpressure needs (the socket of the pg connection). */
 interface Internals {
   readonly _connection?: { readonly stream?: { pause?: () => void; resume?: () => void } } | null
-}
-
-const relationName = (relation: Pgoutput.MessageRelation | undefined): RelationName | null =>
-  relation === undefined ? null : { schema: relation.schema, name: relation.name }
-
-const lsnOf = (text: string | null): Lsn => (text === null ? 0n : parseLsn(text))
-
-/** Translates a library message into ours; `null` for messages the listener ignores. */
-const translate = (message: Pgoutput.Message): ReplicationMessage | null => {
-  switch (message.tag) {
-    case "begin":
-      return {
-        _tag: "Begin",
-        xid: message.xid >>> 0,
-        finalLsn: lsnOf(message.commitLsn),
-        commitTime: message.commitTime as bigint
-      }
-    case "commit":
-      return {
-        _tag: "Commit",
-        commitLsn: lsnOf(message.commitLsn),
-        endLsn: lsnOf(message.commitEndLsn),
-        commitTime: message.commitTime as bigint
-      }
-    case "insert":
-      return { _tag: "Insert", relation: relationName(message.relation)!, row: message.new }
-    case "update":
-      return {
-        _tag: "Update",
-        relation: relationName(message.relation)!,
-        row: message.new,
-        before: message.key ?? message.old
-      }
-    case "delete":
-      return { _tag: "Delete", relation: relationName(message.relation)!, before: message.key ?? message.old }
-    case "truncate":
-      return {
-        _tag: "Truncate",
-        relations: message.relations.flatMap((r) => {
-          const name = relationName(r)
-          return name === null ? [] : [name]
-        })
-      }
-    default:
-      return null
-  }
 }
 
 const keepText = (text: string): string => text
@@ -418,7 +172,7 @@ export const openReplication = (
         return
       }
       try {
-        const translated = translate(message as Pgoutput.Message)
+        const translated = fromPgoutput(message as Pgoutput.Message)
         if (translated !== null) options.onMessage(translated, connection)
       } catch (error) {
         fail(error, "decoding a pgoutput message")
@@ -446,11 +200,14 @@ export const openReplication = (
         duration: startTimeout,
         orElse: () =>
           Effect.fail(
-            toListenerError(new Error(`timeout: the server did not start streaming within ${startTimeout}`), {
-              doing: doing(),
-              url: options.url,
-              phase: "connect"
-            })
+            toListenerError(
+              new Error(`timed out: the server did not start streaming within ${startTimeout}`),
+              {
+                doing: doing(),
+                url: options.url,
+                phase: "connect"
+              }
+            )
           )
       })
     )

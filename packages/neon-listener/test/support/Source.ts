@@ -2,11 +2,14 @@
  * A small Neon-like source for the listener's integration tests: tables shaped like the invalid tables
  * (`id bigserial primary key`, a unique, NOT NULL Barton ID made the replica identity, as the migrations
  * do), a SQL client, a listener bound to the test's scope with a consumer that records what it gets, and
- * polling helpers (no fixed sleeps where a condition can be awaited).
+ * polling helpers (no fixed sleeps where a condition can be awaited), and the check of a failure's
+ * message.
  */
+import { assert } from "@effect/vitest"
 import { type Lsn, parseLsn } from "@enrich-sync/core"
 import type { ServerInfo } from "@enrich-sync/testing"
 import { TestDatabase } from "@enrich-sync/testing"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -121,11 +124,12 @@ export const eventually = <A, R = never>(
   timeout: Duration.Input = "20 seconds"
 ): Effect.Effect<A, never, R> =>
   Effect.gen(function* () {
-    const deadline = Date.now() + Duration.toMillis(Duration.fromInputUnsafe(timeout))
+    const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(Duration.fromInputUnsafe(timeout))
     while (true) {
       const value = yield* check
       if (value !== undefined) return value
-      if (Date.now() > deadline) return yield* Effect.die(new Error(`timed out waiting for ${what}`))
+      if ((yield* Clock.currentTimeMillis) > deadline)
+        return yield* Effect.die(new Error(`timed out waiting for ${what}`))
       yield* Effect.sleep("25 millis")
     }
   })
@@ -217,3 +221,16 @@ export const deliveredKeys = (events: ReadonlyArray<ListenerEvent>): ReadonlyArr
 /** A Barton-like id for test row `n`. */
 export const bartonId = (n: number) =>
   `04.04.01.${String(Math.floor(n / 100000) % 100).padStart(2, "0")}.${String(n % 100000).padStart(5, "0")}.${String(n % 1000).padStart(3, "0")}`
+
+/** `error` has `reason`, matches every pattern, and never shows `secret` (in its message or its string). */
+export const expectFailure = (
+  error: NeonListenerError,
+  reason: NeonListenerError["reason"],
+  patterns: ReadonlyArray<RegExp>,
+  secret: string
+) => {
+  assert.strictEqual(error.reason, reason, error.message)
+  for (const p of patterns) assert.match(error.message, p)
+  assert.notInclude(error.message, secret)
+  assert.notInclude(String(error), secret)
+}
