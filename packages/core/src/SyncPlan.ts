@@ -12,8 +12,8 @@ import type { MergePolicy, MergeResult, SideState, SourceState } from "./Merge.t
 import { defaultPolicy, merge } from "./Merge.ts"
 import type { SyncRecord, SyncValue } from "./Projection.ts"
 import { sameValue } from "./SyncHash.ts"
-import type { ValidationOutcome } from "./Validation.ts"
-import { validate } from "./Validation.ts"
+import type { ValidationOutcome } from "./validation/Validation.ts"
+import { validate } from "./validation/Validation.ts"
 
 /** A merge result, with the re-validation of the pushed record when there is a push. */
 export interface SyncPlan extends MergeResult {

@@ -1,11 +1,11 @@
 import { domainToASCII } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import * as fc from "fast-check"
-import { Company } from "../src/Company.ts"
-import type { Entity } from "../src/Entity.ts"
-import { Person } from "../src/Person.ts"
-import type { SyncRecord, SyncValue } from "../src/Projection.ts"
-import type { ValidationOutcome } from "../src/Validation.ts"
+import { Company } from "../../src/Company.ts"
+import type { Entity } from "../../src/Entity.ts"
+import { Person } from "../../src/Person.ts"
+import type { SyncRecord, SyncValue } from "../../src/Projection.ts"
+import type { ValidationOutcome } from "../../src/validation/index.ts"
 import {
   companyFieldPriority,
   hostingPlatforms,
@@ -13,8 +13,8 @@ import {
   reasonCodes,
   usStateCodes,
   validate
-} from "../src/Validation.ts"
-import { blank, fixHint } from "./support/Records.ts"
+} from "../../src/validation/index.ts"
+import { blank, fixHint } from "../support/Records.ts"
 
 const entities: ReadonlyArray<Entity> = [Company, Person]
 const priorityOf = (entity: Entity) =>

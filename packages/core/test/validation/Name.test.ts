@@ -1,0 +1,4 @@
+import { runCases } from "../support/ValidationCases.ts"
+import { cases } from "./Name.cases.ts"
+
+runCases("Name", cases)

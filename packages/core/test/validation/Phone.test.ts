@@ -1,0 +1,4 @@
+import { runCases } from "../support/ValidationCases.ts"
+import { cases } from "./Phone.cases.ts"
+
+runCases("Phone", cases)

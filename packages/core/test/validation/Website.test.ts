@@ -1,0 +1,4 @@
+import { runCases } from "../support/ValidationCases.ts"
+import { cases } from "./Website.cases.ts"
+
+runCases("Website", cases)
