@@ -30,6 +30,7 @@ import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
 import * as Stream from "effect/Stream"
+import { makeAckThrottle } from "./internal/AckThrottle.ts"
 import { AckTracker } from "./internal/AckTracker.ts"
 import { type ConnectionEvent, type ConnectionState, transition } from "./internal/ConnectionState.ts"
 import { openReplication, type ReplicationConnection } from "./internal/ReplicationConnection.ts"
@@ -318,26 +319,9 @@ const make = Effect.fnUntraced(function* (input: NeonListenerConfig) {
   // Acknowledgements reach the server coalesced: at most one status update per `ackInterval` (the first
   // after a quiet spell at once), as pg_recvlogical's status interval does; keepalives that ask for a
   // reply and the periodic status still report the latest confirmed position at once.
-  const ackIntervalMs = Duration.toMillis(config.ackInterval)
-  let lastAckSentAt = Number.NEGATIVE_INFINITY
-  let ackTimer: ReturnType<typeof setTimeout> | null = null
-  const sendAck = () => {
-    ackTimer = null
-    lastAckSentAt = Date.now()
+  const throttle = yield* makeAckThrottle(config.ackInterval, () => {
     if (tracker !== null) current?.sendStatus(tracker.confirmed)
-  }
-  const scheduleAck = () => {
-    if (ackTimer !== null) return
-    const wait = lastAckSentAt + ackIntervalMs - Date.now()
-    if (wait <= 0) sendAck()
-    else ackTimer = setTimeout(sendAck, wait)
-  }
-  yield* Effect.addFinalizer(() =>
-    Effect.sync(() => {
-      if (ackTimer !== null) clearTimeout(ackTimer)
-      ackTimer = null
-    })
-  )
+  })
 
   return NeonListener.of({
     events: Stream.fromPull(Effect.succeed(take)),
@@ -346,7 +330,7 @@ const make = Effect.fnUntraced(function* (input: NeonListenerConfig) {
         const slot = tracker
         if (slot === null) return Effect.void
         const outcome = slot.ack(position)
-        if (outcome === "advanced") scheduleAck()
+        if (outcome === "advanced") throttle.request()
         if (outcome === "beyond") {
           return Effect.logWarning(
             `ignored an acknowledgement of ${formatLsn(position)}, past anything delivered (${formatLsn(slot.last)})`
