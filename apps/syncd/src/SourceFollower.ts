@@ -20,9 +20,9 @@
  * ```
  */
 import type { Entity, Lsn, MergePolicy } from "@enrich-sync/core"
-import { formatLsn, parseLsn } from "@enrich-sync/core"
+import { formatLsn } from "@enrich-sync/core"
 import type { KeyChange, PreparedKeys } from "@enrich-sync/engine"
-import { entities, prepareKeys, WorkspaceDatabase } from "@enrich-sync/engine"
+import { entities, prepareKeys, readReplicationProgress, writeReplicationProgress } from "@enrich-sync/engine"
 import type { ListenerEvent } from "@enrich-sync/neon-listener"
 import { NeonListener } from "@enrich-sync/neon-listener"
 import * as Deferred from "effect/Deferred"
@@ -48,22 +48,6 @@ export interface SourceFollowerOptions {
 const entityByTable = new Map<string, Entity>(
   entities.map((e) => [`${e.sourceTable.schema}.${e.sourceTable.name}`, e])
 )
-
-/** The position recorded as applied for a slot, if any. */
-export const readProgress = (slot: string) =>
-  WorkspaceDatabase.use((db) =>
-    db.query(`SELECT applied_lsn::text AS lsn FROM enrich_sync.replication_progress WHERE slot = $1`, [slot])
-  ).pipe(Effect.map(([row]) => (row === undefined ? null : parseLsn(String(row.lsn)))))
-
-const writeProgress = (slot: string, position: Lsn) =>
-  WorkspaceDatabase.use((db) =>
-    db.query(
-      `INSERT INTO enrich_sync.replication_progress (slot, applied_lsn) VALUES ($1, $2::pg_lsn)
-       ON CONFLICT (slot) DO UPDATE SET applied_lsn = greatest(enrich_sync.replication_progress.applied_lsn, excluded.applied_lsn),
-                                        updated_at = now()`,
-      [slot, formatLsn(position)]
-    )
-  ).pipe(Effect.retry(transientRetry), Effect.asVoid)
 
 /** What the writer does, in commit order. Each step completes `done` when it is finished. */
 type Step =
@@ -94,7 +78,7 @@ export const followSource = (options: SourceFollowerOptions) =>
   Effect.gen(function* () {
     const listener = yield* NeonListener
     const metrics = yield* SyncMetrics
-    let applied = yield* readProgress(options.slot)
+    let applied = yield* readReplicationProgress(options.slot)
     const steps = yield* Queue.bounded<Step>(1)
     // keys of batches planned and not yet written, with the signal that they are
     const unwritten = new Map<string, Deferred.Deferred<void>>()
@@ -117,7 +101,7 @@ export const followSource = (options: SourceFollowerOptions) =>
           }
           case "Ack": {
             const position = step.position
-            yield* writeProgress(options.slot, position)
+            yield* writeReplicationProgress(options.slot, position).pipe(Effect.retry(transientRetry))
             applied = applied === null || position > applied ? position : applied
             yield* listener.ack(position)
             yield* metrics.update((m) => ({

@@ -1,23 +1,33 @@
 /**
- * `@enrich-sync/engine`: everything that reads or writes the two databases, shared by the daemon and
- * the CLI: the database services, schema checks and migrations, the stores of each side, the batched
- * merge-apply, and the pipeline stages (backfill, push, revalidate, promote, verify, status).
+ * `@enrich-sync/engine`: everything that reads or writes the two databases, shared by the daemon and the
+ * CLI, in three rooms whose imports go one way (a test over the import graph keeps them so):
+ * - `store/`: the databases and their errors, and one module per thing kept in them (the rows of each
+ *   side, the conflict and validation logs, the replication progress, the migrations, the schema check);
+ * - `merge/`: the batched merge-apply of keys, its fast path for rows nobody touched, and the COPY
+ *   projection both use (uses `store/`);
+ * - `stages/`: the pipeline's stages (backfill, push, revalidate, promote, verify, status) and how they
+ *   report progress (use `merge/` and `store/`).
+ * `RedactingLogger` stands apart: the log lines of both programs, credentials removed.
  */
 
 /** The entity list lives in core; the daemon and the CLI have always found it here too. */
 export { entities } from "@enrich-sync/core"
-export * from "./Backfill.ts"
-export * from "./CleanApply.ts"
-export * from "./Database.ts"
-export * from "./DatabaseError.ts"
-export * from "./MergeApply.ts"
-export * from "./Migrator.ts"
-export * from "./Promote.ts"
-export * from "./Push.ts"
+export * from "./merge/CleanApply.ts"
+export * from "./merge/MergeApply.ts"
 export * from "./RedactingLogger.ts"
-export * from "./Revalidate.ts"
-export * from "./SchemaCheck.ts"
-export * from "./SourceStore.ts"
-export * from "./Status.ts"
-export * from "./Verify.ts"
-export * from "./WorkspaceStore.ts"
+export * from "./stages/Backfill.ts"
+export * from "./stages/Progress.ts"
+export * from "./stages/Promote.ts"
+export * from "./stages/Push.ts"
+export * from "./stages/Revalidate.ts"
+export * from "./stages/Status.ts"
+export * from "./stages/Verify.ts"
+export * from "./store/ConflictLog.ts"
+export * from "./store/Database.ts"
+export * from "./store/DatabaseError.ts"
+export * from "./store/Migrator.ts"
+export * from "./store/ReplicationProgress.ts"
+export * from "./store/SchemaCheck.ts"
+export * from "./store/SourceStore.ts"
+export * from "./store/ValidationLog.ts"
+export * from "./store/WorkspaceStore.ts"

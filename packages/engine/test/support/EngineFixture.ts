@@ -8,8 +8,8 @@ import { seedDemoData, TwoDatabases } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import { SourceDatabase, WorkspaceDatabase } from "../../src/Database.ts"
-import { applyMigrations } from "../../src/Migrator.ts"
+import { SourceDatabase, WorkspaceDatabase } from "../../src/store/Database.ts"
+import { applyMigrations } from "../../src/store/Migrator.ts"
 
 export interface FixtureOptions {
   /** apply the migrations (default true) */

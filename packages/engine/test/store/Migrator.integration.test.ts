@@ -1,10 +1,10 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { Company, migrationsFor, Person, qualified } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
-import { SourceDatabase, WorkspaceDatabase } from "../src/Database.ts"
-import { applyMigrations, planMigrations } from "../src/Migrator.ts"
-import { requireSchema, schemaProblems } from "../src/SchemaCheck.ts"
-import { engineFixture, onNeon, onWorkspace } from "./support/EngineFixture.ts"
+import { SourceDatabase, WorkspaceDatabase } from "../../src/store/Database.ts"
+import { applyMigrations, planMigrations } from "../../src/store/Migrator.ts"
+import { requireSchema, schemaProblems } from "../../src/store/SchemaCheck.ts"
+import { engineFixture, onNeon, onWorkspace } from "../support/EngineFixture.ts"
 
 describe("migrations on empty databases", () => {
   layer(engineFixture({ migrate: false }))((it) => {

@@ -3,9 +3,9 @@ import { TwoDatabases } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import pg from "pg"
-import { SourceDatabase } from "../src/Database.ts"
-import { awaitVisible } from "../src/SourceStore.ts"
-import { engineFixture } from "./support/EngineFixture.ts"
+import { SourceDatabase } from "../../src/store/Database.ts"
+import { awaitVisible } from "../../src/store/SourceStore.ts"
+import { engineFixture } from "../support/EngineFixture.ts"
 
 describe("waiting for replicated transactions to be visible", () => {
   layer(engineFixture(), { excludeTestServices: true })((it) => {

@@ -1,8 +1,8 @@
 import { assert, describe, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import { SourceDatabase } from "../src/Database.ts"
-import { engineFixture, onNeon } from "./support/EngineFixture.ts"
+import { SourceDatabase } from "../../src/store/Database.ts"
+import { engineFixture, onNeon } from "../support/EngineFixture.ts"
 
 describe("database transactions", () => {
   layer(engineFixture(), { excludeTestServices: true })((it) => {

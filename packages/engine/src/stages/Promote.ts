@@ -30,11 +30,11 @@ import { isBartonId, qualified, quoteIdent } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import * as Semaphore from "effect/Semaphore"
-import type { Progress } from "./Backfill.ts"
-import type { Row, Session } from "./Database.ts"
-import { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
-import { DatabaseError } from "./DatabaseError.ts"
-import { markGone } from "./WorkspaceStore.ts"
+import type { Row, Session } from "../store/Database.ts"
+import { SourceDatabase, WorkspaceDatabase } from "../store/Database.ts"
+import { DatabaseError } from "../store/DatabaseError.ts"
+import { markGone } from "../store/WorkspaceStore.ts"
+import type { Progress } from "./Progress.ts"
 
 /** The promotion backup could not be written: nothing of the batch was promoted. */
 export class BackupError extends Schema.TaggedError<BackupError>()("BackupError", {

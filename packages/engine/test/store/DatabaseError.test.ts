@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { toDatabaseError } from "../src/DatabaseError.ts"
+import { toDatabaseError } from "../../src/store/DatabaseError.ts"
 
 const pgError = (code: string, message: string) => Object.assign(new Error(message), { code })
 

@@ -28,11 +28,11 @@ import type { Entity } from "@enrich-sync/core"
 import { applyingSetting, currentXidSql, qualified } from "@enrich-sync/core"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
+import { SourceDatabase, WorkspaceDatabase } from "../store/Database.ts"
+import type { DatabaseError } from "../store/DatabaseError.ts"
+import { toDatabaseError } from "../store/DatabaseError.ts"
+import { arrayLiteral, stringLiteral } from "../store/RecordSet.ts"
 import { CopyProjection, projectionSourceColumns, projectionWorkspaceColumns } from "./CopyProjection.ts"
-import { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
-import type { DatabaseError } from "./DatabaseError.ts"
-import { toDatabaseError } from "./DatabaseError.ts"
-import { arrayLiteral, stringLiteral } from "./RecordSet.ts"
 
 /** How `readCleanSlices` cuts a batch into slices. */
 export interface SliceOptions {

@@ -3,9 +3,9 @@ import { Company, Person } from "@enrich-sync/core"
 import { demoCompanyAt, demoCompanyKey } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import { SourceDatabase } from "../src/Database.ts"
-import { revalidateEntity, revalidateUpdateSql } from "../src/Revalidate.ts"
-import { engineFixture, onNeon } from "./support/EngineFixture.ts"
+import { revalidateEntity, revalidateUpdateSql } from "../../src/stages/Revalidate.ts"
+import { SourceDatabase } from "../../src/store/Database.ts"
+import { engineFixture, onNeon } from "../support/EngineFixture.ts"
 
 /** Indexes (below `count`) of demo companies whose only problem is the missing website. */
 const websiteOnly = (count: number): ReadonlyArray<number> =>

@@ -16,7 +16,7 @@ import {
   trimText,
   writeCanonicalTimestamp
 } from "@enrich-sync/core"
-import { copyValue, unescapeField } from "./CopyFormat.ts"
+import { copyValue, unescapeField } from "../store/CopyFormat.ts"
 
 const tab = 0x09
 const newline = 0x0a

@@ -24,13 +24,14 @@ import {
   validationFields
 } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
-import type { Progress } from "./Backfill.ts"
-import type { Row } from "./Database.ts"
-import { SourceDatabase } from "./Database.ts"
-import type { DatabaseError } from "./DatabaseError.ts"
-import { fieldDefinitions, fieldKey } from "./RecordSet.ts"
-import type { ValidationLogEntry } from "./SourceStore.ts"
-import { logValidation, writableSourceFields } from "./SourceStore.ts"
+import type { Row } from "../store/Database.ts"
+import { SourceDatabase } from "../store/Database.ts"
+import type { DatabaseError } from "../store/DatabaseError.ts"
+import { fieldDefinitions, fieldKey } from "../store/RecordSet.ts"
+import { writableSourceFields } from "../store/SourceStore.ts"
+import type { ValidationLogEntry } from "../store/ValidationLog.ts"
+import { logValidation } from "../store/ValidationLog.ts"
+import type { Progress } from "./Progress.ts"
 
 /** Options of a re-validation. */
 export interface RevalidateOptions {

@@ -9,12 +9,12 @@
 import type { Entity, MergePolicy } from "@enrich-sync/core"
 import { defaultPolicy, qualified, workspaceHashFunction } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
-import type { Progress } from "./Backfill.ts"
-import type { SourceDatabase } from "./Database.ts"
-import { WorkspaceDatabase } from "./Database.ts"
-import type { DatabaseError } from "./DatabaseError.ts"
-import type { ApplyStats } from "./MergeApply.ts"
-import { applyKeysInBatches } from "./MergeApply.ts"
+import type { ApplyStats } from "../merge/MergeApply.ts"
+import { applyKeysInBatches } from "../merge/MergeApply.ts"
+import type { SourceDatabase } from "../store/Database.ts"
+import { WorkspaceDatabase } from "../store/Database.ts"
+import type { DatabaseError } from "../store/DatabaseError.ts"
+import type { Progress } from "./Progress.ts"
 
 /** Options of a push. */
 export interface PushOptions {

@@ -2,8 +2,8 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Company, Person, projectSource, projectWorkspace } from "@enrich-sync/core"
 import { demoCompanyKey } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
-import { backfillEntity } from "../src/Backfill.ts"
-import { engineFixture, onNeon, onWorkspace } from "./support/EngineFixture.ts"
+import { backfillEntity } from "../../src/stages/Backfill.ts"
+import { engineFixture, onNeon, onWorkspace } from "../support/EngineFixture.ts"
 
 /** Every active workspace row holds the projection of its Neon row, and its stored hash is the SQL one. */
 const assertInSync = Effect.gen(function* () {

@@ -2,12 +2,12 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Company, Person } from "@enrich-sync/core"
 import { demoCompanyKey } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
-import { backfillEntity } from "../src/Backfill.ts"
-import { WorkspaceDatabase } from "../src/Database.ts"
-import { pushEntity } from "../src/Push.ts"
-import { entityStatus } from "../src/Status.ts"
-import { verifyEntity } from "../src/Verify.ts"
-import { engineFixture, onNeon, onWorkspace } from "./support/EngineFixture.ts"
+import { backfillEntity } from "../../src/stages/Backfill.ts"
+import { pushEntity } from "../../src/stages/Push.ts"
+import { entityStatus } from "../../src/stages/Status.ts"
+import { verifyEntity } from "../../src/stages/Verify.ts"
+import { WorkspaceDatabase } from "../../src/store/Database.ts"
+import { engineFixture, onNeon, onWorkspace } from "../support/EngineFixture.ts"
 
 describe("push, verify and status", () => {
   layer(engineFixture({ seed: {} }))((it) => {

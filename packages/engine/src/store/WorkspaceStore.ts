@@ -1,18 +1,18 @@
 /**
  * The workspace's side of the merge: reads the rows of a batch of keys (projection, base, hash, edit
- * time, lifecycle) and writes merge results with compare-and-swap, with the conflicts they resolved.
+ * time, lifecycle) and writes merge results with compare-and-swap, with the conflicts they resolved
+ * (`ConflictLog`).
  *
  * Invariant: an update lands only on a row whose `last_sync_hash` and `updated_at` are still what was read
  * (any edit made by a person bumps `updated_at` through the trigger); everything of one batch, its conflict
  * log included, commits together or not at all. The engine's writes set `enrich_sync.applying` so the
  * trigger keeps the edit time they carry.
  */
-import type { Conflict, Entity, SyncRecord, SyncState, SyncValue } from "@enrich-sync/core"
+import type { Entity, SyncRecord, SyncState, SyncValue } from "@enrich-sync/core"
 import {
   applyingSetting,
   canonicalJson,
   canonicalTimestamp,
-  conflictTable,
   currentXidSql,
   projectBase,
   projectWorkspace,
@@ -21,7 +21,8 @@ import {
   recordJson
 } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
-import type { Session } from "./Database.ts"
+import type { ConflictEntry } from "./ConflictLog.ts"
+import { logConflicts } from "./ConflictLog.ts"
 import { WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"
 import type { SetColumn } from "./RecordSet.ts"
@@ -79,12 +80,6 @@ export interface WorkspaceUpdate {
   readonly syncState: SyncState
   /** the version of the Neon row the result was merged with (after the push, when there is one) */
   readonly sourceXmin: number
-}
-
-/** A conflict to log, with its record. */
-export interface ConflictEntry {
-  readonly key: string
-  readonly conflict: Conflict
 }
 
 /** See `currentXidSql`: every write of the engine records its transaction (see `applyClean`). */
@@ -216,16 +211,6 @@ const columnsOfRows = (width: number, rows: ReadonlyArray<ReadonlyArray<unknown>
   return columns.map(arrayLiteral)
 }
 
-const conflictSql = `INSERT INTO ${conflictTable}
-    (entity, record_key, field, reason, winner, base_value, source_value, source_edited_at, workspace_value, workspace_edited_at)
-  SELECT v.entity, v.record_key, v.field, v.reason, v.winner, v.base_value, v.source_value, v.source_edited_at,
-         v.workspace_value, v.workspace_edited_at
-    FROM jsonb_to_recordset($1::jsonb) AS v(entity text, record_key text, field text, reason text, winner text,
-         base_value jsonb, source_value jsonb, source_edited_at timestamp, workspace_value jsonb, workspace_edited_at timestamp)`
-
-/** JSON null and SQL NULL are both "no value" in the conflict log; keep JSON values as JSON. */
-const jsonValue = (v: SyncValue) => (v === null ? null : v)
-
 /**
  * A row the merge found in sync: its dirty mark is cleared and the Neon version it was compared with is
  * recorded, if nobody touched it since it was read.
@@ -335,29 +320,6 @@ export const writeWorkspace = (
       })
     )
   })
-
-/** Appends conflicts to the conflict log in the session's transaction. */
-export const logConflicts = (tx: Session, entity: Entity, conflicts: ReadonlyArray<ConflictEntry>) =>
-  conflicts.length === 0
-    ? Effect.void
-    : tx
-        .query(conflictSql, [
-          JSON.stringify(
-            conflicts.map(({ key, conflict: c }) => ({
-              entity: entity.name,
-              record_key: key,
-              field: c.field,
-              reason: c.pending ? `${c.reason} (pending push)` : c.reason,
-              winner: c.winner,
-              base_value: jsonValue(c.base),
-              source_value: jsonValue(c.source.value),
-              source_edited_at: c.source.editedAt,
-              workspace_value: jsonValue(c.workspace.value),
-              workspace_edited_at: c.workspace.editedAt
-            }))
-          )
-        ])
-        .pipe(Effect.asVoid)
 
 /** Marks workspace rows whose Neon row is gone: promoted when it reached the master table, else removed. */
 export const markGone = (

@@ -2,10 +2,10 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Company, Person, projectWorkspace, syncHash } from "@enrich-sync/core"
 import { demoCompanyKey } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
-import { applyCleanSlices, readCleanSlices } from "../src/CleanApply.ts"
-import { WorkspaceDatabase } from "../src/Database.ts"
-import { applyKeys } from "../src/MergeApply.ts"
-import { engineFixture, onNeon, onWorkspace } from "./support/EngineFixture.ts"
+import { applyCleanSlices, readCleanSlices } from "../../src/merge/CleanApply.ts"
+import { applyKeys } from "../../src/merge/MergeApply.ts"
+import { WorkspaceDatabase } from "../../src/store/Database.ts"
+import { engineFixture, onNeon, onWorkspace } from "../support/EngineFixture.ts"
 
 /** The company keys of Neon rows `from` to `to` (by id), in id order. */
 const companyKeysBetween = (from: number, to: number) =>

@@ -10,8 +10,8 @@ import {
   recordJson
 } from "@enrich-sync/core"
 import * as fc from "fast-check"
-import { copyValue, parseCopyLine } from "../src/CopyFormat.ts"
-import { CopyProjection } from "../src/CopyProjection.ts"
+import { CopyProjection } from "../../src/merge/CopyProjection.ts"
+import { copyValue, parseCopyLine } from "../../src/store/CopyFormat.ts"
 
 const pulledAt = "2026-01-02T03:04:05.678Z"
 

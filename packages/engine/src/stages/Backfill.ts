@@ -19,21 +19,18 @@ import { Readable } from "node:stream"
 import type { Entity, MergePolicy } from "@enrich-sync/core"
 import { compareCodePoints, failureOfCode, qualified } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
-import { CopyLineCursor, parseCopyLine, unescapeField } from "./CopyFormat.ts"
-import { CopyProjection, projectionSourceColumns, projectionWorkspaceColumns } from "./CopyProjection.ts"
-import { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
-import type { DatabaseError } from "./DatabaseError.ts"
-import { toDatabaseError } from "./DatabaseError.ts"
-import type { ApplyStats } from "./MergeApply.ts"
-import { applyKeysInBatches } from "./MergeApply.ts"
-
-/** Progress of a long stage, reported as it goes. */
-export interface Progress {
-  readonly stage: string
-  readonly entity: Entity["name"]
-  readonly done: number
-  readonly total: number
-}
+import {
+  CopyProjection,
+  projectionSourceColumns,
+  projectionWorkspaceColumns
+} from "../merge/CopyProjection.ts"
+import type { ApplyStats } from "../merge/MergeApply.ts"
+import { applyKeysInBatches } from "../merge/MergeApply.ts"
+import { CopyLineCursor, parseCopyLine, unescapeField } from "../store/CopyFormat.ts"
+import { SourceDatabase, WorkspaceDatabase } from "../store/Database.ts"
+import type { DatabaseError } from "../store/DatabaseError.ts"
+import { toDatabaseError } from "../store/DatabaseError.ts"
+import type { Progress } from "./Progress.ts"
 
 /** Options of a backfill. */
 export interface BackfillOptions {

@@ -18,19 +18,19 @@ import {
   timestampMicros
 } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
-import { applyCleanSlices, readCleanSlices } from "./CleanApply.ts"
-import type { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
-import type { DatabaseError } from "./DatabaseError.ts"
-import type { SourceRow, SourceWrite } from "./SourceStore.ts"
-import { awaitVisible, readPromoted, readSource, writeSource } from "./SourceStore.ts"
+import type { ConflictEntry } from "../store/ConflictLog.ts"
+import type { SourceDatabase, WorkspaceDatabase } from "../store/Database.ts"
+import type { DatabaseError } from "../store/DatabaseError.ts"
+import type { SourceRow, SourceWrite } from "../store/SourceStore.ts"
+import { awaitVisible, readPromoted, readSource, writeSource } from "../store/SourceStore.ts"
 import type {
-  ConflictEntry,
   WorkspaceClean,
   WorkspaceInsert,
   WorkspaceRow,
   WorkspaceUpdate
-} from "./WorkspaceStore.ts"
-import { markGone, readWorkspace, writeWorkspace } from "./WorkspaceStore.ts"
+} from "../store/WorkspaceStore.ts"
+import { markGone, readWorkspace, writeWorkspace } from "../store/WorkspaceStore.ts"
+import { applyCleanSlices, readCleanSlices } from "./CleanApply.ts"
 
 /**
  * A key that changed, with the commit time of the Neon transaction that changed it when known (any

@@ -1,8 +1,8 @@
 import { assert, describe, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import fc from "fast-check"
-import { arrayLiteral } from "../src/RecordSet.ts"
-import { engineFixture, onWorkspace } from "./support/EngineFixture.ts"
+import { arrayLiteral } from "../../src/store/RecordSet.ts"
+import { engineFixture, onWorkspace } from "../support/EngineFixture.ts"
 
 describe("columnar record sets", () => {
   layer(engineFixture({ migrate: false }))((it) => {

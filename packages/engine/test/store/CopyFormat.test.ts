@@ -1,7 +1,7 @@
 import { Readable } from "node:stream"
 import { assert, describe, it } from "@effect/vitest"
 import * as fc from "fast-check"
-import { CopyLineCursor, copyValue, parseCopyLine } from "../src/CopyFormat.ts"
+import { CopyLineCursor, copyValue, parseCopyLine } from "../../src/store/CopyFormat.ts"
 
 /** Every line the cursor reads from `chunks`, in order. */
 const readAll = async (chunks: ReadonlyArray<Buffer>): Promise<Array<string>> => {

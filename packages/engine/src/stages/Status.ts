@@ -5,8 +5,8 @@
 import type { Entity, MergePolicy } from "@enrich-sync/core"
 import { defaultPolicy, qualified, workspaceHashFunction } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
-import { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
-import type { DatabaseError } from "./DatabaseError.ts"
+import { SourceDatabase, WorkspaceDatabase } from "../store/Database.ts"
+import type { DatabaseError } from "../store/DatabaseError.ts"
 
 /** The state of one entity. */
 export interface EntityStatus {
