@@ -146,33 +146,19 @@ export class SupabaseListener extends Context.Service<
           )
         }
 
-        yield* Effect.acquireRelease(
-          Effect.tryPromise({
-            try: () =>
-              openSubscription(
-                {
-                  endpoint: resolved.endpoint,
-                  apiKey: Redacted.value(resolved.apiKey),
-                  topic: resolved.topic,
-                  tables: resolved.tables,
-                  // the server sends only rows with edits to merge: not the engine's own writes (most of the
-                  // traffic: every row it writes), which Realtime would otherwise count against its limits
-                  filter: resolved.dirtyColumn === null ? null : `${resolved.dirtyColumn}=eq.true`,
-                  reopenAfterMs: Duration.toMillis(resolved.reopenAfter),
-                  heartbeatIntervalMs: Duration.toMillis(resolved.heartbeatInterval)
-                },
-                { onStatus, onChange }
-              ),
-            catch: (cause) =>
-              new SupabaseListenerError({
-                reason: "Client",
-                message:
-                  "the Realtime client could not be set up (Node.js 22 or later has the WebSocket it needs)",
-                cause
-              })
-          }),
-          (subscription) =>
-            Effect.promise(() => subscription.close()).pipe(Effect.timeout("5 seconds"), Effect.ignore)
+        yield* openSubscription(
+          {
+            endpoint: resolved.endpoint,
+            apiKey: Redacted.value(resolved.apiKey),
+            topic: resolved.topic,
+            tables: resolved.tables,
+            // the server sends only rows with edits to merge: not the engine's own writes (most of the
+            // traffic: every row it writes), which Realtime would otherwise count against its limits
+            filter: resolved.dirtyColumn === null ? null : `${resolved.dirtyColumn}=eq.true`,
+            reopenAfter: resolved.reopenAfter,
+            heartbeatIntervalMs: Duration.toMillis(resolved.heartbeatInterval)
+          },
+          { onStatus, onChange }
         )
 
         return SupabaseListener.of({

@@ -67,7 +67,7 @@ afterAll(async () => {
 })
 
 describe("the Supabase listener", () => {
-  it.effect(
+  it.live(
     "catches up when it first subscribes, then reports people's changes by key, skipping the engine's",
     () =>
       Effect.gen(function* () {
@@ -90,7 +90,7 @@ describe("the Supabase listener", () => {
       }).pipe(Effect.provide(listenerLayer()))
   )
 
-  it.effect("asks for a catch-up after a dropped socket, naming the gap", () =>
+  it.live("asks for a catch-up after a dropped socket, naming the gap", () =>
     Effect.gen(function* () {
       yield* subscribed
       standIn.faults.dropConnections()
@@ -102,29 +102,27 @@ describe("the Supabase listener", () => {
     }).pipe(Effect.provide(listenerLayer()))
   )
 
-  it.effect(
-    "asks for a catch-up when the server says Subscribed again, or crashes or closes the channel",
-    () =>
-      Effect.gen(function* () {
-        yield* subscribed
-        standIn.faults.resendSubscribed()
-        assert.deepStrictEqual(catchUpsOf(yield* takeUntil((t) => catchUpsOf(t).length > 0)), [
-          "Realtime subscribed again (Subscribed to PostgreSQL)"
-        ])
-        standIn.faults.crashChannels()
-        assert.match(catchUpsOf(yield* takeUntil((t) => catchUpsOf(t).length > 0))[0] ?? "", /again after/)
-        // a channel the server closed is not rejoined by realtime-js: the listener opens a new one
-        standIn.faults.closeChannels()
-        assert.match(
-          catchUpsOf(yield* takeUntil((t) => catchUpsOf(t).length > 0))[0] ?? "",
-          /closed the channel/
-        )
-        yield* sql(`INSERT INTO rows_to_enrich (company_unique_id, name) VALUES ('k6', 'on the new channel')`)
-        assert.include(keysOf(yield* takeUntil((t) => keysOf(t).includes("k6"))), "k6")
-      }).pipe(Effect.provide(listenerLayer()))
+  it.live("asks for a catch-up when the server says Subscribed again, or crashes or closes the channel", () =>
+    Effect.gen(function* () {
+      yield* subscribed
+      standIn.faults.resendSubscribed()
+      assert.deepStrictEqual(catchUpsOf(yield* takeUntil((t) => catchUpsOf(t).length > 0)), [
+        "Realtime subscribed again (Subscribed to PostgreSQL)"
+      ])
+      standIn.faults.crashChannels()
+      assert.match(catchUpsOf(yield* takeUntil((t) => catchUpsOf(t).length > 0))[0] ?? "", /again after/)
+      // a channel the server closed is not rejoined by realtime-js: the listener opens a new one
+      standIn.faults.closeChannels()
+      assert.match(
+        catchUpsOf(yield* takeUntil((t) => catchUpsOf(t).length > 0))[0] ?? "",
+        /closed the channel/
+      )
+      yield* sql(`INSERT INTO rows_to_enrich (company_unique_id, name) VALUES ('k6', 'on the new channel')`)
+      assert.include(keysOf(yield* takeUntil((t) => keysOf(t).includes("k6"))), "k6")
+    }).pipe(Effect.provide(listenerLayer()))
   )
 
-  it.effect(
+  it.live(
     "asks for a catch-up for a payload that lost its key to truncation, and takes the key when it stayed",
     () =>
       Effect.gen(function* () {
