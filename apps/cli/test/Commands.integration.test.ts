@@ -1,7 +1,8 @@
 /**
  * Every command end to end against two real servers, following the sync guide: migrate, backfill of the
- * 119 + 5 demo records, the guide's manual UPDATE in the workspace, push, revalidate, promote (from an ids
- * file and from a real `revalidate | promote` pipe), verify (and repair), status, and the pipeline.
+ * 119 + 5 demo records, a first revalidate that finds the demo as the rules left it (nothing changes), the
+ * guide's manual UPDATE in the workspace, push, revalidate, promote (from an ids file and from a real
+ * `revalidate | promote` pipe), verify (and repair), status, and the pipeline.
  * The tests of this file share one pair of databases and run in order.
  */
 
@@ -145,6 +146,43 @@ describe("enrich-sync commands", () => {
           `SELECT max(updated_at)::text AS u, max(pulled_from_neon_at)::text AS p FROM company_needs_enrichment`
         )
         assert.deepStrictEqual(after, before)
+      })
+    )
+
+    it.effect("revalidate on the fresh demo changes nothing: the demo rows hold what the rules produce", () =>
+      Effect.gen(function* () {
+        const cli = yield* CliFixture
+        const neonRows = Effect.map(
+          Effect.all([
+            onNeon(`SELECT t::text AS row FROM marketing.company_invalid t ORDER BY t.id`),
+            onNeon(`SELECT t::text AS row FROM marketing.people_invalid t ORDER BY t.id`)
+          ]),
+          (tables) => tables.map((rows) => rows.map((r) => String(r.row)))
+        )
+        const before = yield* neonRows
+        assert.deepStrictEqual(
+          before.map((rows) => rows.length),
+          [119, 5]
+        )
+
+        const result = parseJson(assertSuccess(yield* cli.run(["revalidate", "--json"])))
+        const reports = result.entities as Array<{
+          entity: string
+          checked: number
+          passed: number
+          failed: number
+          changed: number
+        }>
+        assert.deepStrictEqual(
+          reports.map((r) => [r.entity, r.checked, r.passed, r.failed, r.changed]),
+          [
+            ["company", 119, 0, 119, 0],
+            ["people", 5, 0, 5, 0]
+          ]
+        )
+        // byte for byte: every column of every row, as Postgres prints it
+        assert.deepStrictEqual(yield* neonRows, before)
+        assert.strictEqual(yield* neonCount("public.shq_validation_log", "action = 'revalidate'"), 0)
       })
     )
 

@@ -8,7 +8,13 @@
  * bad phone, ZIP code, name or website; and 5 people failing on a missing or invalid email or LinkedIn
  * URL. Names, towns, ZIP codes (247xx-268xx) and phones (304/681) are West Virginia-like.
  *
+ * The generator makes only a row's data (with the flaw it picked for it); the validation fields are what
+ * core's rules (`validate`) produce for that data, as `enrich-sync revalidate` would write them.
+ *
  * Invariants:
+ * - every row holds exactly the outcome of core's rules for what it holds (`validation_errors`,
+ *   `validation_warnings`, `reason_code`, `validation_status`, and no value the rules would derive), so a
+ *   first re-validation of fresh demo data writes nothing;
  * - the same options give the same rows, byte for byte (row `i` is a pure function of the seed and `i`,
  *   through its own PRNG stream), so any row can be made without making the ones before it;
  * - keys (Barton IDs `NN.NN.NN.NN.NNNNN.NNN`) are unique at any scale (they encode the row number);
@@ -17,7 +23,18 @@
  */
 import { Readable } from "node:stream"
 import { pipeline } from "node:stream/promises"
-import { Company, type CompanyInvalidRow, Person, type PersonInvalidRow, qualified } from "@enrich-sync/core"
+import {
+  Company,
+  type CompanyInvalidRow,
+  type Entity,
+  Person,
+  type PersonInvalidRow,
+  projectSource,
+  qualified,
+  type SyncValue,
+  validate,
+  validationFields
+} from "@enrich-sync/core"
 import type pg from "pg"
 import { from as copyFrom } from "pg-copy-streams"
 import { withClient } from "./Client.ts"
@@ -168,12 +185,46 @@ const phoneNumber = (random: RowRandom): string =>
   `${random.pick(areaCodes)}-${random.int(200, 999)}-${pad(random.int(0, 9999), 4)}`
 
 // ---------------------------------------------------------------------------------------------------------
+// validation: what the rules say about a row
+
+/** The validation fields of a demo row, which core's rules fill in. */
+type Validated = {
+  -readonly [K in
+    | "validation_errors"
+    | "validation_warnings"
+    | "reason_code"
+    | "validation_status"]: DemoCompany[K]
+}
+
+/**
+ * Sets the validation fields of `row` (whose data is final) to what core's rules produce for it, as a
+ * re-validation writes them: a value the rules derive (a domain from a valid website) is filled in first,
+ * then the row is validated again. The rules see the row through the projection, as the engine reads it.
+ */
+const withRulesOutcome = <Row extends Validated>(entity: Entity, row: Row): Row => {
+  let outcome = validate(entity, projectSource(entity, row))
+  const derived = Object.entries(outcome.derived)
+  if (derived.length > 0) {
+    const columns = row as unknown as Record<string, SyncValue>
+    for (const [name, value] of derived) {
+      columns[entity.fields.find((field) => field.name === name)?.source ?? name] = value
+    }
+    outcome = validate(entity, projectSource(entity, row))
+  }
+  const fields = validationFields(outcome)
+  row.validation_errors = fields.validation_errors as Validated["validation_errors"]
+  row.validation_warnings = fields.validation_warnings as Validated["validation_warnings"]
+  row.reason_code = outcome.reasonCode
+  row.validation_status = outcome.status
+  return row
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // companies
 
 /**
- * What is wrong with a company. The reason codes are core's (`reasonCodes` in Validation.ts: the code of
- * the first error by field priority), and core's validator finds exactly these error fields in the rows;
- * the messages are the seeds' short ones (`empty or blank`, `invalid format`, `invalid url`).
+ * The flaw the generator gives a company, named after the reason code core's rules then give it (the code
+ * of the first error by field priority: `EMPTY_WEBSITE+INVALID_PHONE` fails with `EMPTY_WEBSITE`).
  */
 type CompanyProblem =
   | "EMPTY_WEBSITE"
@@ -273,52 +324,30 @@ const makeCompany = (index: number, seed: number, timestamps: TimestampFormatter
   let domainValue: string | null = domain
   let phone = goodPhone
   let zip = goodZip
-  let reason: string
-  let errors: Record<string, string>
   switch (companyProblem(random.next())) {
     case "EMPTY_WEBSITE":
       website = null
       domainValue = null
-      errors = { website: "empty or blank" }
-      reason = "EMPTY_WEBSITE"
       break
     case "EMPTY_WEBSITE+INVALID_PHONE":
       website = null
       domainValue = null
       phone = badPhone(random, goodPhone)
-      errors = { website: "empty or blank", phone: "invalid format" }
-      reason = "EMPTY_WEBSITE"
       break
     case "INVALID_PHONE":
       phone = badPhone(random, goodPhone)
-      errors = { phone: "invalid format" }
-      reason = "INVALID_PHONE"
       break
     case "INVALID_ZIP":
       zip = badZip(random, goodZip)
-      errors = { zip: "invalid format" }
-      reason = "INVALID_ZIP"
       break
     case "MISSING_NAME":
       companyName = null
-      errors = { company_name: "empty or blank" }
-      reason = "MISSING_NAME"
       break
     case "INVALID_WEBSITE":
       website = badWebsite(random, domain)
       domainValue = null
-      errors = { website: "invalid url" }
-      reason = "INVALID_WEBSITE"
       break
   }
-  const warnings =
-    hasIndustry && employees !== null
-      ? null
-      : !hasIndustry && employees === null
-        ? { industry: "missing", employee_count: "missing" }
-        : !hasIndustry
-          ? { industry: "missing" }
-          : { employee_count: "missing" }
 
   const older = index < olderCompanyCount
   const batch = older ? olderBatchIds[index % olderBatchIds.length]! : demoBatchId
@@ -327,7 +356,7 @@ const makeCompany = (index: number, seed: number, timestamps: TimestampFormatter
     : batchStart + (index - olderCompanyCount) * 37_411 + random.int(0, 999)
   const at = timestamps.format(micros)
 
-  return {
+  return withRulesOutcome<Validated & DemoCompany>(Company, {
     company_unique_id: demoCompanyKey(index),
     company_name: companyName,
     domain: domainValue,
@@ -339,10 +368,10 @@ const makeCompany = (index: number, seed: number, timestamps: TimestampFormatter
     city: town.city,
     state: "WV",
     zip,
-    validation_status: "FAILED",
-    reason_code: reason,
-    validation_errors: errors,
-    validation_warnings: warnings,
+    validation_status: null,
+    reason_code: "",
+    validation_errors: null,
+    validation_warnings: null,
     failed_at: at,
     reviewed: false,
     batch_id: batch,
@@ -353,7 +382,7 @@ const makeCompany = (index: number, seed: number, timestamps: TimestampFormatter
     enriched_at: null,
     enriched_by: null,
     still_invalid: false
-  }
+  })
 }
 
 /** The demo companies, lazily, in key order. */
@@ -367,7 +396,7 @@ export function* demoCompanies(options: DemoDataOptions = {}): Generator<DemoCom
 // ---------------------------------------------------------------------------------------------------------
 // people
 
-/** Why a person failed; cycles so that even the 5 default people show all three. */
+/** The flaw the generator gives a person (named after its reason code); cycles so that even the 5 default people show all three. */
 const personProblems = [
   "EMPTY_EMAIL",
   "INVALID_EMAIL",
@@ -396,12 +425,10 @@ const makePerson = (
   const linkedin = `https://www.linkedin.com/in/${handle}`
   const problem = personProblems[index % personProblems.length]!
 
-  const errors: Record<string, string> = {}
   let row = { email: email as string | null, linkedin_url: linkedin }
   switch (problem) {
     case "EMPTY_EMAIL":
       row = { ...row, email: null }
-      errors.email = "empty or blank"
       break
     case "INVALID_EMAIL": {
       const variant = random.int(0, 2)
@@ -414,7 +441,6 @@ const makePerson = (
               ? email.slice(0, email.indexOf("@") + 1)
               : email.replace(".", " ")
       }
-      errors.email = "invalid format"
       break
     }
     case "INVALID_LINKEDIN_URL": {
@@ -428,12 +454,11 @@ const makePerson = (
               ? `https://www.linkedn.com/in/${handle}`
               : `https://www.facebook.com/${first}.${last}`.toLowerCase()
       }
-      errors.linkedin_url = "invalid url"
       break
     }
   }
   const at = timestamps.format(batchStart + 4_600_000 + index * 52_183 + random.int(0, 999))
-  return {
+  return withRulesOutcome<Validated & DemoPerson>(Person, {
     unique_id: demoPersonKey(index),
     full_name: `${first} ${last}`,
     first_name: first,
@@ -446,9 +471,9 @@ const makePerson = (
     linkedin_url: row.linkedin_url,
     city: company.city,
     state: "WV",
-    validation_status: "FAILED",
-    reason_code: problem,
-    validation_errors: errors,
+    validation_status: null,
+    reason_code: "",
+    validation_errors: null,
     validation_warnings: null,
     failed_at: at,
     reviewed: false,
@@ -460,7 +485,7 @@ const makePerson = (
     enriched_at: null,
     enriched_by: null,
     still_invalid: false
-  }
+  })
 }
 
 /** The demo people, lazily, in key order. */
