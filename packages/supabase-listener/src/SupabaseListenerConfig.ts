@@ -13,8 +13,8 @@ export type { FollowedTable } from "./internal/RealtimeSubscription.ts"
 /** What the listener needs. */
 export interface SupabaseListenerConfig {
   /**
-   * the project URL (`https://<ref>.supabase.co`, as Supabase shows it), or the Realtime endpoint itself
-   * (`wss://<ref>.supabase.co/realtime/v1`)
+   * the project URL (`https://<ref>.supabase.co`, as Supabase shows it; `http://` for a local one): an
+   * absolute http(s) URL with a host, without credentials, query or fragment (see `realtimeEndpoint`)
    */
   readonly url: string
   /** the project's service role (or secret) key: Realtime sends a role only the changes it may read */
@@ -51,30 +51,27 @@ export interface ResolvedConfig {
 const invalid = (message: string) => new SupabaseListenerError({ reason: "Configuration", message })
 
 /**
- * The Realtime endpoint of a project URL: `https://x` becomes `wss://x/realtime/v1` (`http` becomes `ws`);
- * a `ws(s)://` URL is taken as the endpoint (with `/realtime/v1` added when it has no path). Null when the
- * URL is not one of these.
+ * The Realtime endpoint of a project URL: `https://x` becomes `wss://x/realtime/v1` (`http://` becomes
+ * `ws://`; a path is kept, for a project behind a proxy). Null unless the URL is an absolute `http://` or
+ * `https://` URL, written with its `//`, with a host and no credentials, query or fragment: not a word
+ * (`notaurl`), not another scheme (`ftp://`, `postgres://`: the database's URL, not the project's, nor
+ * Realtime's own `wss://`), not `http://` alone, not `https:host` (which URL parsers would take for
+ * `https://host`).
  */
 export const realtimeEndpoint = (url: string): string | null => {
+  const text = url.trim()
+  if (!/^https?:\/\//i.test(text)) return null
   let parsed: URL
   try {
-    parsed = new URL(url.trim())
+    parsed = new URL(text)
   } catch {
     return null
   }
-  if (parsed.hostname === "" || parsed.username !== "" || parsed.password !== "" || parsed.search !== "")
-    return null
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return null
+  if (parsed.hostname === "" || parsed.username !== "" || parsed.password !== "") return null
+  if (parsed.search !== "" || parsed.hash !== "" || text.includes("?") || text.includes("#")) return null
   const path = parsed.pathname.replace(/\/+$/, "")
-  switch (parsed.protocol) {
-    case "https:":
-    case "http:":
-      return `${parsed.protocol === "https:" ? "wss" : "ws"}://${parsed.host}${path}/realtime/v1`
-    case "wss:":
-    case "ws:":
-      return `${parsed.protocol}//${parsed.host}${path === "" ? "/realtime/v1" : path}`
-    default:
-      return null
-  }
+  return `${parsed.protocol === "https:" ? "wss" : "ws"}://${parsed.host}${path}/realtime/v1`
 }
 
 const duration = (input: Duration.Input | undefined, fallback: Duration.Duration) =>
@@ -85,7 +82,7 @@ export const resolveConfig = (config: SupabaseListenerConfig): ResolvedConfig | 
   const endpoint = realtimeEndpoint(config.url)
   if (endpoint === null) {
     return invalid(
-      "the Supabase URL is not a project URL: use https://<project-ref>.supabase.co (Project Settings > API), without credentials or a query"
+      "the Supabase URL is not a project URL: use https://<project-ref>.supabase.co (Project Settings > API), an http(s) URL without credentials, query or fragment"
     )
   }
   if (Redacted.value(config.apiKey).trim() === "") {

@@ -19,11 +19,43 @@ describe("the Supabase listener's configuration", () => {
       "wss://abcdefgh.supabase.co/realtime/v1"
     )
     assert.strictEqual(realtimeEndpoint("http://127.0.0.1:54321"), "ws://127.0.0.1:54321/realtime/v1")
-    assert.strictEqual(realtimeEndpoint("wss://rt.example/realtime/v1"), "wss://rt.example/realtime/v1")
-    assert.strictEqual(realtimeEndpoint("ws://127.0.0.1:4000"), "ws://127.0.0.1:4000/realtime/v1")
-    assert.isNull(realtimeEndpoint("postgresql://db.abcdefgh.supabase.co:5432/postgres"))
-    assert.isNull(realtimeEndpoint("https://user:pw@abcdefgh.supabase.co"))
-    assert.isNull(realtimeEndpoint("not a url"))
+    assert.strictEqual(
+      realtimeEndpoint(" HTTPS://Abcdefgh.Supabase.co "),
+      "wss://abcdefgh.supabase.co/realtime/v1"
+    )
+    assert.strictEqual(realtimeEndpoint("http://[::1]:54321"), "ws://[::1]:54321/realtime/v1")
+    assert.strictEqual(
+      realtimeEndpoint("https://proxy.example/supabase/"),
+      "wss://proxy.example/supabase/realtime/v1"
+    )
+  })
+
+  it("takes nothing but an absolute http(s) URL with a host, without credentials, query or fragment", () => {
+    for (const url of [
+      "",
+      "notaurl",
+      "not a url",
+      "abcdefgh.supabase.co",
+      "localhost:54321",
+      "ftp://x",
+      "file:///etc/hosts",
+      "mailto:someone@example.com",
+      "postgres://postgres@db.abcdefgh.supabase.co:5432/postgres",
+      "postgresql://db.abcdefgh.supabase.co:5432/postgres",
+      "wss://abcdefgh.supabase.co/realtime/v1",
+      "ws://127.0.0.1:4000",
+      "http://",
+      "https://",
+      "https:abcdefgh.supabase.co",
+      "http:/127.0.0.1:54321",
+      "https://user:pw@abcdefgh.supabase.co",
+      "https://abcdefgh.supabase.co?apikey=x",
+      "https://abcdefgh.supabase.co?",
+      "https://abcdefgh.supabase.co#top",
+      "http://a b.example"
+    ]) {
+      assert.isNull(realtimeEndpoint(url), JSON.stringify(url))
+    }
   })
 
   it("fills in the defaults", () => {
@@ -42,6 +74,7 @@ describe("the Supabase listener's configuration", () => {
         /not a project URL/
       ],
       [{ url: "postgresql://x/y", apiKey: Redacted.make(key), tables }, /not a project URL/],
+      [{ url: "notaurl", apiKey: Redacted.make(key), tables }, /use https:\/\/<project-ref>\.supabase\.co/],
       [{ url: "https://abcdefgh.supabase.co", apiKey: Redacted.make("  "), tables }, /API key is empty/],
       [{ url: "https://abcdefgh.supabase.co", apiKey: Redacted.make(key), tables: [] }, /at least one table/],
       [
