@@ -27,8 +27,10 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { runAntiEntropy } from "./AntiEntropy.ts"
+import { lockDataDir } from "./DataDirLock.ts"
 import { startEmbeddedDefault } from "./EmbeddedDefault.ts"
 import { serveHealth } from "./Health.ts"
+import { watchLauncher } from "./LauncherWatch.ts"
 import { MergeLane } from "./MergeLane.ts"
 import { reconcile } from "./Reconcile.ts"
 import { followSource } from "./SourceFollower.ts"
@@ -121,12 +123,14 @@ const follow = (
 export const runDaemon = Effect.gen(function* () {
   const config = yield* loadSyncdConfig
   return yield* Effect.gen(function* () {
+    yield* watchLauncher
     let urls: { neon: string; workspace: string; replication: string }
     let realtime = config.realtime
     if (config.mode._tag === "Embedded") {
       yield* Effect.logInfo(
         `no NEON_DATABASE_URL / SUPABASE_DATABASE_URL set: running on the embedded demo databases in ${config.mode.dataDir}`
       )
+      yield* lockDataDir(config.mode.dataDir)
       const embedded = yield* startEmbeddedDefault(config.mode.dataDir)
       urls = {
         neon: Redacted.value(embedded.neonUrl),

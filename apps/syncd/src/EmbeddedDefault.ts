@@ -54,7 +54,7 @@ const start = (dataDir: string, name: "neon" | "workspace") =>
       },
       catch: (cause) =>
         new EmbeddedDefaultError({
-          message: `could not start the embedded ${name} server in ${join(dataDir, name)} (${String((cause as Error)?.message ?? cause)}); remove that folder to start over, or set NEON_DATABASE_URL and SUPABASE_DATABASE_URL`,
+          message: `could not start the embedded ${name} server in ${join(dataDir, name)} (${String((cause as Error)?.message ?? cause)}); its data is kept: fix the cause named here, or run a fresh demo in another folder with ENRICH_SYNC_DATA_DIR, or set NEON_DATABASE_URL and SUPABASE_DATABASE_URL`,
           cause
         })
     }),

@@ -1,19 +1,21 @@
 /**
- * `syncd`: the enrich-sync daemon. Configuration comes from the environment (and `.env`); see the README.
+ * `syncd`: the enrich-sync daemon's entry (run through `apps/cli/bin/syncd.js`, which checks the Node
+ * version first). Configuration comes from the environment (and `.env`); `syncd --help` lists it.
  */
-
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { makeRedactor } from "@enrich-sync/core"
 import { redactingLogger } from "@enrich-sync/engine"
 import * as Effect from "effect/Effect"
-import { runDaemon } from "./Daemon.ts"
+import { main } from "./Cli.ts"
 import { configProviderLayer } from "./SyncdConfig.ts"
 
-runDaemon.pipe(
+main.pipe(
   Effect.tapError((error) =>
-    Effect.logError(`syncd stopped: ${error instanceof Error ? error.message : String(error)}`)
+    error instanceof Error ? Effect.logError(`syncd stopped: ${error.message}`) : Effect.void
   ),
   Effect.provide(configProviderLayer),
+  Effect.provide(NodeServices.layer),
   Effect.provide(redactingLogger(makeRedactor([]), "stdout")),
   NodeRuntime.runMain({ disableErrorReporting: true })
 )

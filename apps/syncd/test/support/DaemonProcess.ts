@@ -22,9 +22,13 @@ export interface DaemonProcess {
   kill(): Promise<number | null>
 }
 
-/** Starts the daemon with exactly `env` (plus PATH and HOME), in `cwd`. */
-export const startDaemon = (env: Record<string, string>, cwd?: string): DaemonProcess => {
-  const child = spawn(process.execPath, [main], {
+/** Starts the daemon (`syncd [args]`) with exactly `env` (plus PATH and HOME), in `cwd`. */
+export const startDaemon = (
+  env: Record<string, string>,
+  cwd?: string,
+  args: ReadonlyArray<string> = []
+): DaemonProcess => {
+  const child = spawn(process.execPath, [main, ...args], {
     cwd: cwd ?? process.cwd(),
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
     stdio: ["ignore", "pipe", "pipe"]
