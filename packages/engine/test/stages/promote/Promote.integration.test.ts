@@ -12,12 +12,13 @@ import {
 } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import { backfillEntity } from "../../src/stages/Backfill.ts"
-import { markPromoted, promoteEntity } from "../../src/stages/Promote.ts"
-import { revalidateEntity } from "../../src/stages/Revalidate.ts"
-import { SourceDatabase, WorkspaceDatabase } from "../../src/store/Database.ts"
-import { applyMigrations } from "../../src/store/Migrator.ts"
-import { engineFixture, onNeon, onWorkspace } from "../support/EngineFixture.ts"
+import { backfillEntity } from "../../../src/stages/Backfill.ts"
+import { promoteEntity } from "../../../src/stages/promote/Promote.ts"
+import { markPromoted } from "../../../src/stages/promote/WorkspaceMarking.ts"
+import { revalidateEntity } from "../../../src/stages/Revalidate.ts"
+import { SourceDatabase, WorkspaceDatabase } from "../../../src/store/Database.ts"
+import { applyMigrations } from "../../../src/store/Migrator.ts"
+import { engineFixture, onNeon, onWorkspace } from "../../support/EngineFixture.ts"
 
 /** Keys of demo companies (below `count`) whose only problem is the missing website. */
 const websiteOnly = (count: number): ReadonlyArray<string> =>
