@@ -26,6 +26,7 @@
 import { Readable } from "node:stream"
 import type { Entity } from "@enrich-sync/core"
 import { applyingSetting, currentXidSql, qualified } from "@enrich-sync/core"
+import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import { SourceDatabase, WorkspaceDatabase } from "../store/Database.ts"
@@ -175,7 +176,7 @@ export const readCleanSlices = (
             slicing.pageRows ?? 16,
             slicing.minSliceRows ?? 128
           )
-    const projection = new CopyProjection(entity, new Date().toISOString())
+    const projection = new CopyProjection(entity, new Date(yield* Clock.currentTimeMillis).toISOString())
     const slices = yield* Effect.try({
       try: () => dealLines(lines, n).map((part) => [...projection.write(part), ...projection.end()]),
       catch: (e) => toDatabaseError("source", e, `projecting changed ${entity.label} records`)

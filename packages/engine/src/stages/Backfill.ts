@@ -18,6 +18,7 @@
 import { Readable } from "node:stream"
 import type { Entity, MergePolicy } from "@enrich-sync/core"
 import { compareCodePoints, failureOfCode, qualified } from "@enrich-sync/core"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import {
   CopyProjection,
@@ -83,7 +84,7 @@ const copyPath = (entity: Entity, options: BackfillOptions, total: number) =>
       const source = yield* SourceDatabase
       const workspace = yield* WorkspaceDatabase
       const neon = yield* source.session
-      const pulledAt = new Date().toISOString()
+      const pulledAt = new Date(yield* Clock.currentTimeMillis).toISOString()
       let done = 0
       const report = () => options.onProgress?.({ stage: "backfill", entity: entity.name, done, total })
       const copied = yield* workspace.transaction((tx) =>
@@ -184,7 +185,7 @@ export const backfillEntity = (
   options: BackfillOptions = {}
 ): Effect.Effect<BackfillReport, DatabaseError, SourceDatabase | WorkspaceDatabase> =>
   Effect.gen(function* () {
-    const started = Date.now()
+    const started = yield* Clock.currentTimeMillis
     const source = yield* SourceDatabase
     const workspace = yield* WorkspaceDatabase
     const [count] = yield* source.query(`SELECT count(*)::bigint AS n FROM ${qualified(entity.sourceTable)}`)
@@ -209,7 +210,7 @@ export const backfillEntity = (
           candidates: 0,
           unchanged: 0,
           merge: null,
-          durationMs: Date.now() - started
+          durationMs: (yield* Clock.currentTimeMillis) - started
         }
       }
     }
@@ -232,6 +233,6 @@ export const backfillEntity = (
       candidates: candidates.length,
       unchanged,
       merge: merged,
-      durationMs: Date.now() - started
+      durationMs: (yield* Clock.currentTimeMillis) - started
     }
   })

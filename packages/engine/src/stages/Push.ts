@@ -8,6 +8,7 @@
  */
 import type { Entity, MergePolicy } from "@enrich-sync/core"
 import { defaultPolicy, qualified, workspaceHashFunction } from "@enrich-sync/core"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type { ApplyStats } from "../merge/MergeApply.ts"
 import { applyKeysInBatches } from "../merge/MergeApply.ts"
@@ -60,7 +61,7 @@ export const pushEntity = (
   options: PushOptions = {}
 ): Effect.Effect<PushReport, DatabaseError, SourceDatabase | WorkspaceDatabase> =>
   Effect.gen(function* () {
-    const started = Date.now()
+    const started = yield* Clock.currentTimeMillis
     const policy = options.policy ?? defaultPolicy
     const keys = yield* pushCandidates(entity, policy)
     const merged = yield* applyKeysInBatches(
@@ -70,5 +71,10 @@ export const pushEntity = (
       { policy, dryRun: options.dryRun ?? false },
       (done, total) => options.onProgress?.({ stage: "push", entity: entity.name, done, total })
     )
-    return { entity: entity.name, candidates: keys.length, merge: merged, durationMs: Date.now() - started }
+    return {
+      entity: entity.name,
+      candidates: keys.length,
+      merge: merged,
+      durationMs: (yield* Clock.currentTimeMillis) - started
+    }
   })

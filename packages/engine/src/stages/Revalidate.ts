@@ -23,6 +23,7 @@ import {
   validate,
   validationFields
 } from "@enrich-sync/core"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type { Row } from "../store/Database.ts"
 import { SourceDatabase } from "../store/Database.ts"
@@ -206,7 +207,7 @@ export const revalidateEntity = (
   options: RevalidateOptions = {}
 ): Effect.Effect<RevalidateReport, DatabaseError, SourceDatabase> =>
   Effect.gen(function* () {
-    const started = Date.now()
+    const started = yield* Clock.currentTimeMillis
     const db = yield* SourceDatabase
     const onlyEnriched = options.onlyEnriched ?? false
     const dryRun = options.dryRun ?? false
@@ -274,6 +275,6 @@ export const revalidateEntity = (
       changed,
       passedIds,
       contended,
-      durationMs: Date.now() - started
+      durationMs: (yield* Clock.currentTimeMillis) - started
     }
   })

@@ -19,6 +19,7 @@
  */
 import type { Entity, MergePolicy } from "@enrich-sync/core"
 import { qualified, sourceHashFunction, workspaceHashFunction } from "@enrich-sync/core"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type { ApplyStats } from "../merge/MergeApply.ts"
 import { applyKeysInBatches } from "../merge/MergeApply.ts"
@@ -102,7 +103,7 @@ export const verifyEntity = (
   options: VerifyOptions = {}
 ): Effect.Effect<VerifyReport, DatabaseError, SourceDatabase | WorkspaceDatabase> =>
   Effect.gen(function* () {
-    const started = Date.now()
+    const started = yield* Clock.currentTimeMillis
     const buckets = options.buckets ?? 4096
     const limit = options.listLimit ?? 1000
     const deep = options.deep ?? false
@@ -218,6 +219,6 @@ export const verifyEntity = (
       corruptBase: limited(corrupt, limit),
       inSync,
       repaired,
-      durationMs: Date.now() - started
+      durationMs: (yield* Clock.currentTimeMillis) - started
     }
   })

@@ -8,6 +8,7 @@
  */
 import type { Entity, SyncField, SyncRecord, SyncValue } from "@enrich-sync/core"
 import { canonicalTimestamp, projectSource, qualified, sourceHashFunction } from "@enrich-sync/core"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import { SourceDatabase } from "./Database.ts"
 import { DatabaseError } from "./DatabaseError.ts"
@@ -96,11 +97,11 @@ export const awaitVisible = (
   Effect.gen(function* () {
     if (xids.length === 0) return
     const db = yield* SourceDatabase
-    const started = Date.now()
+    const started = yield* Clock.currentTimeMillis
     for (let attempt = 0; ; attempt++) {
       const [row] = yield* db.query(invisibleSql, [[...new Set(xids)]])
       if (Number(row?.invisible ?? 0) === 0) return
-      if (Date.now() - started > 30_000) {
+      if ((yield* Clock.currentTimeMillis) - started > 30_000) {
         return yield* new DatabaseError({
           side: "source",
           reason: "Contention",

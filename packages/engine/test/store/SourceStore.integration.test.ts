@@ -2,6 +2,7 @@ import { assert, describe, layer } from "@effect/vitest"
 import { TwoDatabases } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as TestClock from "effect/testing/TestClock"
 import pg from "pg"
 import { SourceDatabase } from "../../src/store/Database.ts"
 import { awaitVisible } from "../../src/store/SourceStore.ts"
@@ -29,6 +30,51 @@ describe("waiting for replicated transactions to be visible", () => {
         const [old] = yield* db.query("SELECT (txid_current() - 1)::bigint AS x")
         yield* awaitVisible([Number(old?.x) % 2 ** 32]).pipe(Effect.timeout("1 second"))
       })
+    )
+  })
+})
+
+/** A transaction left open on Neon: its 32-bit id (as pgoutput reports it), rolled back with the scope. */
+const openTransaction = Effect.gen(function* () {
+  const dbs = yield* TwoDatabases
+  const other = yield* Effect.acquireRelease(
+    Effect.promise(async () => {
+      const client = new pg.Client({ connectionString: dbs.neon.url })
+      await client.connect()
+      await client.query("BEGIN")
+      return client
+    }),
+    (client) => Effect.promise(() => client.query("ROLLBACK").then(() => client.end()))
+  )
+  const { rows } = yield* Effect.promise(() => other.query("SELECT txid_current()::bigint AS x"))
+  return Number(rows[0].x) % 2 ** 32
+})
+
+/** Lets the forked wait run its round trips (in real time: the test clock does not move by itself). */
+const settle = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 25)))
+
+describe("the wait for visibility, on the test clock", () => {
+  layer(engineFixture())((it) => {
+    it.effect("gives up after 30 s of Clock time with a Contention error (retried by its caller)", () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const xid = yield* openTransaction
+          const waiting = yield* Effect.forkChild(awaitVisible([xid]))
+          yield* settle
+          for (let second = 1; second <= 30; second++) {
+            yield* TestClock.adjust("1 second")
+            yield* settle
+          }
+          assert.isUndefined(waiting.pollUnsafe(), "gave up before 30 s had passed")
+          yield* TestClock.adjust("1 second")
+          for (let i = 0; i < 200 && waiting.pollUnsafe() === undefined; i++) yield* settle
+          assert.isDefined(waiting.pollUnsafe(), "still waiting after 31 s of Clock time")
+          const error = yield* Fiber.join(waiting).pipe(Effect.flip)
+          assert.strictEqual(error.reason, "Contention")
+          assert.include(error.message, "invisible after 30 s")
+          assert.isTrue(error.retryable)
+        })
+      )
     )
   })
 })
