@@ -3,6 +3,8 @@
  * the test run, migrated by the engine's own migrator, optionally seeded with the demo rows, and the
  * engine's database services on them.
  */
+import type { Entity } from "@enrich-sync/core"
+import { qualified } from "@enrich-sync/core"
 import type { DemoDataOptions } from "@enrich-sync/testing"
 import { seedDemoData, TwoDatabases } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
@@ -69,3 +71,19 @@ export const onNeon = (sql: string, params?: ReadonlyArray<unknown>) =>
 /** Runs SQL on the workspace as a person would (the trigger sees it as a human edit). */
 export const onWorkspace = (sql: string, params?: ReadonlyArray<unknown>) =>
   WorkspaceDatabase.use((db) => db.query(sql, params))
+
+/** The keys of an entity's Neon rows, in id order. */
+export const neonKeys = (entity: Entity) =>
+  Effect.map(onNeon(`SELECT ${entity.key} AS k FROM ${qualified(entity.sourceTable)} ORDER BY id`), (rows) =>
+    rows.map((r) => String(r.k))
+  )
+
+/** The company keys of Neon rows `from` to `to` (by id), in id order. */
+export const companyKeysBetween = (from: number, to: number) =>
+  Effect.map(
+    onNeon(
+      `SELECT company_unique_id AS k FROM marketing.company_invalid WHERE id BETWEEN $1 AND $2 ORDER BY id`,
+      [from, to]
+    ),
+    (rows) => rows.map((r) => String(r.k))
+  )

@@ -1,0 +1,226 @@
+import { assert, describe, layer } from "@effect/vitest"
+import { Company } from "@enrich-sync/core"
+import { demoCompanyKey } from "@enrich-sync/testing"
+import * as Effect from "effect/Effect"
+import { applyCleanSlices, readCleanSlices } from "../../src/merge/CleanApply.ts"
+import { applyKeys } from "../../src/merge/MergeApply.ts"
+import { WorkspaceDatabase } from "../../src/store/Database.ts"
+import { companyKeysBetween, engineFixture, neonKeys, onNeon, onWorkspace } from "../support/EngineFixture.ts"
+
+/** Every Neon company merged into the workspace (what the clean path starts from; merging again is a no-op). */
+const pullCompanies = Effect.flatMap(neonKeys(Company), (keys) =>
+  applyKeys(
+    Company,
+    keys.map((key) => ({ key }))
+  )
+)
+
+describe("the clean path: Neon changes into rows nobody touched, on COPY bytes", () => {
+  layer(engineFixture({ seed: {} }))((it) => {
+    it.effect(
+      "a row untouched since the engine's write takes Neon's change in one statement, as the full merge would",
+      () =>
+        Effect.gen(function* () {
+          yield* pullCompanies
+          const fast = demoCompanyKey(40)
+          const full = demoCompanyKey(41)
+          // the engine rewrites `full` (its own write: no trigger), so its xmin no longer proves it untouched
+          yield* WorkspaceDatabase.use((db) =>
+            db.transaction((tx) =>
+              Effect.gen(function* () {
+                yield* tx.query(`SELECT set_config('enrich_sync.applying', 'on', true)`)
+                yield* tx.query(
+                  `UPDATE company_needs_enrichment SET city = ' ' || city || ' ' WHERE company_unique_id = $1`,
+                  [full]
+                )
+              })
+            )
+          )
+          yield* onNeon(
+            `UPDATE marketing.company_invalid SET phone = '(304) 555-0140', zip = NULL, updated_at = now()
+              WHERE company_unique_id = ANY($1)`,
+            [[fast, full]]
+          )
+          const read = yield* readCleanSlices(Company, [fast, full], new Map())
+          assert.strictEqual(read.rows, 2)
+          const written = yield* applyCleanSlices(Company, read.slices)
+          assert.deepStrictEqual([...written], [fast])
+          // a second time there is nothing to write
+          assert.strictEqual((yield* applyCleanSlices(Company, read.slices)).size, 0)
+          const merged = yield* applyKeys(Company, [{ key: full }])
+          assert.strictEqual(merged.updated, 1)
+          const after = yield* onWorkspace(
+            `SELECT company_unique_id AS key, phone, zip, city, sync_base, sync_dirty, last_sync_hash = enrich_sync.company_workspace_hash(t) AS agreed,
+                    updated_at = (SELECT max(x) FROM unnest(ARRAY[$2::timestamp]) x) AS stamped, pulled_from_neon_at IS NOT NULL AS pulled,
+                    xmin::text::bigint = sync_xid AS untouched
+               FROM company_needs_enrichment t WHERE company_unique_id = ANY($1) ORDER BY 1`,
+            [
+              [fast, full],
+              (yield* onNeon(
+                `SELECT max(updated_at)::text AS u FROM marketing.company_invalid WHERE company_unique_id = ANY($1)`,
+                [[fast, full]]
+              ))[0]?.u
+            ]
+          )
+          for (const row of after) {
+            assert.deepStrictEqual(
+              {
+                phone: row.phone,
+                zip: row.zip,
+                base: row.sync_base,
+                dirty: row.sync_dirty,
+                agreed: row.agreed,
+                pulled: row.pulled,
+                untouched: row.untouched
+              },
+              {
+                phone: "(304) 555-0140",
+                zip: null,
+                base: null,
+                dirty: false,
+                agreed: true,
+                pulled: true,
+                untouched: true
+              },
+              String(row.key)
+            )
+          }
+          // the full merge kept the spaces the projection ignores; the one statement wrote nothing there either
+          assert.match(String(after.find((r) => r.key === full)?.city), /^ .* $/)
+          assert.notMatch(String(after.find((r) => r.key === fast)?.city), /^ /)
+          const hashes = yield* onNeon(
+            `SELECT company_unique_id AS key, enrich_sync.company_source_hash(t) AS h FROM marketing.company_invalid t WHERE company_unique_id = ANY($1) ORDER BY 1`,
+            [[fast, full]]
+          )
+          const stored = yield* onWorkspace(
+            `SELECT company_unique_id AS key, last_sync_hash AS h FROM company_needs_enrichment WHERE company_unique_id = ANY($1) ORDER BY 1`,
+            [[fast, full]]
+          )
+          assert.deepStrictEqual(stored, hashes)
+        })
+    )
+
+    it.effect(
+      "untouched rows are written in slices of every n-th row, each row once, with the commit time as the edit time when later",
+      () =>
+        Effect.gen(function* () {
+          yield* pullCompanies
+          const keys = yield* companyKeysBetween(60, 82)
+          assert.strictEqual(keys.length, 23)
+          yield* onNeon(
+            `UPDATE marketing.company_invalid SET industry = 'Sliced ' || id, updated_at = '2030-01-01 00:00:00' WHERE id BETWEEN 60 AND 82`
+          )
+          // one commit time later than Neon's updated_at, one earlier
+          const committed = new Map([
+            [keys[0]!, "2031-03-04T05:06:07.123456Z"],
+            [keys[1]!, "2029-01-01T00:00:00.000000Z"]
+          ])
+          // ids 60 to 82 in runs of 8 ids (a "page" of 8 rows): the fullest holds 8 rows, so 4 slices
+          const read = yield* readCleanSlices(Company, keys, committed, { pageRows: 8, minSliceRows: 1 })
+          assert.strictEqual(read.rows, 23)
+          assert.strictEqual(read.slices.length, 4)
+          // rows next to each other (by id) are in different slices
+          const sliceOf = new Map<string, number>()
+          read.slices.forEach((pieces, i) => {
+            for (const line of Buffer.concat(pieces).toString("utf8").split("\n"))
+              if (line !== "")
+                sliceOf.set(line.split("\t")[Company.fields.findIndex((f) => f.name === Company.key)]!, i)
+          })
+          assert.strictEqual(sliceOf.size, 23)
+          for (let i = 1; i < keys.length; i++)
+            assert.notStrictEqual(sliceOf.get(keys[i]!), sliceOf.get(keys[i - 1]!))
+          // rows far apart need one slice
+          const spread = (yield* onNeon(
+            `SELECT company_unique_id AS k FROM marketing.company_invalid WHERE id IN (3, 20, 37, 54) ORDER BY id`
+          )).map((r) => String(r.k))
+          yield* onNeon(
+            `UPDATE marketing.company_invalid SET industry = 'Spread' WHERE id IN (3, 20, 37, 54)`
+          )
+          const one = yield* readCleanSlices(Company, spread, new Map(), { pageRows: 8, minSliceRows: 1 })
+          assert.strictEqual(one.slices.length, 1)
+          assert.strictEqual(one.rows, 4)
+          // and a batch too small to pay for more than one transaction is one slice, however dense
+          const small = yield* readCleanSlices(Company, keys, committed, { pageRows: 8, minSliceRows: 12 })
+          assert.strictEqual(small.slices.length, 1)
+          assert.strictEqual((yield* applyCleanSlices(Company, one.slices)).size, 4)
+          const written = yield* applyCleanSlices(Company, read.slices, 2)
+          assert.deepStrictEqual([...written].sort(), [...keys].sort())
+          const rows = yield* onWorkspace(
+            `SELECT company_unique_id AS key, industry, updated_at::text AS updated_at, neon_id,
+                    last_sync_hash = enrich_sync.company_workspace_hash(t) AS agreed, xmin::text::bigint = sync_xid AS untouched
+               FROM company_needs_enrichment t WHERE company_unique_id = ANY($1)`,
+            [keys]
+          )
+          for (const row of rows) {
+            assert.strictEqual(row.industry, `Sliced ${row.neon_id}`)
+            assert.isTrue(row.agreed)
+            assert.isTrue(row.untouched)
+            assert.strictEqual(
+              row.updated_at,
+              row.key === keys[0] ? "2031-03-04 05:06:07.123456" : "2030-01-01 00:00:00",
+              String(row.key)
+            )
+          }
+        })
+    )
+
+    it.effect(
+      "a slice that fails writes nothing of its own, keeps the slices before it, and leaves no transaction open",
+      () =>
+        Effect.gen(function* () {
+          yield* pullCompanies
+          const keys = yield* companyKeysBetween(90, 93)
+          yield* onNeon(
+            `UPDATE marketing.company_invalid SET industry = 'Atomic ' || id WHERE id BETWEEN 90 AND 93`
+          )
+          const good = yield* readCleanSlices(Company, keys.slice(0, 2), new Map())
+          const rest = yield* readCleanSlices(Company, keys.slice(2), new Map())
+          // the second slice's rows, then a line that is not a row: its COPY fails
+          const bad = [...rest.slices[0]!, Buffer.from("not\ta row\n")]
+          const failed = yield* applyCleanSlices(Company, [good.slices[0]!, bad], 1).pipe(Effect.flip)
+          assert.strictEqual(failed._tag, "DatabaseError")
+          const industries = yield* onWorkspace(
+            `SELECT company_unique_id AS key, industry FROM company_needs_enrichment WHERE company_unique_id = ANY($1)`,
+            [keys]
+          )
+          for (const row of industries)
+            assert.strictEqual(
+              String(row.industry).startsWith("Atomic"),
+              keys.slice(0, 2).includes(String(row.key)),
+              String(row.key)
+            )
+          // every connection of the pool is usable and outside a transaction
+          const states = yield* Effect.all(
+            Array.from({ length: 6 }, () => onWorkspace(`SELECT now() = statement_timestamp() AS fresh`)),
+            { concurrency: 6 }
+          )
+          for (const [row] of states) assert.isTrue(row?.fresh)
+          assert.strictEqual((yield* applyCleanSlices(Company, rest.slices)).size, 2)
+        })
+    )
+
+    it.effect("keys holding quotes, backslashes and array syntax are read and written as they are", () =>
+      Effect.gen(function* () {
+        yield* pullCompanies
+        const odd = `it's "odd" \\ {a,b} \\N`
+        yield* onNeon(
+          `INSERT INTO marketing.company_invalid (company_unique_id, company_name, reason_code, validation_errors) VALUES ($1, 'Odd key', 'EMPTY_WEBSITE', '{"website": "empty or blank"}')`,
+          [odd]
+        )
+        assert.strictEqual((yield* applyKeys(Company, [{ key: odd }])).inserted, 1)
+        yield* onNeon(
+          `UPDATE marketing.company_invalid SET company_name = 'Odd key, renamed' WHERE company_unique_id = $1`,
+          [odd]
+        )
+        const read = yield* readCleanSlices(Company, [odd], new Map([[odd, null]]))
+        assert.strictEqual(read.rows, 1)
+        assert.deepStrictEqual([...(yield* applyCleanSlices(Company, read.slices))], [odd])
+        const [row] = yield* onWorkspace(
+          `SELECT company_name FROM company_needs_enrichment WHERE company_unique_id = $1`,
+          [odd]
+        )
+        assert.strictEqual(row?.company_name, "Odd key, renamed")
+      })
+    )
+  })
+})
