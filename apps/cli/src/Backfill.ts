@@ -69,7 +69,7 @@ export const backfillCommand = Command.make(
   "backfill",
   {
     entity: Flags.entity,
-    batchSize: Flags.batchSize,
+    batchSize: Flags.batchSize(Flags.defaultBatchSize.backfill),
     dryRun: Flags.dryRun,
     json: Flags.json,
     pushOn: Flags.pushOn
@@ -81,7 +81,7 @@ export const backfillCommand = Command.make(
       (policy) =>
         runBackfill({
           entities: Flags.selectEntities(entity),
-          ...Flags.batchOption(batchSize),
+          ...Flags.batchOption(batchSize, Flags.defaultBatchSize.backfill),
           dryRun,
           policy
         }),

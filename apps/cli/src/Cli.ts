@@ -9,7 +9,7 @@
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import * as Cause from "effect/Cause"
-import { CliError, CliOutput, Command } from "effect/cli"
+import { CliConfig, CliError, CliOutput, Command, GlobalFlag } from "effect/cli"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -166,6 +166,13 @@ const report = (cause: Cause.Cause<unknown>) =>
   })
 
 /**
+ * The global flags: `--help` and `--version` only. effect/cli's other built-ins (`--wizard`, `--completions`,
+ * `--log-level`) are left out: the commands log through `Output`, not Effect's logger, and neither the
+ * wizard nor the completion scripts are part of what enrich-sync documents and tests.
+ */
+export const cliConfig = CliConfig.layer({ builtIns: [GlobalFlag.Help, GlobalFlag.Version] })
+
+/**
  * Help and version go to stdout as effect/cli prints them; an invalid invocation prints nothing here (not
  * the whole help): `report` prints its one line.
  */
@@ -189,7 +196,7 @@ export const main: Effect.Effect<void, ExitCode> = Command.run(enrichSync, {
     (cause): Effect.Effect<never, ExitCode, Output> =>
       Cause.hasInterruptsOnly(cause) ? Effect.failCause(cause as Cause.Cause<never>) : report(cause)
   ),
-  Effect.provide(Layer.mergeAll(Output.layer, presenter)),
+  Effect.provide(Layer.mergeAll(Output.layer, presenter, cliConfig)),
   Effect.provide(configProviderLayer),
   Effect.provide(NodeServices.layer)
 )

@@ -11,18 +11,39 @@ import { parsePushOn } from "./CliConfig.ts"
 
 /** `--entity company|people|all` (default all). */
 export const entity = Flag.Literals("entity", ["company", "people", "all"]).pipe(
-  Flag.withDescription("which records: company, people or all"),
+  Flag.withDescription("which records (default all)"),
   Flag.withDefault("all")
 )
 
-/** `--batch-size N`: keys per batch (the engine's default when absent). */
-export const batchSize = Flag.Int("batch-size").pipe(
-  Flag.withDescription("records per batch (default 2000); each batch commits on its own"),
-  Flag.filterMap(
-    (n) => (n >= 1 && n <= 1_000_000 ? Option.some(n) : Option.none()),
-    (n) => `Expected a whole number from 1 to 1000000, got ${n}`
-  ),
-  Flag.optional
+/**
+ * Each stage's batch size when `--batch-size` is not given, which its help states: the merge stages write
+ * a batch in slices, re-validation and promotion in one statement (so larger batches pay off).
+ */
+export const defaultBatchSize = {
+  backfill: 2000,
+  push: 2000,
+  verify: 2000,
+  revalidate: 5000,
+  promote: 5000
+} as const
+
+const batchSizeFlag = (description: string) =>
+  Flag.Int("batch-size").pipe(
+    Flag.withDescription(description),
+    Flag.filterMap(
+      (n) => (n >= 1 && n <= 1_000_000 ? Option.some(n) : Option.none()),
+      (n) => `Expected a whole number from 1 to 1000000, got ${n}`
+    ),
+    Flag.optional
+  )
+
+/** `--batch-size N` of a one-stage command: records per batch, `defaultSize` when absent. */
+export const batchSize = (defaultSize: number) =>
+  batchSizeFlag(`records per batch (default ${defaultSize}); each batch commits on its own`)
+
+/** `--batch-size N` of `pipeline`: one size for every stage, else each stage's own default. */
+export const pipelineBatchSize = batchSizeFlag(
+  `records per batch of every stage (default: each stage's own, ${defaultBatchSize.backfill} for backfill and push, ${defaultBatchSize.revalidate} for revalidate and promote); each batch commits on its own`
 )
 
 /** `--dry-run`: read and plan, print what would be written, write nothing. */
@@ -60,9 +81,11 @@ export const backupDir = Flag.String("backup-dir").pipe(
 export const selectEntities = (value: "company" | "people" | "all"): ReadonlyArray<Entity> =>
   value === "company" ? [Company] : value === "people" ? [Person] : [Company, Person]
 
-/** `{ batchSize }` when the flag was given, `{}` otherwise (for `exactOptionalPropertyTypes`). */
-export const batchOption = (value: Option.Option<number>): { readonly batchSize?: number } =>
-  Option.isSome(value) ? { batchSize: value.value } : {}
+/** `{ batchSize }`: the flag's value when it was given, else `defaultSize` (the one its help states). */
+export const batchOption = (
+  value: Option.Option<number>,
+  defaultSize: number
+): { readonly batchSize: number } => ({ batchSize: Option.getOrElse(value, () => defaultSize) })
 
 /** `{ backupDir }` when the flag was given, `{}` otherwise (for `exactOptionalPropertyTypes`). */
 export const backupDirOption = (value: Option.Option<string>): { readonly backupDir?: string } =>

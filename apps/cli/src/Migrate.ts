@@ -80,7 +80,7 @@ export const migrateCommand = Command.make(
   "migrate",
   {
     side: Flag.Literals("side", ["source", "workspace", "all"]).pipe(
-      Flag.withDescription("which database: source (Neon), workspace (Supabase) or all"),
+      Flag.withDescription("which database: source (Neon), workspace (Supabase) or all (default all)"),
       Flag.withDefault("all")
     ),
     dryRun: Flags.dryRun,

@@ -99,11 +99,12 @@ export const pipelineCommand = Command.make(
   "pipeline",
   {
     entity: Flags.entity,
-    wait: Flag.Boolean("wait").pipe(
+    noWait: Flag.Boolean("no-wait").pipe(
+      Flag.withoutNegation,
       Flag.withDescription(
-        "wait for the operator to enrich the records after the backfill (--no-wait continues at once; so does a run without a terminal)"
+        "do not wait for the operator after the backfill: push, revalidate and promote at once (a run without a terminal does not wait either)"
       ),
-      Flag.withDefault(true)
+      Flag.withDefault(false)
     ),
     all: Flag.Boolean("all").pipe(
       Flag.withDescription(
@@ -112,31 +113,37 @@ export const pipelineCommand = Command.make(
       Flag.withDefault(false)
     ),
     backupDir: Flags.backupDir,
-    batchSize: Flags.batchSize,
+    batchSize: Flags.pipelineBatchSize,
     dryRun: Flags.dryRun,
     json: Flags.json,
     pushOn: Flags.pushOn
   },
-  Effect.fn(function* ({ entity, wait, all, backupDir, batchSize, dryRun, json, pushOn }) {
+  Effect.fn(function* ({ entity, noWait, all, backupDir, batchSize, dryRun, json, pushOn }) {
     const output = yield* Output
     yield* output.begin("pipeline", { json })
     const entities = Flags.selectEntities(entity)
-    const batch = Flags.batchOption(batchSize)
+    const batch = (stage: keyof typeof Flags.defaultBatchSize) =>
+      Flags.batchOption(batchSize, Flags.defaultBatchSize[stage])
     const result = yield* withBothSides(
       (policy) =>
         Effect.gen(function* () {
-          const backfill = yield* runBackfill({ entities, ...batch, dryRun, policy })
+          const backfill = yield* runBackfill({ entities, ...batch("backfill"), dryRun, policy })
           yield* output.print(renderBackfill(backfill, dryRun))
-          const waited = yield* waitForOperator(wait)
-          const push = yield* runPush({ entities, ...batch, dryRun, policy })
+          const waited = yield* waitForOperator(!noWait)
+          const push = yield* runPush({ entities, ...batch("push"), dryRun, policy })
           yield* output.print(renderPush(push, dryRun, policy))
-          const revalidate = yield* runRevalidate({ entities, onlyEnriched: !all, ...batch, dryRun })
+          const revalidate = yield* runRevalidate({
+            entities,
+            onlyEnriched: !all,
+            ...batch("revalidate"),
+            dryRun
+          })
           yield* output.print(renderRevalidate(revalidate, !all, dryRun))
           const ids = revalidate.flatMap((r) => r.passedIds)
           const promote = yield* runPromote({
             entities,
             ids,
-            ...batch,
+            ...batch("promote"),
             ...Flags.backupDirOption(backupDir),
             dryRun
           })

@@ -148,7 +148,7 @@ export const promoteCommand = Command.make(
     entity: Flags.entity,
     passedIdsFile: passedIdsInput,
     backupDir: Flags.backupDir,
-    batchSize: Flags.batchSize,
+    batchSize: Flags.batchSize(Flags.defaultBatchSize.promote),
     dryRun: Flags.dryRun,
     json: Flags.json
   },
@@ -161,7 +161,7 @@ export const promoteCommand = Command.make(
         entities: Flags.selectEntities(entity),
         ...(Option.isSome(ids) ? { ids: ids.value } : {}),
         ...Flags.backupDirOption(backupDir),
-        ...Flags.batchOption(batchSize),
+        ...Flags.batchOption(batchSize, Flags.defaultBatchSize.promote),
         dryRun
       })
     )

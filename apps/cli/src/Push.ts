@@ -67,7 +67,7 @@ export const pushCommand = Command.make(
   "push",
   {
     entity: Flags.entity,
-    batchSize: Flags.batchSize,
+    batchSize: Flags.batchSize(Flags.defaultBatchSize.push),
     dryRun: Flags.dryRun,
     json: Flags.json,
     pushOn: Flags.pushOn
@@ -79,7 +79,7 @@ export const pushCommand = Command.make(
       (policy) =>
         runPush({
           entities: Flags.selectEntities(entity),
-          ...Flags.batchOption(batchSize),
+          ...Flags.batchOption(batchSize, Flags.defaultBatchSize.push),
           dryRun,
           policy
         }).pipe(Effect.map((reports) => ({ reports, policy }))),

@@ -89,7 +89,7 @@ export const revalidateCommand = Command.make(
     entity: Flags.entity,
     onlyEnriched: onlyEnrichedRows,
     passedIdsFile,
-    batchSize: Flags.batchSize,
+    batchSize: Flags.batchSize(Flags.defaultBatchSize.revalidate),
     dryRun: Flags.dryRun,
     json: Flags.json
   },
@@ -103,7 +103,7 @@ export const revalidateCommand = Command.make(
       return yield* runRevalidate({
         entities: Flags.selectEntities(entity),
         onlyEnriched,
-        ...Flags.batchOption(batchSize),
+        ...Flags.batchOption(batchSize, Flags.defaultBatchSize.revalidate),
         dryRun
       })
     }).pipe(Effect.provide(commandLayer("source")))

@@ -144,7 +144,7 @@ export const verifyCommand = Command.make(
       ),
       Flag.withDefault(false)
     ),
-    batchSize: Flags.batchSize,
+    batchSize: Flags.batchSize(Flags.defaultBatchSize.verify),
     json: Flags.json,
     pushOn: Flags.pushOn
   },
@@ -157,7 +157,7 @@ export const verifyCommand = Command.make(
           entities: Flags.selectEntities(entity),
           repair,
           deep,
-          ...Flags.batchOption(batchSize),
+          ...Flags.batchOption(batchSize, Flags.defaultBatchSize.verify),
           policy
         }),
       pushOn
