@@ -271,11 +271,14 @@ for (const { program, root, commands } of pages) {
         names(root.subcommands),
         "the README has a #### `<program> <command>` section for each command (with its `(alias `x`)`)"
       )
-      const used = new Set(documented.commands.flatMap((c) => [...c.flags.keys()]))
+      const used = new Set([
+        ...documented.root.keys(),
+        ...documented.commands.flatMap((c) => [...c.flags.keys()])
+      ])
       assert.deepStrictEqual(
         [...documented.table.keys()].filter((flag) => !used.has(flag) && !documented.global.has(flag)),
         [],
-        "every row of the flags table is a flag of some command"
+        "every row of the flags table is a flag of the root or of some command"
       )
     })
 
