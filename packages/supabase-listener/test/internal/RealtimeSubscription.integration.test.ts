@@ -3,41 +3,21 @@
  * `TestClock`: a channel the server closed is opened again exactly `reopenAfter` later, and nothing fires
  * once the scope has closed.
  */
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import {
-  createDatabase,
-  dropDatabase,
-  injectedServers,
-  type RealtimeStandIn,
-  startRealtimeStandIn,
-  type TestDatabaseInfo,
-  withClient
-} from "@enrich-sync/testing"
+import { assert, describe, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as TestClock from "effect/testing/TestClock"
 import { type ChangePayload, openSubscription } from "../../src/internal/RealtimeSubscription.ts"
 import type { SubscriptionEvent } from "../../src/internal/SubscriptionState.ts"
 import { realtimeEndpoint } from "../../src/SupabaseListenerConfig.ts"
-
-let db: TestDatabaseInfo
-let standIn: RealtimeStandIn
+import { standInFixture } from "../support/StandIn.ts"
 
 const table = { schema: "public", name: "watched", key: "k" }
 
-beforeAll(async () => {
-  db = await createDatabase(injectedServers().supabase, "rt_subscription")
-  await withClient(db.url, async (client) => {
-    await client.query("CREATE TABLE watched (id bigserial PRIMARY KEY, k text UNIQUE NOT NULL)")
-    await client.query("CREATE PUBLICATION supabase_realtime FOR TABLE watched")
-  })
-  standIn = await startRealtimeStandIn({ databaseUrl: db.url, idlePollIntervalMs: 20 })
-}, 60_000)
-
-afterAll(async () => {
-  await standIn?.close()
-  if (db !== undefined) await dropDatabase(injectedServers().supabase, db.name)
-})
+const fixture = standInFixture("rt_subscription", [
+  "CREATE TABLE watched (id bigserial PRIMARY KEY, k text UNIQUE NOT NULL)",
+  "CREATE PUBLICATION supabase_realtime FOR TABLE watched"
+])
 
 /** Polls `check` every 20 ms of real time (the test's clock stands still) for up to 10 s. */
 const eventually = (what: string, check: () => boolean) =>
@@ -66,7 +46,7 @@ describe("RealtimeSubscription", () => {
           Effect.gen(function* () {
             yield* openSubscription(
               {
-                endpoint: realtimeEndpoint(standIn.url)!,
+                endpoint: realtimeEndpoint(fixture.standIn.url)!,
                 apiKey: "stand-in-key",
                 topic: "subscription-test",
                 tables: [table],
@@ -79,7 +59,7 @@ describe("RealtimeSubscription", () => {
               }
             )
             yield* eventually("Subscribed to PostgreSQL", () => count("SystemOk") === 1)
-            standIn.faults.closeChannels()
+            fixture.standIn.faults.closeChannels()
             yield* eventually("the channel closed", () => count("Closed") === 1)
             yield* realSleep("300 millis")
             yield* TestClock.adjust("59 seconds")
@@ -90,23 +70,17 @@ describe("RealtimeSubscription", () => {
               "the channel opened again and live",
               () => count("Reopened") === 1 && count("SystemOk") === 2
             )
-            yield* Effect.promise(() =>
-              withClient(db.url, (client) =>
-                client.query("INSERT INTO watched (k) VALUES ('on the new channel')")
-              )
-            )
+            yield* fixture.sql("INSERT INTO watched (k) VALUES ('on the new channel')")
             yield* eventually("the change on the new channel", () => changes.length === 1)
             assert.strictEqual(changes[0]?.new.k, "on the new channel")
             // closed again, and the scope closes before reopenAfter: no channel is opened after it
-            standIn.faults.closeChannels()
+            fixture.standIn.faults.closeChannels()
             yield* eventually("the channel closed again", () => count("Closed") === 2)
           })
         )
         const after = events.length
         yield* TestClock.adjust("2 minutes")
-        yield* Effect.promise(() =>
-          withClient(db.url, (client) => client.query("INSERT INTO watched (k) VALUES ('after close')"))
-        )
+        yield* fixture.sql("INSERT INTO watched (k) VALUES ('after close')")
         yield* realSleep("300 millis")
         assert.strictEqual(events.length, after, "no status after close")
         assert.strictEqual(changes.length, 1, "no change after close")
