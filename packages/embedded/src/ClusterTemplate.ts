@@ -1,6 +1,6 @@
 /**
  * Creating PostgreSQL clusters (data directories): `initdb`, or a copy of a cached, already initialised
- * template, which is about ten times faster (about 0.1 s instead of 1 s).
+ * template (a copy takes a fraction of an `initdb`).
  *
  * Invariant: a template is only ever visible complete. It is built in a private folder and renamed into
  * place in one step, so parallel test processes either see a whole template or none (and then build their
