@@ -1,0 +1,91 @@
+import { assert, describe, layer } from "@effect/vitest"
+import { Company } from "@enrich-sync/core"
+import { demoCompanyKey } from "@enrich-sync/testing"
+import * as Effect from "effect/Effect"
+import { backfillEntity } from "../../src/stages/Backfill.ts"
+import type { Progress } from "../../src/stages/Progress.ts"
+import { pushCandidates, pushEntity } from "../../src/stages/Push.ts"
+import { engineFixture, onNeon, onWorkspace } from "../support/EngineFixture.ts"
+
+const [k1, k2, k3, k4] = [demoCompanyKey(50), demoCompanyKey(51), demoCompanyKey(52), demoCompanyKey(53)]
+
+const pushLog = Effect.map(
+  onNeon(`SELECT record_id FROM public.shq_validation_log WHERE action = 'push' ORDER BY record_id`),
+  (rows) => rows.map((r) => String(r.record_id))
+)
+
+describe("push", () => {
+  layer(engineFixture({ seed: {} }))((it) => {
+    it.effect("the candidates are the pushable rows whose projection left the agreed one, in key order", () =>
+      Effect.gen(function* () {
+        yield* backfillEntity(Company)
+        assert.deepStrictEqual(yield* pushCandidates(Company), [])
+        // an enrichment, and a status that becomes complete with nothing else: both pushable
+        yield* onWorkspace(
+          `UPDATE company_needs_enrichment SET website = 'https://pushed.example', enrichment_status = 'complete'
+            WHERE company_unique_id = $1`,
+          [k2]
+        )
+        yield* onWorkspace(
+          `UPDATE company_needs_enrichment SET enrichment_status = ' Complete ' WHERE company_unique_id = $1`,
+          [k1]
+        )
+        // an edit still in progress, and a workspace-only note: not pushable (the note is not even a change)
+        yield* onWorkspace(
+          `UPDATE company_needs_enrichment SET website = 'https://draft.example', enrichment_status = 'in_progress'
+            WHERE company_unique_id = $1`,
+          [k3]
+        )
+        yield* onWorkspace(
+          `UPDATE company_needs_enrichment SET enrichment_notes = 'called' WHERE company_unique_id = $1`,
+          [k4]
+        )
+        assert.deepStrictEqual(yield* pushCandidates(Company), [k1, k2].sort())
+        assert.deepStrictEqual(
+          yield* pushCandidates(Company, { pushOn: ["complete", "in_progress"] }),
+          [k1, k2, k3].sort()
+        )
+      })
+    )
+
+    it.effect("pushes exactly the candidates, batch by batch, logs each, and has nothing left to push", () =>
+      Effect.gen(function* () {
+        const dry = yield* pushEntity(Company, { dryRun: true })
+        assert.strictEqual(dry.candidates, 2)
+        assert.deepStrictEqual(yield* pushLog, [])
+
+        const progress: Array<Progress> = []
+        const report = yield* pushEntity(Company, { batchSize: 1, onProgress: (p) => progress.push(p) })
+        assert.strictEqual(report.entity, "company")
+        assert.strictEqual(report.candidates, 2)
+        assert.strictEqual(report.merge?.pushed, 2)
+        assert.deepStrictEqual(
+          progress.map((p) => [p.stage, p.entity, p.done, p.total]),
+          [
+            ["push", "company", 1, 2],
+            ["push", "company", 2, 2]
+          ]
+        )
+        // the duration is the Clock's: the test clock does not move by itself
+        assert.strictEqual(report.durationMs, 0)
+        assert.deepStrictEqual(yield* pushLog, [k1, k2].sort())
+        const [neon] = yield* onNeon(
+          `SELECT website, enrichment_status FROM marketing.company_invalid WHERE company_unique_id = $1`,
+          [k2]
+        )
+        assert.deepStrictEqual(neon, { website: "https://pushed.example", enrichment_status: "complete" })
+
+        const again = yield* pushEntity(Company)
+        assert.strictEqual(again.candidates, 0)
+        assert.isNull(again.merge)
+        assert.deepStrictEqual(yield* pushLog, [k1, k2].sort())
+        // the held edit stays where it is
+        const [held] = yield* onNeon(
+          `SELECT website FROM marketing.company_invalid WHERE company_unique_id = $1`,
+          [k3]
+        )
+        assert.notStrictEqual(held?.website, "https://draft.example")
+      })
+    )
+  })
+})
