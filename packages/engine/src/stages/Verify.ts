@@ -6,16 +6,8 @@
  * - rows whose Neon projection differs from what both sides last agreed on (`last_sync_hash`): a Neon change
  *   not merged yet;
  * - rows whose workspace projection differs from it: edits not synced yet (pending pushes included).
- * `repair` runs the merge on exactly those keys.
  *
- * By default the buckets are compared by row versions first: Neon folds each row's key with its `xmin`, the
- * workspace each row's key with the `source_xmin` it last merged, which costs no projection; only buckets
- * whose versions differ are compared by content (a row updated on Neon without a change of content moves
- * its version, and its bucket is then found equal by content). `deep` compares every bucket by content.
- *
- * The workspace side trusts a row's stored hash unless a person touched it since the engine last merged it
- * (`sync_dirty`, set by the trigger); `deep` re-hashes every row regardless, and checks each stored base
- * against its hash.
+ * Invariant: verify only reads; `repair` writes only through the merge, of exactly the keys it reported.
  */
 import type { Entity, MergePolicy } from "@enrich-sync/core"
 import { qualified, sourceHashFunction, workspaceHashFunction } from "@enrich-sync/core"
@@ -97,7 +89,15 @@ const limited = (keys: ReadonlyArray<string>, limit: number): KeyList => ({
   keys: keys.slice(0, limit)
 })
 
-/** Verifies one entity (see the module header). */
+/**
+ * Verifies one entity (see the module header). By default the buckets are compared by row versions first:
+ * Neon folds each row's key with its `xmin`, the workspace each row's key with the `source_xmin` it last
+ * merged, which costs no projection; only buckets whose versions differ are compared by content (a row
+ * updated on Neon without a change of content moves its version, and its bucket is then found equal by
+ * content). The workspace side trusts a row's stored hash unless a person touched it since the engine last
+ * merged it (`sync_dirty`). `deep` compares every bucket by content, re-hashes every row, and checks each
+ * stored base against its hash.
+ */
 export const verifyEntity = (
   entity: Entity,
   options: VerifyOptions = {}
