@@ -27,9 +27,14 @@ interface Program {
   readonly readmeSection: string
 }
 
-/** Every program compared (the daemon is one more entry: its bin and `The daemon: \`syncd\``). */
+/** Every program compared: the CLI and the daemon. */
 const programs: ReadonlyArray<Program> = [
-  { name: "enrich-sync", bin: binPath, readmeSection: "The `enrich-sync` command" }
+  { name: "enrich-sync", bin: binPath, readmeSection: "The `enrich-sync` command" },
+  {
+    name: "syncd",
+    bin: fileURLToPath(new URL("../bin/syncd.js", import.meta.url)),
+    readmeSection: "The daemon: `syncd`"
+  }
 ]
 
 const readme = readFileSync(fileURLToPath(new URL("../../../README.md", import.meta.url)), "utf8")
@@ -286,7 +291,10 @@ for (const { program, root, commands } of pages) {
       it(`${program.name} ${name} --help`, () => {
         const section = documented.commands.find((c) => c.names[0] === name)
         assert.isDefined(section, `the README has a #### \`${program.name} ${name}\` section`)
-        assert.isAbove(page.flags.size, documented.global.size, "the command has flags of its own")
+        // the help parser found the command's own flags (a command the README documents without any, such as
+        // `syncd check`, has none)
+        if (section!.flags.size > 0)
+          assert.isAbove(page.flags.size, documented.global.size, "the command has flags of its own")
         assert.deepStrictEqual(
           differences(page.flags, merge(documented.global, section!.flags), documented.table),
           []
