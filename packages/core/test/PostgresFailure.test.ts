@@ -1,4 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
+import type { PostgresFailure } from "../src/PostgresFailure.ts"
 import {
   failureOfCode,
   failureOfMessage,
@@ -7,28 +8,30 @@ import {
   postgresErrorFields
 } from "../src/PostgresFailure.ts"
 
+const expected: { readonly [code: string]: PostgresFailure } = {
+  ECONNREFUSED: "Refused",
+  EAI_AGAIN: "UnknownHost",
+  ECONNRESET: "SocketLost",
+  "57P01": "ServerClosed",
+  "08006": "ServerClosed",
+  "08P01": "ProtocolViolation",
+  "53300": "ConnectionLimit",
+  "28P01": "Authentication",
+  "42501": "PermissionDenied",
+  "3D000": "MissingDatabase",
+  "42P01": "MissingTableOrFunction",
+  "42703": "MissingColumn",
+  "42704": "MissingObject",
+  "40P01": "Contention",
+  "55006": "ObjectInUse",
+  "55000": "ObjectNotInState",
+  "23505": "UniqueViolation"
+}
+
 const withCode = (code: string, message: string) => Object.assign(new Error(message), { code })
 
 describe("PostgresFailure", () => {
-  it.each([
-    ["ECONNREFUSED", "Refused"],
-    ["EAI_AGAIN", "UnknownHost"],
-    ["ECONNRESET", "SocketLost"],
-    ["57P01", "ServerClosed"],
-    ["08006", "ServerClosed"],
-    ["08P01", "ProtocolViolation"],
-    ["53300", "ConnectionLimit"],
-    ["28P01", "Authentication"],
-    ["42501", "PermissionDenied"],
-    ["3D000", "MissingDatabase"],
-    ["42P01", "MissingTableOrFunction"],
-    ["42703", "MissingColumn"],
-    ["42704", "MissingObject"],
-    ["40P01", "Contention"],
-    ["55006", "ObjectInUse"],
-    ["55000", "ObjectNotInState"],
-    ["23505", "UniqueViolation"]
-  ])("code %s is %s", (code, failure) => {
+  it.each(Object.entries(expected))("code %s is %s", (code, failure) => {
     assert.strictEqual(failureOfCode(code), failure)
   })
 

@@ -11,13 +11,9 @@ import { assert, describe, it } from "@effect/vitest"
 const src = resolve(dirname(fileURLToPath(import.meta.url)), "../src")
 
 const sources = (dir: string): Array<string> =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory()
-      ? sources(join(dir, entry.name))
-      : entry.name.endsWith(".ts")
-        ? [join(dir, entry.name)]
-        : []
-  )
+  readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((file) => file.endsWith(".ts"))
+    .map((file) => join(dir, file))
 
 /** The files a source imports or re-exports from within the package. */
 const localImports = (file: string): Array<string> =>

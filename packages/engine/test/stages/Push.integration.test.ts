@@ -9,6 +9,10 @@ import { engineFixture, onNeon, onWorkspace } from "../support/EngineFixture.ts"
 
 const [k1, k2, k3, k4] = [demoCompanyKey(50), demoCompanyKey(51), demoCompanyKey(52), demoCompanyKey(53)]
 
+/** A person's edit of one workspace company (`set` is the SET list). */
+const edit = (key: string, set: string) =>
+  onWorkspace(`UPDATE company_needs_enrichment SET ${set} WHERE company_unique_id = $1`, [key])
+
 const pushLog = Effect.map(
   onNeon(`SELECT record_id FROM public.shq_validation_log WHERE action = 'push' ORDER BY record_id`),
   (rows) => rows.map((r) => String(r.record_id))
@@ -21,25 +25,11 @@ describe("push", () => {
         yield* backfillEntity(Company)
         assert.deepStrictEqual(yield* pushCandidates(Company), [])
         // an enrichment, and a status that becomes complete with nothing else: both pushable
-        yield* onWorkspace(
-          `UPDATE company_needs_enrichment SET website = 'https://pushed.example', enrichment_status = 'complete'
-            WHERE company_unique_id = $1`,
-          [k2]
-        )
-        yield* onWorkspace(
-          `UPDATE company_needs_enrichment SET enrichment_status = ' Complete ' WHERE company_unique_id = $1`,
-          [k1]
-        )
+        yield* edit(k2, `website = 'https://pushed.example', enrichment_status = 'complete'`)
+        yield* edit(k1, `enrichment_status = ' Complete '`)
         // an edit still in progress, and a workspace-only note: not pushable (the note is not even a change)
-        yield* onWorkspace(
-          `UPDATE company_needs_enrichment SET website = 'https://draft.example', enrichment_status = 'in_progress'
-            WHERE company_unique_id = $1`,
-          [k3]
-        )
-        yield* onWorkspace(
-          `UPDATE company_needs_enrichment SET enrichment_notes = 'called' WHERE company_unique_id = $1`,
-          [k4]
-        )
+        yield* edit(k3, `website = 'https://draft.example', enrichment_status = 'in_progress'`)
+        yield* edit(k4, `enrichment_notes = 'called'`)
         assert.deepStrictEqual(yield* pushCandidates(Company), [k1, k2].sort())
         assert.deepStrictEqual(
           yield* pushCandidates(Company, { pushOn: ["complete", "in_progress"] }),
