@@ -2,8 +2,10 @@
  * The daemon's configuration, read from the environment and, second, a `.env` file in the working folder.
  *
  * Invariant: a loaded configuration is complete and valid; every problem found is reported at once, in
- * one error, so a user fixes them all in one go. With neither database URL set, the daemon runs on the
- * embedded default (two local Postgres servers seeded with demo data). URLs stay `Redacted`.
+ * one error, so a user fixes them all in one go: each setting is read and checked on its own (a failure
+ * carries its problems, each a sentence with its fix), all of them are run, and their failures are
+ * gathered. With neither database URL set, the daemon runs on the embedded default (two local Postgres
+ * servers seeded with demo data). URLs and keys are read as `Redacted` and stay so.
  */
 
 import { existsSync, readFileSync } from "node:fs"
@@ -20,6 +22,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 
 /** Where the databases are. */
@@ -99,174 +102,223 @@ export const configProviderLayer = Layer.unwrap(
   })
 )
 
-const optionalString = (name: string) => Config.option(Config.String(name))
-const identifier = /^[a-z_][a-z0-9_]{0,62}$/
+/** A setting read and checked on its own: it fails with its problems (sentences naming the fix). */
+type Setting<A> = Effect.Effect<A, ReadonlyArray<string>>
+
+const problem = (text: string): Setting<never> => Effect.fail([text])
+
+/** A variable's text, trimmed; none when it is unset or blank. */
+const text = (name: string): Setting<Option.Option<string>> =>
+  Config.option(Config.String(name)).pipe(
+    Effect.map(Option.map((v) => v.trim())),
+    Effect.map(Option.filter((v) => v !== "")),
+    Effect.mapError(() => [`${name} could not be read`])
+  )
+
+/** A secret variable, trimmed, never unwrapped but to be checked; none when unset or blank. */
+const secret = (name: string): Setting<Option.Option<Redacted.Redacted<string>>> =>
+  Config.option(Config.Redacted(name)).pipe(
+    Effect.map(Option.map((v) => Redacted.make(Redacted.value(v).trim()))),
+    Effect.map(Option.filter((v) => Redacted.value(v) !== "")),
+    Effect.mapError(() => [`${name} could not be read`])
+  )
+
+const wholeNumber = (name: string, fallback: number, min: number, max: number): Setting<number> =>
+  Effect.flatMap(text(name), (value) => {
+    if (Option.isNone(value)) return Effect.succeed(fallback)
+    const n = Number(value.value)
+    return Number.isInteger(n) && n >= min && n <= max
+      ? Effect.succeed(n)
+      : problem(`${name} must be a whole number from ${min} to ${max} (got "${value.value}")`)
+  })
+
+const identifierPattern = /^[a-z_][a-z0-9_]{0,62}$/
+const identifier = (name: string, fallback: string): Setting<string> =>
+  Effect.flatMap(text(name), (value) => {
+    const chosen = Option.getOrElse(value, () => fallback)
+    return identifierPattern.test(chosen)
+      ? Effect.succeed(chosen)
+      : problem(`${name} must be a lower-case name of letters, digits and underscores (got "${chosen}")`)
+  })
+
+/** A database URL checked by the engine, staying redacted. */
+const databaseUrl = (side: "source" | "workspace", url: Redacted.Redacted<string>) =>
+  parseDatabaseUrl(side, Redacted.value(url)).pipe(
+    Effect.map((checked) => Redacted.make(checked)),
+    Effect.mapError((error) => [error.message])
+  )
+
+/** Runs every setting of `settings`, then fails with all their problems, or succeeds with all values. */
+const gather = <const S extends Record<string, Setting<unknown>>>(
+  settings: S
+): Effect.Effect<{ readonly [K in keyof S]: Effect.Success<S[K]> }, ReadonlyArray<string>> => {
+  const all = Effect.all(settings as Record<string, Setting<unknown>>, { mode: "result" }) as Effect.Effect<
+    Record<string, Result.Result<unknown, ReadonlyArray<string>>>
+  >
+  return Effect.flatMap(all, (results) => {
+    const entries = Object.entries(results)
+    const problems = entries.flatMap(([, r]) => (Result.isFailure(r) ? r.failure : []))
+    if (problems.length > 0) return Effect.fail(problems)
+    const values = entries.map(([k, r]) => [k, Result.isSuccess(r) ? r.success : undefined] as const)
+    return Effect.succeed(Object.fromEntries(values) as { readonly [K in keyof S]: Effect.Success<S[K]> })
+  })
+}
+
+/** The databases: both URLs (external), or neither (the embedded demo in ENRICH_SYNC_DATA_DIR). */
+const databases: Setting<DatabaseMode> = Effect.gen(function* () {
+  const { neon, replication, workspace, dataDir } = yield* gather({
+    neon: secret("NEON_DATABASE_URL"),
+    replication: secret("NEON_REPLICATION_URL"),
+    workspace: secret("SUPABASE_DATABASE_URL"),
+    dataDir: text("ENRICH_SYNC_DATA_DIR")
+  })
+  if (Option.isNone(neon) && Option.isNone(workspace)) {
+    if (Option.isSome(replication))
+      return yield* problem(
+        "NEON_REPLICATION_URL is set but NEON_DATABASE_URL is not: set both database URLs"
+      )
+    return { _tag: "Embedded", dataDir: resolve(Option.getOrElse(dataDir, () => ".enrich-sync")) } as const
+  }
+  const required = (name: string, value: Option.Option<Redacted.Redacted<string>>, fix: string) =>
+    Option.isSome(value) ? Effect.succeed(value.value) : problem(`${name} is not set: ${fix}`)
+  const checked = yield* gather({
+    neon: Effect.flatMap(
+      required(
+        "NEON_DATABASE_URL",
+        neon,
+        "set it to the Neon connection string (or unset SUPABASE_DATABASE_URL too, for the embedded demo)"
+      ),
+      (url) => databaseUrl("source", url)
+    ),
+    workspace: Effect.flatMap(
+      required(
+        "SUPABASE_DATABASE_URL",
+        workspace,
+        "set it to the Supabase connection string (or unset NEON_DATABASE_URL too, for the embedded demo)"
+      ),
+      (url) => databaseUrl("workspace", url)
+    ),
+    replication: Option.match(replication, {
+      onNone: () => Effect.succeed(Option.none<Redacted.Redacted<string>>()),
+      onSome: (url) =>
+        Effect.flatMap(databaseUrl("source", url), (checkedUrl) => {
+          const direct = directHostUrl(Redacted.value(checkedUrl))
+          return direct === null
+            ? Effect.succeed(Option.some(checkedUrl))
+            : problem(
+                `NEON_REPLICATION_URL points at a -pooler host (${redactUrl(Redacted.value(checkedUrl))}): replication needs the direct host, e.g. ${redactUrl(direct)}`
+              )
+        })
+    })
+  })
+  const derived = Option.isNone(checked.replication) ? directHostUrl(Redacted.value(checked.neon)) : null
+  return {
+    _tag: "External",
+    neonUrl: checked.neon,
+    replicationUrl: Option.getOrElse(checked.replication, () =>
+      derived === null ? checked.neon : Redacted.make(derived)
+    ),
+    replicationDerived: derived !== null,
+    workspaceUrl: checked.workspace
+  } as const
+})
+
+/** SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY: both or neither, a project URL, real databases. */
+const realtime: Setting<Option.Option<RealtimeConfig>> = Effect.gen(function* () {
+  const { url, key, neon, workspace } = yield* gather({
+    url: text("SUPABASE_URL"),
+    key: secret("SUPABASE_SERVICE_ROLE_KEY"),
+    neon: text("NEON_DATABASE_URL"),
+    workspace: text("SUPABASE_DATABASE_URL")
+  })
+  const problems = [
+    ...(Option.isSome(url) && realtimeEndpoint(url.value) === null
+      ? [
+          `SUPABASE_URL is not a project URL (got "${redactUrl(url.value)}"): set it to https://<project-ref>.supabase.co (Project Settings > API)`
+        ]
+      : []),
+    ...(Option.isSome(url) && Option.isNone(key)
+      ? [
+          "SUPABASE_URL is set but SUPABASE_SERVICE_ROLE_KEY is not: set the project's service role key too (Project Settings > API), or unset SUPABASE_URL to poll the workspace instead of following Realtime"
+        ]
+      : []),
+    ...(Option.isNone(url) && Option.isSome(key)
+      ? [
+          "SUPABASE_SERVICE_ROLE_KEY is set but SUPABASE_URL is not: set the project URL too (https://<project-ref>.supabase.co)"
+        ]
+      : []),
+    ...(Option.isSome(url) && Option.isNone(neon) && Option.isNone(workspace)
+      ? [
+          "SUPABASE_URL is set but the databases are the embedded demo: set NEON_DATABASE_URL and SUPABASE_DATABASE_URL too, or unset SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY"
+        ]
+      : [])
+  ]
+  if (problems.length > 0) return yield* Effect.fail(problems)
+  return Option.isSome(url) && Option.isSome(key)
+    ? Option.some({ url: url.value, apiKey: key.value })
+    : Option.none()
+})
+
+/** ENRICH_SYNC_PUSH_ON: a comma list of enrichment statuses. */
+const pushOn: Setting<ReadonlyArray<string>> = Effect.flatMap(text("ENRICH_SYNC_PUSH_ON"), (value) => {
+  if (Option.isNone(value)) return Effect.succeed(defaultPushOn)
+  const statuses = value.value
+    .split(",")
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s !== "")
+  const known = statuses.every((s) => (enrichmentStatuses as ReadonlyArray<string>).includes(s))
+  return known && statuses.length > 0
+    ? Effect.succeed(statuses)
+    : problem(
+        `ENRICH_SYNC_PUSH_ON must list statuses among ${enrichmentStatuses.join(", ")} (got "${value.value}")`
+      )
+})
+
+const healthPort: Setting<Option.Option<number>> = Effect.flatMap(
+  text("ENRICH_SYNC_HEALTH_PORT"),
+  (value) => {
+    if (Option.isNone(value)) return Effect.succeed(Option.none())
+    const n = Number(value.value)
+    return Number.isInteger(n) && n >= 0 && n <= 65535
+      ? Effect.succeed(Option.some(n))
+      : problem(`ENRICH_SYNC_HEALTH_PORT must be a port number (got "${value.value}")`)
+  }
+)
 
 /** Loads and checks the configuration, reporting every problem at once. */
 export const loadSyncdConfig: Effect.Effect<SyncdConfig, SyncdConfigError> = Effect.gen(function* () {
-  const problems: Array<string> = []
-  const read = (name: string) =>
-    optionalString(name).pipe(
-      Effect.map(Option.map((v) => v.trim())),
-      Effect.map(Option.filter((v) => v !== "")),
-      Effect.catch(() => {
-        problems.push(`${name} could not be read`)
-        return Effect.succeed(Option.none<string>())
-      })
-    )
-  const int = (name: string, fallback: number, min: number, max: number) =>
-    Effect.map(read(name), (v) => {
-      if (Option.isNone(v)) return fallback
-      const n = Number(v.value)
-      if (!Number.isInteger(n) || n < min || n > max) {
-        problems.push(`${name} must be a whole number from ${min} to ${max} (got "${v.value}")`)
-        return fallback
-      }
-      return n
-    })
-
-  const neon = yield* read("NEON_DATABASE_URL")
-  const replication = yield* read("NEON_REPLICATION_URL")
-  const workspace = yield* read("SUPABASE_DATABASE_URL")
-  const checkUrl = (side: "source" | "workspace", value: string) =>
-    parseDatabaseUrl(side, value).pipe(
-      Effect.map((url) => Option.some(url)),
-      Effect.catch((e) => {
-        problems.push(e.message)
-        return Effect.succeed(Option.none<string>())
-      })
-    )
-
-  let mode: DatabaseMode
-  if (Option.isNone(neon) && Option.isNone(workspace)) {
-    if (Option.isSome(replication))
-      problems.push("NEON_REPLICATION_URL is set but NEON_DATABASE_URL is not: set both database URLs")
-    const dataDir = yield* read("ENRICH_SYNC_DATA_DIR")
-    mode = { _tag: "Embedded", dataDir: resolve(Option.getOrElse(dataDir, () => ".enrich-sync")) }
-  } else {
-    if (Option.isNone(neon))
-      problems.push(
-        "NEON_DATABASE_URL is not set: set it to the Neon connection string (or unset SUPABASE_DATABASE_URL too, for the embedded demo)"
-      )
-    if (Option.isNone(workspace))
-      problems.push(
-        "SUPABASE_DATABASE_URL is not set: set it to the Supabase connection string (or unset NEON_DATABASE_URL too, for the embedded demo)"
-      )
-    const neonUrl = Option.isSome(neon) ? yield* checkUrl("source", neon.value) : Option.none<string>()
-    const workspaceUrl = Option.isSome(workspace)
-      ? yield* checkUrl("workspace", workspace.value)
-      : Option.none<string>()
-    let replicationUrl = Option.isSome(replication)
-      ? yield* checkUrl("source", replication.value)
-      : Option.none<string>()
-    let derived = false
-    if (Option.isSome(replicationUrl)) {
-      if (directHostUrl(replicationUrl.value) !== null) {
-        problems.push(
-          `NEON_REPLICATION_URL points at a -pooler host (${redactUrl(replicationUrl.value)}): replication needs the direct host, e.g. ${redactUrl(directHostUrl(replicationUrl.value)!)}`
-        )
-      }
-    } else if (Option.isSome(neonUrl)) {
-      const direct = directHostUrl(neonUrl.value)
-      derived = direct !== null
-      replicationUrl = Option.some(direct ?? neonUrl.value)
-    }
-    mode =
-      Option.isSome(neonUrl) && Option.isSome(workspaceUrl) && Option.isSome(replicationUrl)
-        ? {
-            _tag: "External",
-            neonUrl: Redacted.make(neonUrl.value),
-            replicationUrl: Redacted.make(replicationUrl.value),
-            replicationDerived: derived,
-            workspaceUrl: Redacted.make(workspaceUrl.value)
-          }
-        : { _tag: "Embedded", dataDir: "" }
-  }
-
-  const supabaseUrl = yield* read("SUPABASE_URL")
-  const serviceKey = yield* read("SUPABASE_SERVICE_ROLE_KEY")
-  let realtime = Option.none<RealtimeConfig>()
-  if (Option.isSome(supabaseUrl) !== Option.isSome(serviceKey)) {
-    problems.push(
-      Option.isSome(supabaseUrl)
-        ? "SUPABASE_URL is set but SUPABASE_SERVICE_ROLE_KEY is not: set the project's service role key too (Project Settings > API), or unset SUPABASE_URL to poll the workspace instead of following Realtime"
-        : "SUPABASE_SERVICE_ROLE_KEY is set but SUPABASE_URL is not: set the project URL too (https://<project-ref>.supabase.co)"
-    )
-  } else if (Option.isSome(supabaseUrl) && Option.isSome(serviceKey)) {
-    if (mode._tag === "Embedded" && Option.isNone(neon)) {
-      problems.push(
-        "SUPABASE_URL is set but the databases are the embedded demo: set NEON_DATABASE_URL and SUPABASE_DATABASE_URL too, or unset SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY"
-      )
-    } else if (realtimeEndpoint(supabaseUrl.value) === null) {
-      problems.push(
-        `SUPABASE_URL is not a project URL (got "${redactUrl(supabaseUrl.value)}"): set it to https://<project-ref>.supabase.co (Project Settings > API)`
-      )
-    } else {
-      realtime = Option.some({ url: supabaseUrl.value, apiKey: Redacted.make(serviceKey.value) })
-    }
-  }
-
-  const name = (variable: string, fallback: string) =>
-    Effect.map(read(variable), (v) => {
-      const value = Option.getOrElse(v, () => fallback)
-      if (!identifier.test(value)) {
-        problems.push(
-          `${variable} must be a lower-case name of letters, digits and underscores (got "${value}")`
-        )
-      }
-      return value
-    })
-  const slot = yield* name("ENRICH_SYNC_SLOT", "enrich_sync")
-  const publication = yield* name("ENRICH_SYNC_PUBLICATION", "enrich_sync_source")
-  const pushOnText = yield* read("ENRICH_SYNC_PUSH_ON")
-  const pushOn = Option.match(pushOnText, {
-    onNone: () => defaultPushOn,
-    onSome: (text) =>
-      text
-        .split(",")
-        .map((s) => s.trim().toLowerCase())
-        .filter((s) => s !== "")
-  })
-  const unknown = pushOn.filter((s) => !(enrichmentStatuses as ReadonlyArray<string>).includes(s))
-  if (unknown.length > 0 || pushOn.length === 0) {
-    problems.push(
-      `ENRICH_SYNC_PUSH_ON must list statuses among ${enrichmentStatuses.join(", ")} (got "${Option.getOrElse(pushOnText, () => "")}")`
-    )
-  }
-  const batchSize = yield* int("ENRICH_SYNC_BATCH_SIZE", 5000, 1, 100_000)
-  const batchWait = yield* int("ENRICH_SYNC_BATCH_WAIT_MS", 5, 0, 60_000)
-  const poll = yield* int(
-    "ENRICH_SYNC_WORKSPACE_POLL_MS",
-    Option.isSome(realtime) ? 30_000 : 1000,
-    10,
-    3_600_000
-  )
-  const antiEntropy = yield* int("ENRICH_SYNC_ANTI_ENTROPY_MINUTES", 15, 0, 7 * 24 * 60)
-  const heartbeat = yield* int("ENRICH_SYNC_HEARTBEAT_SECONDS", 10, 1, 3600)
-  const ackInterval = yield* int("ENRICH_SYNC_ACK_INTERVAL_MS", 1000, 0, 60_000)
-  const healthPort = yield* read("ENRICH_SYNC_HEALTH_PORT").pipe(
-    Effect.map(
-      Option.flatMap((v) => {
-        const n = Number(v)
-        if (Number.isInteger(n) && n >= 0 && n <= 65535) return Option.some(n)
-        problems.push(`ENRICH_SYNC_HEALTH_PORT must be a port number (got "${v}")`)
-        return Option.none()
-      })
-    )
-  )
-  if (problems.length > 0) return yield* new SyncdConfigError({ problems })
-  return {
-    mode,
-    realtime,
-    slot,
-    publication,
-    policy: { pushOn },
-    batchSize,
-    batchWait: Duration.millis(batchWait),
-    workspacePoll: Duration.millis(poll),
-    antiEntropy: antiEntropy === 0 ? Option.none() : Option.some(Duration.minutes(antiEntropy)),
-    heartbeat: Duration.seconds(heartbeat),
-    ackInterval: Duration.millis(ackInterval),
+  const realtimeSetting = yield* Effect.result(realtime)
+  const pollDefault =
+    Result.isSuccess(realtimeSetting) && Option.isSome(realtimeSetting.success) ? 30_000 : 1000
+  const settings = yield* gather({
+    mode: databases,
+    realtime: Result.isSuccess(realtimeSetting)
+      ? Effect.succeed(realtimeSetting.success)
+      : Effect.fail(realtimeSetting.failure),
+    slot: identifier("ENRICH_SYNC_SLOT", "enrich_sync"),
+    publication: identifier("ENRICH_SYNC_PUBLICATION", "enrich_sync_source"),
+    pushOn,
+    batchSize: wholeNumber("ENRICH_SYNC_BATCH_SIZE", 5000, 1, 100_000),
+    batchWait: wholeNumber("ENRICH_SYNC_BATCH_WAIT_MS", 5, 0, 60_000),
+    poll: wholeNumber("ENRICH_SYNC_WORKSPACE_POLL_MS", pollDefault, 10, 3_600_000),
+    antiEntropy: wholeNumber("ENRICH_SYNC_ANTI_ENTROPY_MINUTES", 15, 0, 7 * 24 * 60),
+    heartbeat: wholeNumber("ENRICH_SYNC_HEARTBEAT_SECONDS", 10, 1, 3600),
+    ackInterval: wholeNumber("ENRICH_SYNC_ACK_INTERVAL_MS", 1000, 0, 60_000),
     healthPort
+  }).pipe(Effect.mapError((problems) => new SyncdConfigError({ problems })))
+  return {
+    mode: settings.mode,
+    realtime: settings.realtime,
+    slot: settings.slot,
+    publication: settings.publication,
+    policy: { pushOn: settings.pushOn },
+    batchSize: settings.batchSize,
+    batchWait: Duration.millis(settings.batchWait),
+    workspacePoll: Duration.millis(settings.poll),
+    antiEntropy:
+      settings.antiEntropy === 0 ? Option.none() : Option.some(Duration.minutes(settings.antiEntropy)),
+    heartbeat: Duration.seconds(settings.heartbeat),
+    ackInterval: Duration.millis(settings.ackInterval),
+    healthPort: settings.healthPort
   }
 })
