@@ -2,7 +2,7 @@
  * Seeds a database (that already has `marketing.company_invalid` and `marketing.people_invalid`) with the
  * demo data, for benchmarks:
  *
- *   node packages/testing/src/bin/seed-demo.ts --url <postgres url> [--companies 119] [--people 5] [--seed 20251107]
+ *   node packages/embedded/src/bin/seed-demo.ts --url <postgres url> [--companies 119] [--people 5] [--seed 20251107]
  *
  * Prints what it wrote and how fast; never the URL's password.
  */
@@ -11,7 +11,7 @@ import { redactUrl } from "@enrich-sync/core"
 import { seedDemoData } from "../DemoData.ts"
 
 const usage =
-  "usage: node packages/testing/src/bin/seed-demo.ts --url <postgres url> [--companies N] [--people N] [--seed N]"
+  "usage: node packages/embedded/src/bin/seed-demo.ts --url <postgres url> [--companies N] [--people N] [--seed N]"
 
 const count = (name: string, text: string | undefined): number | undefined => {
   if (text === undefined) return undefined
