@@ -6,7 +6,12 @@ import type { MergePolicy } from "@enrich-sync/core"
 import { entities, verifyEntity } from "@enrich-sync/engine"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import { Loops } from "./Loops.ts"
 import { mergeKeys, transientRetry } from "./Reconcile.ts"
+import { Startup } from "./Startup.ts"
+import { SyncdConfig } from "./SyncdConfig.ts"
 import { SyncMetrics } from "./SyncMetrics.ts"
 
 /** One pass over every entity; returns how many keys it merged. */
@@ -47,3 +52,18 @@ export const runAntiEntropy = (
   period: Duration.Duration,
   options: { readonly policy: MergePolicy; readonly batchSize: number }
 ) => Effect.forever(Effect.andThen(Effect.sleep(period), antiEntropyPass(options)))
+
+/** The anti-entropy pass every ENRICH_SYNC_ANTI_ENTROPY_MINUTES, once the daemon has started (off at 0). */
+export const antiEntropyLayer = Layer.effectDiscard(
+  Effect.gen(function* () {
+    const config = yield* SyncdConfig
+    if (Option.isNone(config.antiEntropy)) return
+    yield* Startup
+    const loops = yield* Loops
+    yield* loops.run(
+      runAntiEntropy(config.antiEntropy.value, { policy: config.policy, batchSize: config.batchSize }).pipe(
+        Effect.annotateLogs({ direction: "anti-entropy" })
+      )
+    )
+  })
+)

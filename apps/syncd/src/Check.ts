@@ -24,7 +24,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { holderOf } from "./DataDirLock.ts"
-import { loadSyncdConfig, type SyncdConfig } from "./SyncdConfig.ts"
+import { loadSyncdConfig, type SyncdSettings } from "./SyncdConfig.ts"
 
 /** The outcome of one check. */
 export interface CheckResult {
@@ -100,7 +100,7 @@ const realtimeSubscribes = (realtime: { readonly url: string; readonly apiKey: R
     })
   )
 
-const checkExternal = (config: SyncdConfig, mode: Extract<SyncdConfig["mode"], { _tag: "External" }>) =>
+const checkExternal = (config: SyncdSettings, mode: Extract<SyncdSettings["mode"], { _tag: "External" }>) =>
   Effect.gen(function* () {
     const results: Array<CheckResult> = []
     const options = { max: 1, applicationName: "enrich-sync syncd check" }

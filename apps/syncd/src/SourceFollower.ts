@@ -25,14 +25,20 @@ import type { KeyChange, PreparedKeys } from "@enrich-sync/engine"
 import { entities, prepareKeys, readReplicationProgress, writeReplicationProgress } from "@enrich-sync/engine"
 import type { ListenerEvent } from "@enrich-sync/neon-listener"
 import { NeonListener } from "@enrich-sync/neon-listener"
+import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
+import { Endpoints } from "./Databases.ts"
+import { Loops } from "./Loops.ts"
 import { mergeBatch, reconcile, transientRetry } from "./Reconcile.ts"
+import { listenerConfig, Startup } from "./Startup.ts"
+import { SyncdConfig } from "./SyncdConfig.ts"
 import { SyncMetrics } from "./SyncMetrics.ts"
 
 /** How the source follower batches. */
@@ -104,12 +110,13 @@ export const followSource = (options: SourceFollowerOptions) =>
             yield* writeReplicationProgress(options.slot, position).pipe(Effect.retry(transientRetry))
             applied = applied === null || position > applied ? position : applied
             yield* listener.ack(position)
+            const now = yield* Clock.currentTimeMillis
             yield* metrics.update((m) => ({
               ...m,
               neonTransactions: m.neonTransactions + step.transactions,
               lastAppliedLsn: formatLsn(position),
               lastCommitTime: step.lastCommitTime ?? m.lastCommitTime,
-              lastAppliedAt: new Date().toISOString()
+              lastAppliedAt: new Date(now).toISOString()
             }))
           }
         }
@@ -225,3 +232,28 @@ export const followSource = (options: SourceFollowerOptions) =>
     // either stage failing stops the other
     yield* Effect.all([planner, writer], { concurrency: 2, discard: true })
   })
+
+/** The Neon listener on the slot, once the daemon has started (the slot exists, both sides reconciled). */
+export const neonListenerLayer = Layer.unwrap(
+  Effect.gen(function* () {
+    yield* Startup
+    return NeonListener.layer(listenerConfig(yield* SyncdConfig, yield* Endpoints))
+  })
+)
+
+/** Follows Neon for the daemon's lifetime (a loop of `Loops`). */
+export const sourceFollowerLayer = Layer.effectDiscard(
+  Effect.gen(function* () {
+    const config = yield* SyncdConfig
+    const loops = yield* Loops
+    yield* (yield* SyncMetrics).watchListener((yield* NeonListener).status)
+    yield* loops.run(
+      followSource({
+        slot: config.slot,
+        policy: config.policy,
+        batchSize: config.batchSize,
+        batchWait: config.batchWait
+      }).pipe(Effect.annotateLogs({ direction: "neon->workspace" }))
+    )
+  })
+)

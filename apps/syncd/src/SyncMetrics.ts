@@ -4,9 +4,13 @@
  * Invariant: counters only grow; every merge the daemon applies is counted exactly once.
  */
 import type { ApplyStats } from "@enrich-sync/engine"
+import type { ListenerStatus } from "@enrich-sync/neon-listener"
+import type { SupabaseListenerStatus } from "@enrich-sync/supabase-listener"
+import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 
 /** A snapshot of the daemon's counters. */
@@ -31,11 +35,13 @@ export interface MetricsSnapshot {
   readonly lastCommitTime: string | null
   /** when it was applied */
   readonly lastAppliedAt: string | null
+  /** the port of `/health` and `/metrics`, when served */
+  readonly healthPort: number | null
 }
 
-const initial = (): MetricsSnapshot => ({
+const initial = (now: number): MetricsSnapshot => ({
   live: false,
-  startedAt: new Date().toISOString(),
+  startedAt: new Date(now).toISOString(),
   neonTransactions: 0,
   neonKeys: 0,
   workspaceKeys: 0,
@@ -50,7 +56,8 @@ const initial = (): MetricsSnapshot => ({
   catchUps: 0,
   lastAppliedLsn: null,
   lastCommitTime: null,
-  lastAppliedAt: null
+  lastAppliedAt: null,
+  healthPort: null
 })
 
 /** The daemon's counters. */
@@ -61,14 +68,34 @@ export class SyncMetrics extends Context.Service<
     readonly update: (f: (m: MetricsSnapshot) => MetricsSnapshot) => Effect.Effect<void>
     /** counts what a merge-apply did */
     readonly merged: (stats: ApplyStats) => Effect.Effect<void>
+    /** the Neon listener's status, once it runs */
+    readonly watchListener: (status: Effect.Effect<ListenerStatus>) => Effect.Effect<void>
+    readonly listener: Effect.Effect<Option.Option<ListenerStatus>>
+    /** the Realtime subscription's status, once it runs */
+    readonly watchRealtime: (status: Effect.Effect<SupabaseListenerStatus>) => Effect.Effect<void>
+    readonly realtime: Effect.Effect<Option.Option<SupabaseListenerStatus>>
   }
 >()("@enrich-sync/syncd/SyncMetrics") {
   static readonly layer = Layer.effect(
     SyncMetrics,
-    Effect.map(Ref.make(initial()), (ref) =>
-      SyncMetrics.of({
+    Effect.gen(function* () {
+      const ref = yield* Ref.make(initial(yield* Clock.currentTimeMillis))
+      const listener = yield* Ref.make(Option.none<Effect.Effect<ListenerStatus>>())
+      const realtime = yield* Ref.make(Option.none<Effect.Effect<SupabaseListenerStatus>>())
+      const read = <A>(source: Ref.Ref<Option.Option<Effect.Effect<A>>>) =>
+        Effect.flatMap(Ref.get(source), (status) =>
+          Option.match(status, {
+            onNone: () => Effect.succeed(Option.none<A>()),
+            onSome: (s) => Effect.map(s, Option.some)
+          })
+        )
+      return SyncMetrics.of({
         snapshot: Ref.get(ref),
         update: (f) => Ref.update(ref, f),
+        watchListener: (status) => Ref.set(listener, Option.some(status)),
+        listener: read(listener),
+        watchRealtime: (status) => Ref.set(realtime, Option.some(status)),
+        realtime: read(realtime),
         merged: (s) =>
           Ref.update(ref, (m) => ({
             ...m,
@@ -81,7 +108,7 @@ export class SyncMetrics extends Context.Service<
             retries: m.retries + s.retries
           }))
       })
-    )
+    })
   )
 }
 

@@ -17,6 +17,7 @@ import { directHostUrl } from "@enrich-sync/neon-listener"
 import { realtimeEndpoint } from "@enrich-sync/supabase-listener"
 import * as Config from "effect/Config"
 import * as ConfigProvider from "effect/ConfigProvider"
+import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -24,6 +25,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
+import { logLevels } from "./Log.ts"
 
 /** Where the databases are. */
 export type DatabaseMode =
@@ -51,7 +53,7 @@ export interface RealtimeConfig {
 }
 
 /** The daemon's configuration. */
-export interface SyncdConfig {
+export interface SyncdSettings {
   readonly mode: DatabaseMode
   /** SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY, both or neither: workspace edits through Realtime (default off) */
   readonly realtime: Option.Option<RealtimeConfig>
@@ -274,6 +276,14 @@ const pushOn: Setting<ReadonlyArray<string>> = Effect.flatMap(text("ENRICH_SYNC_
       )
 })
 
+/** ENRICH_SYNC_LOG_FORMAT and ENRICH_SYNC_LOG_LEVEL (read by the log itself; checked here, with the rest). */
+const logSetting = (name: string, allowed: ReadonlyArray<string>): Setting<void> =>
+  Effect.flatMap(text(name), (value) =>
+    Option.isNone(value) || allowed.includes(value.value.toLowerCase())
+      ? Effect.void
+      : problem(`${name} must be one of ${allowed.join(", ")} (got "${value.value}")`)
+  )
+
 const healthPort: Setting<Option.Option<number>> = Effect.flatMap(
   text("ENRICH_SYNC_HEALTH_PORT"),
   (value) => {
@@ -286,7 +296,7 @@ const healthPort: Setting<Option.Option<number>> = Effect.flatMap(
 )
 
 /** Loads and checks the configuration, reporting every problem at once. */
-export const loadSyncdConfig: Effect.Effect<SyncdConfig, SyncdConfigError> = Effect.gen(function* () {
+export const loadSyncdConfig: Effect.Effect<SyncdSettings, SyncdConfigError> = Effect.gen(function* () {
   const realtimeSetting = yield* Effect.result(realtime)
   const pollDefault =
     Result.isSuccess(realtimeSetting) && Option.isSome(realtimeSetting.success) ? 30_000 : 1000
@@ -304,7 +314,9 @@ export const loadSyncdConfig: Effect.Effect<SyncdConfig, SyncdConfigError> = Eff
     antiEntropy: wholeNumber("ENRICH_SYNC_ANTI_ENTROPY_MINUTES", 15, 0, 7 * 24 * 60),
     heartbeat: wholeNumber("ENRICH_SYNC_HEARTBEAT_SECONDS", 10, 1, 3600),
     ackInterval: wholeNumber("ENRICH_SYNC_ACK_INTERVAL_MS", 1000, 0, 60_000),
-    healthPort
+    healthPort,
+    logFormat: logSetting("ENRICH_SYNC_LOG_FORMAT", ["json", "pretty"]),
+    logLevel: logSetting("ENRICH_SYNC_LOG_LEVEL", Object.keys(logLevels))
   }).pipe(Effect.mapError((problems) => new SyncdConfigError({ problems })))
   return {
     mode: settings.mode,
@@ -322,3 +334,10 @@ export const loadSyncdConfig: Effect.Effect<SyncdConfig, SyncdConfigError> = Eff
     healthPort: settings.healthPort
   }
 })
+
+/** The daemon's configuration, loaded and checked once. */
+export class SyncdConfig extends Context.Service<SyncdConfig, SyncdSettings>()(
+  "@enrich-sync/syncd/SyncdConfig"
+) {
+  static readonly layer = Layer.effect(SyncdConfig, loadSyncdConfig)
+}

@@ -87,6 +87,16 @@ export const syncdVariables: ReadonlyArray<SyncdVariable> = [
     meaning: "serve `/health` and `/metrics` on 127.0.0.1 at this port"
   },
   {
+    name: "ENRICH_SYNC_LOG_FORMAT",
+    default: "`json`; `pretty` on a terminal",
+    meaning: "log lines as one JSON object each (time, level, msg and fields), or as readable text"
+  },
+  {
+    name: "ENRICH_SYNC_LOG_LEVEL",
+    default: "`info`",
+    meaning: "the least level logged: `debug`, `info`, `warn` or `error`"
+  },
+  {
     name: "ENRICH_SYNC_DATA_DIR",
     default: "`./.enrich-sync`",
     meaning:

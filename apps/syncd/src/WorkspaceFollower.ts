@@ -15,7 +15,13 @@ import { entities, WorkspaceDatabase } from "@enrich-sync/engine"
 import { SupabaseListener, tableId } from "@enrich-sync/supabase-listener"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import { Endpoints } from "./Databases.ts"
+import { Loops } from "./Loops.ts"
 import { mergeKeys, transientRetry } from "./Reconcile.ts"
+import { Startup } from "./Startup.ts"
+import { SyncdConfig } from "./SyncdConfig.ts"
 import { SyncMetrics } from "./SyncMetrics.ts"
 
 /** How the workspace follower polls. */
@@ -82,3 +88,58 @@ export const followRealtime = (options: WorkspaceFollowerOptions) =>
       }
     }
   })
+
+const followerOptions = Effect.map(SyncdConfig, (config) => ({
+  policy: config.policy,
+  batchSize: config.batchSize,
+  poll: config.workspacePoll
+}))
+
+/** Polls the workspace for the daemon's lifetime (a loop of `Loops`), once the daemon has started. */
+export const workspaceFollowerLayer = Layer.effectDiscard(
+  Effect.gen(function* () {
+    yield* Startup
+    const loops = yield* Loops
+    yield* loops.run(
+      followWorkspace(yield* followerOptions).pipe(Effect.annotateLogs({ direction: "workspace->neon" }))
+    )
+  })
+)
+
+/**
+ * Follows the workspace through Realtime for the daemon's lifetime, when Realtime is configured (the
+ * embedded demo has its stand-in); subscribed after the start-up reconcile, whose first subscription asks
+ * for a catch-up, so nothing edited before it is live, or while it reconnects, is missed.
+ */
+export const realtimeFollowerLayer = Layer.unwrap(
+  Effect.gen(function* () {
+    const endpoints = yield* Endpoints
+    if (Option.isNone(endpoints.realtime)) return Layer.empty
+    const realtime = endpoints.realtime.value
+    const subscribed = Layer.unwrap(
+      Effect.as(
+        Startup,
+        SupabaseListener.layer({
+          url: realtime.url,
+          apiKey: realtime.apiKey,
+          tables: entities.map((e) => ({
+            schema: e.workspaceTable.schema,
+            name: e.workspaceTable.name,
+            key: e.key
+          })),
+          dirtyColumn: "sync_dirty"
+        })
+      )
+    )
+    return Layer.effectDiscard(
+      Effect.gen(function* () {
+        const loops = yield* Loops
+        const listener = yield* SupabaseListener
+        yield* (yield* SyncMetrics).watchRealtime(listener.status)
+        yield* loops.run(
+          followRealtime(yield* followerOptions).pipe(Effect.annotateLogs({ direction: "workspace->neon" }))
+        )
+      })
+    ).pipe(Layer.provide(subscribed))
+  })
+)
