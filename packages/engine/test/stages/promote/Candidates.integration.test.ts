@@ -17,12 +17,10 @@ describe("which keys may be promoted", () => {
           demoCompanyKey(3)
         ]
         yield* onNeon(
-          `UPDATE marketing.company_invalid SET validation_status = 'PASSED' WHERE company_unique_id = $1`,
-          [passed]
-        )
-        yield* onNeon(
-          `UPDATE marketing.company_invalid SET validation_status = ' ' WHERE company_unique_id = $1`,
-          [unvalidated]
+          `UPDATE marketing.company_invalid
+              SET validation_status = CASE WHEN company_unique_id = $1 THEN 'PASSED' ELSE ' ' END
+            WHERE company_unique_id IN ($1, $2)`,
+          [passed, unvalidated]
         )
         yield* onNeon(
           `WITH gone AS (DELETE FROM marketing.company_invalid WHERE company_unique_id = $1 RETURNING company_unique_id)
