@@ -82,6 +82,8 @@ const wrap = (client: pg.PoolClient): Connection => ({
   processId: (client as unknown as { processID?: number }).processID
 })
 
+const ignoreError = (): void => {}
+
 /** Opens a pool on a connection string. Nothing connects until the first query. */
 export const openPool = (url: string, options: PoolOptions = {}): Pool => {
   const pool = new pg.Pool({
@@ -98,7 +100,13 @@ export const openPool = (url: string, options: PoolOptions = {}): Pool => {
   pool.on("error", () => {})
   return {
     query: async (text, params) => toResult(await pool.query(text, params as Array<unknown> | undefined)),
-    connect: async () => wrap(await pool.connect()),
+    connect: async () => {
+      const client = await pool.connect()
+      // a checked-out client whose server goes away emits 'error' with nobody listening, which would end the
+      // process: the failure reaches whoever uses it through its next (or current) query instead
+      if (!client.listeners("error").includes(ignoreError)) client.on("error", ignoreError)
+      return wrap(client)
+    },
     end: () => pool.end()
   }
 }
