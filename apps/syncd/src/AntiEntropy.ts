@@ -1,9 +1,13 @@
 /**
  * The periodic anti-entropy pass: compares both sides in full (bucketed hashes in SQL) and merges every
  * key that differs, so whatever an event missed is found and repaired within one period.
+ *
+ * Invariant: every pass is logged with what it found (nothing, or the keys out of sync and why), and
+ * counted in the metrics with the differences it found.
  */
-import type { MergePolicy } from "@enrich-sync/core"
-import { entities, verifyEntity } from "@enrich-sync/engine"
+import type { Entity, MergePolicy } from "@enrich-sync/core"
+import { verifyEntity } from "@enrich-sync/engine"
+import * as Clock from "effect/Clock"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -14,12 +18,20 @@ import { Startup } from "./Startup.ts"
 import { SyncdConfig } from "./SyncdConfig.ts"
 import { SyncMetrics } from "./SyncMetrics.ts"
 
+/** What a pass works on. */
+export interface AntiEntropyOptions {
+  readonly entities: ReadonlyArray<Entity>
+  readonly policy: MergePolicy
+  readonly batchSize: number
+}
+
 /** One pass over every entity; returns how many keys it merged. */
-export const antiEntropyPass = (options: { readonly policy: MergePolicy; readonly batchSize: number }) =>
+export const antiEntropyPass = (options: AntiEntropyOptions) =>
   Effect.gen(function* () {
     const metrics = yield* SyncMetrics
+    const started = yield* Clock.currentTimeMillis
     let repaired = 0
-    for (const entity of entities) {
+    for (const entity of options.entities) {
       const report = yield* verifyEntity(entity, { listLimit: Number.POSITIVE_INFINITY }).pipe(
         Effect.retry(transientRetry)
       )
@@ -34,24 +46,33 @@ export const antiEntropyPass = (options: { readonly policy: MergePolicy; readonl
       if (keys.length > 0) {
         yield* Effect.logWarning(
           `anti-entropy found ${keys.length} ${entity.label} record(s) out of sync (${report.missingInWorkspace.count} missing in the workspace, ${report.missingOnNeon.count} gone from Neon, ${report.neonChanged.count} changed on Neon, ${report.unsyncedEdits.count} unsynced edits); merging them`
-        )
+        ).pipe(Effect.annotateLogs({ entity: entity.name, keys: keys.length }))
         yield* mergeKeys(
           entity,
           keys.map((key) => ({ key })),
-          options
+          { ...options, direction: "anti-entropy" }
         )
         repaired += keys.length
       }
     }
-    yield* metrics.update((m) => ({ ...m, reconciles: m.reconciles + 1 }))
+    const durationMs = (yield* Clock.currentTimeMillis) - started
+    yield* metrics.update((m) => ({
+      ...m,
+      reconciles: m.reconciles + 1,
+      antiEntropyRuns: m.antiEntropyRuns + 1,
+      antiEntropyDifferences: m.antiEntropyDifferences + repaired
+    }))
+    yield* Effect.logInfo(
+      repaired === 0
+        ? "anti-entropy pass: both sides agree"
+        : `anti-entropy pass: merged ${repaired} record(s) that were out of sync`
+    ).pipe(Effect.annotateLogs({ keys: repaired, durationMs }))
     return repaired
   })
 
 /** Runs the pass every `period`, the first one after one period. */
-export const runAntiEntropy = (
-  period: Duration.Duration,
-  options: { readonly policy: MergePolicy; readonly batchSize: number }
-) => Effect.forever(Effect.andThen(Effect.sleep(period), antiEntropyPass(options)))
+export const runAntiEntropy = (period: Duration.Duration, options: AntiEntropyOptions) =>
+  Effect.forever(Effect.andThen(Effect.sleep(period), antiEntropyPass(options)))
 
 /** The anti-entropy pass every ENRICH_SYNC_ANTI_ENTROPY_MINUTES, once the daemon has started (off at 0). */
 export const antiEntropyLayer = Layer.effectDiscard(
@@ -61,9 +82,11 @@ export const antiEntropyLayer = Layer.effectDiscard(
     yield* Startup
     const loops = yield* Loops
     yield* loops.run(
-      runAntiEntropy(config.antiEntropy.value, { policy: config.policy, batchSize: config.batchSize }).pipe(
-        Effect.annotateLogs({ direction: "anti-entropy" })
-      )
+      runAntiEntropy(config.antiEntropy.value, {
+        entities: config.entities,
+        policy: config.policy,
+        batchSize: config.batchSize
+      }).pipe(Effect.annotateLogs({ direction: "anti-entropy" }))
     )
   })
 )

@@ -7,11 +7,12 @@
  */
 import type { Entity, MergePolicy } from "@enrich-sync/core"
 import type { KeyChange, PreparedKeys, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
-import { applyKeys, applyPrepared, backfillEntity, DatabaseError, entities } from "@enrich-sync/engine"
+import { applyKeys, applyPrepared, backfillEntity, DatabaseError } from "@enrich-sync/engine"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import { MergeLane } from "./MergeLane.ts"
-import { SyncMetrics } from "./SyncMetrics.ts"
+import { type Direction, SyncMetrics } from "./SyncMetrics.ts"
 
 /** Backoff for transient failures: 100 ms doubling to 10 s, jittered, only while retrying can help. */
 export const transientRetry = {
@@ -34,7 +35,7 @@ const logRetry = (what: string) => (e: unknown) =>
 export const mergeBatch = (
   entity: Entity,
   batch: ReadonlyArray<KeyChange>,
-  options: { readonly policy: MergePolicy },
+  options: { readonly policy: MergePolicy; readonly direction: Direction },
   prepared?: PreparedKeys
 ): Effect.Effect<void, DatabaseError, SourceDatabase | WorkspaceDatabase | MergeLane | SyncMetrics> =>
   Effect.gen(function* () {
@@ -51,11 +52,13 @@ export const mergeBatch = (
           ready === undefined ? applyKeys(entity, keys, { policy: options.policy }) : applyPrepared(ready)
         )
       })
+      const started = yield* Clock.currentTimeMillis
       const stats = yield* attempt.pipe(
         Effect.tapError(logRetry(`merging ${entity.label} records`)),
         Effect.retry(transientRetry)
       )
-      yield* metrics.merged(stats)
+      const seconds = ((yield* Clock.currentTimeMillis) - started) / 1000
+      yield* metrics.merged(stats, { direction: options.direction, entity: entity.name, seconds })
       // keys that kept losing races: merge them again after a pause, never drop them
       const contended = new Set(stats.contended)
       left = keys.filter((c) => contended.has(c.key))
@@ -67,7 +70,7 @@ export const mergeBatch = (
 export const mergeKeys = (
   entity: Entity,
   changes: ReadonlyArray<KeyChange>,
-  options: { readonly policy: MergePolicy; readonly batchSize: number }
+  options: { readonly policy: MergePolicy; readonly batchSize: number; readonly direction: Direction }
 ): Effect.Effect<void, DatabaseError, SourceDatabase | WorkspaceDatabase | MergeLane | SyncMetrics> =>
   Effect.gen(function* () {
     for (let i = 0; i < changes.length; i += options.batchSize)
@@ -77,20 +80,29 @@ export const mergeKeys = (
 /** Compares and merges both sides in full (startup, a recreated slot, a truncate). */
 export const reconcile = (
   why: string,
-  options: { readonly policy: MergePolicy; readonly batchSize: number },
-  only: ReadonlyArray<Entity> = entities
+  options: { readonly policy: MergePolicy; readonly batchSize: number; readonly direction: Direction },
+  only: ReadonlyArray<Entity>
 ): Effect.Effect<void, DatabaseError, SourceDatabase | WorkspaceDatabase | MergeLane | SyncMetrics> =>
   Effect.gen(function* () {
     const lane = yield* MergeLane
     const metrics = yield* SyncMetrics
-    yield* Effect.logInfo(`reconciling both sides (${why})`)
+    yield* Effect.logInfo(`reconciling both sides (${why})`).pipe(
+      Effect.annotateLogs({ direction: "reconcile" })
+    )
     for (const entity of only) {
       const report = yield* lane
         .run(backfillEntity(entity, { policy: options.policy, batchSize: options.batchSize }))
         .pipe(Effect.tapError(logRetry(`reconciling ${entity.label} records`)), Effect.retry(transientRetry))
-      if (report.merge !== null) yield* metrics.merged(report.merge)
+      if (report.merge !== null)
+        yield* metrics.merged(report.merge, { direction: options.direction, entity: entity.name })
       yield* Effect.logInfo(
         `reconciled ${entity.name}: ${report.sourceRows} Neon rows, ${report.copied} copied, ${report.candidates} merged, ${report.unchanged} unchanged`
+      ).pipe(
+        Effect.annotateLogs({
+          direction: "reconcile",
+          entity: entity.name,
+          keys: report.candidates + report.copied
+        })
       )
     }
     yield* metrics.update((m) => ({ ...m, reconciles: m.reconciles + 1 }))

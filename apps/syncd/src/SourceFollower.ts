@@ -22,38 +22,49 @@
 import type { Entity, Lsn, MergePolicy } from "@enrich-sync/core"
 import { formatLsn } from "@enrich-sync/core"
 import type { KeyChange, PreparedKeys } from "@enrich-sync/engine"
-import { entities, prepareKeys, readReplicationProgress, writeReplicationProgress } from "@enrich-sync/engine"
+import { prepareKeys, readReplicationProgress, writeReplicationProgress } from "@enrich-sync/engine"
 import type { ListenerEvent } from "@enrich-sync/neon-listener"
 import { NeonListener } from "@enrich-sync/neon-listener"
 import * as Clock from "effect/Clock"
 import * as Deferred from "effect/Deferred"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Schedule from "effect/Schedule"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import { Endpoints } from "./Databases.ts"
+import { Leadership } from "./Leadership.ts"
 import { Loops } from "./Loops.ts"
 import { mergeBatch, reconcile, transientRetry } from "./Reconcile.ts"
 import { listenerConfig, Startup } from "./Startup.ts"
 import { SyncdConfig } from "./SyncdConfig.ts"
 import { SyncMetrics } from "./SyncMetrics.ts"
 
-/** How the source follower batches. */
+/** How the source follower batches, and when it stops. */
 export interface SourceFollowerOptions {
   readonly slot: string
+  readonly entities: ReadonlyArray<Entity>
   readonly policy: MergePolicy
   /** most keys per merge batch */
   readonly batchSize: number
   /** how long a batch may wait to fill */
   readonly batchWait: Duration.Duration
+  /** checked before each acknowledgement: fails when this daemon may no longer acknowledge (leadership) */
+  readonly beforeAck: Effect.Effect<void, unknown>
+  /** completed when the follower must stop taking new changes: it then finishes what it took, and returns */
+  readonly stop: Deferred.Deferred<void>
 }
 
-const entityByTable = new Map<string, Entity>(
-  entities.map((e) => [`${e.sourceTable.schema}.${e.sourceTable.name}`, e])
-)
+/** What a follower that was asked to stop finished before returning. */
+export interface Drained {
+  /** batches written after the stop was asked */
+  readonly batches: number
+  /** the last position acknowledged, if any */
+  readonly acknowledged: Lsn | null
+}
 
 /** What the writer does, in commit order. Each step completes `done` when it is finished. */
 type Step =
@@ -84,6 +95,14 @@ export const followSource = (options: SourceFollowerOptions) =>
   Effect.gen(function* () {
     const listener = yield* NeonListener
     const metrics = yield* SyncMetrics
+    const entityByTable = new Map<string, Entity>(
+      options.entities.map((e) => [`${e.sourceTable.schema}.${e.sourceTable.name}`, e])
+    )
+    const direction = { policy: options.policy, direction: "neon->workspace" } as const
+    let acknowledged: Lsn | null = null
+    let drainedBatches = 0
+    /** the first commit time of each group planned and not yet acknowledged, oldest first */
+    const pendingCommits: Array<string> = []
     let applied = yield* readReplicationProgress(options.slot)
     const steps = yield* Queue.bounded<Step>(1)
     // keys of batches planned and not yet written, with the signal that they are
@@ -94,29 +113,34 @@ export const followSource = (options: SourceFollowerOptions) =>
       Effect.gen(function* () {
         switch (step._tag) {
           case "Merge": {
-            yield* mergeBatch(step.entity, step.changes, options, step.prepared)
+            yield* mergeBatch(step.entity, step.changes, direction, step.prepared)
+            if (Deferred.isDoneUnsafe(options.stop)) drainedBatches++
             yield* metrics.update((m) => ({ ...m, neonKeys: m.neonKeys + step.changes.length }))
             for (const c of step.changes) if (unwritten.get(c.key) === step.done) unwritten.delete(c.key)
             yield* Deferred.succeed(step.done, undefined)
             return
           }
           case "Reconcile": {
-            yield* reconcile(step.why, options, step.only)
+            yield* reconcile(step.why, { ...options, direction: "reconcile" }, step.only)
             yield* Deferred.succeed(step.done, undefined)
             return
           }
           case "Ack": {
             const position = step.position
+            yield* options.beforeAck
             yield* writeReplicationProgress(options.slot, position).pipe(Effect.retry(transientRetry))
             applied = applied === null || position > applied ? position : applied
             yield* listener.ack(position)
+            acknowledged = position
+            pendingCommits.shift()
             const now = yield* Clock.currentTimeMillis
             yield* metrics.update((m) => ({
               ...m,
               neonTransactions: m.neonTransactions + step.transactions,
               lastAppliedLsn: formatLsn(position),
               lastCommitTime: step.lastCommitTime ?? m.lastCommitTime,
-              lastAppliedAt: new Date(now).toISOString()
+              lastAppliedAt: new Date(now).toISOString(),
+              oldestPendingCommit: pendingCommits[0] ?? null
             }))
           }
         }
@@ -149,6 +173,12 @@ export const followSource = (options: SourceFollowerOptions) =>
 
     const planGroup = (group: ReadonlyArray<ListenerEvent>) =>
       Effect.gen(function* () {
+        const first = group.find((e) => e._tag === "Changes")
+        if (first !== undefined) {
+          pendingCommits.push(first.commitTime)
+          if (pendingCommits.length === 1)
+            yield* metrics.update((m) => ({ ...m, oldestPendingCommit: first.commitTime }))
+        }
         let keys = new Map<Entity, Map<string, { committedAt: string; xid: number }>>()
         let truncated = new Set<Entity>()
         let transactions = 0
@@ -176,7 +206,7 @@ export const followSource = (options: SourceFollowerOptions) =>
               yield* Effect.logWarning(
                 `the replication slot ${options.slot} was gone and has been created again at ${formatLsn(event.position)}: changes made meanwhile were not streamed, so both sides are reconciled in full`
               )
-              yield* barrier("the replication slot was recreated", entities)
+              yield* barrier("the replication slot was recreated", options.entities)
             }
             continue
           }
@@ -211,6 +241,8 @@ export const followSource = (options: SourceFollowerOptions) =>
       }
     })
     const planner = listener.events.pipe(
+      // asked to stop: take nothing more from the slot; what was taken is planned, written and acknowledged
+      Stream.interruptWhen(Deferred.await(options.stop)),
       // a group ends when it holds a batch's worth of keys or has waited `batchWait`: small transactions
       // fill whole batches, and a large one is planned a chunk at a time (memory stays bounded by keys)
       Stream.aggregateWithin(
@@ -231,6 +263,7 @@ export const followSource = (options: SourceFollowerOptions) =>
     )
     // either stage failing stops the other
     yield* Effect.all([planner, writer], { concurrency: 2, discard: true })
+    return { batches: drainedBatches, acknowledged } satisfies Drained
   })
 
 /** The Neon listener on the slot, once the daemon has started (the slot exists, both sides reconciled). */
@@ -241,19 +274,53 @@ export const neonListenerLayer = Layer.unwrap(
   })
 )
 
-/** Follows Neon for the daemon's lifetime (a loop of `Loops`). */
+/**
+ * Follows Neon for the daemon's lifetime (a loop of `Loops`). On a stop (SIGTERM, SIGINT, lost leadership)
+ * it first takes nothing more and finishes the batches it took, acknowledging them, within
+ * ENRICH_SYNC_SHUTDOWN_SECONDS; past that the loop is interrupted (what is in flight rolls back).
+ */
 export const sourceFollowerLayer = Layer.effectDiscard(
   Effect.gen(function* () {
     const config = yield* SyncdConfig
     const loops = yield* Loops
-    yield* (yield* SyncMetrics).watchListener((yield* NeonListener).status)
+    const leadership = yield* Leadership
+    const listener = yield* NeonListener
+    yield* (yield* SyncMetrics).watchListener(listener.status)
+    const stop = yield* Deferred.make<void>()
+    const drained = yield* Deferred.make<Drained>()
     yield* loops.run(
       followSource({
         slot: config.slot,
+        entities: config.entities,
         policy: config.policy,
         batchSize: config.batchSize,
-        batchWait: config.batchWait
-      }).pipe(Effect.annotateLogs({ direction: "neon->workspace" }))
+        batchWait: config.batchWait,
+        beforeAck: leadership.check,
+        stop
+      }).pipe(
+        Effect.tap((result) => Deferred.succeed(drained, result)),
+        Effect.annotateLogs({ direction: "neon->workspace" })
+      )
+    )
+    // runs before the loop is interrupted: finish what was taken, within the shutdown time
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function* () {
+        // a leader that lost its lock acknowledges nothing more: it stops at once
+        if (!(yield* Effect.isSuccess(leadership.check))) return
+        yield* Deferred.succeed(stop, undefined)
+        const result = yield* Deferred.await(drained).pipe(Effect.timeoutOption(config.shutdownTimeout))
+        const status = yield* listener.status
+        yield* Option.match(result, {
+          onNone: () =>
+            Effect.logWarning(
+              `stopping: the batch in flight did not finish within ${Duration.format(config.shutdownTimeout)}; it rolls back, and Neon keeps it for the next start (acknowledged through ${formatLsn(status.confirmed)})`
+            ),
+          onSome: (d) =>
+            Effect.logInfo(
+              `stopping: finished ${d.batches} batch(es) in flight; acknowledged through ${formatLsn(d.acknowledged ?? status.confirmed)}`
+            ).pipe(Effect.annotateLogs(d.acknowledged === null ? {} : { lsn: formatLsn(d.acknowledged) }))
+        })
+      })
     )
   })
 )

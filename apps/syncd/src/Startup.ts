@@ -6,7 +6,7 @@
  * kept in the slot and the reconcile misses nothing (changes seen twice merge to nothing); the loops start
  * only after this layer is built.
  */
-import { entities, requireSchema, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
+import { requireSchema, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
 import { type EnsuredSlot, ensureSlot, type NeonListenerConfig } from "@enrich-sync/neon-listener"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -20,7 +20,11 @@ export const listenerConfig = (config: SyncdSettings, endpoints: EndpointsShape)
   url: endpoints.replicationUrl,
   slot: config.slot,
   publication: config.publication,
-  tables: entities.map((e) => ({ schema: e.sourceTable.schema, name: e.sourceTable.name, key: e.key })),
+  tables: config.entities.map((e) => ({
+    schema: e.sourceTable.schema,
+    name: e.sourceTable.name,
+    key: e.key
+  })),
   heartbeatInterval: config.heartbeat,
   ackInterval: config.ackInterval
 })
@@ -37,10 +41,11 @@ export class Startup extends Context.Service<Startup, { readonly slot: EnsuredSl
       yield* requireSchema(yield* SourceDatabase)
       yield* requireSchema(yield* WorkspaceDatabase)
       const slot = yield* ensureSlot(listenerConfig(config, endpoints))
-      yield* reconcile(slot.created ? "start-up, new replication slot" : "start-up", {
-        policy: config.policy,
-        batchSize: config.batchSize
-      })
+      yield* reconcile(
+        slot.created ? "start-up, new replication slot" : "start-up",
+        { policy: config.policy, batchSize: config.batchSize, direction: "reconcile" },
+        config.entities
+      )
       return Startup.of({ slot })
     })
   )

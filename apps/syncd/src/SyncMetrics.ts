@@ -1,7 +1,8 @@
 /**
- * What the daemon has done, for the health endpoint, the metrics endpoint and the logs.
+ * What the daemon has done and where it stands, for `/readyz`, `/health`, `/metrics` and the logs.
  *
- * Invariant: counters only grow; every merge the daemon applies is counted exactly once.
+ * Invariant: counters only grow; every merge the daemon applies is counted exactly once, under its
+ * direction and entity; gauges (lag, pending pushes, clock skew, role) hold the latest observation.
  */
 import type { ApplyStats } from "@enrich-sync/engine"
 import type { ListenerStatus } from "@enrich-sync/neon-listener"
@@ -13,13 +14,23 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 
-/** A snapshot of the daemon's counters. */
+/** Which way a merge was asked for. */
+export type Direction = "neon->workspace" | "workspace->neon" | "anti-entropy" | "reconcile"
+
+/** The upper bounds (seconds) of the batch duration histogram's buckets. */
+export const batchBuckets: ReadonlyArray<number> = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+/** A snapshot of the daemon's counters and gauges. */
 export interface MetricsSnapshot {
+  /** leading and following both sides */
   readonly live: boolean
+  readonly role: "standby" | "leader"
   readonly startedAt: string
   readonly neonTransactions: number
   readonly neonKeys: number
   readonly workspaceKeys: number
+  /** keys merged, per direction and entity (`neon->workspace/company`) */
+  readonly merged: Readonly<Record<string, number>>
   readonly inserted: number
   readonly updated: number
   readonly pushed: number
@@ -30,21 +41,40 @@ export interface MetricsSnapshot {
   readonly reconciles: number
   /** catch-ups of the workspace after Realtime gaps */
   readonly catchUps: number
+  readonly antiEntropyRuns: number
+  /** keys the anti-entropy passes found out of sync */
+  readonly antiEntropyDifferences: number
   readonly lastAppliedLsn: string | null
   /** commit time of the last Neon transaction applied */
   readonly lastCommitTime: string | null
   /** when it was applied */
   readonly lastAppliedAt: string | null
+  /** commit time of the oldest Neon transaction received and not yet applied (null: none waits) */
+  readonly oldestPendingCommit: string | null
+  /** bytes of WAL the slot has not confirmed (from Neon, observed every few seconds) */
+  readonly lagBytes: number | null
+  /** workspace rows edited and not yet merged, per entity */
+  readonly pushesPending: Readonly<Record<string, number>>
+  /** each server's clock minus this host's, in ms (last-writer-wins compares their clocks) */
+  readonly clockSkewMs: { readonly neon: number | null; readonly workspace: number | null }
+  /** batch durations: count per bucket of `batchBuckets` (cumulative), their sum and count */
+  readonly batchSeconds: {
+    readonly buckets: ReadonlyArray<number>
+    readonly sum: number
+    readonly count: number
+  }
   /** the port of `/health` and `/metrics`, when served */
   readonly healthPort: number | null
 }
 
 const initial = (now: number): MetricsSnapshot => ({
   live: false,
+  role: "standby",
   startedAt: new Date(now).toISOString(),
   neonTransactions: 0,
   neonKeys: 0,
   workspaceKeys: 0,
+  merged: {},
   inserted: 0,
   updated: 0,
   pushed: 0,
@@ -54,20 +84,30 @@ const initial = (now: number): MetricsSnapshot => ({
   retries: 0,
   reconciles: 0,
   catchUps: 0,
+  antiEntropyRuns: 0,
+  antiEntropyDifferences: 0,
   lastAppliedLsn: null,
   lastCommitTime: null,
   lastAppliedAt: null,
+  oldestPendingCommit: null,
+  lagBytes: null,
+  pushesPending: {},
+  clockSkewMs: { neon: null, workspace: null },
+  batchSeconds: { buckets: batchBuckets.map(() => 0), sum: 0, count: 0 },
   healthPort: null
 })
 
-/** The daemon's counters. */
+/** The daemon's counters and gauges. */
 export class SyncMetrics extends Context.Service<
   SyncMetrics,
   {
     readonly snapshot: Effect.Effect<MetricsSnapshot>
     readonly update: (f: (m: MetricsSnapshot) => MetricsSnapshot) => Effect.Effect<void>
-    /** counts what a merge-apply did */
-    readonly merged: (stats: ApplyStats) => Effect.Effect<void>
+    /** counts what a merge-apply did, for a direction and entity, and how long its batch took */
+    readonly merged: (
+      stats: ApplyStats,
+      where?: { readonly direction: Direction; readonly entity: string; readonly seconds?: number }
+    ) => Effect.Effect<void>
     /** the Neon listener's status, once it runs */
     readonly watchListener: (status: Effect.Effect<ListenerStatus>) => Effect.Effect<void>
     readonly listener: Effect.Effect<Option.Option<ListenerStatus>>
@@ -96,17 +136,32 @@ export class SyncMetrics extends Context.Service<
         listener: read(listener),
         watchRealtime: (status) => Ref.set(realtime, Option.some(status)),
         realtime: read(realtime),
-        merged: (s) =>
-          Ref.update(ref, (m) => ({
-            ...m,
-            inserted: m.inserted + s.inserted,
-            updated: m.updated + s.updated,
-            pushed: m.pushed + s.pushed,
-            conflicts: m.conflicts + s.conflicts,
-            promoted: m.promoted + s.promoted,
-            removed: m.removed + s.removed,
-            retries: m.retries + s.retries
-          }))
+        merged: (s, where) =>
+          Ref.update(ref, (m) => {
+            const key = where === undefined ? null : `${where.direction}/${where.entity}`
+            const seconds = where?.seconds
+            return {
+              ...m,
+              merged: key === null ? m.merged : { ...m.merged, [key]: (m.merged[key] ?? 0) + s.keys },
+              inserted: m.inserted + s.inserted,
+              updated: m.updated + s.updated,
+              pushed: m.pushed + s.pushed,
+              conflicts: m.conflicts + s.conflicts,
+              promoted: m.promoted + s.promoted,
+              removed: m.removed + s.removed,
+              retries: m.retries + s.retries,
+              batchSeconds:
+                seconds === undefined
+                  ? m.batchSeconds
+                  : {
+                      buckets: batchBuckets.map(
+                        (le, i) => m.batchSeconds.buckets[i]! + (seconds <= le ? 1 : 0)
+                      ),
+                      sum: m.batchSeconds.sum + seconds,
+                      count: m.batchSeconds.count + 1
+                    }
+            }
+          })
       })
     })
   )
@@ -123,38 +178,118 @@ export interface ProcessMemory {
   readonly arrayBuffers: number
 }
 
-/** The snapshot, and the process' memory, in Prometheus text format. */
-export const prometheus = (m: MetricsSnapshot, memory: ProcessMemory): string => {
+/** Seconds behind Neon: from the oldest transaction received and not yet applied to `now` (0 when none waits). */
+export const lagSeconds = (m: MetricsSnapshot, now: number): number =>
+  m.oldestPendingCommit === null ? 0 : Math.max(0, (now - Date.parse(m.oldestPendingCommit)) / 1000)
+
+/** Everything the daemon knows, in Prometheus text format. */
+export const prometheus = (
+  m: MetricsSnapshot,
+  memory: ProcessMemory,
+  extra: {
+    readonly now: number
+    readonly slot: string
+    readonly realtime: Option.Option<SupabaseListenerStatus>
+  }
+): string => {
   const lines: Array<string> = []
-  const counter = (name: string, help: string, value: number) =>
-    lines.push(
-      `# HELP enrich_sync_${name} ${help}`,
-      `# TYPE enrich_sync_${name} counter`,
-      `enrich_sync_${name} ${value}`
-    )
-  counter("neon_transactions_total", "Neon transactions applied", m.neonTransactions)
-  counter("neon_keys_total", "keys changed on Neon and merged", m.neonKeys)
-  counter("workspace_keys_total", "workspace rows edited and merged", m.workspaceKeys)
-  counter("inserted_total", "workspace rows created", m.inserted)
-  counter("updated_total", "workspace rows updated", m.updated)
-  counter("pushed_total", "workspace edits pushed to Neon", m.pushed)
-  counter("conflicts_total", "conflicting edits resolved (losing values are in sync_conflicts)", m.conflicts)
-  counter("promoted_total", "workspace rows marked promoted", m.promoted)
-  counter("removed_total", "workspace rows marked removed", m.removed)
-  counter("retries_total", "keys merged again after losing a race", m.retries)
-  counter("reconciles_total", "full comparisons of both sides", m.reconciles)
-  counter("catch_ups_total", "catch-ups of the workspace after Realtime may have missed changes", m.catchUps)
-  lines.push(
-    "# HELP enrich_sync_live 1 once the daemon is following both sides",
-    "# TYPE enrich_sync_live gauge",
-    `enrich_sync_live ${m.live ? 1 : 0}`
+  const metric = (
+    name: string,
+    type: "counter" | "gauge",
+    help: string,
+    values: ReadonlyArray<readonly [labels: string, value: number]>
+  ) => {
+    lines.push(`# HELP enrich_sync_${name} ${help}`, `# TYPE enrich_sync_${name} ${type}`)
+    for (const [labels, value] of values) lines.push(`enrich_sync_${name}${labels} ${value}`)
+  }
+  const one = (value: number) => [["", value] as const]
+  metric("neon_transactions_total", "counter", "Neon transactions applied", one(m.neonTransactions))
+  metric("neon_keys_total", "counter", "keys changed on Neon and merged", one(m.neonKeys))
+  metric("workspace_keys_total", "counter", "workspace rows edited and merged", one(m.workspaceKeys))
+  metric(
+    "rows_applied_total",
+    "counter",
+    "keys merged, by direction and entity",
+    Object.entries(m.merged).map(([key, n]) => {
+      const [direction, entity] = key.split("/")
+      return [`{direction="${direction}",entity="${entity}"}`, n] as const
+    })
   )
+  metric("inserted_total", "counter", "workspace rows created", one(m.inserted))
+  metric("updated_total", "counter", "workspace rows updated", one(m.updated))
+  metric("pushed_total", "counter", "workspace edits pushed to Neon (and re-validated)", one(m.pushed))
+  metric("conflicts_total", "counter", "overwritten values (each is in sync_conflicts)", one(m.conflicts))
+  metric("promoted_total", "counter", "workspace rows marked promoted", one(m.promoted))
+  metric("removed_total", "counter", "workspace rows marked removed", one(m.removed))
+  metric("retries_total", "counter", "keys merged again after losing a race", one(m.retries))
+  metric("reconciles_total", "counter", "full comparisons of both sides", one(m.reconciles))
+  metric(
+    "catch_ups_total",
+    "counter",
+    "catch-ups of the workspace after Realtime may have missed changes",
+    one(m.catchUps)
+  )
+  metric("anti_entropy_runs_total", "counter", "anti-entropy passes run", one(m.antiEntropyRuns))
+  metric(
+    "anti_entropy_differences_total",
+    "counter",
+    "keys the anti-entropy passes found out of sync",
+    one(m.antiEntropyDifferences)
+  )
+  const slot = `{slot="${extra.slot}"}`
+  metric("lag_seconds", "gauge", "seconds since the oldest Neon commit received and not yet applied", [
+    [slot, lagSeconds(m, extra.now)]
+  ])
+  if (m.lagBytes !== null)
+    metric("lag_bytes", "gauge", "bytes of Neon WAL the slot has not confirmed", [[slot, m.lagBytes]])
+  metric(
+    "pushes_pending",
+    "gauge",
+    "workspace rows edited and not yet merged, by entity",
+    Object.entries(m.pushesPending).map(([entity, n]) => [`{entity="${entity}"}`, n] as const)
+  )
+  metric(
+    "clock_skew_seconds",
+    "gauge",
+    "a server's clock minus this host's (last-writer-wins compares their clocks)",
+    (["neon", "workspace"] as const).flatMap((side) => {
+      const ms = m.clockSkewMs[side]
+      return ms === null ? [] : [[`{server="${side}"}`, ms / 1000] as const]
+    })
+  )
+  const states = ["connecting", "joined", "live", "errored", "closed"] as const
+  if (Option.isSome(extra.realtime)) {
+    metric(
+      "realtime_state",
+      "gauge",
+      "1 for the Realtime subscription's current state",
+      states.map(
+        (s) => [`{state="${s}"}`, extra.realtime.pipe(Option.getOrThrow).state === s ? 1 : 0] as const
+      )
+    )
+  }
+  lines.push(
+    "# HELP enrich_sync_batch_duration_seconds time to merge one batch on both sides",
+    "# TYPE enrich_sync_batch_duration_seconds histogram",
+    ...batchBuckets.map(
+      (le, i) => `enrich_sync_batch_duration_seconds_bucket{le="${le}"} ${m.batchSeconds.buckets[i]}`
+    ),
+    `enrich_sync_batch_duration_seconds_bucket{le="+Inf"} ${m.batchSeconds.count}`,
+    `enrich_sync_batch_duration_seconds_sum ${m.batchSeconds.sum}`,
+    `enrich_sync_batch_duration_seconds_count ${m.batchSeconds.count}`
+  )
+  metric("live", "gauge", "1 while the daemon leads and follows both sides", one(m.live ? 1 : 0))
+  metric("role", "gauge", "1 for this daemon's role", [
+    ['{role="leader"}', m.role === "leader" ? 1 : 0],
+    ['{role="standby"}', m.role === "standby" ? 1 : 0]
+  ])
   if (m.lastCommitTime !== null && m.lastAppliedAt !== null) {
     const lag = (Date.parse(m.lastAppliedAt) - Date.parse(m.lastCommitTime)) / 1000
-    lines.push(
-      "# HELP enrich_sync_neon_lag_seconds time from the last applied Neon commit to its apply",
-      "# TYPE enrich_sync_neon_lag_seconds gauge",
-      `enrich_sync_neon_lag_seconds ${Math.max(0, lag)}`
+    metric(
+      "neon_lag_seconds",
+      "gauge",
+      "time from the last applied Neon commit to its apply",
+      one(Math.max(0, lag))
     )
   }
   lines.push(

@@ -10,8 +10,8 @@
 
 import { existsSync, readFileSync } from "node:fs"
 import { resolve } from "node:path"
-import type { MergePolicy } from "@enrich-sync/core"
-import { defaultPushOn, enrichmentStatuses, redactUrl } from "@enrich-sync/core"
+import type { Entity, MergePolicy } from "@enrich-sync/core"
+import { entities as allEntities, defaultPushOn, enrichmentStatuses, redactUrl } from "@enrich-sync/core"
 import { parseDatabaseUrl } from "@enrich-sync/engine"
 import { directHostUrl } from "@enrich-sync/neon-listener"
 import { realtimeEndpoint } from "@enrich-sync/supabase-listener"
@@ -57,9 +57,11 @@ export interface SyncdSettings {
   readonly mode: DatabaseMode
   /** SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY, both or neither: workspace edits through Realtime (default off) */
   readonly realtime: Option.Option<RealtimeConfig>
-  /** ENRICH_SYNC_SLOT (default `enrich_sync`) */
+  /** ENRICH_SYNC_ENTITIES: the entities this daemon syncs (default all: company and people) */
+  readonly entities: ReadonlyArray<Entity>
+  /** ENRICH_SYNC_SLOT (default `enrich_sync`; `enrich_sync_<entity>` for one entity) */
   readonly slot: string
-  /** ENRICH_SYNC_PUBLICATION (default `enrich_sync_source`) */
+  /** ENRICH_SYNC_PUBLICATION (default `enrich_sync_source`; `enrich_sync_source_<entity>` for one entity) */
   readonly publication: string
   /** ENRICH_SYNC_PUSH_ON: statuses whose workspace edits are pushed (default `complete`) */
   readonly policy: MergePolicy
@@ -78,8 +80,14 @@ export interface SyncdSettings {
   readonly heartbeat: Duration.Duration
   /** ENRICH_SYNC_ACK_INTERVAL_MS: shortest time between two acknowledgements sent to Neon (default 1000; 0: each at once) */
   readonly ackInterval: Duration.Duration
-  /** ENRICH_SYNC_HEALTH_PORT: serve `/health` and `/metrics` on 127.0.0.1 at this port (default: off) */
+  /** ENRICH_SYNC_HEALTH_PORT: serve `/healthz`, `/readyz` and `/metrics` at this port (default: off) */
   readonly healthPort: Option.Option<number>
+  /** ENRICH_SYNC_HEALTH_HOST: the address the health server listens on (default `127.0.0.1`) */
+  readonly healthHost: string
+  /** ENRICH_SYNC_READY_MAX_LAG_SECONDS: `/readyz` answers 503 while Neon's changes wait longer (default 60) */
+  readonly readyMaxLag: Duration.Duration
+  /** ENRICH_SYNC_SHUTDOWN_SECONDS: how long a stop may take to finish the batch in flight (default 10) */
+  readonly shutdownTimeout: Duration.Duration
 }
 
 /** Everything wrong with the configuration, listed. */
@@ -276,6 +284,31 @@ const pushOn: Setting<ReadonlyArray<string>> = Effect.flatMap(text("ENRICH_SYNC_
       )
 })
 
+/** ENRICH_SYNC_ENTITIES: a comma list of entity names (default all). */
+const entitySetting: Setting<ReadonlyArray<Entity>> = Effect.flatMap(
+  text("ENRICH_SYNC_ENTITIES"),
+  (value) => {
+    if (Option.isNone(value)) return Effect.succeed(allEntities)
+    const names = value.value
+      .split(",")
+      .map((s) => s.trim().toLowerCase())
+      .filter((s) => s !== "")
+    const chosen = allEntities.filter((e) => names.includes(e.name))
+    const unknown = names.filter((n) => !allEntities.some((e) => e.name === n))
+    return unknown.length === 0 && chosen.length > 0
+      ? Effect.succeed(chosen)
+      : problem(
+          `ENRICH_SYNC_ENTITIES must list entities among ${allEntities.map((e) => e.name).join(", ")} (got "${value.value}")`
+        )
+  }
+)
+
+/** The slot and publication of an entity set: the plain names for all entities, suffixed for a part. */
+export const defaultNames = (chosen: ReadonlyArray<Entity>) => {
+  const suffix = chosen.length === allEntities.length ? "" : `_${chosen.map((e) => e.name).join("_")}`
+  return { slot: `enrich_sync${suffix}`, publication: `enrich_sync_source${suffix}` }
+}
+
 /** ENRICH_SYNC_LOG_FORMAT and ENRICH_SYNC_LOG_LEVEL (read by the log itself; checked here, with the rest). */
 const logSetting = (name: string, allowed: ReadonlyArray<string>): Setting<void> =>
   Effect.flatMap(text(name), (value) =>
@@ -298,6 +331,8 @@ const healthPort: Setting<Option.Option<number>> = Effect.flatMap(
 /** Loads and checks the configuration, reporting every problem at once. */
 export const loadSyncdConfig: Effect.Effect<SyncdSettings, SyncdConfigError> = Effect.gen(function* () {
   const realtimeSetting = yield* Effect.result(realtime)
+  const entitiesSetting = yield* Effect.result(entitySetting)
+  const names = defaultNames(Result.isSuccess(entitiesSetting) ? entitiesSetting.success : allEntities)
   const pollDefault =
     Result.isSuccess(realtimeSetting) && Option.isSome(realtimeSetting.success) ? 30_000 : 1000
   const settings = yield* gather({
@@ -305,8 +340,11 @@ export const loadSyncdConfig: Effect.Effect<SyncdSettings, SyncdConfigError> = E
     realtime: Result.isSuccess(realtimeSetting)
       ? Effect.succeed(realtimeSetting.success)
       : Effect.fail(realtimeSetting.failure),
-    slot: identifier("ENRICH_SYNC_SLOT", "enrich_sync"),
-    publication: identifier("ENRICH_SYNC_PUBLICATION", "enrich_sync_source"),
+    entities: Result.isSuccess(entitiesSetting)
+      ? Effect.succeed(entitiesSetting.success)
+      : Effect.fail(entitiesSetting.failure),
+    slot: identifier("ENRICH_SYNC_SLOT", names.slot),
+    publication: identifier("ENRICH_SYNC_PUBLICATION", names.publication),
     pushOn,
     batchSize: wholeNumber("ENRICH_SYNC_BATCH_SIZE", 5000, 1, 100_000),
     batchWait: wholeNumber("ENRICH_SYNC_BATCH_WAIT_MS", 5, 0, 60_000),
@@ -315,12 +353,19 @@ export const loadSyncdConfig: Effect.Effect<SyncdSettings, SyncdConfigError> = E
     heartbeat: wholeNumber("ENRICH_SYNC_HEARTBEAT_SECONDS", 10, 1, 3600),
     ackInterval: wholeNumber("ENRICH_SYNC_ACK_INTERVAL_MS", 1000, 0, 60_000),
     healthPort,
+    healthHost: Effect.map(
+      text("ENRICH_SYNC_HEALTH_HOST"),
+      Option.getOrElse(() => "127.0.0.1")
+    ),
+    readyMaxLag: wholeNumber("ENRICH_SYNC_READY_MAX_LAG_SECONDS", 60, 1, 86_400),
+    shutdown: wholeNumber("ENRICH_SYNC_SHUTDOWN_SECONDS", 10, 0, 3600),
     logFormat: logSetting("ENRICH_SYNC_LOG_FORMAT", ["json", "pretty"]),
     logLevel: logSetting("ENRICH_SYNC_LOG_LEVEL", Object.keys(logLevels))
   }).pipe(Effect.mapError((problems) => new SyncdConfigError({ problems })))
   return {
     mode: settings.mode,
     realtime: settings.realtime,
+    entities: settings.entities,
     slot: settings.slot,
     publication: settings.publication,
     policy: { pushOn: settings.pushOn },
@@ -331,7 +376,10 @@ export const loadSyncdConfig: Effect.Effect<SyncdSettings, SyncdConfigError> = E
       settings.antiEntropy === 0 ? Option.none() : Option.some(Duration.minutes(settings.antiEntropy)),
     heartbeat: Duration.seconds(settings.heartbeat),
     ackInterval: Duration.millis(settings.ackInterval),
-    healthPort: settings.healthPort
+    healthPort: settings.healthPort,
+    healthHost: settings.healthHost,
+    readyMaxLag: Duration.seconds(settings.readyMaxLag),
+    shutdownTimeout: Duration.seconds(settings.shutdown)
   }
 })
 

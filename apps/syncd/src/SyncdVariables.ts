@@ -42,11 +42,22 @@ export const syncdVariables: ReadonlyArray<SyncdVariable> = [
     default: "(off)",
     meaning: "the project's service role key, for Realtime (it sees every row; it is never printed)"
   },
-  { name: "ENRICH_SYNC_SLOT", default: "`enrich_sync`", meaning: "the logical replication slot on Neon" },
+  {
+    name: "ENRICH_SYNC_ENTITIES",
+    default: "`company,people`",
+    meaning:
+      "the entities this daemon syncs; instances that split them each get a slot, publication and leader lock of their own"
+  },
+  {
+    name: "ENRICH_SYNC_SLOT",
+    default: "`enrich_sync`",
+    meaning:
+      "the logical replication slot on Neon, also the key of the leader lock (default for one entity: `enrich_sync_<entity>`)"
+  },
   {
     name: "ENRICH_SYNC_PUBLICATION",
     default: "`enrich_sync_source`",
-    meaning: "the publication of the invalid tables"
+    meaning: "the publication of the invalid tables (default for one entity: `enrich_sync_source_<entity>`)"
   },
   {
     name: "ENRICH_SYNC_PUSH_ON",
@@ -84,7 +95,23 @@ export const syncdVariables: ReadonlyArray<SyncdVariable> = [
   {
     name: "ENRICH_SYNC_HEALTH_PORT",
     default: "(off)",
-    meaning: "serve `/health` and `/metrics` on 127.0.0.1 at this port"
+    meaning: "serve `/healthz`, `/readyz` and `/metrics` (and `/health`) at this port, from the very start"
+  },
+  {
+    name: "ENRICH_SYNC_HEALTH_HOST",
+    default: "`127.0.0.1`",
+    meaning: "the address the health server listens on (`0.0.0.0` for every interface, e.g. in a container)"
+  },
+  {
+    name: "ENRICH_SYNC_READY_MAX_LAG_SECONDS",
+    default: "`60`",
+    meaning: "`/readyz` answers 503 while a Neon change has waited longer than this"
+  },
+  {
+    name: "ENRICH_SYNC_SHUTDOWN_SECONDS",
+    default: "`10`",
+    meaning:
+      "on SIGTERM/SIGINT, how long the batch in flight may take to finish and be acknowledged (a second signal stops at once)"
   },
   {
     name: "ENRICH_SYNC_LOG_FORMAT",

@@ -9,9 +9,9 @@
  *
  * Invariant: a dirty row is merged (which clears its mark) or stays dirty; nothing is skipped.
  */
-import type { MergePolicy } from "@enrich-sync/core"
+import type { Entity, MergePolicy } from "@enrich-sync/core"
 import { qualified } from "@enrich-sync/core"
-import { entities, WorkspaceDatabase } from "@enrich-sync/engine"
+import { WorkspaceDatabase } from "@enrich-sync/engine"
 import { SupabaseListener, tableId } from "@enrich-sync/supabase-listener"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -22,13 +22,16 @@ import { Loops } from "./Loops.ts"
 import { mergeKeys, transientRetry } from "./Reconcile.ts"
 import { Startup } from "./Startup.ts"
 import { SyncdConfig } from "./SyncdConfig.ts"
-import { SyncMetrics } from "./SyncMetrics.ts"
+import { type Direction, SyncMetrics } from "./SyncMetrics.ts"
 
 /** How the workspace follower polls. */
 export interface WorkspaceFollowerOptions {
+  readonly entities: ReadonlyArray<Entity>
   readonly policy: MergePolicy
   readonly batchSize: number
   readonly poll: Duration.Duration
+  /** how its merges are counted */
+  readonly direction: Direction
 }
 
 /** One pass: merges every dirty row; returns how many were merged. */
@@ -37,7 +40,7 @@ export const catchUpWorkspace = (options: WorkspaceFollowerOptions) =>
     const db = yield* WorkspaceDatabase
     const metrics = yield* SyncMetrics
     let total = 0
-    for (const entity of entities) {
+    for (const entity of options.entities) {
       for (;;) {
         const rows = yield* db
           .query(
@@ -71,7 +74,7 @@ export const followRealtime = (options: WorkspaceFollowerOptions) =>
     const metrics = yield* SyncMetrics
     for (;;) {
       const changes = yield* listener.take
-      for (const entity of entities) {
+      for (const entity of options.entities) {
         const keys = changes.keys.get(tableId(entity.workspaceTable))
         if (keys === undefined || keys.length === 0) continue
         yield* mergeKeys(
@@ -90,6 +93,8 @@ export const followRealtime = (options: WorkspaceFollowerOptions) =>
   })
 
 const followerOptions = Effect.map(SyncdConfig, (config) => ({
+  entities: config.entities,
+  direction: "workspace->neon" as const,
   policy: config.policy,
   batchSize: config.batchSize,
   poll: config.workspacePoll
@@ -114,6 +119,7 @@ export const workspaceFollowerLayer = Layer.effectDiscard(
 export const realtimeFollowerLayer = Layer.unwrap(
   Effect.gen(function* () {
     const endpoints = yield* Endpoints
+    const config = yield* SyncdConfig
     if (Option.isNone(endpoints.realtime)) return Layer.empty
     const realtime = endpoints.realtime.value
     const subscribed = Layer.unwrap(
@@ -122,7 +128,7 @@ export const realtimeFollowerLayer = Layer.unwrap(
         SupabaseListener.layer({
           url: realtime.url,
           apiKey: realtime.apiKey,
-          tables: entities.map((e) => ({
+          tables: config.entities.map((e) => ({
             schema: e.workspaceTable.schema,
             name: e.workspaceTable.name,
             key: e.key
