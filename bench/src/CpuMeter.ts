@@ -1,6 +1,6 @@
 /**
- * Where the CPU time of a measured phase went: the bench process, a child (the CLI or the daemon), each
- * PostgreSQL server (its postmaster, every live backend, and the backends that already exited, through the
+ * Where the CPU time of a measured phase went: the bench process, a child (the CLI or the daemon), the
+ * link process (the latency proxies, when the run has a round trip), each PostgreSQL server (its postmaster, every live backend, and the backends that already exited, through the
  * postmaster's `cutime`/`cstime`), and the whole machine (busy vs. total, from `/proc/stat`, which also
  * shows how much other work the machine was doing). On a 2-core machine this tells which side is the
  * bottleneck of a figure.
@@ -62,6 +62,8 @@ export interface CpuSubjects {
   readonly workspacePostmaster: number | null
   /** the CLI or daemon child being measured, when there is one */
   readonly child?: () => number | null
+  /** the process carrying the links (latency proxies), when the run has them */
+  readonly links?: number | null
 }
 
 /** A snapshot to measure from. */
@@ -75,11 +77,13 @@ export interface CpuReading {
   readonly wallSeconds: number
   readonly benchSeconds: number
   readonly childSeconds: number | null
+  /** the latency proxies' process (null without links) */
+  readonly linkSeconds: number | null
   readonly neonServerSeconds: number | null
   readonly workspaceServerSeconds: number | null
   /** CPU seconds of everything on the machine (these processes and any other work) */
   readonly machineBusySeconds: number
-  /** CPU seconds of processes other than the bench, its child and the two servers (other work on the machine) */
+  /** CPU seconds of processes other than the bench, its child, the links and the two servers (other work on the machine) */
   readonly otherProcessesSeconds: number
   /** machineBusySeconds / (wall x cores): 1 means every core was busy */
   readonly machineBusyShare: number
@@ -95,6 +99,8 @@ export const startCpuMeter = (subjects: CpuSubjects): CpuMeter => {
   const ws0 = subjects.workspacePostmaster === null ? null : serverTicks(subjects.workspacePostmaster)
   const childPid = subjects.child?.() ?? null
   const child0 = childPid === null ? null : processTicks(childPid, false)
+  const links = subjects.links ?? null
+  const links0 = links === null ? null : processTicks(links, false)
   const machine0 = machineTicks()
   return {
     read: () => {
@@ -115,13 +121,19 @@ export const startCpuMeter = (subjects: CpuSubjects): CpuMeter => {
         ws0,
         subjects.workspacePostmaster === null ? null : serverTicks(subjects.workspacePostmaster)
       )
+      const linkSeconds = links === null ? null : delta(links0, processTicks(links, false))
       const benchSeconds = (bench.user + bench.system) / 1e6
       const ours =
-        benchSeconds + (childSeconds ?? 0) + (neonServerSeconds ?? 0) + (workspaceServerSeconds ?? 0)
+        benchSeconds +
+        (childSeconds ?? 0) +
+        (linkSeconds ?? 0) +
+        (neonServerSeconds ?? 0) +
+        (workspaceServerSeconds ?? 0)
       return {
         wallSeconds: round2(wall),
         benchSeconds: round2(benchSeconds),
         childSeconds,
+        linkSeconds,
         neonServerSeconds,
         workspaceServerSeconds,
         otherProcessesSeconds: round2(Math.max(0, busy - ours)),

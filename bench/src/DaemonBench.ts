@@ -1,50 +1,91 @@
 /**
- * The daemon benchmarks of issue 4: the daemon as `pnpm start` runs it, as a child process following the
- * bench's Neon database, with a load generator writing to Neon:
- * (a) one bulk UPDATE of 200k rows: apply rate from its commit until the daemon has merged every key;
- * (b) small transactions (1-10 rows) from a few connections for ~10 s: apply rate from the first commit
- *     until the daemon has applied the last transaction, beside the rate the generator reached;
- * (c) one-row commits paced at 1,000/s: latency from the Neon commit to the workspace write, per row;
+ * The daemon benchmarks of issues 4 and 14: the daemon as `pnpm start` runs it, as a child process
+ * following the run's Neon database through the run's links (its database URLs and its Supabase URL point
+ * at the latency proxies, or at the servers on loopback), and following the workspace through Supabase
+ * Realtime (the stand-in of `@enrich-sync/embedded`, on the workspace database). Writers playing the
+ * source's applications and an enricher playing a person write directly, as they would.
+ *
+ * Workspace -> Neon, while the stand-in runs:
+ * (a) an enricher's edits, one every 200 ms: latency from the workspace edit to Neon's row holding it;
+ * (b) 10k rows completed in one statement: rows/s until Neon holds them all, pushed and re-validated.
+ * The stand-in is then closed (hosted Realtime decodes the workspace's WAL on Supabase's machines, not on
+ * the one running syncd; here it would take the 2 cores from what follows). Neon -> workspace:
+ * (c) one bulk UPDATE of 200k rows: apply rate from its commit until the daemon has merged every key;
+ * (d) small transactions (1-10 rows) held at a fixed rate (30k rows/s on loopback, 20k over a link):
+ *     the lag (the age of the oldest committed transaction not yet applied) all along, at the end and its
+ *     trend; then a bounded search for the highest rate the daemon sustains;
+ * (e) one-row commits paced at 1,000/s: latency from the Neon commit to the workspace write, per row;
  * and the daemon's resident memory, sampled from /proc all along (start-up reconcile included).
  * "Applied" is read from the daemon's own counters on `/health` (`neonKeys`, `neonTransactions`, updated
- * once a merge is done on both sides) and checked against the rows in the workspace.
+ * once a merge is done on both sides and acknowledged) and checked against the rows in the workspace.
  *
- * Invariant: the daemon is stopped (SIGTERM, then SIGKILL) when the scope closes, interrupted or not.
+ * Invariant: the daemon and the stand-in are stopped when the scope closes, interrupted or not.
  */
 
 import { readFileSync } from "node:fs"
 import { type AddressInfo, createServer } from "node:net"
 import { join } from "node:path"
 import { Company, qualified } from "@enrich-sync/core"
+import { startRealtimeStandIn } from "@enrich-sync/embedded"
 import * as Effect from "effect/Effect"
+import { type BenchOptions, heldRateFor } from "./BenchOptions.ts"
 import { type CpuSubjects, startCpuMeter } from "./CpuMeter.ts"
 import { profileFlags, summariseProfile } from "./CpuProfile.ts"
+import { type AppliedSample, lagSeries, summariseLag } from "./Lag.ts"
 import { installLatencyProbe, measuredArrivals, measuredLatencies } from "./LatencyProbe.ts"
+import { type Links, linkDelta } from "./Links.ts"
 import {
   bulkUpdate,
   bulkUpdateArrived,
+  heldTransactions,
   type IdRange,
-  pacedCommits,
-  smallTransactions
+  pacedCommits
 } from "./LoadGenerator.ts"
 import { type RunningChild, repoRoot, scopedNodeChild } from "./NodeChild.ts"
+import {
+  completeInOneStatement,
+  enricherEdits,
+  installPushProbe,
+  keysOf,
+  pushArrivals,
+  pushedRows,
+  pushLatencies,
+  removePushProbe,
+  settledInWorkspace
+} from "./PushProbe.ts"
 import { connect, type SqlClient } from "./Sql.ts"
 import { phaseStatements, resetPhaseStatements } from "./StatementStats.ts"
 import { distribution, perSecond, round } from "./Stats.ts"
-import { allPass, atLeast, below, failedPart, type Target } from "./Target.ts"
+import { allPass, atLeast, atMost, below, failedPart, type Target } from "./Target.ts"
+
+/** The id ranges of the daemon's phases (no two phases touch the same rows). */
+export interface DaemonRanges {
+  readonly bulk: IdRange
+  readonly latency: IdRange
+  readonly pushLatency: IdRange
+  readonly pushBulk: IdRange
+  /** the fixed-rate writers' rows (taken in turn, again and again) */
+  readonly stream: IdRange
+}
 
 /** Where and what the daemon benchmarks run on. */
 export interface DaemonBenchContext {
+  readonly rttMs: number
+  /** the databases, directly (writers, the enricher, the bench's checks) */
   readonly neonUrl: string
   readonly workspaceUrl: string
+  /** the run's links: the daemon's URLs go through them */
+  readonly links: Links
+  /** the port the Realtime stand-in listens on (the link named `realtime` leads there) */
+  readonly realtimePort: number
+  /** the replication slot of this run's daemon */
+  readonly slot: string
   readonly workDir: string
   readonly subjects: Omit<CpuSubjects, "child">
-  /** ids of the bulk UPDATE, of the paced commits, and of the small transactions */
-  readonly ranges: { readonly bulk: IdRange; readonly latency: IdRange; readonly stream: IdRange }
-  readonly streamSeconds: number
-  readonly latencyRate: number
-  readonly latencyWarmupSeconds: number
-  readonly latencySeconds: number
+  readonly ranges: DaemonRanges
+  readonly options: BenchOptions
+  /** what one round trip costs on the run's links (ms, the single-row UPDATE's median), for the targets */
+  readonly roundTripMs: number | null
   readonly log: (line: string) => void
   /** run the daemon with `--cpu-prof` and report its hottest functions */
   readonly profile: boolean
@@ -55,41 +96,10 @@ interface Health {
   readonly live: boolean
   readonly neonKeys: number
   readonly neonTransactions: number
+  readonly workspaceKeys: number
   /** chunks the listener holds for the daemon, and delivered transactions not yet acknowledged */
   readonly listener?: { readonly buffered?: number; readonly waiting?: number }
-}
-
-/**
- * Samples the listener's queue on `/health` every 100 ms while a phase runs: how many chunks waited for
- * the daemon (a full buffer means the merge, not the decoding, is the bottleneck) and how many delivered
- * transactions waited for their acknowledgement.
- */
-const sampleListener = (port: number) => {
-  let maxBuffered = 0
-  let maxWaiting = 0
-  let samples = 0
-  let sum = 0
-  const timer = setInterval(() => {
-    readHealth(port).then(
-      (h) => {
-        const buffered = h.listener?.buffered ?? 0
-        samples++
-        sum += buffered
-        maxBuffered = Math.max(maxBuffered, buffered)
-        maxWaiting = Math.max(maxWaiting, h.listener?.waiting ?? 0)
-      },
-      () => undefined
-    )
-  }, 100)
-  return () => {
-    clearInterval(timer)
-    return {
-      samples,
-      maxBufferedChunks: maxBuffered,
-      meanBufferedChunks: samples === 0 ? null : round(sum / samples, 1),
-      maxWaitingTransactions: maxWaiting
-    }
-  }
+  readonly realtime?: { readonly state?: string; readonly events?: number } | null
 }
 
 const freePort = () =>
@@ -101,6 +111,9 @@ const freePort = () =>
       probe.close(() => resolve(port))
     })
   })
+
+/** A free loopback port (for the Realtime stand-in, whose link must know it before it starts). */
+export const pickPort = freePort
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
@@ -127,6 +140,68 @@ const waitForHealth = async (
 }
 
 /**
+ * Waits until the daemon's counters have not moved for `quietMs` (nothing left to merge from an earlier
+ * phase); returns the seconds it waited, or null when they still moved after `timeoutMs`.
+ */
+const waitQuiet = async (port: number, quietMs = 1000, timeoutMs = 120_000): Promise<number | null> => {
+  const started = performance.now()
+  let last = ""
+  let since = started
+  while (performance.now() - started < timeoutMs) {
+    const h = await readHealth(port)
+    const now = performance.now()
+    const key = `${h.neonTransactions}/${h.neonKeys}/${h.workspaceKeys}/${h.listener?.waiting ?? 0}`
+    if (key !== last) {
+      last = key
+      since = now
+    } else if (now - since >= quietMs) return round((now - started) / 1000, 2)
+    await sleep(100)
+  }
+  return null
+}
+
+/**
+ * Samples `/health` every 100 ms while a phase runs: the listener's queue (how many chunks waited for the
+ * daemon: a full buffer means the merge, not the decoding, is the bottleneck; how many delivered
+ * transactions waited for their acknowledgement), and each reading's `neonTransactions` with the time it
+ * arrived (for the lag).
+ */
+const sampleHealth = (port: number, onReading?: (h: Health, at: number) => void) => {
+  let maxBuffered = 0
+  let maxWaiting = 0
+  let samples = 0
+  let sum = 0
+  let inFlight = false
+  const timer = setInterval(() => {
+    if (inFlight) return
+    inFlight = true
+    readHealth(port).then(
+      (h) => {
+        inFlight = false
+        onReading?.(h, performance.now())
+        const buffered = h.listener?.buffered ?? 0
+        samples++
+        sum += buffered
+        maxBuffered = Math.max(maxBuffered, buffered)
+        maxWaiting = Math.max(maxWaiting, h.listener?.waiting ?? 0)
+      },
+      () => {
+        inFlight = false
+      }
+    )
+  }, 100)
+  return () => {
+    clearInterval(timer)
+    return {
+      samples,
+      maxBufferedChunks: maxBuffered,
+      meanBufferedChunks: samples === 0 ? null : round(sum / samples, 1),
+      maxWaitingTransactions: maxWaiting
+    }
+  }
+}
+
+/**
  * The daemon's command as `pnpm start` runs it (the root package.json's `start` script): its node flags
  * (the heap sizing the daemon is meant to run with) and its script.
  */
@@ -139,6 +214,9 @@ const daemonCommand = (): { readonly nodeFlags: ReadonlyArray<string>; readonly 
   return { nodeFlags: rest.slice(0, -1), script }
 }
 
+/** A service role key for the stand-in, which takes any (built at run time: plainly not a secret). */
+const standInKey = `sb_secret_${"BENCH".repeat(4)}`
+
 /** Starts the daemon and waits for "syncd live"; returns it, its port and how long start-up took. */
 const startDaemon = (context: DaemonBenchContext) =>
   Effect.gen(function* () {
@@ -148,16 +226,19 @@ const startDaemon = (context: DaemonBenchContext) =>
     const daemon = yield* scopedNodeChild({
       args: [command.script],
       env: {
-        NEON_DATABASE_URL: context.neonUrl,
-        SUPABASE_DATABASE_URL: context.workspaceUrl,
+        NEON_DATABASE_URL: context.links.url("neon", context.neonUrl),
+        SUPABASE_DATABASE_URL: context.links.url("workspace", context.workspaceUrl),
+        SUPABASE_URL: `http://127.0.0.1:${context.links.port("realtime")}`,
+        SUPABASE_SERVICE_ROLE_KEY: standInKey,
+        ENRICH_SYNC_SLOT: context.slot,
         ENRICH_SYNC_HEALTH_PORT: String(port),
         ENRICH_SYNC_ANTI_ENTROPY_MINUTES: "0"
       },
       cwd: context.workDir,
-      reportFile: join(context.workDir, "syncd.rss.json"),
+      reportFile: join(context.workDir, `syncd-${context.slot}.rss.json`),
       nodeFlags: [
         ...command.nodeFlags,
-        ...(context.profile ? profileFlags(join(context.workDir, "profiles", "syncd")) : [])
+        ...(context.profile ? profileFlags(join(context.workDir, "profiles", `syncd-${context.slot}`)) : [])
       ]
     })
     const live = yield* Effect.promise(
@@ -183,7 +264,109 @@ const startDaemon = (context: DaemonBenchContext) =>
 const meterFor = (context: DaemonBenchContext, daemon: RunningChild) =>
   startCpuMeter({ ...context.subjects, child: () => daemon.pid })
 
-/** (a) one bulk UPDATE. */
+/** `n` round trips of the run plus `plusMs`, as a target (null when the round trip was not measured). */
+const roundTripsTarget = (context: DaemonBenchContext, value: number | null, n: number, plusMs: number) => {
+  const rt = context.roundTripMs
+  if (rt === null) return atMost(null, Number.NaN, "the round trip was not measured")
+  return atMost(value, round(n * rt + plusMs, 1)!, `${n} round trips of ${rt} ms (measured) + ${plusMs} ms`)
+}
+
+/** (a) an enricher's edits, workspace -> Neon through Realtime and the push. */
+const benchPushLatency = async (context: DaemonBenchContext, daemon: RunningChild, neon: SqlClient) => {
+  const range = context.ranges.pushLatency
+  const keys = await keysOf(neon, range.from, range.to)
+  const meter = meterFor(context, daemon)
+  const run = await enricherEdits(context.workspaceUrl, keys, {
+    rate: context.options.pushLatencyRate,
+    warmupSeconds: context.options.pushLatencyWarmupSeconds,
+    seconds: context.options.pushLatencySeconds
+  })
+  const deadline = performance.now() + 60_000
+  let arrived = await pushArrivals(neon)
+  while (arrived < run.measuredEdits && performance.now() < deadline) {
+    await sleep(100)
+    arrived = await pushArrivals(neon)
+  }
+  const cpu = meter.read()
+  const latencies = distribution(await pushLatencies(neon))
+  const targets: Record<string, Target> = { p50Ms: roundTripsTarget(context, latencies.p50, 3, 20) }
+  return {
+    method:
+      "one edit every 1/rate s in the workspace (a row completed, its address stamped with the workspace's clock_timestamp()), until a trigger on Neon's invalid table stamps the push's write of it",
+    editsPerSecond: run.rate,
+    warmupEdits: run.warmupEdits,
+    measuredEdits: run.measuredEdits,
+    samples: latencies.count,
+    missing: run.measuredEdits - latencies.count,
+    latencyMs: latencies,
+    roundTripMs: context.roundTripMs,
+    editMs: run.editMs,
+    cpu,
+    targets,
+    pass: allPass(targets) && latencies.count === run.measuredEdits
+  }
+}
+
+/** (b) rows completed in one statement, pushed and re-validated. */
+const benchPushBulk = async (
+  context: DaemonBenchContext,
+  daemon: RunningChild,
+  port: number,
+  neon: SqlClient,
+  workspace: SqlClient
+) => {
+  const range = context.ranges.pushBulk
+  const keys = await keysOf(neon, range.from, range.to)
+  const tag = "wspush"
+  const meter = meterFor(context, daemon)
+  const listener = sampleHealth(port)
+  const complete = await completeInOneStatement(context.workspaceUrl, keys, tag)
+  let pushedAt: number | null = null
+  let pushed = 0
+  const deadline = performance.now() + 300_000
+  while (performance.now() < deadline) {
+    pushed = await pushedRows(neon, range.from, range.to, tag)
+    if (pushed >= complete.rows) {
+      pushedAt = performance.now()
+      break
+    }
+    await sleep(50)
+  }
+  const cpu = meter.read()
+  const queue = listener()
+  let settledAt: number | null = null
+  const settleDeadline = performance.now() + 60_000
+  while (pushedAt !== null && performance.now() < settleDeadline) {
+    if ((await settledInWorkspace(workspace, keys)) >= complete.rows) {
+      settledAt = performance.now()
+      break
+    }
+    await sleep(50)
+  }
+  const pushMs = pushedAt === null ? null : pushedAt - complete.committedAt
+  const targets = {
+    rowsPerSecond: atLeast(round(pushMs === null ? null : perSecond(complete.rows, pushMs), 0), 5000)
+  }
+  return {
+    method:
+      "one UPDATE in the workspace completing the rows (status complete, a new address), until Neon holds every one of them (the push writes and re-validates a row in one transaction)",
+    rows: complete.rows,
+    statementSeconds: round((complete.committedAt - complete.startedAt) / 1000, 3),
+    pushedOnNeon: pushed,
+    secondsAfterCommit: round(pushMs === null ? null : pushMs / 1000, 3),
+    rowsPerSecond: targets.rowsPerSecond.value,
+    workspaceSettledSecondsAfterCommit: round(
+      settledAt === null ? null : (settledAt - complete.committedAt) / 1000,
+      3
+    ),
+    listenerQueue: queue,
+    cpu,
+    targets,
+    pass: allPass(targets) && pushed === keys.length
+  }
+}
+
+/** (c) one bulk UPDATE. */
 const benchBulk = async (
   context: DaemonBenchContext,
   daemon: RunningChild,
@@ -194,7 +377,7 @@ const benchBulk = async (
   const count = range.to - range.from + 1
   const before = await readHealth(port)
   const meter = meterFor(context, daemon)
-  const listener = sampleListener(port)
+  const listener = sampleHealth(port)
   const update = await bulkUpdate(context.neonUrl, range)
   // neonKeys moves when the merge is done on both sides, neonTransactions a moment later (after the
   // acknowledgement): wait for both, so the next run starts from settled counters
@@ -220,65 +403,244 @@ const benchBulk = async (
   }
 }
 
-/** (b) small transactions as fast as they go. */
-const benchStream = async (
+/** The writers must reach this share of the rate asked for, or the run says nothing about that rate. */
+const heldShare = 0.95
+
+/**
+ * Small transactions held at `rowsPerSecond` for `seconds`, with the lag sampled all along (the writers
+ * stop early once it passes `stopAtLagMs`: the run has failed by then, and a longer backlog would only
+ * delay what follows); then waits (at most `drainTimeoutMs`) until the daemon has applied every
+ * transaction.
+ */
+const holdRate = async (
   context: DaemonBenchContext,
   daemon: RunningChild,
   port: number,
-  workspace: SqlClient
+  run: {
+    readonly rowsPerSecond: number
+    readonly seconds: number
+    readonly tag: string
+    readonly stopAtLagMs: number
+    readonly drainTimeoutMs: number
+  }
 ) => {
-  const tag = "stream"
+  const quietSeconds = await waitQuiet(port)
   const before = await readHealth(port)
+  const samples: Array<AppliedSample> = []
   const meter = meterFor(context, daemon)
-  const listener = sampleListener(port)
-  const run = await smallTransactions(context.neonUrl, context.ranges.stream, {
-    connections: 4,
-    seconds: context.streamSeconds,
-    tag
+  // commit times as they return (in commit order but for the few in flight at once): the live lag
+  const live: Array<number> = []
+  const control = { stop: false }
+  const stopSampling = sampleHealth(port, (h, at) => {
+    const applied = h.neonTransactions - before.neonTransactions
+    samples.push({ at, applied })
+    if (applied < live.length && at - live[applied]! > run.stopAtLagMs) control.stop = true
   })
-  const appliedAt = await waitForHealth(
+  const writers = await heldTransactions(context.neonUrl, context.ranges.stream, {
+    connections: 8,
+    rowsPerSecond: run.rowsPerSecond,
+    seconds: run.seconds,
+    tag: run.tag,
+    onCommit: (at) => live.push(at),
+    control
+  })
+  const end = await readHealth(port)
+  const endAt = performance.now()
+  const atEnd = { at: endAt, applied: end.neonTransactions - before.neonTransactions }
+  samples.push(atEnd)
+  const caughtUpAt = await waitForHealth(
     port,
-    (h) => h.neonTransactions >= before.neonTransactions + run.transactions,
-    300_000
+    (h) => h.neonTransactions - before.neonTransactions >= writers.transactions,
+    run.drainTimeoutMs
   )
   const cpu = meter.read()
-  const queue = listener()
-  const [arrived] = await workspace.query<{ n: string }>(
-    `SELECT count(*) AS n FROM ${qualified(Company.workspaceTable)} WHERE city LIKE $1`,
-    [`${tag} %`]
-  )
-  const applyMs = appliedAt === null ? null : appliedAt - run.startedAt
-  const rowsPerSecond = applyMs === null ? null : perSecond(run.rows, applyMs)
-  const generatorRowsPerSecond = perSecond(run.rows, run.lastCommitAt - run.startedAt)
-  const targets = { rowsPerSecond: atLeast(round(rowsPerSecond, 0), 20_000) }
+  const queue = stopSampling()
+  const series = lagSeries(writers.commitTimes, samples)
+  const lagAtEnd = lagSeries(writers.commitTimes, [atEnd])[0]!.lagMs
+  const writerMs = writers.lastCommitAt - writers.startedAt
+  const writersRowsPerSecond = round(perSecond(writers.rows, writerMs), 0)
+  const lag = summariseLag(series, writers.startedAt, writers.lastCommitAt)
+  const appliedMs = caughtUpAt === null ? null : caughtUpAt - writers.startedAt
   return {
-    connections: run.connections,
-    rowsPerTransaction: run.rowsPerTransaction,
-    transactions: run.transactions,
-    rows: run.rows,
-    generatorSeconds: round((run.lastCommitAt - run.startedAt) / 1000, 3),
-    generatorRowsPerSecond: round(generatorRowsPerSecond, 0),
-    generatorTransactionsPerSecond: round(perSecond(run.transactions, run.lastCommitAt - run.startedAt), 0),
-    ranOutOfRows: run.ranOutOfRows,
-    applySecondsFromFirstCommit: round(applyMs === null ? null : applyMs / 1000, 3),
-    rowsPerSecond: targets.rowsPerSecond.value,
-    lagAfterLastCommitSeconds: round(appliedAt === null ? null : (appliedAt - run.lastCommitAt) / 1000, 3),
-    arrivedInWorkspace: Number(arrived?.n ?? 0),
+    targetRowsPerSecond: run.rowsPerSecond,
+    seconds: run.seconds,
+    writersSeconds: round(writerMs / 1000, 2),
+    stoppedEarly: writers.stoppedEarly,
+    ...(writers.stoppedEarly ? { stoppedAtLagSeconds: run.stopAtLagMs / 1000 } : {}),
+    connections: writers.connections,
+    rowsPerTransaction: writers.rowsPerTransaction,
+    transactions: writers.transactions,
+    rows: writers.rows,
+    writersRowsPerSecond,
+    writersHeldRate: writersRowsPerSecond !== null && writersRowsPerSecond >= heldShare * run.rowsPerSecond,
+    writerStartDelayMs: writers.startDelayMs,
+    lagAtEndSeconds: round(lagAtEnd / 1000, 3),
+    drainSecondsAfterLastCommit: round(
+      caughtUpAt === null ? null : (caughtUpAt - writers.lastCommitAt) / 1000,
+      3
+    ),
+    caughtUp: caughtUpAt !== null,
+    // what the daemon applied from the first commit until it had them all: its rate when it falls behind
+    appliedRowsPerSecond: round(appliedMs === null ? null : perSecond(writers.rows, appliedMs), 0),
+    lag,
+    waitedForQuietSeconds: quietSeconds,
     listenerQueue: queue,
-    cpu,
-    targets,
-    pass: allPass(targets) && Number(arrived?.n ?? 0) === run.rows
+    cpu
   }
 }
 
-/** (c) latency at a paced rate. */
+type Held = Awaited<ReturnType<typeof holdRate>>
+
+/** A step of the search held its rate: the writers reached it, and the lag stayed under a second. */
+const sustained = (step: Held) =>
+  step.writersHeldRate &&
+  step.caughtUp &&
+  step.lagAtEndSeconds !== null &&
+  step.lagAtEndSeconds < 1 &&
+  step.lag.maxSecondHalfSeconds !== null &&
+  step.lag.maxSecondHalfSeconds < 1
+
+/** Whether every row of the writers' range holds the same `city` on both sides. */
+const streamInSync = async (context: DaemonBenchContext, neon: SqlClient, workspace: SqlClient) => {
+  const { from, to } = context.ranges.stream
+  const [[n], [w]] = await Promise.all([
+    neon.query<{ h: string; c: string }>(
+      `SELECT md5(string_agg(coalesce(city, ''), ',' ORDER BY id)) AS h, count(*) AS c
+         FROM ${qualified(Company.sourceTable)} WHERE id BETWEEN $1 AND $2`,
+      [from, to]
+    ),
+    workspace.query<{ h: string; c: string }>(
+      `SELECT md5(string_agg(coalesce(city, ''), ',' ORDER BY neon_id)) AS h, count(*) AS c
+         FROM ${qualified(Company.workspaceTable)} WHERE neon_id BETWEEN $1 AND $2`,
+      [from, to]
+    )
+  ])
+  return { rows: Number(n?.c ?? 0), inSync: n?.h === w?.h && n?.c === w?.c }
+}
+
+/** (d) the fixed rate for the run's round trip, held for `heldSeconds`. */
+const benchHeld = async (
+  context: DaemonBenchContext,
+  daemon: RunningChild,
+  port: number,
+  neon: SqlClient,
+  workspace: SqlClient
+) => {
+  const rate = heldRateFor(context.rttMs)
+  const held = await holdRate(context, daemon, port, {
+    rowsPerSecond: rate,
+    seconds: context.options.heldSeconds,
+    tag: "held",
+    stopAtLagMs: 10_000,
+    drainTimeoutMs: 120_000
+  })
+  const check = held.caughtUp ? await streamInSync(context, neon, workspace) : null
+  const targets: Record<string, Target> = {
+    writersRowsPerSecond: {
+      ...atLeast(held.writersRowsPerSecond, Math.round(heldShare * rate)),
+      basis: `the writers must reach ${heldShare * 100}% of ${rate} rows/s for the run to say anything about that rate`
+    },
+    lagAtEndSeconds: below(held.lagAtEndSeconds, 1),
+    lagTrendSecondsPerMinute: {
+      ...below(held.lag.trendSecondsPerMinute, 0.5),
+      basis:
+        "the lag must not grow over the run: its least-squares trend under 0.5 s per minute (a daemon 1% short of the rate gains about 0.6 s per minute)"
+    }
+  }
+  return {
+    method:
+      "8 connections sharing one schedule at the fixed rate (UPDATE of 1-10 rows, uniform), straight to Neon; lag = age of the oldest committed transaction the daemon has not applied (its /health neonTransactions), read every 100 ms; the writers stop early once the lag passes 10 s",
+    ...held,
+    streamRangeInSync: check,
+    targets,
+    pass: allPass(targets) && check?.inSync === true
+  }
+}
+
+/**
+ * (d) the highest rate the daemon sustains, searched from the held run's result: when the held rate was
+ * sustained, up by 1.25x while steps hold; when it was not, from 0.9x the rate the daemon applied while it
+ * fell behind (its throughput when saturated); then the bracket between the highest step sustained and the
+ * lowest not sustained is halved (geometric middle) until it is within 10% or `rampSteps` steps are
+ * spent. A step ends early once its lag passes 3 s, and one that does not drain within 30 s ends the search.
+ */
+const searchSustained = async (
+  context: DaemonBenchContext,
+  daemon: RunningChild,
+  port: number,
+  held: { readonly rate: number; readonly sustained: boolean; readonly appliedRowsPerSecond: number | null }
+) => {
+  let lo: number | null = held.sustained ? held.rate : null
+  let hi: number | null = held.sustained ? null : held.rate
+  let limitedByWriters = false
+  const steps: Array<Record<string, unknown>> = []
+  const next = (i: number): number => {
+    if (i === 0 && !held.sustained && held.appliedRowsPerSecond !== null)
+      return Math.min(0.9 * held.appliedRowsPerSecond, 0.8 * held.rate)
+    if (lo === null) return hi! * 0.8
+    if (hi === null) return lo * 1.25
+    return Math.sqrt(lo * hi)
+  }
+  for (let i = 0; i < context.options.rampSteps; i++) {
+    if (lo !== null && hi !== null && hi / lo < 1.1) break
+    const rate = Math.round(next(i) / 100) * 100
+    context.log(`daemon: sustained-rate search: ${rate} rows/s for ${context.options.rampStepSeconds} s`)
+    const step = await holdRate(context, daemon, port, {
+      rowsPerSecond: rate,
+      seconds: context.options.rampStepSeconds,
+      tag: `ramp${i}`,
+      stopAtLagMs: 3000,
+      drainTimeoutMs: 30_000
+    })
+    const ok = sustained(step)
+    steps.push({
+      targetRowsPerSecond: rate,
+      sustained: ok,
+      writersRowsPerSecond: step.writersRowsPerSecond,
+      writersHeldRate: step.writersHeldRate,
+      stoppedEarly: step.stoppedEarly,
+      lagAtEndSeconds: step.lagAtEndSeconds,
+      maxLagSecondHalfSeconds: step.lag.maxSecondHalfSeconds,
+      lagTrendSecondsPerMinute: step.lag.trendSecondsPerMinute,
+      appliedRowsPerSecond: step.appliedRowsPerSecond,
+      drainSecondsAfterLastCommit: step.drainSecondsAfterLastCommit,
+      cpu: step.cpu
+    })
+    if (ok) lo = Math.max(lo ?? 0, rate)
+    else {
+      hi = Math.min(hi ?? Number.POSITIVE_INFINITY, rate)
+      if (
+        !step.writersHeldRate &&
+        !step.stoppedEarly &&
+        step.lagAtEndSeconds !== null &&
+        step.lagAtEndSeconds < 1
+      )
+        limitedByWriters = true
+    }
+    if (!step.caughtUp) break
+  }
+  return {
+    method: `steps of ${context.options.rampStepSeconds} s at a fixed rate, from the held run's result; a step is sustained when the writers reach ${heldShare * 100}% of its rate, the lag at its end and over its second half stays under 1 s, and the daemon catches up within 30 s`,
+    highestSustainedRowsPerSecond: lo,
+    lowestNotSustainedRowsPerSecond: hi,
+    limitedByWriters,
+    ...(limitedByWriters
+      ? {
+          note: "a step failed because the writers could not reach its rate while the daemon kept up: the daemon's own limit may be higher"
+        }
+      : {}),
+    steps
+  }
+}
+
+/** (e) latency at a paced rate. */
 const benchLatency = async (context: DaemonBenchContext, daemon: RunningChild, workspace: SqlClient) => {
   const meter = meterFor(context, daemon)
   const run = await pacedCommits(context.neonUrl, context.ranges.latency, {
     connections: 8,
-    rate: context.latencyRate,
-    warmupSeconds: context.latencyWarmupSeconds,
-    seconds: context.latencySeconds
+    rate: context.options.latencyRate,
+    warmupSeconds: context.options.latencyWarmupSeconds,
+    seconds: context.options.latencySeconds
   })
   const deadline = performance.now() + 60_000
   let arrived = await measuredArrivals(workspace)
@@ -288,13 +650,13 @@ const benchLatency = async (context: DaemonBenchContext, daemon: RunningChild, w
   }
   const cpu = meter.read()
   const latencies = distribution(await measuredLatencies(workspace))
-  const targets: Record<string, Target> = {
-    p50Ms: below(latencies.p50, 20),
-    p99Ms: below(latencies.p99, 100)
-  }
-  const rateReached = run.achievedRate !== null && run.achievedRate >= 0.95 * context.latencyRate
+  const targets: Record<string, Target> =
+    context.rttMs === 0
+      ? { p50Ms: below(latencies.p50, 20), p99Ms: below(latencies.p99, 50) }
+      : { p50Ms: roundTripsTarget(context, latencies.p50, 2, 10), p99Ms: atMost(latencies.p99, 100) }
+  const rateReached = run.achievedRate !== null && run.achievedRate >= 0.95 * context.options.latencyRate
   return {
-    targetRate: context.latencyRate,
+    targetRate: context.options.latencyRate,
     achievedRate: run.achievedRate,
     rateReached,
     connections: run.connections,
@@ -303,6 +665,7 @@ const benchLatency = async (context: DaemonBenchContext, daemon: RunningChild, w
     samples: latencies.count,
     missing: run.measuredCommits - latencies.count,
     latencyMs: latencies,
+    roundTripMs: context.roundTripMs,
     generatorStartDelayMs: run.startDelayMs,
     neonCommitMs: run.commitMs,
     cpu,
@@ -315,11 +678,15 @@ const benchLatency = async (context: DaemonBenchContext, daemon: RunningChild, w
 export const benchDaemon = (context: DaemonBenchContext) =>
   Effect.scoped(
     Effect.gen(function* () {
-      const workspace = yield* Effect.acquireRelease(
-        Effect.promise(() => connect(context.workspaceUrl, "enrich-sync bench daemon probe")),
-        (sql) => Effect.promise(() => sql.end())
-      )
+      const direct = (url: string, name: string) =>
+        Effect.acquireRelease(
+          Effect.promise(() => connect(url, name)),
+          (sql) => Effect.promise(() => sql.end())
+        )
+      const workspace = yield* direct(context.workspaceUrl, "enrich-sync bench daemon probe")
+      const neon = yield* direct(context.neonUrl, "enrich-sync bench daemon probe")
       yield* Effect.promise(() => installLatencyProbe(workspace))
+      yield* Effect.promise(() => installPushProbe(neon))
       context.log("daemon: starting syncd (its start-up reconciles both sides)")
       yield* Effect.promise(() => resetPhaseStatements(context.neonUrl, context.workspaceUrl))
       const startupMeter = startCpuMeter(context.subjects)
@@ -329,33 +696,100 @@ export const benchDaemon = (context: DaemonBenchContext) =>
         cpu: startupMeter.read(),
         statements: yield* Effect.promise(() => phaseStatements(context.neonUrl, context.workspaceUrl))
       }
-      context.log(
-        `daemon: live after ${startupSeconds} s; (a) one bulk UPDATE of ${context.ranges.bulk.to - context.ranges.bulk.from + 1} rows`
-      )
-      // each phase: its statements on both sides; a failing phase is reported, the next ones still run
+      // each phase: its statements on both sides and what the links carried; a failing phase is reported,
+      // the next ones still run
       const attempt = <A extends object>(f: () => Promise<A>) =>
         Effect.promise(async () => {
           await resetPhaseStatements(context.neonUrl, context.workspaceUrl)
+          const linksBefore = await context.links.stats()
           const result = await f().then((r) => r as A | ReturnType<typeof failedPart>, failedPart)
-          return { ...result, statements: await phaseStatements(context.neonUrl, context.workspaceUrl) }
+          const links = linkDelta(linksBefore, await context.links.stats())
+          return {
+            ...result,
+            statements: await phaseStatements(context.neonUrl, context.workspaceUrl),
+            ...(links === null ? {} : { links })
+          }
         })
+
+      // Realtime only now: the start-up reconcile's writes are not the stand-in's to decode
+      context.log(`daemon: live after ${startupSeconds} s; starting the Realtime stand-in`)
+      const standInStartedAt = performance.now()
+      const standIn = yield* Effect.acquireRelease(
+        Effect.promise(() =>
+          startRealtimeStandIn({
+            databaseUrl: context.workspaceUrl,
+            port: context.realtimePort,
+            idlePollIntervalMs: standInIdlePollMs
+          })
+        ),
+        (s) => Effect.promise(() => s.close().catch(() => undefined))
+      )
+      const realtimeLiveAt = yield* Effect.promise(() =>
+        waitForHealth(port, (h) => h.realtime?.state === "live", 60_000)
+      )
+      const realtime = {
+        standIn: `RealtimeStandIn (@enrich-sync/embedded) on the workspace database; polls its slot at once after a poll that found changes, every ${standInIdlePollMs} ms otherwise (hosted Realtime: 100 ms when busy, 500 ms idle)`,
+        subscribedSecondsAfterStandInStarted: round(
+          realtimeLiveAt === null ? null : (realtimeLiveAt - standInStartedAt) / 1000,
+          2
+        ),
+        live: realtimeLiveAt !== null
+      }
+      daemon.sampler.phase("pushLatency")
+      context.log(`daemon: (a) workspace -> Neon latency, ${context.options.pushLatencyRate} edits/s`)
+      const pushLatency =
+        realtimeLiveAt === null
+          ? failedPart(new Error("the daemon's Realtime subscription did not become live within 60 s"))
+          : yield* attempt(() => benchPushLatency(context, daemon, neon))
+      daemon.sampler.phase("pushBulk")
+      context.log(
+        `daemon: (b) ${context.ranges.pushBulk.to - context.ranges.pushBulk.from + 1} rows completed in one statement`
+      )
+      const pushBulk =
+        realtimeLiveAt === null
+          ? failedPart(new Error("the daemon's Realtime subscription did not become live within 60 s"))
+          : yield* attempt(() => benchPushBulk(context, daemon, port, neon, workspace))
+      const realtimeStats = standIn.stats()
+      yield* Effect.promise(() => standIn.close())
+      yield* Effect.promise(() => removePushProbe(neon))
+      const settled = yield* Effect.promise(() => waitQuiet(port))
+
       daemon.sampler.phase("bulkUpdate")
+      context.log(
+        `daemon: (c) one bulk UPDATE of ${context.ranges.bulk.to - context.ranges.bulk.from + 1} rows`
+      )
       const bulk = yield* attempt(() => benchBulk(context, daemon, port, workspace))
-      context.log(`daemon: (b) small transactions for ${context.streamSeconds} s`)
-      daemon.sampler.phase("smallTransactions")
-      const stream = yield* attempt(() => benchStream(context, daemon, port, workspace))
-      context.log(`daemon: (c) latency at ${context.latencyRate} commits/s`)
+      daemon.sampler.phase("heldRate")
+      const rate = heldRateFor(context.rttMs)
+      context.log(
+        `daemon: (d) small transactions held at ${rate} rows/s for ${context.options.heldSeconds} s`
+      )
+      const held = yield* attempt(() => benchHeld(context, daemon, port, neon, workspace))
+      daemon.sampler.phase("sustainedRate")
+      const sustainedRate = yield* attempt(() =>
+        searchSustained(context, daemon, port, {
+          rate,
+          sustained: "lag" in held && sustained(held),
+          appliedRowsPerSecond: "lag" in held ? held.appliedRowsPerSecond : null
+        })
+      )
       daemon.sampler.phase("latency")
+      context.log(`daemon: (e) Neon -> workspace latency at ${context.options.latencyRate} commits/s`)
+      yield* Effect.promise(() => waitQuiet(port))
       const latency = yield* attempt(() => benchLatency(context, daemon, workspace))
       daemon.sampler.phase("stop")
       const peaks = daemon.sampler.peaks()
       const result = yield* Effect.promise(() => daemon.kill(20_000))
       const maxRssMb = Math.max(peaks.maxRssMb, result.maxRssMb ?? 0)
-      const rssTargets = { maxRssMb: below(maxRssMb, 200) }
+      const rssTargets = { maxRssMb: below(maxRssMb, context.rttMs === 0 ? 150 : 200) }
       return {
         startup,
+        realtime: { ...realtime, stats: realtimeStats, quietAfterPushSeconds: settled },
+        pushLatency,
+        pushBulk,
         bulkUpdate: bulk,
-        smallTransactions: stream,
+        heldRate: held,
+        sustainedRate,
         latency,
         rss: {
           maxRssMb,
@@ -367,8 +801,11 @@ export const benchDaemon = (context: DaemonBenchContext) =>
         },
         exit: { code: result.exitCode, signal: result.signal },
         ...(context.profile
-          ? { profile: summariseProfile(join(context.workDir, "profiles", "syncd"), 25) }
+          ? { profile: summariseProfile(join(context.workDir, "profiles", `syncd-${context.slot}`), 25) }
           : {})
       }
     })
   )
+
+/** How often the stand-in polls its slot when the last poll found nothing (ms). */
+const standInIdlePollMs = 10

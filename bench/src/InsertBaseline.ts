@@ -3,7 +3,8 @@
  * insert them into the workspace table in batches of 50 rows (one multi-row INSERT per batch, each its own
  * transaction, one after the other, as `pull-invalid-to-supabase.py --batch-size 50` would), computing
  * `last_sync_hash` in the client. Measured on a sample (20,000 rows by default: 400 batches, enough for a
- * stable rate) in a database of its own on the workspace server, with the real workspace schema.
+ * stable rate) in a database of its own on the workspace server, with the real workspace schema, through
+ * the run's links (the pull through Neon's, the INSERTs through the workspace's).
  *
  * Invariant: it never touches the databases the other benchmarks use.
  */
@@ -51,14 +52,22 @@ export interface InsertBaseline {
 
 const batchSize = 50
 
-/** Measures the guide's batched INSERT on `sample` rows, in a fresh database `bench_insert` on `supabase`. */
-export const measureInsertBaseline = (neonUrl: string, supabase: PostgresServer, sample: number) =>
+/**
+ * Measures the guide's batched INSERT on `sample` rows, in a fresh database `bench_insert` on `supabase`;
+ * `neonUrl` is the program's (through the link), `throughLink` turns a workspace URL into the program's.
+ */
+export const measureInsertBaseline = (
+  neonUrl: string,
+  supabase: PostgresServer,
+  sample: number,
+  throughLink: (workspaceUrl: string) => string
+) =>
   Effect.gen(function* () {
     const url = yield* Effect.promise(() => createDatabase(supabase, "bench_insert"))
     yield* migrateWorkspace(url)
     return yield* Effect.promise(async (): Promise<InsertBaseline> => {
       const neon = await connect(neonUrl, "enrich-sync bench insert baseline")
-      const workspace = await connect(url, "enrich-sync bench insert baseline")
+      const workspace = await connect(throughLink(url), "enrich-sync bench insert baseline")
       try {
         const targets = [...columns, "pulled_from_neon_at", "last_sync_hash"]
         const placeholders = (row: number) =>

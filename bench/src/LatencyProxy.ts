@@ -46,6 +46,12 @@ export interface LinkStats {
   readonly maxQueuedBytes: number
   /** times a direction paused its source because its window was full */
   readonly pauses: number
+  /**
+   * exchanges: each time a client sent bytes after it had received some, i.e. a request that followed a
+   * reply (a round trip the client waited for, unless it pipelines; a replication stream's feedback
+   * messages count too)
+   */
+  readonly exchanges: number
 }
 
 /** A running link. */
@@ -76,6 +82,7 @@ const direction = (
   windowBytes: number,
   notBefore: () => number,
   count: (bytes: number) => void,
+  onRead: () => void,
   onQueued: (bytes: number) => void,
   onPause: () => void
 ) => {
@@ -145,7 +152,10 @@ const direction = (
     arm()
   }
 
-  from.on("data", (chunk: Buffer) => enqueue(chunk))
+  from.on("data", (chunk: Buffer) => {
+    onRead()
+    enqueue(chunk)
+  })
   from.on("end", () => enqueue(null))
   return {
     stop: () => {
@@ -170,7 +180,8 @@ export const startLatencyProxy = (options: LatencyProxyOptions): Promise<Latency
     bytesDown: 0,
     errors: 0,
     maxQueuedBytes: 0,
-    pauses: 0
+    pauses: 0,
+    exchanges: 0
   }
   const onQueued = (bytes: number) => {
     if (bytes > stats.maxQueuedBytes) stats.maxQueuedBytes = bytes
@@ -192,6 +203,8 @@ export const startLatencyProxy = (options: LatencyProxyOptions): Promise<Latency
     open.add(client)
     open.add(upstream)
     let failed = false
+    // whether the server sent something since the client last did (the next client bytes are an exchange)
+    let replied = false
     const fail = () => {
       if (failed) return
       failed = true
@@ -211,6 +224,10 @@ export const startLatencyProxy = (options: LatencyProxyOptions): Promise<Latency
       (n) => {
         stats.bytesUp += n
       },
+      () => {
+        if (replied) stats.exchanges++
+        replied = false
+      },
       onQueued,
       onPause
     )
@@ -222,6 +239,9 @@ export const startLatencyProxy = (options: LatencyProxyOptions): Promise<Latency
       () => 0,
       (n) => {
         stats.bytesDown += n
+      },
+      () => {
+        replied = true
       },
       onQueued,
       onPause

@@ -1,9 +1,10 @@
 /**
- * Writes to the Neon-side server the way the daemon's benchmarks need: one bulk UPDATE, a stream of small
- * transactions as fast as a few connections go, and a paced stream of one-row commits each stamped with
- * its own `clock_timestamp()` (for latency). Rows are chosen by `id` (1..rows, from the seeding), from
- * ranges the caller gives, so no two changes of one run touch the same row and every change is a real
- * change of a synced column (the daemon merges it into the workspace).
+ * Writes to the Neon-side server the way the daemon's benchmarks need, as the source's applications do
+ * (directly, never through the links): one bulk UPDATE, small transactions held at a fixed rate, and a
+ * paced stream of one-row commits each stamped with its own `clock_timestamp()` (for latency). Rows are chosen by `id` (1..rows, from the seeding), from
+ * ranges the caller gives, so no two kinds of change touch the same row and every change is a real
+ * change of a synced column (the daemon merges it into the workspace); only the fixed-rate writers come
+ * back to rows they changed before (with a new value), since a minute of them needs more rows than there are.
  *
  * Invariant: the generators stop on their own (time or rows used up) and close their connections.
  */
@@ -12,6 +13,8 @@ import { connect, type SqlClient } from "./Sql.ts"
 import { distribution, perSecond, round } from "./Stats.ts"
 
 const table = qualified(Company.sourceTable)
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /** A range of row ids, `from` to `to` inclusive. */
 export interface IdRange {
@@ -44,39 +47,57 @@ export const bulkUpdateArrived = (workspace: SqlClient, range: IdRange) =>
     )
     .then(([row]) => Number(row?.n ?? 0))
 
-/** What a stream of small transactions did. */
-export interface StreamRun {
+/** What a run of small transactions at a fixed rate did. */
+export interface HeldRun {
   readonly connections: number
+  /** the rate asked for (rows/s) */
+  readonly targetRowsPerSecond: number
   readonly transactions: number
   readonly rows: number
   readonly startedAt: number
   readonly lastCommitAt: number
+  /** when each transaction's commit returned (performance.now), ascending */
+  readonly commitTimes: Float64Array
   /** transactions of 1 to 10 rows (uniform) */
   readonly rowsPerTransaction: string
-  readonly ranOutOfRows: boolean
+  /** how late transactions started against their schedule (ms) */
+  readonly startDelayMs: ReturnType<typeof distribution>
+  /** the writers were told to stop before their time (`control.stop`) */
+  readonly stoppedEarly: boolean
 }
 
 /**
- * Small transactions (1 to 10 rows each, one UPDATE of a new `city`) from `connections` connections, each
- * on its own slice of `range`, as fast as they go, for `seconds` or until the rows run out.
+ * Small transactions (1 to 10 rows each, one UPDATE of a new `city` written `<tag> <n>`) at a fixed rate of
+ * `rowsPerSecond` for `seconds`, from `connections` connections sharing one schedule (a transaction is
+ * due when the rows before it, at the rate, have had their time; one that is late goes at once). Rows
+ * are taken in turn from `range`, starting again at its beginning when it runs out (a row is updated
+ * again, with a new value). Each connection runs one prepared statement. `onCommit` hears of each commit as
+ * it returns; setting `control.stop` ends the run early (no new transaction starts).
  */
-export const smallTransactions = async (
+export const heldTransactions = async (
   neonUrl: string,
   range: IdRange,
-  options: { readonly connections: number; readonly seconds: number; readonly tag: string }
-): Promise<StreamRun> => {
+  options: {
+    readonly connections: number
+    readonly rowsPerSecond: number
+    readonly seconds: number
+    readonly tag: string
+    readonly onCommit?: (at: number) => void
+    readonly control?: { stop: boolean }
+  }
+): Promise<HeldRun> => {
   const clients = await Promise.all(
-    Array.from({ length: options.connections }, () =>
-      connect(neonUrl, "enrich-sync bench small transactions")
-    )
+    Array.from({ length: options.connections }, () => connect(neonUrl, "enrich-sync bench held rate"))
   )
-  const span = Math.floor((range.to - range.from + 1) / options.connections)
+  const span = range.to - range.from + 1
+  let offset = 0
+  let scheduledRows = 0
+  let issued = 0
   let transactions = 0
   let rows = 0
-  let ranOut = false
   let lastCommitAt = 0
-  const startedAt = performance.now()
-  const deadline = startedAt + options.seconds * 1000
+  let commitTimes = new Float64Array(1 << 16)
+  const delays: Array<number> = []
   let random = 0x2545f491
   const nextSize = () => {
     random ^= random << 13
@@ -84,40 +105,52 @@ export const smallTransactions = async (
     random ^= random << 5
     return 1 + ((random >>> 0) % 10)
   }
+  const startedAt = performance.now() + 20
+  const deadline = startedAt + options.seconds * 1000
+  const text = `UPDATE ${table} SET city = $2 WHERE id = ANY($1::bigint[])`
   try {
     await Promise.all(
-      clients.map(async (sql, c) => {
-        let next = range.from + c * span
-        const end = next + span - 1
-        while (performance.now() < deadline) {
+      clients.map(async (sql) => {
+        for (;;) {
           const size = nextSize()
-          if (next + size - 1 > end) {
-            ranOut = true
-            return
+          const due = startedAt + (scheduledRows / options.rowsPerSecond) * 1000
+          if (due >= deadline || options.control?.stop === true) return
+          scheduledRows += size
+          const ids = Array.from({ length: size }, (_, i) => range.from + ((offset + i) % span))
+          offset = (offset + size) % span
+          const sequence = issued++
+          const wait = due - performance.now()
+          if (wait > 1) await sleep(wait)
+          delays.push(performance.now() - due)
+          await sql.prepared("bench_held", text, [ids, `${options.tag} ${sequence}`])
+          const at = performance.now()
+          if (transactions === commitTimes.length) {
+            const grown = new Float64Array(commitTimes.length * 2)
+            grown.set(commitTimes)
+            commitTimes = grown
           }
-          const ids = Array.from({ length: size }, (_, i) => next + i)
-          next += size
-          await sql.execute(`UPDATE ${table} SET city = $2 WHERE id = ANY($1::bigint[])`, [
-            ids,
-            `${options.tag} ${next}`
-          ])
-          transactions++
+          commitTimes[transactions++] = at
+          options.onCommit?.(at)
           rows += size
-          lastCommitAt = performance.now()
+          lastCommitAt = Math.max(lastCommitAt, at)
         }
       })
     )
   } finally {
     await Promise.all(clients.map((c) => c.end()))
   }
+  const times = commitTimes.slice(0, transactions).sort()
   return {
     connections: options.connections,
+    targetRowsPerSecond: options.rowsPerSecond,
     transactions,
     rows,
     startedAt,
     lastCommitAt,
+    commitTimes: times,
     rowsPerTransaction: "1-10",
-    ranOutOfRows: ranOut
+    startDelayMs: distribution(delays),
+    stoppedEarly: options.control?.stop === true
   }
 }
 
@@ -140,8 +173,6 @@ export interface PacedRun {
   readonly measuredStartedAt: number
   readonly lastCommitAt: number
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /**
  * One-row commits at `rate` per second, scheduled evenly (commit i is due at start + i/rate) and spread

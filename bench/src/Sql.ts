@@ -19,6 +19,8 @@ export interface SqlClient {
   ) => Promise<Array<Row>>
   /** the number of rows a statement affected */
   readonly execute: (text: string, params?: ReadonlyArray<unknown>) => Promise<number>
+  /** `execute` as the prepared statement `name` (parsed once per connection) */
+  readonly prepared: (name: string, text: string, params: ReadonlyArray<unknown>) => Promise<number>
   /** the backend's process id (for `EXPLAIN`-free diagnostics in pg_stat_activity) */
   readonly processId: number
   readonly end: () => Promise<void>
@@ -37,6 +39,8 @@ export const connect = async (url: string, applicationName = "enrich-sync bench"
       (await client.query(text, params as Array<unknown> | undefined)).rows as Array<Row>,
     execute: async (text, params) =>
       (await client.query(text, params as Array<unknown> | undefined)).rowCount ?? 0,
+    prepared: async (name, text, params) =>
+      (await client.query({ name, text, values: params as Array<unknown> })).rowCount ?? 0,
     processId: (client as unknown as { processID: number }).processID,
     end: async () => {
       if (ended) return

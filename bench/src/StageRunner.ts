@@ -1,6 +1,6 @@
 /**
  * Runs one CLI stage (`node apps/cli/bin/enrich-sync.js <command> --entity company --json`) as a child process
- * against the bench's databases, and reads its one JSON result and its process figures (wall time, peak
+ * against the bench's databases (through the run's links), and reads its one JSON result and its process figures (wall time, peak
  * RSS, CPU time). When the CLI cannot run at all (no JSON result: it does not load), the same stage runs
  * through the engine in `EngineStage.ts`, and the run says so.
  *
@@ -11,20 +11,28 @@ import { join } from "node:path"
 import * as Effect from "effect/Effect"
 import { type CpuReading, type CpuSubjects, startCpuMeter } from "./CpuMeter.ts"
 import { type ProfileSummary, profileFlags, summariseProfile } from "./CpuProfile.ts"
+import { type LinkDelta, type Links, linkDelta } from "./Links.ts"
 import { type ChildResult, runNodeChild } from "./NodeChild.ts"
 import { phaseStatements, resetPhaseStatements, type StatementFigure } from "./StatementStats.ts"
 import { round } from "./Stats.ts"
 
 /** Where a stage runs. */
 export interface StageContext {
+  /** the run's round trip (0: loopback, no links) */
+  readonly rttMs: number
+  /** the databases, directly (the bench's own set-up and checks) */
   readonly neonUrl: string
   readonly workspaceUrl: string
+  /** the same databases through the run's links (what the programs under test get) */
+  readonly linked: { readonly neonUrl: string; readonly workspaceUrl: string }
   /** a temporary working folder (no `.env`; promote's backups go here) */
   readonly workDir: string
   /** the servers whose CPU time is measured around each stage */
   readonly subjects: Omit<CpuSubjects, "child">
   /** profile the stage's process (`--profile`) */
   readonly profile: boolean
+  /** the run's links (what they carried during each stage is reported) */
+  readonly links: Links
 }
 
 /** A CLI stage. */
@@ -49,6 +57,8 @@ export interface StageRun {
   readonly cpu: CpuReading
   /** the hottest functions of the stage's process (with `--profile`) */
   readonly profile: ProfileSummary | null
+  /** what each link carried while it ran (exchanges: requests that followed a reply), null without links */
+  readonly links: LinkDelta | null
   /** the statements with the most execution time on each side while it ran */
   readonly statements: {
     readonly neon: ReadonlyArray<StatementFigure> | null
@@ -107,7 +117,8 @@ const toRun = (
     problem: [problem, failure].filter((p) => p !== null).join("; ") || null,
     cpu: withChildCpu(cpu, child.cpuMs === null ? null : child.cpuMs / 1000),
     statements: null,
-    profile: null
+    profile: null,
+    links: null
   }
 }
 
@@ -116,21 +127,27 @@ let runs = 0
 /** Runs `stage` through the CLI (or, when the CLI does not load, through the engine). */
 export const runStage = (stage: Stage, context: StageContext): Effect.Effect<StageRun> =>
   Effect.gen(function* () {
-    const env = { NEON_DATABASE_URL: context.neonUrl, SUPABASE_DATABASE_URL: context.workspaceUrl }
+    const env = {
+      NEON_DATABASE_URL: context.linked.neonUrl,
+      SUPABASE_DATABASE_URL: context.linked.workspaceUrl
+    }
     const reportFile = join(context.workDir, `${stage}.rss.json`)
     const args = cliArgs(stage, context)
     yield* Effect.promise(() => resetPhaseStatements(context.neonUrl, context.workspaceUrl))
+    const linksBefore = yield* Effect.promise(() => context.links.stats())
     const meter = startCpuMeter(context.subjects)
     const profileDir = join(context.workDir, "profiles", `${stage}-${++runs}`)
     const nodeFlags = context.profile ? profileFlags(profileDir) : []
     const cli = yield* runNodeChild({ args, env, cwd: context.workDir, reportFile, nodeFlags })
     const cpu = meter.read()
+    const links = linkDelta(linksBefore, yield* Effect.promise(() => context.links.stats()))
     const statements = yield* Effect.promise(() => phaseStatements(context.neonUrl, context.workspaceUrl))
     const profile = context.profile ? summariseProfile(profileDir) : null
     const run = {
       ...toRun("cli", `enrich-sync ${args.slice(1).join(" ")}`, cli, null, cpu),
       statements,
-      profile
+      profile,
+      links
     }
     if (run.result !== null) return run
     const fallbackMeter = startCpuMeter(context.subjects)

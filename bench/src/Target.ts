@@ -12,6 +12,8 @@ export interface Target {
   /** the target as text: `>= 0.5`, `< 10` */
   readonly target: string
   readonly pass: boolean
+  /** how the target was derived, when it is not a plain number (`2 round trips of 20.4 ms + 10 ms`) */
+  readonly basis?: string
 }
 
 /** The figure must be at least `min`. */
@@ -19,6 +21,14 @@ export const atLeast = (value: number | null, min: number): Target => ({
   value,
   target: `>= ${min}`,
   pass: value !== null && value >= min
+})
+
+/** The figure must be at most `max` (`basis`: how `max` was derived, when it was). */
+export const atMost = (value: number | null, max: number, basis?: string): Target => ({
+  value,
+  target: `<= ${max}`,
+  pass: value !== null && value <= max,
+  ...(basis === undefined ? {} : { basis })
 })
 
 /** The figure must be below `max`. */

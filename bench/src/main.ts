@@ -1,11 +1,14 @@
 /**
  * `pnpm bench`: measures the CLI stages (issue 3) and the daemon (issue 4) against two real local
- * PostgreSQL servers started here, and prints ONE JSON document on stdout: every figure with its baseline
- * (measured in the same run), its ratio, its target and pass/fail. Progress goes to stderr.
+ * PostgreSQL servers started here, once per round trip (issue 14: loopback, and 20 ms through latency
+ * proxies, by default), and prints ONE JSON document on stdout: every figure of every run with its
+ * baseline (measured in the same run, through the same links), its ratio, its target and pass/fail.
+ * Progress goes to stderr.
  *
- * `pnpm bench -- --rows 100000` (or BENCH_ROWS=100000) scales the run down; `--skip cli|daemon` leaves a
- * part out. The exit code is 0 whenever the measurements ran, whether or not targets were met (the JSON
- * says which were missed); 1 when the bench itself could not run; 2 for a bad command line.
+ * `pnpm bench -- --rows 100000` (or BENCH_ROWS=100000) scales the run down; `--rtt 0,5,20,60` (or
+ * BENCH_RTT) chooses the round trips; `--skip cli|daemon` leaves a part out. The exit code is 0 whenever
+ * the measurements ran, whether or not targets were met (the JSON says which were missed); 1 when the
+ * bench itself could not run; 2 for a bad command line.
  *
  * Invariant: servers, child processes and temporary folders are gone when the bench exits, also after
  * Ctrl-C (SIGINT/SIGTERM interrupt the run, and every resource is released by its scope).
@@ -17,18 +20,20 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import { type BenchOptions, HelpRequested, parseBenchOptions, UsageError } from "./BenchOptions.ts"
-import { benchBackfill, benchPromote, benchSecondBackfill, benchVerify } from "./CliBench.ts"
-import { measureCopyBaseline } from "./CopyBaseline.ts"
+import {
+  type BenchOptions,
+  HelpRequested,
+  heldRateFor,
+  parseBenchOptions,
+  UsageError
+} from "./BenchOptions.ts"
+import { benchRun, idRanges } from "./BenchRun.ts"
 import { type CpuReading, postmasterOf } from "./CpuMeter.ts"
-import { benchDaemon } from "./DaemonBench.ts"
-import { measureInsertBaseline } from "./InsertBaseline.ts"
 import { describeMachine, describeServer, load } from "./Machine.ts"
 import { benchServers, seedNeon } from "./Servers.ts"
 import { withConnection } from "./Sql.ts"
-import type { StageContext } from "./StageRunner.ts"
 import { round } from "./Stats.ts"
-import { failedPart, type Target } from "./Target.ts"
+import type { Target } from "./Target.ts"
 
 const began = performance.now()
 const log = (line: string) => {
@@ -81,24 +86,14 @@ const collectTargets = (value: unknown, path: string, into: Array<{ name: string
   }
 }
 
-/** Runs `section`; a failure becomes `{ error, pass: false }` in the results instead of ending the run. */
-const section = <A, E>(name: string, effect: Effect.Effect<A, E>) =>
-  Effect.catchCause(effect, (cause) => {
-    if (Cause.hasInterruptsOnly(cause)) return Effect.failCause(cause as Cause.Cause<never>)
-    log(`${name} failed: ${Cause.pretty(cause).split("\n")[0]}`)
-    return Effect.succeed(failedPart(Cause.squash(cause)))
-  })
-
-const idRanges = (options: BenchOptions) => {
-  const promoted = options.promoteRows
-  const bulk = { from: promoted + 1, to: promoted + options.bulkRows }
-  const remaining = options.rows - bulk.to
-  const latencyRows = Math.min(
-    options.latencyRate * (options.latencyWarmupSeconds + options.latencySeconds),
-    Math.floor(remaining / 2)
-  )
-  const latency = { from: bulk.to + 1, to: bulk.to + latencyRows }
-  return { bulk, latency, stream: { from: latency.to + 1, to: options.rows } }
+/** The targets and failed parts of one run's results. */
+const verdicts = (results: Record<string, unknown>) => {
+  const targets: Array<{ name: string } & Target> = []
+  collectTargets(results, "", targets)
+  const failedSections = Object.entries(results)
+    .filter(([, r]) => typeof r === "object" && r !== null && "error" in r)
+    .map(([name]) => name)
+  return { targets, misses: targets.filter((t) => !t.pass), failedSections }
 }
 
 const program = (options: BenchOptions) =>
@@ -106,7 +101,9 @@ const program = (options: BenchOptions) =>
     Effect.gen(function* () {
       const startedAt = new Date().toISOString()
       const machine = describeMachine()
-      log(`rows: ${options.rows}; starting two PostgreSQL servers`)
+      log(
+        `rows: ${options.rows}; round trips: ${options.rttsMs.join(", ")} ms; starting two PostgreSQL servers`
+      )
       const servers = yield* benchServers
       const workDir = yield* Effect.acquireRelease(
         Effect.promise(() => mkdtemp(join(tmpdir(), "enrich-sync-bench-"))),
@@ -114,84 +111,64 @@ const program = (options: BenchOptions) =>
       )
       const [neonServer, workspaceServer, neonPostmaster, workspacePostmaster] = yield* Effect.promise(() =>
         Promise.all([
-          describeServer(servers.neonUrl, servers.neon.kind),
-          describeServer(servers.workspaceUrl, servers.supabase.kind),
+          describeServer(servers.neon.url(), servers.neon.kind),
+          describeServer(servers.supabase.url(), servers.supabase.kind),
           // the backend's parent is the postmaster (read while the backend still exists)
-          withConnection(servers.neonUrl, async (sql) => postmasterOf(sql.processId)),
-          withConnection(servers.workspaceUrl, async (sql) => postmasterOf(sql.processId))
+          withConnection(servers.neon.url(), async (sql) => postmasterOf(sql.processId)),
+          withConnection(servers.supabase.url(), async (sql) => postmasterOf(sql.processId))
         ])
       )
-      const subjects = { neonPostmaster, workspacePostmaster }
       log(`seeding ${options.rows} companies on Neon`)
-      const seed = yield* Effect.promise(() => seedNeon(servers.neonUrl, options.rows))
+      const seed = yield* seedNeon(servers, options.rows)
       log(
         `seeded in ${(seed.seedMs / 1000).toFixed(1)} s (+ VACUUM ANALYZE ${(seed.vacuumMs / 1000).toFixed(1)} s)`
       )
-      const context: StageContext = {
-        profile: options.profile,
-        neonUrl: servers.neonUrl,
-        workspaceUrl: servers.workspaceUrl,
-        workDir,
-        subjects
-      }
-      const results: Record<string, unknown> = {}
-
-      if (!options.skip.has("cli")) {
-        log("baseline: raw COPY pipe Neon -> workspace")
-        const copy = yield* Effect.promise(() =>
-          measureCopyBaseline(servers.neonUrl, servers.workspaceUrl, options.rows, subjects)
-        )
-        results.copyBaseline = copy
-        log(`baseline COPY: ${copy.rowsPerSecond} rows/s`)
-        log(`baseline: batched INSERT of 50 rows on ${options.insertSample} rows`)
-        const insert = yield* measureInsertBaseline(servers.neonUrl, servers.supabase, options.insertSample)
-        results.insertBaseline = insert
-        log(`baseline INSERT: ${insert.rowsPerSecond} rows/s`)
-        log("cli: backfill into the empty workspace")
-        const backfill = yield* section("backfill", benchBackfill(context, options.rows, copy, insert))
-        results.backfill = backfill
-        log(
-          `cli: backfill ${JSON.stringify({ seconds: (backfill as { seconds?: unknown }).seconds })}; second backfill`
-        )
-        const firstSeconds = "seconds" in backfill ? backfill.seconds : null
-        results.secondBackfill = yield* section("second backfill", benchSecondBackfill(context, firstSeconds))
-        log("cli: verify")
-        results.verify = yield* section("verify", benchVerify(context, options.rows))
-        log(`cli: promote ${options.promoteRows} PASSED rows`)
-        results.promote = yield* section("promote", benchPromote(context, options.promoteRows))
+      const runs: Array<Record<string, unknown>> = []
+      let loopbackVerifySeconds: number | null = null
+      for (const rttMs of options.rttsMs) {
+        const results = yield* benchRun({
+          servers,
+          options,
+          rttMs,
+          workDir,
+          postmasters: { neonPostmaster, workspacePostmaster },
+          loopbackVerifySeconds,
+          log
+        })
+        if (rttMs === 0) {
+          const verify = results.verify as { seconds?: number | null } | undefined
+          loopbackVerifySeconds = verify?.seconds ?? null
+        }
+        const { targets, misses, failedSections } = verdicts(results)
+        runs.push({
+          rttMs,
+          results,
+          contention: contention(results, machine.cpus),
+          summary: {
+            targets: targets.length,
+            passed: targets.length - misses.length,
+            missed: misses.map((t) => ({ name: t.name, value: t.value, target: t.target })),
+            failedSections
+          }
+        })
       }
 
-      if (!options.skip.has("daemon")) {
-        results.daemon = yield* section(
-          "daemon",
-          benchDaemon({
-            neonUrl: servers.neonUrl,
-            workspaceUrl: servers.workspaceUrl,
-            workDir,
-            subjects,
-            ranges: idRanges(options),
-            streamSeconds: options.streamSeconds,
-            latencyRate: options.latencyRate,
-            latencyWarmupSeconds: options.latencyWarmupSeconds,
-            latencySeconds: options.latencySeconds,
-            log,
-            profile: options.profile
-          })
-        )
-      }
-
-      const targets: Array<{ name: string } & Target> = []
-      collectTargets(results, "", targets)
-      const misses = targets.filter((t) => !t.pass)
-      const failedSections = Object.entries(results)
-        .filter(([, r]) => typeof r === "object" && r !== null && "error" in r)
-        .map(([name]) => name)
+      const all = runs.map((run) => ({
+        rttMs: run.rttMs as number,
+        ...verdicts(run.results as Record<string, unknown>)
+      }))
+      const targetCount = all.reduce((n, r) => n + r.targets.length, 0)
+      const missed = all.flatMap((r) =>
+        r.misses.map((t) => ({ rttMs: r.rttMs, name: t.name, value: t.value, target: t.target }))
+      )
+      const failedSections = all.flatMap((r) => r.failedSections.map((name) => ({ rttMs: r.rttMs, name })))
       log("stopping servers")
       return {
         bench: "@enrich-sync/bench",
         startedAt,
         durationSeconds: round((performance.now() - began) / 1000, 1),
         rows: options.rows,
+        rttsMs: options.rttsMs,
         machine: {
           ...machine,
           loadAverageAtEnd: load(),
@@ -201,26 +178,38 @@ const program = (options: BenchOptions) =>
           seededCompanies: seed.companies,
           seedSeconds: round(seed.seedMs / 1000, 2),
           vacuumAnalyzeSeconds: round(seed.vacuumMs / 1000, 2),
+          links:
+            "per round trip above 0: a latency proxy (bench/src/LatencyProxy.ts, in a process of its own) in front of Neon, the workspace and the Realtime stand-in, holding each direction for half the round trip; the CLI stages, the daemon and the baselines connect through them, the load writers, the enricher and the bench's checks directly",
           sizes: {
             insertSample: options.insertSample,
+            roundTripSamples: options.roundTripSamples,
             promoteRows: options.promoteRows,
             bulkRows: options.bulkRows,
-            streamSeconds: options.streamSeconds,
+            heldSeconds: options.heldSeconds,
+            heldRowsPerSecond: Object.fromEntries(options.rttsMs.map((rtt) => [rtt, heldRateFor(rtt)])),
+            rampStepSeconds: options.rampStepSeconds,
+            rampSteps: options.rampSteps,
             latencyRate: options.latencyRate,
             latencySeconds: options.latencySeconds,
+            pushLatencyRate: options.pushLatencyRate,
+            pushLatencySeconds: options.pushLatencySeconds,
+            pushRows: options.pushRows,
             idRanges: idRanges(options)
           },
           skipped: [...options.skip],
           profiled: options.profile
         },
-        results,
-        contention: contention(results, machine.cpus),
+        runs,
+        contention: contention(
+          runs.map((r) => r.results),
+          machine.cpus
+        ),
         summary: {
-          targets: targets.length,
-          passed: targets.length - misses.length,
-          missed: misses.map((t) => ({ name: t.name, value: t.value, target: t.target })),
+          targets: targetCount,
+          passed: targetCount - missed.length,
+          missed,
           failedSections,
-          allPass: misses.length === 0 && failedSections.length === 0 && targets.length > 0
+          allPass: missed.length === 0 && failedSections.length === 0 && targetCount > 0
         }
       }
     })
@@ -229,7 +218,7 @@ const program = (options: BenchOptions) =>
 const main = () => {
   let options: BenchOptions
   try {
-    options = parseBenchOptions(process.argv.slice(2), process.env.BENCH_ROWS)
+    options = parseBenchOptions(process.argv.slice(2), process.env.BENCH_ROWS, process.env.BENCH_RTT)
   } catch (error) {
     if (error instanceof HelpRequested) {
       process.stdout.write(`${error.message}\n`)

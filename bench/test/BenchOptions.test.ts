@@ -9,7 +9,19 @@ describe("BenchOptions", () => {
     assert.strictEqual(options.promoteRows, 100_000)
     assert.strictEqual(options.bulkRows, 200_000)
     assert.strictEqual(options.latencyRate, 1000)
+    assert.strictEqual(options.pushRows, 10_000)
+    assert.strictEqual(options.heldSeconds, 60)
+    assert.deepStrictEqual(options.rttsMs, [0, 20])
     assert.strictEqual(options.profile, false)
+  })
+
+  it("reads the round trips from --rtt or BENCH_RTT, ascending and once each, the flag winning", () => {
+    assert.deepStrictEqual(parseBenchOptions(["--rtt", "0,5,20,60"], undefined).rttsMs, [0, 5, 20, 60])
+    assert.deepStrictEqual(parseBenchOptions(["--rtt=20"], undefined).rttsMs, [20])
+    assert.deepStrictEqual(parseBenchOptions(["--rtt", "60, 0,20,0"], undefined).rttsMs, [0, 20, 60])
+    assert.deepStrictEqual(parseBenchOptions([], undefined, "0,40").rttsMs, [0, 40])
+    assert.deepStrictEqual(parseBenchOptions(["--rtt", "5"], undefined, "0,40").rttsMs, [5])
+    assert.deepStrictEqual(parseBenchOptions([], undefined, " ").rttsMs, [0, 20])
   })
 
   it("scales down with --rows (after pnpm's --) or BENCH_ROWS, the flag winning", () => {
@@ -20,6 +32,11 @@ describe("BenchOptions", () => {
     const small = parseBenchOptions(["--rows", "100000"], undefined)
     assert.strictEqual(small.promoteRows, 10_000)
     assert.strictEqual(small.bulkRows, 20_000)
+    assert.strictEqual(small.pushRows, 5_000)
+    // the held run shortens in proportion, to no less than 10 s, and the search's steps with it
+    assert.strictEqual(small.heldSeconds, 10)
+    assert.strictEqual(parseBenchOptions(["--rows", "500000"], undefined).heldSeconds, 30)
+    assert.strictEqual(parseBenchOptions(["--rows", "500000"], undefined).rampStepSeconds, 5)
   })
 
   it("reads --skip and --profile", () => {
@@ -38,5 +55,11 @@ describe("BenchOptions", () => {
     assert.throws(() => parseBenchOptions([], "12"), UsageError)
     assert.throws(() => parseBenchOptions(["--skip", "push"], undefined), UsageError)
     assert.throws(() => parseBenchOptions(["--fast"], undefined), UsageError)
+    assert.throws(() => parseBenchOptions(["--rtt", "20ms"], undefined), UsageError)
+    assert.throws(() => parseBenchOptions(["--rtt", "-5"], undefined), UsageError)
+    assert.throws(() => parseBenchOptions(["--rtt", "0,,20"], undefined), UsageError)
+    assert.throws(() => parseBenchOptions(["--rtt", "2.5"], undefined), UsageError)
+    assert.throws(() => parseBenchOptions(["--rtt", "5000"], undefined), UsageError)
+    assert.throws(() => parseBenchOptions([], undefined, "fast"), /BENCH_RTT/)
   })
 })

@@ -133,6 +133,12 @@ describe("LatencyProxy", () => {
     assert.strictEqual(back.data.toString(), "pong")
     assert.isAtLeast(back.at - repliedAt, rtt / 2 - 5)
     assert.isBelow(back.at - repliedAt, rtt / 2 + 150)
+    // requests that followed no reply are no exchange; one that follows a reply is
+    assert.strictEqual(proxy.stats().exchanges, 0)
+    const again = nextChunk(serverSocket!)
+    socket.write("again")
+    await again
+    assert.strictEqual(proxy.stats().exchanges, 1)
   })
 
   it("lets a slow reader hold the writer back instead of queueing without bound", async () => {

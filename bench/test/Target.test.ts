@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { allPass, atLeast, below } from "../src/Target.ts"
+import { allPass, atLeast, atMost, below } from "../src/Target.ts"
 
 describe("Target", () => {
   it("passes a figure at or above a minimum", () => {
@@ -12,9 +12,21 @@ describe("Target", () => {
     assert.deepStrictEqual(below(10, 10), { value: 10, target: "< 10", pass: false })
   })
 
+  it("passes a figure at or below a maximum, saying how the maximum was derived", () => {
+    assert.deepStrictEqual(atMost(50, 50, "2 round trips of 20 ms + 10 ms"), {
+      value: 50,
+      target: "<= 50",
+      pass: true,
+      basis: "2 round trips of 20 ms + 10 ms"
+    })
+    assert.strictEqual(atMost(50.01, 50).pass, false)
+    assert.isFalse("basis" in atMost(1, 2))
+  })
+
   it("never passes a figure that could not be measured", () => {
     assert.strictEqual(atLeast(null, 0).pass, false)
     assert.strictEqual(below(null, 100).pass, false)
+    assert.strictEqual(atMost(null, 100).pass, false)
   })
 
   it("needs every target of a record, and at least one", () => {
