@@ -160,8 +160,12 @@ const planKey = (
   const baseChanged = storeBase
     ? !workspace.storedBase || !sameRecord(entity, workspace.base, plan.newBase)
     : workspace.storedBase && !sameRecord(entity, workspace.base, plan.newBase)
+  // a push is always followed by a workspace write, even when the row keeps its values: it records the Neon
+  // version pushed and `pushed_to_neon_at`, and the conflicts of the push are logged with it (a Neon value
+  // that lost, such as a status moved backwards, was overwritten there)
   const writeWorkspace =
     Object.keys(plan.toWorkspace).length > 0 ||
+    Object.keys(plan.toSource).length > 0 ||
     workspace.lastSyncHash !== hash ||
     workspace.syncState !== "active" ||
     workspace.base === null ||
@@ -309,7 +313,14 @@ const writeRound = (
     const conflicts: Array<ConflictEntry> = []
     for (const p of plans) {
       if (retry.has(p.key) || !p.writeWorkspace) continue
-      for (const conflict of p.plan.conflicts) conflicts.push({ key: p.key, conflict })
+      // a conflict whose field the push wrote lost on Neon, where it is overwritten now: it is logged even
+      // if this workspace write loses its race (the merge again would no longer see it)
+      for (const conflict of p.plan.conflicts)
+        conflicts.push({
+          key: p.key,
+          conflict,
+          landed: pushedKeys.has(p.key) && conflict.field in p.plan.toSource
+        })
       if (p.workspace === undefined) {
         inserts.push({
           key: p.key,
@@ -338,18 +349,20 @@ const writeRound = (
     for (const i of inserts) if (!written.inserted.has(i.key)) retry.add(i.key)
     for (const u of updates) if (!written.updated.has(u.key)) retry.add(u.key)
 
+    // exactly the conflicts `writeWorkspace` logged: those of the rows it wrote, and those that landed
+    for (const { key, conflict: c, landed } of conflicts) {
+      if (retry.has(key) && landed !== true) continue
+      stats.conflicts++
+      yield* Effect.logWarning(
+        `conflict on ${entity.label} ${key}, field ${c.field}: ${c.winner} won (${c.reason}${c.pending ? ", pending push" : ""}); the losing value is in sync_conflicts`
+      )
+    }
     for (const p of plans) {
       if (retry.has(p.key)) continue
       if (pushedKeys.has(p.key)) stats.pushed++
       if (!p.writeWorkspace) continue
       if (p.workspace === undefined) stats.inserted++
       else stats.updated++
-      stats.conflicts += p.plan.conflicts.length
-      for (const c of p.plan.conflicts) {
-        yield* Effect.logWarning(
-          `conflict on ${entity.label} ${p.key}, field ${c.field}: ${c.winner} won (${c.reason}${c.pending ? ", pending push" : ""}); the losing value is in sync_conflicts`
-        )
-      }
     }
     return [...retry]
   })

@@ -14,6 +14,12 @@ import type { Session } from "./Database.ts"
 export interface ConflictEntry {
   readonly key: string
   readonly conflict: Conflict
+  /**
+   * the losing value was already overwritten by a write that committed (a push to Neon): the conflict is
+   * logged whether or not the workspace write of the same round lands (default false: logged only with the
+   * workspace write of its key)
+   */
+  readonly landed?: boolean
 }
 
 const conflictSql = `INSERT INTO ${conflictTable}

@@ -241,8 +241,9 @@ export interface WorkspaceWritten {
 
 /**
  * Writes a batch in one transaction: inserts, compare-and-swap updates, and the conflicts of the rows that
- * were written. Keys missing from the result changed since they were read (or were inserted by someone
- * else) and must be merged again.
+ * were written (and those whose losing value a committed Neon write already overwrote, `landed`, whatever
+ * their row's update does). Keys missing from the result changed since they were read (or were inserted by
+ * someone else) and must be merged again.
  */
 export const writeWorkspace = (
   entity: Entity,
@@ -252,7 +253,12 @@ export const writeWorkspace = (
   clean: ReadonlyArray<WorkspaceClean> = []
 ): Effect.Effect<WorkspaceWritten, DatabaseError, WorkspaceDatabase> =>
   Effect.gen(function* () {
-    if (inserts.length === 0 && updates.length === 0 && clean.length === 0) {
+    if (
+      inserts.length === 0 &&
+      updates.length === 0 &&
+      clean.length === 0 &&
+      !conflicts.some((c) => c.landed === true)
+    ) {
       return { inserted: new Set<string>(), updated: new Set<string>() }
     }
     const db = yield* WorkspaceDatabase
@@ -314,7 +320,7 @@ export const writeWorkspace = (
         yield* logConflicts(
           tx,
           entity,
-          conflicts.filter((c) => updated.has(c.key) || inserted.has(c.key))
+          conflicts.filter((c) => c.landed === true || updated.has(c.key) || inserted.has(c.key))
         )
         return { inserted, updated }
       })

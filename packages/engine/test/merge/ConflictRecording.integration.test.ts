@@ -1,0 +1,162 @@
+/**
+ * Every value a merge overwrites, on either side, is in `sync_conflicts`: a status that Neon moved
+ * backwards, rejected and written back on Neon while the workspace row itself needs no change; and a push
+ * that overwrote a Neon value whose workspace write then lost its race to a person's edit.
+ */
+import { assert, describe, layer } from "@effect/vitest"
+import { Company } from "@enrich-sync/core"
+import { demoCompanyKey } from "@enrich-sync/testing"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import { applyKeys } from "../../src/merge/MergeApply.ts"
+import { WorkspaceDatabase } from "../../src/store/Database.ts"
+import { engineFixture, neonKeys, onNeon, onWorkspace } from "../support/EngineFixture.ts"
+
+const conflictsOf = (key: string) =>
+  onWorkspace(
+    `SELECT field, reason, winner, base_value, source_value, source_edited_at::text AS source_edited_at,
+            workspace_value, workspace_edited_at::text AS workspace_edited_at
+       FROM sync_conflicts WHERE record_key = $1 ORDER BY id`,
+    [key]
+  )
+
+/** Marks a company complete in the workspace and merges it, so both sides hold `complete`. */
+const completeOnBothSides = (key: string) =>
+  Effect.gen(function* () {
+    yield* onWorkspace(
+      `UPDATE company_needs_enrichment SET enrichment_status = 'complete', enriched_by = 'enricher@example.com' WHERE company_unique_id = $1`,
+      [key]
+    )
+    const stats = yield* applyKeys(Company, [{ key }])
+    assert.strictEqual(stats.pushed, 1)
+    const [neon] = yield* onNeon(
+      `SELECT enrichment_status FROM marketing.company_invalid WHERE company_unique_id = $1`,
+      [key]
+    )
+    assert.strictEqual(neon?.enrichment_status, "complete")
+  })
+
+describe("conflicts are recorded whichever side is overwritten", () => {
+  // the live clock: a test waits in real time for a push to reach Neon
+  layer(engineFixture({ seed: {} }), { excludeTestServices: true })((it) => {
+    it.effect("setup: every Neon company merged into the workspace", () =>
+      Effect.gen(function* () {
+        const stats = yield* applyKeys(
+          Company,
+          (yield* neonKeys(Company)).map((key) => ({ key }))
+        )
+        assert.strictEqual(stats.inserted, 119)
+      })
+    )
+
+    it.effect(
+      "Neon moves enrichment_status backwards on a row complete on both sides: Neon gets complete back, and its value is logged with both values and times",
+      () =>
+        Effect.gen(function* () {
+          const key = demoCompanyKey(10)
+          yield* completeOnBothSides(key)
+          const [before] = yield* onWorkspace(
+            `SELECT updated_at::text AS updated_at, pushed_to_neon_at::text AS pushed FROM company_needs_enrichment WHERE company_unique_id = $1`,
+            [key]
+          )
+          // a re-import sets the status to NULL (which projects to `pending`), and bumps updated_at
+          yield* onNeon(
+            `UPDATE marketing.company_invalid SET enrichment_status = NULL, updated_at = '2031-05-06 07:08:09.123456' WHERE company_unique_id = $1`,
+            [key]
+          )
+          const stats = yield* applyKeys(Company, [{ key }])
+          assert.strictEqual(stats.pushed, 1)
+          assert.strictEqual(stats.conflicts, 1)
+          const [neon] = yield* onNeon(
+            `SELECT enrichment_status, xmin::text::bigint AS xmin FROM marketing.company_invalid WHERE company_unique_id = $1`,
+            [key]
+          )
+          assert.strictEqual(neon?.enrichment_status, "complete")
+          assert.deepStrictEqual(yield* conflictsOf(key), [
+            {
+              field: "enrichment_status",
+              reason: "status-only-forward",
+              winner: "base",
+              base_value: "complete",
+              source_value: "pending",
+              source_edited_at: "2031-05-06 07:08:09.123456",
+              workspace_value: "complete",
+              workspace_edited_at: String(before?.updated_at)
+            }
+          ])
+          // the workspace row records the push and the Neon version it was merged with
+          const [ws] = yield* onWorkspace(
+            `SELECT enrichment_status, source_xmin, pushed_to_neon_at::text AS pushed, sync_dirty FROM company_needs_enrichment WHERE company_unique_id = $1`,
+            [key]
+          )
+          assert.strictEqual(ws?.enrichment_status, "complete")
+          assert.strictEqual(ws?.source_xmin, neon?.xmin)
+          assert.notStrictEqual(ws?.pushed, before?.pushed)
+          assert.isFalse(ws?.sync_dirty)
+          // merging again writes nothing and logs nothing more
+          const again = yield* applyKeys(Company, [{ key }])
+          assert.strictEqual(again.unchanged, 1)
+          assert.strictEqual((yield* conflictsOf(key)).length, 1)
+        })
+    )
+
+    it.effect(
+      "a push that overwrote a Neon value logs it even when its workspace write loses the race to a person's edit",
+      () =>
+        Effect.gen(function* () {
+          const key = demoCompanyKey(11)
+          yield* completeOnBothSides(key)
+          // Neon changes the city first, the workspace later (newer): the workspace's city wins
+          yield* onNeon(
+            `UPDATE marketing.company_invalid SET city = 'Star City', updated_at = '2001-01-01' WHERE company_unique_id = $1`,
+            [key]
+          )
+          yield* onWorkspace(
+            `UPDATE company_needs_enrichment SET city = 'Westover' WHERE company_unique_id = $1`,
+            [key]
+          )
+          const stats = yield* Effect.scoped(
+            Effect.gen(function* () {
+              // a person holds the workspace row: the merge reads it, pushes to Neon, and its workspace
+              // write waits behind the person's transaction, which edits the row and commits
+              const person = yield* (yield* WorkspaceDatabase).session
+              yield* person.query("BEGIN")
+              yield* person.query(
+                `SELECT 1 FROM company_needs_enrichment WHERE company_unique_id = $1 FOR UPDATE`,
+                [key]
+              )
+              const merging = yield* Effect.forkChild(applyKeys(Company, [{ key }]))
+              for (let i = 0; ; i++) {
+                const [neon] = yield* onNeon(
+                  `SELECT city FROM marketing.company_invalid WHERE company_unique_id = $1`,
+                  [key]
+                )
+                if (neon?.city === "Westover") break
+                assert.isBelow(i, 1000, "the push reached Neon")
+                yield* Effect.sleep("10 millis")
+              }
+              yield* person.query(
+                `UPDATE company_needs_enrichment SET enrichment_notes = 'called them' WHERE company_unique_id = $1`,
+                [key]
+              )
+              yield* person.query("COMMIT")
+              return yield* Fiber.join(merging)
+            })
+          )
+          assert.isAbove(stats.retries, 0, "the workspace write lost its race and the key was merged again")
+          assert.strictEqual(stats.conflicts, 1)
+          const logged = yield* conflictsOf(key)
+          assert.deepStrictEqual(
+            logged.map((c) => [c.field, c.winner, c.source_value, c.workspace_value]),
+            [["city", "workspace", "Star City", "Westover"]]
+          )
+          const [ws] = yield* onWorkspace(
+            `SELECT city, enrichment_notes, enrich_sync.company_workspace_hash(t) = last_sync_hash AS agreed
+               FROM company_needs_enrichment t WHERE company_unique_id = $1`,
+            [key]
+          )
+          assert.deepStrictEqual(ws, { city: "Westover", enrichment_notes: "called them", agreed: true })
+        })
+    )
+  })
+})
