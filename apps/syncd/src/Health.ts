@@ -34,7 +34,9 @@ export const readiness = Effect.gen(function* () {
   const maxLag = Duration.toSeconds(config.readyMaxLag)
   const reason =
     m.role === "standby"
-      ? "standing by: another syncd holds the leader lock"
+      ? m.lockProblem !== null
+        ? `cannot reach Neon for the leader lock: ${m.lockProblem}`
+        : "standing by: another syncd holds the leader lock"
       : !m.live
         ? "starting: checking both databases, the slot, and reconciling"
         : Option.isNone(listener) || listener.value.state !== "streaming"
@@ -118,6 +120,7 @@ const answer = (method: string | undefined, path: string) =>
           body: prometheus(yield* metrics.snapshot, process.memoryUsage(), {
             now: yield* Clock.currentTimeMillis,
             slot: config.slot,
+            entities: config.entities.map((e) => e.name),
             realtime: yield* metrics.realtime
           })
         }

@@ -151,9 +151,18 @@ export class Leadership extends Context.Service<
           Effect.scoped(
             Effect.gen(function* () {
               // the lock session could not be opened, or failed while standing by: try again in a second
-              const session = yield* Effect.tap(lockSession, takeLock).pipe(
+              const session = yield* Effect.tap(lockSession, (s) =>
+                takeLock(s).pipe(Effect.tap(() => metrics.update((m) => ({ ...m, lockProblem: null }))))
+              ).pipe(
                 Effect.tapError((e) =>
-                  Effect.logWarning(`the leader lock's session to Neon failed: ${e.message}; trying again`)
+                  Effect.gen(function* () {
+                    // said once per problem, not every second
+                    if ((yield* metrics.snapshot).lockProblem !== e.message)
+                      yield* Effect.logWarning(
+                        `could not reach Neon for the leader lock: ${e.message}; trying again every second`
+                      )
+                    yield* metrics.update((m) => ({ ...m, lockProblem: e.message }))
+                  })
                 ),
                 Effect.option
               )

@@ -95,6 +95,12 @@ export const reconcile = (
         .pipe(Effect.tapError(logRetry(`reconciling ${entity.label} records`)), Effect.retry(transientRetry))
       if (report.merge !== null)
         yield* metrics.merged(report.merge, { direction: options.direction, entity: entity.name })
+      // rows copied into an empty workspace table are applied too
+      const key = `${options.direction}/${entity.name}`
+      yield* metrics.update((m) => ({
+        ...m,
+        merged: { ...m.merged, [key]: (m.merged[key] ?? 0) + report.copied }
+      }))
       yield* Effect.logInfo(
         `reconciled ${entity.name}: ${report.sourceRows} Neon rows, ${report.copied} copied, ${report.candidates} merged, ${report.unchanged} unchanged`
       ).pipe(

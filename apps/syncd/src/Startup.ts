@@ -26,7 +26,9 @@ export const listenerConfig = (config: SyncdSettings, endpoints: EndpointsShape)
     key: e.key
   })),
   heartbeatInterval: config.heartbeat,
-  ackInterval: config.ackInterval
+  ackInterval: config.ackInterval,
+  // only the holder of the leader lock starts the listener: whoever else holds the slot is a former leader
+  takeOverSlot: true
 })
 
 /** The daemon has started: schemas checked, slot in place, both sides reconciled. */

@@ -16,6 +16,12 @@ import * as Ref from "effect/Ref"
 
 /** Which way a merge was asked for. */
 export type Direction = "neon->workspace" | "workspace->neon" | "anti-entropy" | "reconcile"
+const directions: ReadonlyArray<Direction> = [
+  "neon->workspace",
+  "workspace->neon",
+  "anti-entropy",
+  "reconcile"
+]
 
 /** The upper bounds (seconds) of the batch duration histogram's buckets. */
 export const batchBuckets: ReadonlyArray<number> = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -25,6 +31,8 @@ export interface MetricsSnapshot {
   /** leading and following both sides */
   readonly live: boolean
   readonly role: "standby" | "leader"
+  /** why this daemon could not try for the leader lock (Neon unreachable), when it could not */
+  readonly lockProblem: string | null
   readonly startedAt: string
   readonly neonTransactions: number
   readonly neonKeys: number
@@ -70,6 +78,7 @@ export interface MetricsSnapshot {
 const initial = (now: number): MetricsSnapshot => ({
   live: false,
   role: "standby",
+  lockProblem: null,
   startedAt: new Date(now).toISOString(),
   neonTransactions: 0,
   neonKeys: 0,
@@ -189,6 +198,8 @@ export const prometheus = (
   extra: {
     readonly now: number
     readonly slot: string
+    /** the entities this daemon syncs: every direction and entity has a series, 0 until something moves */
+    readonly entities: ReadonlyArray<string>
     readonly realtime: Option.Option<SupabaseListenerStatus>
   }
 ): string => {
@@ -210,10 +221,12 @@ export const prometheus = (
     "rows_applied_total",
     "counter",
     "keys merged, by direction and entity",
-    Object.entries(m.merged).map(([key, n]) => {
-      const [direction, entity] = key.split("/")
-      return [`{direction="${direction}",entity="${entity}"}`, n] as const
-    })
+    directions.flatMap((direction) =>
+      extra.entities.map(
+        (entity) =>
+          [`{direction="${direction}",entity="${entity}"}`, m.merged[`${direction}/${entity}`] ?? 0] as const
+      )
+    )
   )
   metric("inserted_total", "counter", "workspace rows created", one(m.inserted))
   metric("updated_total", "counter", "workspace rows updated", one(m.updated))

@@ -35,6 +35,11 @@ export interface NeonListenerConfig {
   readonly ackInterval?: Duration.Input | undefined
   /** how long to wait for a slot that another connection holds before failing (default 30 s) */
   readonly slotBusyTimeout?: Duration.Input | undefined
+  /**
+   * the caller alone may use the slot (it holds the leader lock): a connection still holding the slot is a
+   * previous holder's (a daemon that hung or died), so it is ended at once instead of waited for (default false)
+   */
+  readonly takeOverSlot?: boolean | undefined
   /** how often the confirmed position is sent even when nothing changed (default 10 s) */
   readonly statusInterval?: Duration.Input | undefined
   /** the first delay before reconnecting (default 100 ms); it doubles up to `reconnectCap`, jittered */
@@ -55,6 +60,7 @@ export interface ResolvedConfig {
   readonly bufferKeys: number
   readonly ackInterval: Duration.Duration
   readonly slotBusyTimeout: Duration.Duration
+  readonly takeOverSlot: boolean
   readonly statusInterval: Duration.Duration
   readonly reconnectBase: Duration.Duration
   readonly reconnectCap: Duration.Duration
@@ -144,6 +150,7 @@ export const resolveConfig = (config: NeonListenerConfig): ResolvedConfig | Neon
     ackInterval,
     heartbeatInterval: resolvedDurations.heartbeatInterval!,
     slotBusyTimeout: resolvedDurations.slotBusyTimeout!,
+    takeOverSlot: config.takeOverSlot === true,
     statusInterval: resolvedDurations.statusInterval!,
     reconnectBase: resolvedDurations.reconnectBase!,
     reconnectCap: resolvedDurations.reconnectCap!

@@ -104,6 +104,14 @@ const ensureSlotExists = Effect.fnUntraced(function* (
       continue
     }
     if (slot.active_pid !== null) {
+      if (config.takeOverSlot) {
+        yield* Effect.logWarning(
+          `the replication slot ${config.slot} is held by PID ${slot.active_pid}, a previous holder's connection (this process holds the leader lock): ending it`
+        )
+        yield* session.query("SELECT pg_terminate_backend($1)", [slot.active_pid])
+        yield* Effect.sleep("100 millis")
+        continue
+      }
       if ((yield* Clock.currentTimeMillis) >= deadline) {
         return yield* new NeonListenerError({
           reason: "SlotInUse",
