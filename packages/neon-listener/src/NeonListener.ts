@@ -210,6 +210,9 @@ const make = Effect.fnUntraced(function* (input: NeonListenerConfig) {
         onMessage: (message, connection) => onMessage(message, connection, assembler)
       })
       current = connection
+      // on the way out (a stop, not a lost connection), the server hears the last acknowledgement first:
+      // what was applied while a status was held back is not delivered again at the next start
+      yield* Effect.addFinalizer(() => Effect.sync(() => connection.sendStatus(slot.confirmed)))
       if (drained()) connection.resume()
       yield* move("started")
       lastError = null
