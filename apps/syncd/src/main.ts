@@ -4,8 +4,11 @@
  */
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as Runtime from "effect/Runtime"
 import { main } from "./Cli.ts"
 import { logLayer, Redactor } from "./Log.ts"
 import { configProviderLayer } from "./SyncdConfig.ts"
@@ -17,5 +20,12 @@ main.pipe(
   ),
   Effect.provide(Layer.provideMerge(logLayer, Redactor.layer)),
   Effect.provide(Layer.mergeAll(configProviderLayer, NodeServices.layer)),
-  NodeRuntime.runMain({ disableErrorReporting: true })
+  // a stop asked for (SIGTERM, SIGINT) that finished cleanly is a success, as supervisors expect
+  NodeRuntime.runMain({
+    disableErrorReporting: true,
+    teardown: (exit, onExit) =>
+      Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
+        ? onExit(0)
+        : Runtime.defaultTeardown(exit, onExit)
+  })
 )
