@@ -22,7 +22,12 @@
 import type { Entity, Lsn, MergePolicy } from "@enrich-sync/core"
 import { formatLsn } from "@enrich-sync/core"
 import type { KeyChange, PreparedKeys } from "@enrich-sync/engine"
-import { prepareKeys, readReplicationProgress, writeReplicationProgress } from "@enrich-sync/engine"
+import {
+  prepareKeys,
+  readReplicationProgress,
+  restartReplicationProgress,
+  writeReplicationProgress
+} from "@enrich-sync/engine"
 import type { ListenerEvent } from "@enrich-sync/neon-listener"
 import { NeonListener } from "@enrich-sync/neon-listener"
 import * as Clock from "effect/Clock"
@@ -87,6 +92,8 @@ type Step =
       readonly transactions: number
       readonly lastCommitTime: string | null
     }
+  /** the slot was created anew at `position`: the recorded progress starts over there */
+  | { readonly _tag: "Restart"; readonly position: Lsn }
   /** the listener's stream ended: nothing follows */
   | { readonly _tag: "End" }
 
@@ -103,6 +110,8 @@ export const followSource = (options: SourceFollowerOptions) =>
     let drainedBatches = 0
     /** the first commit time of each group planned and not yet acknowledged, oldest first */
     const pendingCommits: Array<string> = []
+    // recorded before this start: what the server may send again after a restart is skipped (PostgreSQL 15
+    // may not have kept an advanced confirmed position); the stream itself only moves forward from here
     let applied = yield* readReplicationProgress(options.slot)
     const steps = yield* Queue.bounded<Step>(1)
     // keys of batches planned and not yet written, with the signal that they are
@@ -120,6 +129,10 @@ export const followSource = (options: SourceFollowerOptions) =>
             yield* Deferred.succeed(step.done, undefined)
             return
           }
+          case "Restart": {
+            yield* restartReplicationProgress(options.slot, step.position).pipe(Effect.retry(transientRetry))
+            return
+          }
           case "Reconcile": {
             yield* reconcile(step.why, { ...options, direction: "reconcile" }, step.only)
             yield* Deferred.succeed(step.done, undefined)
@@ -129,7 +142,6 @@ export const followSource = (options: SourceFollowerOptions) =>
             const position = step.position
             yield* options.beforeAck
             yield* writeReplicationProgress(options.slot, position).pipe(Effect.retry(transientRetry))
-            applied = applied === null || position > applied ? position : applied
             yield* listener.ack(position)
             acknowledged = position
             pendingCommits.shift()
@@ -202,6 +214,9 @@ export const followSource = (options: SourceFollowerOptions) =>
         for (const event of group) {
           if (event._tag === "SlotCreated") {
             yield* flush
+            // a new slot: positions recorded for the old one mean nothing (a branch restore can put them lower)
+            applied = null
+            yield* Queue.offer(steps, { _tag: "Restart", position: event.position })
             if (event.reason === "missing") {
               yield* Effect.logWarning(
                 `the replication slot ${options.slot} was gone and has been created again at ${formatLsn(event.position)}: changes made meanwhile were not streamed, so both sides are reconciled in full`

@@ -3,8 +3,9 @@
  * the workspace (`enrich_sync.replication_progress`): after a restart, transactions at or before it are
  * known to be merged and are skipped.
  *
- * Invariant: the recorded position never moves back: a write of an older position than the one recorded
- * leaves the recorded one.
+ * Invariant: the recorded position never moves back (a write of an older position than the one recorded
+ * leaves the recorded one), except when the slot itself was created anew (`restartReplicationProgress`):
+ * a new slot's positions have nothing to do with the old one's (a Neon branch restore can put them lower).
  */
 import type { Lsn } from "@enrich-sync/core"
 import { formatLsn, parseLsn } from "@enrich-sync/core"
@@ -30,6 +31,19 @@ export const writeReplicationProgress = (
       `INSERT INTO enrich_sync.replication_progress (slot, applied_lsn) VALUES ($1, $2::pg_lsn)
        ON CONFLICT (slot) DO UPDATE SET applied_lsn = greatest(enrich_sync.replication_progress.applied_lsn, excluded.applied_lsn),
                                         updated_at = now()`,
+      [slot, formatLsn(position)]
+    )
+  ).pipe(Effect.asVoid)
+
+/** The slot was created anew at `position`: what was recorded for the old one no longer applies. */
+export const restartReplicationProgress = (
+  slot: string,
+  position: Lsn
+): Effect.Effect<void, DatabaseError, WorkspaceDatabase> =>
+  WorkspaceDatabase.use((db) =>
+    db.query(
+      `INSERT INTO enrich_sync.replication_progress (slot, applied_lsn) VALUES ($1, $2::pg_lsn)
+       ON CONFLICT (slot) DO UPDATE SET applied_lsn = excluded.applied_lsn, updated_at = now()`,
       [slot, formatLsn(position)]
     )
   ).pipe(Effect.asVoid)

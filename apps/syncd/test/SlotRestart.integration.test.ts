@@ -1,0 +1,61 @@
+/**
+ * A Neon branch restore drops the slot and can put the restored branch's positions below the one syncd
+ * recorded as applied for the old slot. The recorded position then means nothing: when syncd creates the
+ * slot anew it starts its progress over at the new slot, so the first changes after the restore are
+ * applied, not skipped as "already applied".
+ */
+import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { demoCompanyKey } from "@enrich-sync/testing"
+import { eventually, query, startDaemon } from "./support/DaemonProcess.ts"
+import { type Databases, freshDatabases } from "./support/Databases.ts"
+
+describe("a slot created anew", () => {
+  let dbs: Databases
+  beforeAll(async () => {
+    dbs = await freshDatabases({ seed: {} })
+  }, 60_000)
+  afterAll(async () => {
+    await dbs?.drop()
+  })
+
+  it("starts the recorded progress over, so changes after a branch restore are not skipped", async () => {
+    const slot = "t_slot_restart"
+    // what the old slot's history left: a position far beyond anything this server has written
+    await query(
+      dbs.workspaceUrl,
+      "INSERT INTO enrich_sync.replication_progress (slot, applied_lsn) VALUES ($1, 'FF/0'::pg_lsn)",
+      [slot]
+    )
+    const daemon = startDaemon({
+      NEON_DATABASE_URL: dbs.neonUrl,
+      SUPABASE_DATABASE_URL: dbs.workspaceUrl,
+      ENRICH_SYNC_SLOT: slot,
+      ENRICH_SYNC_ANTI_ENTROPY_MINUTES: "0"
+    })
+    try {
+      await daemon.waitFor(/syncd live/, 60_000)
+      const key = demoCompanyKey(7)
+      await query(
+        dbs.neonUrl,
+        "UPDATE marketing.company_invalid SET city = 'After Restore' WHERE company_unique_id = $1",
+        [key]
+      )
+      await eventually("the change after the new slot reached the workspace", async () => {
+        const [row] = await query(
+          dbs.workspaceUrl,
+          "SELECT city FROM company_needs_enrichment WHERE company_unique_id = $1",
+          [key]
+        )
+        return row?.city === "After Restore"
+      })
+      const [progress] = await query(
+        dbs.workspaceUrl,
+        "SELECT applied_lsn < 'FF/0'::pg_lsn AS restarted FROM enrich_sync.replication_progress WHERE slot = $1",
+        [slot]
+      )
+      assert.isTrue(progress?.restarted)
+    } finally {
+      await daemon.stop()
+    }
+  }, 90_000)
+})
