@@ -5,7 +5,7 @@
  *   side, the conflict and validation logs, the replication progress, the migrations, the schema check);
  * - `merge/`: the batched merge-apply of keys, its fast path for rows nobody touched, and the COPY
  *   projection both use (uses `store/`);
- * - `stages/`: the pipeline's stages (backfill, push, revalidate, promote, verify, status) and how they
+ * - `stages/`: the pipeline's stages (backfill, push, revalidate, promote, verify, status), conflict review, and how they
  *   report progress (use `merge/` and `store/`).
  * `RedactingLogger` stands apart: the log lines of both programs, credentials removed.
  */
@@ -16,6 +16,7 @@ export * from "./merge/CleanApply.ts"
 export * from "./merge/MergeApply.ts"
 export * from "./RedactingLogger.ts"
 export * from "./stages/Backfill.ts"
+export * from "./stages/Conflicts.ts"
 export * from "./stages/Progress.ts"
 export * from "./stages/Push.ts"
 export { BackupError, defaultBackupDir } from "./stages/promote/BackupFile.ts"

@@ -11,7 +11,7 @@
  * and every write of the engine is cheaper.
  */
 import { entities } from "../Entities.ts"
-import type { Entity } from "../Entity.ts"
+import type { Column, Entity, TableName } from "../Entity.ts"
 import { qualified } from "../Entity.ts"
 import type { Migration } from "../Migration.ts"
 import {
@@ -34,6 +34,36 @@ export const currentXidSql = "(pg_current_xact_id()::text::bigint % 4294967296)"
 
 /** The conflict log table. */
 export const conflictTable = "public.sync_conflicts"
+
+/** The conflict log table, by parts. */
+export const conflictTableName: TableName = { schema: "public", name: "sync_conflicts" }
+
+/**
+ * The conflict log's columns: one row per value a merge overwrote (the field, why, who won, the base and both
+ * sides' values and edit times, when it was detected), and, added by migration 3, its review: when and by whom
+ * a person marked it reviewed, and when its losing value was restored (`enrich-sync conflicts`).
+ */
+export const conflictColumns: ReadonlyArray<Column> = [
+  { name: "id", definition: "BIGSERIAL PRIMARY KEY", type: "bigint" },
+  { name: "entity", definition: "TEXT NOT NULL", type: "text" },
+  { name: "record_key", definition: "TEXT NOT NULL", type: "text" },
+  { name: "field", definition: "TEXT NOT NULL", type: "text" },
+  { name: "reason", definition: "TEXT NOT NULL", type: "text" },
+  { name: "winner", definition: "TEXT NOT NULL", type: "text" },
+  { name: "base_value", definition: "JSONB", type: "jsonb" },
+  { name: "source_value", definition: "JSONB", type: "jsonb" },
+  { name: "source_edited_at", definition: "TIMESTAMP", type: "timestamp without time zone" },
+  { name: "workspace_value", definition: "JSONB", type: "jsonb" },
+  { name: "workspace_edited_at", definition: "TIMESTAMP", type: "timestamp without time zone" },
+  {
+    name: "detected_at",
+    definition: "TIMESTAMP NOT NULL DEFAULT now()",
+    type: "timestamp without time zone"
+  },
+  { name: "reviewed_at", definition: "TIMESTAMPTZ", type: "timestamp with time zone", added: true, since: 3 },
+  { name: "reviewed_by", definition: "TEXT", type: "text", added: true, since: 3 },
+  { name: "restored_at", definition: "TIMESTAMPTZ", type: "timestamp with time zone", added: true, since: 3 }
+]
 
 /** The seed's indexes on each workspace table. */
 const seedIndexes = (entity: Entity): ReadonlyArray<string> => {
@@ -213,6 +243,16 @@ export const workspaceMigrations: ReadonlyArray<Migration> = [
           AND ${workspaceHashFunction(e)}(t) = t.last_sync_hash
           AND enrich_sync.sync_hash(t.sync_base) = t.last_sync_hash`
       ])
+    ]
+  },
+  {
+    side: "workspace",
+    version: 3,
+    name: "conflict review: sync_conflicts gains reviewed_at, reviewed_by, restored_at",
+    statements: [
+      ...addColumnsSql(conflictTableName, conflictColumns, 3),
+      // `enrich-sync status` counts, and `conflicts --unreviewed` lists, the conflicts nobody reviewed yet
+      `CREATE INDEX IF NOT EXISTS idx_sync_conflicts_unreviewed ON ${conflictTable} (entity, id) WHERE reviewed_at IS NULL`
     ]
   }
 ]

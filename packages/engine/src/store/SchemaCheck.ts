@@ -3,7 +3,14 @@
  * before any command reads or writes. Every difference is named, so the user knows what to fix.
  */
 import type { Column, Side, TableName } from "@enrich-sync/core"
-import { entities, qualified, sourceHashFunction, workspaceHashFunction } from "@enrich-sync/core"
+import {
+  conflictColumns,
+  conflictTableName,
+  entities,
+  qualified,
+  sourceHashFunction,
+  workspaceHashFunction
+} from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
 import type { Database } from "./Database.ts"
 import { DatabaseError, sideNames } from "./DatabaseError.ts"
@@ -20,7 +27,11 @@ const expectedTables = (side: Side): ReadonlyArray<Expected> =>
         // a master table may have many more columns: only its key is required
         { table: e.masterTable, columns: e.masterColumns.filter((c) => c.name === e.key) }
       ])
-    : entities.map((e) => ({ table: e.workspaceTable, columns: e.workspaceColumns }))
+    : [
+        ...entities.map((e) => ({ table: e.workspaceTable, columns: e.workspaceColumns })),
+        // the conflict log, with its review columns (`enrich-sync conflicts`, `status`)
+        { table: conflictTableName, columns: conflictColumns }
+      ]
 
 /** Lists what differs from what this project expects on a side (empty when all is well). */
 export const schemaProblems = (db: Database): Effect.Effect<ReadonlyArray<string>, DatabaseError> =>
