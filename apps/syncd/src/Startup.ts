@@ -6,7 +6,12 @@
  * kept in the slot and the reconcile misses nothing (changes seen twice merge to nothing); the loops start
  * only after this layer is built.
  */
-import { requireSchema, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
+import {
+  requireSchema,
+  restartReplicationProgress,
+  SourceDatabase,
+  WorkspaceDatabase
+} from "@enrich-sync/engine"
 import { type EnsuredSlot, ensureSlot, type NeonListenerConfig } from "@enrich-sync/neon-listener"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -43,6 +48,8 @@ export class Startup extends Context.Service<Startup, { readonly slot: EnsuredSl
       yield* requireSchema(yield* SourceDatabase)
       yield* requireSchema(yield* WorkspaceDatabase)
       const slot = yield* ensureSlot(listenerConfig(config, endpoints))
+      // a new slot: what was recorded for an old one means nothing (a branch restore can put positions lower)
+      if (slot.created) yield* restartReplicationProgress(config.slot, slot.position)
       yield* reconcile(
         slot.created ? "start-up, new replication slot" : "start-up",
         { policy: config.policy, batchSize: config.batchSize, direction: "reconcile" },
