@@ -1,20 +1,22 @@
 /**
- * `syncd check`: what the daemon would run against, checked without changing anything. One line per check
- * (`ok` or `FAIL`, what was found, and for a failure how to fix it), then a summary.
+ * `syncd check`: what the daemon would run against, checked without changing anything: the configuration,
+ * each side's connection and schema, Neon's replication (direct host, wal_level, the REPLICATION attribute,
+ * the tables' replica identity, the publication, the slot and who holds it), and Realtime when configured.
+ * One line per check (`ok` or `FAIL`, what was found, and for a failure how to fix it), then a summary.
  *
  * Invariant: a check only reads (no migration, no publication, no slot is created) and never prints a
  * secret; the exit code is 0 when every check passed, 1 otherwise. A check that cannot run because an
  * earlier one failed (no connection, no schema) is not run and not counted.
  */
-import { redactUrl } from "@enrich-sync/core"
+import { type Entity, redactUrl } from "@enrich-sync/core"
 import {
   type Database,
   type DatabaseError,
-  entities,
   requireSchema,
   SourceDatabase,
   WorkspaceDatabase
 } from "@enrich-sync/engine"
+import { inspectSource } from "@enrich-sync/neon-listener"
 import { SupabaseListener } from "@enrich-sync/supabase-listener"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -24,6 +26,7 @@ import * as Redacted from "effect/Redacted"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import { holderOf } from "./DataDirLock.ts"
+import { listenerConfig } from "./Startup.ts"
 import { loadSyncdConfig, type SyncdSettings } from "./SyncdConfig.ts"
 
 /** The outcome of one check. */
@@ -66,7 +69,10 @@ const schemaReady = (db: Database): Effect.Effect<string, DatabaseError> =>
   requireSchema(db).pipe(Effect.as("every table, column and function enrich-sync needs is there"))
 
 /** Realtime answers with "Subscribed to PostgreSQL" for both workspace tables within 20 s. */
-const realtimeSubscribes = (realtime: { readonly url: string; readonly apiKey: Redacted.Redacted<string> }) =>
+const realtimeSubscribes = (
+  realtime: { readonly url: string; readonly apiKey: Redacted.Redacted<string> },
+  entities: ReadonlyArray<Entity>
+) =>
   Effect.scoped(
     Effect.gen(function* () {
       const context = yield* Layer.build(
@@ -121,6 +127,18 @@ const checkExternal = (config: SyncdSettings, mode: Extract<SyncdSettings["mode"
         Effect.map((c) => Context.get(c, SourceDatabase))
       )
     )
+    // replication: only when Neon answered (the findings would repeat its connection failure)
+    if (results[0]?.ok === true) {
+      const endpoints = {
+        neonUrl: mode.neonUrl,
+        replicationUrl: mode.replicationUrl,
+        workspaceUrl: mode.workspaceUrl,
+        realtime: config.realtime,
+        embedded: false
+      }
+      for (const f of yield* inspectSource(listenerConfig(config, endpoints)))
+        results.push(yield* run(f.name, f.ok ? Effect.succeed(f.detail) : Effect.fail({ message: f.detail })))
+    }
     yield* side(
       "workspace",
       Layer.build(WorkspaceDatabase.layer(mode.workspaceUrl, options)).pipe(
@@ -128,7 +146,7 @@ const checkExternal = (config: SyncdSettings, mode: Extract<SyncdSettings["mode"
       )
     )
     if (Option.isSome(config.realtime))
-      results.push(yield* run("realtime", realtimeSubscribes(config.realtime.value)))
+      results.push(yield* run("realtime", realtimeSubscribes(config.realtime.value, config.entities)))
     return results
   })
 

@@ -31,7 +31,8 @@ export interface EnsuredSlot {
   readonly publicationChanged: boolean
 }
 
-interface SlotRow {
+/** A slot as `pg_replication_slots` shows it. */
+export interface SlotRow {
   readonly slot_type: string
   readonly plugin: string | null
   readonly database: string | null
@@ -41,7 +42,8 @@ interface SlotRow {
   readonly lost: boolean
 }
 
-const readSlot = (session: SqlSession, slot: string) =>
+/** The slot named `slot`, if it exists. */
+export const readSlot = (session: SqlSession, slot: string) =>
   session
     .query<SlotRow>(
       `SELECT slot_type::text, plugin::text, database::text, current_database()::text AS current_database,

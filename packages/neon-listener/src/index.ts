@@ -4,6 +4,8 @@
  * applied. Also `ensureSlot`, which checks Neon and creates the publication and slot, run before
  * anything reads a snapshot the slot must follow on from.
  */
+
+export { type Finding, inspectSource } from "./Inspection.ts"
 export * from "./ListenerEvent.ts"
 export * from "./NeonListener.ts"
 export * from "./NeonListenerConfig.ts"
