@@ -323,9 +323,13 @@ const benchPushBulk = async (
   const complete = await completeInOneStatement(context.workspaceUrl, keys, tag)
   let pushedAt: number | null = null
   let pushed = 0
+  // gives up when nothing more reached Neon for a minute (pushes failing), or after 5 minutes
   const deadline = performance.now() + 300_000
-  while (performance.now() < deadline) {
-    pushed = await pushedRows(neon, range.from, range.to, tag)
+  let progressAt = performance.now()
+  while (performance.now() < deadline && performance.now() - progressAt < 60_000) {
+    const now = await pushedRows(neon, range.from, range.to, tag)
+    if (now > pushed) progressAt = performance.now()
+    pushed = now
     if (pushed >= complete.rows) {
       pushedAt = performance.now()
       break

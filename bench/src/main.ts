@@ -28,6 +28,7 @@ import {
   UsageError
 } from "./BenchOptions.ts"
 import { benchRun, idRanges } from "./BenchRun.ts"
+import { codeVersion } from "./CodeVersion.ts"
 import { type CpuReading, postmasterOf } from "./CpuMeter.ts"
 import { describeMachine, describeServer, load } from "./Machine.ts"
 import { benchServers, seedNeon } from "./Servers.ts"
@@ -101,6 +102,7 @@ const program = (options: BenchOptions) =>
     Effect.gen(function* () {
       const startedAt = new Date().toISOString()
       const machine = describeMachine()
+      const code = codeVersion()
       log(
         `rows: ${options.rows}; round trips: ${options.rttsMs.join(", ")} ms; starting two PostgreSQL servers`
       )
@@ -169,6 +171,7 @@ const program = (options: BenchOptions) =>
         durationSeconds: round((performance.now() - began) / 1000, 1),
         rows: options.rows,
         rttsMs: options.rttsMs,
+        code,
         machine: {
           ...machine,
           loadAverageAtEnd: load(),
