@@ -3,20 +3,20 @@
  *
  * Normalises so that equal meaning gives equal records: strings are trimmed (`TrimText`), empty string and
  * NULL are the same (null), timestamps are canonical (`Timestamp`), a NULL or empty enrichment status is
- * `pending` (and its ASCII letters lower case), JSON is kept as parsed (its canonical text sorts keys, see
+ * `pending` (and its ASCII letters lower case), JSON is kept as `jsonb` holds it: its numbers exact, a
+ * JSON `null` (`jsonNull`) apart from SQL NULL (`null`), see `Jsonb` (its canonical text sorts keys, see
  * `SyncHash`).
  *
  * Invariant: the SQL functions installed by the migrations (`sql/SyncHashSql.ts`) compute exactly the same
  * record (property-tested against real servers).
  */
 import type { Entity, FieldKind } from "./Entity.ts"
+import type { Json } from "./Jsonb.ts"
+import { jsonNull, parseJsonb } from "./Jsonb.ts"
 import { canonicalTimestamp } from "./Timestamp.ts"
 import { trimText } from "./TrimText.ts"
 
-/** A JSON value. */
-export type Json = null | boolean | number | string | ReadonlyArray<Json> | { readonly [key: string]: Json }
-
-/** A value of the sync record. */
+/** A value of the sync record: null is SQL NULL (a JSON field's JSON `null` is `jsonNull`). */
 export type SyncValue = Json
 
 /** A sync record: field name to normalised value, every field of the entity present. */
@@ -91,7 +91,7 @@ export const emptyRecord = (entity: Entity): { [field: string]: SyncValue } => {
   return { ...empty }
 }
 
-const project = (entity: Entity, row: Row, column: "source" | "workspace" | "name"): SyncRecord => {
+const project = (entity: Entity, row: Row, column: "source" | "workspace"): SyncRecord => {
   const record = emptyRecord(entity)
   const fields = entity.fields
   for (let i = 0; i < fields.length; i++) {
@@ -107,21 +107,34 @@ export const projectSource = (entity: Entity, row: Row): SyncRecord => project(e
 /** Projects a row of the workspace table. */
 export const projectWorkspace = (entity: Entity, row: Row): SyncRecord => project(entity, row, "workspace")
 
-/** Re-normalises a stored projection (a `sync_base` read back from jsonb), keeping only the entity's fields. */
+/**
+ * Re-normalises a stored projection (a `sync_base` read back from jsonb, see `canonicalRecordJson`),
+ * keeping only the entity's fields: a field left out is SQL NULL, and a JSON field stored as `null` holds
+ * JSON `null`.
+ */
 export const projectBase = (entity: Entity, stored: unknown): SyncRecord | null => {
   if (stored === null || stored === undefined || typeof stored !== "object" || Array.isArray(stored))
     return null
-  return project(entity, stored as Row, "name")
+  const row = stored as Row
+  const record = emptyRecord(entity)
+  for (const field of entity.fields) {
+    const value = row[field.name]
+    record[field.name] = field.kind === "json" && value === null ? jsonNull : normalise(field.kind, value)
+  }
+  return record
 }
 
 /**
  * How values must arrive from Postgres for the projection, by type OID: timestamps as the text Postgres
- * prints (never as a `Date`, which would lose the microseconds and guess a zone) and `int8` as a number
- * (ids stay far below 2^53; larger values are a defect, not a silent rounding).
+ * prints (never as a `Date`, which would lose the microseconds and guess a zone), `int8` as a number (ids
+ * stay far below 2^53; larger values are a defect, not a silent rounding), and `json` / `jsonb` parsed with
+ * every number exact and a JSON `null` as `jsonNull` (`parseJsonb`; never through a float).
  */
 export const wireParsers: { readonly [oid: number]: (text: string) => unknown } = {
   20: (text) => normaliseInteger(text),
+  114: parseJsonb,
   1082: (text) => text,
   1114: (text) => text,
-  1184: (text) => text
+  1184: (text) => text,
+  3802: parseJsonb
 }

@@ -4,9 +4,11 @@
  * the three-way merge, replication positions and the migrations of both sides.
  */
 export * from "./Company.ts"
+export * from "./ConnectionString.ts"
 export * from "./EnrichmentStatus.ts"
 export * from "./Entities.ts"
 export * from "./Entity.ts"
+export * from "./Jsonb.ts"
 export * from "./Lsn.ts"
 export * from "./Merge.ts"
 export * from "./Migration.ts"

@@ -1,7 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Company } from "../src/Company.ts"
+import { jsonNull, parseJsonb } from "../src/Jsonb.ts"
 import { Person } from "../src/Person.ts"
-import { emptyRecord, projectBase, projectSource, projectWorkspace } from "../src/Projection.ts"
+import { emptyRecord, projectBase, projectSource, projectWorkspace, wireParsers } from "../src/Projection.ts"
+import { canonicalRecordJson, recordJson } from "../src/SyncHash.ts"
 
 describe("projection", () => {
   const sourceRow = {
@@ -73,8 +75,32 @@ describe("projection", () => {
 
   it("re-reads a stored base, ignoring keys that are not fields", () => {
     const r = projectSource(Company, sourceRow)
-    assert.deepStrictEqual(projectBase(Company, { ...r, stray: 1 }), r)
+    const stored = parseJsonb(canonicalRecordJson(r)) as object
+    assert.deepStrictEqual(projectBase(Company, { ...stored, stray: 1 }), r)
     assert.strictEqual(projectBase(Company, null), null)
+  })
+
+  it("keeps JSON as jsonb holds it: numbers exact, a JSON null apart from SQL NULL, in rows and bases", () => {
+    const jsonb = wireParsers[3802]!
+    const errors = '["a", {"b": [1, 2.50, 0.0000001, 12345678901234567890123]}]'
+    const r = projectSource(Company, {
+      ...sourceRow,
+      validation_errors: jsonb(errors),
+      validation_warnings: jsonb("null")
+    })
+    assert.strictEqual(r.validation_warnings, jsonNull)
+    assert.include(recordJson(Company, r), `"validation_errors": ${errors}, `)
+    assert.include(recordJson(Company, r), `"validation_warnings": null`)
+    // SQL NULL leaves the field out of the record's JSON
+    const withoutWarnings = projectSource(Company, { ...sourceRow, validation_warnings: null })
+    assert.strictEqual(withoutWarnings.validation_warnings, null)
+    assert.notInclude(recordJson(Company, withoutWarnings), "validation_warnings")
+    // the stored base reads back both the same way
+    for (const record of [r, withoutWarnings]) {
+      const stored = jsonb(recordJson(Company, record))
+      assert.deepStrictEqual(projectBase(Company, stored), record)
+      assert.strictEqual(recordJson(Company, projectBase(Company, stored)!), recordJson(Company, record))
+    }
   })
 
   it("covers every field of both entities from both sides", () => {

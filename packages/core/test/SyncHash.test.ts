@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto"
 import { assert, describe, it } from "@effect/vitest"
 import * as fc from "fast-check"
-import { canonicalJson, compareJsonbKeys, md5, syncHash } from "../src/SyncHash.ts"
+import { jsonNull, jsonNumber, parseJsonb } from "../src/Jsonb.ts"
+import { canonicalJson, canonicalRecordJson, compareJsonbKeys, md5, syncHash } from "../src/SyncHash.ts"
 
 describe("canonicalJson", () => {
   it.each([
@@ -9,11 +10,15 @@ describe("canonicalJson", () => {
     // jsonb order: shorter keys (in UTF-8 bytes) first, then by bytes
     [{ é: 1, z: 2, Z: 3, aa: 4 }, '{"Z": 3, "z": 2, "aa": 4, "é": 1}'],
     [{ "\u{1F600}": 1, "\uff5e": 2 }, '{"～": 2, "😀": 1}'],
+    // numbers as jsonb prints them
     [-0, "0"],
-    [1e21, "1e+21"],
-    [1e-7, "1e-7"],
+    [1e21, "1000000000000000000000"],
+    [1e-7, "0.0000001"],
     [123456789012345680000, "123456789012345680000"],
     [0.1 + 0.2, "0.30000000000000004"],
+    [jsonNumber("2.50"), "2.50"],
+    [[jsonNumber("12345678901234567890123"), jsonNumber("1e2")], "[12345678901234567890123, 100]"],
+    [jsonNull, "null"],
     ['tab\there "quoted" \\ \u0001 \u2028', '"tab\\there \\"quoted\\" \\\\ \\u0001 \u2028"'],
     [null, "null"],
     [{ nested: { y: [], x: {} } }, '{"nested": {"x": {}, "y": []}}']
@@ -25,7 +30,7 @@ describe("canonicalJson", () => {
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
         const text = canonicalJson(value)
-        assert.strictEqual(canonicalJson(JSON.parse(text)), text)
+        assert.strictEqual(canonicalJson(parseJsonb(text)), text)
         if (value !== null && typeof value === "object" && !Array.isArray(value)) {
           const reversed = Object.fromEntries(Object.entries(value).reverse())
           assert.strictEqual(canonicalJson(reversed), text)
@@ -84,9 +89,12 @@ describe("canonicalJson", () => {
 })
 
 describe("syncHash", () => {
-  it("is the md5 of the canonical JSON", () => {
+  it("is the md5 of the record's canonical JSON, which leaves out SQL NULL and keeps JSON null", () => {
     assert.strictEqual(md5(""), "d41d8cd98f00b204e9800998ecf8427e")
-    assert.strictEqual(syncHash({ b: null, a: "x" }), md5('{"a": "x", "b": null}'))
+    assert.strictEqual(syncHash({ b: null, a: "x" }), md5('{"a": "x"}'))
+    assert.strictEqual(syncHash({ b: jsonNull, a: "x" }), md5('{"a": "x", "b": null}'))
+    assert.strictEqual(canonicalRecordJson({ c: { d: null }, b: null }), '{"c": {"d": null}}')
+    assert.strictEqual(canonicalRecordJson({ b: null }), "{}")
   })
 
   it("md5 hashes the UTF-8 of any string as a streaming hash does (lone surrogates too)", () => {
@@ -116,7 +124,7 @@ describe("compareCodePoints", () => {
 })
 
 describe("recordJson", () => {
-  it("is canonicalJson for an entity's records, faster", async () => {
+  it("is canonicalRecordJson for an entity's records, faster", async () => {
     const { Company } = await import("../src/Company.ts")
     const { Person } = await import("../src/Person.ts")
     const { recordJson, recordHash } = await import("../src/SyncHash.ts")
@@ -125,13 +133,20 @@ describe("recordJson", () => {
         Object.fromEntries(
           entity.fields.map((f) => [
             f.name,
-            fc.oneof(fc.constant(null), fc.string(), fc.integer(), fc.jsonValue({ maxDepth: 2 }))
+            fc.oneof(
+              fc.constant(null),
+              fc.constant(jsonNull),
+              fc.string(),
+              fc.integer(),
+              fc.jsonValue({ maxDepth: 2 }),
+              fc.constantFrom("2.50", "1e400", "-0.0").map(jsonNumber)
+            )
           ])
         )
       )
       fc.assert(
         fc.property(record, (r) => {
-          assert.strictEqual(recordJson(entity, r as never), canonicalJson(r))
+          assert.strictEqual(recordJson(entity, r as never), canonicalRecordJson(r as never))
           assert.strictEqual(recordHash(entity, r as never), syncHash(r as never))
         }),
         { numRuns: 500 }
@@ -151,6 +166,20 @@ describe("sameValue", () => {
       }),
       { numRuns: 3000 }
     )
+  })
+
+  it("compares numbers by their canonical text, and SQL NULL apart from JSON null", async () => {
+    const { sameValue } = await import("../src/SyncHash.ts")
+    assert.isTrue(sameValue(jsonNumber("2.50"), jsonNumber("2.50")))
+    assert.isFalse(sameValue(jsonNumber("2.50"), 2.5))
+    assert.isFalse(sameValue(jsonNumber("2.50"), jsonNumber("2.5")))
+    assert.isTrue(sameValue([{ a: jsonNumber("1e2") }], [{ a: 100 }]))
+    assert.isFalse(sameValue(jsonNumber("12345678901234567890123"), 1.2345678901234568e22))
+    assert.isFalse(sameValue(jsonNull, null))
+    assert.isFalse(sameValue(null, jsonNull))
+    assert.isTrue(sameValue(jsonNull, parseJsonb("null")))
+    assert.isFalse(sameValue(jsonNumber("2.50"), "2.50"))
+    assert.isFalse(sameValue(1, {}))
   })
 
   it("agrees with comparing canonical JSON when members are undefined (absent in JSON)", async () => {

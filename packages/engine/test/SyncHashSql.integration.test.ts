@@ -1,20 +1,26 @@
 /**
  * Core's TypeScript projection + hash and the SQL ones installed by the migrations agree, byte for byte, on
  * random records written to real tables (unicode, emoji, whitespace, NULL vs empty, numbers, timestamps
- * with and without zone, nested JSON).
+ * with and without zone, nested JSON with numbers of any size and precision, JSON null vs SQL NULL).
  */
 
 import { assert, describe, it } from "@effect/vitest"
 import {
   Company,
   canonicalJson,
+  canonicalRecordJson,
   canonicalTimestamp,
   canonicalValueSql,
   type Entity,
+  jsonNull,
+  numericText,
   Person,
+  parseJsonb,
+  projectBase,
   projectSource,
   projectWorkspace,
   qualified,
+  recordJson,
   sourceHashFunction,
   syncHash,
   workspaceHashFunction
@@ -56,8 +62,58 @@ const text = fc.oneof(
   fc.constant(""),
   fc.string({ unit, maxLength: 12 }).filter((s) => !s.includes("\u0000"))
 )
-const jsonValue = fc.jsonValue({ maxDepth: 3 }).filter((v) => !JSON.stringify(v).includes("\\u0000"))
-const jsonColumn = fc.oneof(fc.constant(null), jsonValue)
+/** JSON number tokens of any size and precision: long digit strings, fractions, exponents, zeros. */
+const numberToken = fc.oneof(
+  fc
+    .record({
+      sign: fc.constantFrom("", "-"),
+      whole: fc.oneof(
+        fc.constant("0"),
+        fc.stringMatching(/^[1-9][0-9]{0,40}$/),
+        fc.stringMatching(/^[1-9]0{0,30}$/)
+      ),
+      fraction: fc.option(fc.stringMatching(/^[0-9]{1,40}$/), { nil: undefined }),
+      exponent: fc.option(
+        fc.tuple(fc.constantFrom("e", "E"), fc.constantFrom("", "+", "-"), fc.integer({ min: 0, max: 400 })),
+        { nil: undefined }
+      )
+    })
+    .map(
+      ({ sign, whole, fraction, exponent }) =>
+        `${sign}${whole}${fraction === undefined ? "" : `.${fraction}`}${
+          exponent === undefined ? "" : exponent.join("")
+        }`
+    ),
+  fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => JSON.stringify(d)),
+  fc.constantFrom(
+    "-0",
+    "-0.0",
+    "1.0",
+    "2.50",
+    "12345678901234567890123",
+    "1e2",
+    "1E400",
+    "1e-400",
+    "0.000001000"
+  )
+)
+/** Text without what `jsonb` refuses (NUL, lone surrogates). */
+const jsonString = fc.string({ unit: "grapheme", maxLength: 8 }).filter((s) => !s.includes("\u0000"))
+/** A JSON text as a person or a program may write it: any spacing of numbers, nested, duplicate keys. */
+const jsonText: fc.Arbitrary<string> = fc.letrec<{ value: string }>((tie) => ({
+  value: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    fc.constantFrom("null", "true", "false"),
+    jsonString.map((t) => JSON.stringify(t)),
+    numberToken,
+    fc.array(tie("value"), { maxLength: 4 }).map((items) => `[${items.join(",")}]`),
+    fc
+      .array(fc.tuple(jsonString, tie("value")), { maxLength: 4 })
+      .map((members) => `{${members.map(([k, v]) => `${JSON.stringify(k)}: ${v}`).join(", ")}}`)
+  )
+})).value
+/** A jsonb column: SQL NULL, or a JSON text (JSON null among them). */
+const jsonColumn = fc.oneof(fc.constant(null), fc.constant("null"), jsonText)
 const pad = (n: number, w: number) => String(n).padStart(w, "0")
 const timestamp = fc.option(
   fc
@@ -102,11 +158,7 @@ const rowOf = (
           text.map((t) => t ?? ""),
           "text"
         )
-      if (c.name === "validation_errors")
-        return col(
-          jsonValue.map((v) => JSON.stringify(v)),
-          "jsonb"
-        )
+      if (c.name === "validation_errors") return col(jsonText, "jsonb")
       if (field?.kind === "status") return col(status, "text")
       switch (c.type) {
         case "integer":
@@ -116,10 +168,7 @@ const rowOf = (
         case "timestamp without time zone":
           return col(timestamp, "timestamp")
         case "jsonb":
-          return col(
-            jsonColumn.map((v) => (v === null ? null : JSON.stringify(v))),
-            "jsonb"
-          )
+          return col(jsonColumn, "jsonb")
         case "boolean":
           return col(fc.option(fc.boolean(), { nil: null }), "boolean")
         default:
@@ -188,24 +237,36 @@ describe("the SQL projection hash equals the TypeScript one", () => {
             assert.strictEqual(
               row.sql_hash,
               syncHash(record),
-              `row ${JSON.stringify(sample)}\nrecord ${canonicalJson(record)}`
+              `row ${JSON.stringify(sample)}\nrecord ${canonicalRecordJson(record)}`
             )
-            // the stored-projection hash (sync_base) agrees too
+            // JSON values arrive as jsonb prints them, a JSON null apart from SQL NULL
+            for (const f of entity.fields.filter((f) => f.kind === "json")) {
+              const value = row[side === "source" ? f.source : f.workspace]
+              const written = sample.find((c) => c.name === (side === "source" ? f.source : f.workspace))
+              if (written?.value === null) assert.strictEqual(record[f.name], null)
+              else if (written?.value === "null") assert.strictEqual(record[f.name], jsonNull)
+              else assert.notStrictEqual(value, null)
+            }
+            // the stored-projection hash (sync_base) agrees too, and jsonb prints the record as it is
             const { rows } = yield* Effect.promise(() =>
               client.query(
-                "SELECT enrich_sync.sync_hash($1::jsonb) AS h, enrich_sync.canonical_json($1::jsonb) AS j",
-                [canonicalJson(record)]
+                "SELECT enrich_sync.sync_hash($1::jsonb) AS h, enrich_sync.canonical_json($1::jsonb) AS j, $1::jsonb AS b",
+                [canonicalRecordJson(record)]
               )
             )
-            assert.strictEqual(rows[0].j, canonicalJson(record))
+            assert.strictEqual(rows[0].j, canonicalRecordJson(record))
             assert.strictEqual(rows[0].h, syncHash(record))
+            assert.strictEqual(
+              recordJson(entity, projectBase(entity, rows[0].b)!),
+              canonicalRecordJson(record)
+            )
           }
         })
       )
     }
   }
 
-  it.effect("numbers inside JSON are written as ECMAScript writes a double", () =>
+  it.effect("numbers inside JSON are written as jsonb prints them, whatever their size and precision", () =>
     Effect.gen(function* () {
       const db = yield* TestDatabase.fresh(injectedServers().neon, "core_num")
       const client = yield* connect(db.url)
@@ -230,19 +291,30 @@ describe("the SQL projection hash equals the TypeScript one", () => {
       )
       const texts = [
         ...doubles.map((d) => JSON.stringify(d)),
+        ...fc.sample(numberToken, 20000),
         "1.50",
         "12345678901234567890",
         "-0.0",
         "1E400",
         "1e-400",
-        "0.000001000"
+        "0.000001000",
+        "1e131071",
+        "1e-16383"
       ]
       const { rows } = yield* Effect.promise(() =>
-        client.query("SELECT x, enrich_sync.canonical_json(x::jsonb) AS c FROM unnest($1::text[]) AS x", [
-          texts
-        ])
+        client.query(
+          "SELECT x, enrich_sync.canonical_json(x::jsonb) AS c, x::jsonb AS v FROM unnest($1::text[]) AS x",
+          [texts]
+        )
       )
-      for (const row of rows) assert.strictEqual(row.c, canonicalJson(JSON.parse(row.x)), `number ${row.x}`)
+      for (const row of rows) {
+        assert.strictEqual(row.c, numericText(row.x), `number ${row.x}`)
+        // read back through the wire parser, and from the text a program may send
+        assert.strictEqual(canonicalJson(row.v), row.c, `number ${row.x}`)
+        assert.strictEqual(canonicalJson(parseJsonb(row.x)), row.c, `number ${row.x}`)
+      }
+      // a double goes as JSON.stringify writes it, and reads back as the same text
+      for (const d of doubles) assert.strictEqual(canonicalJson(d), numericText(JSON.stringify(d)))
     })
   )
 

@@ -1,13 +1,15 @@
 /**
  * The Neon (source) side: the seed's invalid tables when absent, the columns the push writes, the master
  * tables when absent, `public.shq_validation_log`, the publication the listener follows, a replica identity
- * that makes deletes carry the Barton ID, and the projection hash functions.
+ * that makes deletes carry the Barton ID, and the projection hash functions (version 3: JSON kept exactly,
+ * see `SyncHashSql`).
  */
 import { entities } from "../Entities.ts"
 import type { Entity } from "../Entity.ts"
 import { qualified } from "../Entity.ts"
 import type { Migration } from "../Migration.ts"
 import { canonicalFunctionsSql, recordJsonSql, sourceHashSql } from "./SyncHashSql.ts"
+import * as hashV1 from "./SyncHashSqlV1.ts"
 import { addColumnsSql, createTableSql } from "./TableSql.ts"
 
 /** The publication of the invalid tables that the neon-listener follows (the default name). */
@@ -109,8 +111,8 @@ export const sourceMigrations: ReadonlyArray<Migration> = [
       `CREATE INDEX IF NOT EXISTS idx_shq_validation_log_record ON public.shq_validation_log (record_id)`,
       `CREATE SCHEMA IF NOT EXISTS enrich_sync`,
       publication,
-      ...canonicalFunctionsSql,
-      ...entities.flatMap((e) => [recordJsonSql(e), sourceHashSql(e)])
+      ...hashV1.canonicalFunctionsSql,
+      ...entities.flatMap((e) => [hashV1.recordJsonSql(e), hashV1.sourceHashSql(e)])
     ]
   },
   {
@@ -118,5 +120,11 @@ export const sourceMigrations: ReadonlyArray<Migration> = [
     version: 2,
     name: "the publication sends only the key columns",
     statements: [keyOnlyPublication]
+  },
+  {
+    side: "source",
+    version: 3,
+    name: "JSON kept exactly: numbers as jsonb prints them, JSON null apart from SQL NULL",
+    statements: [...canonicalFunctionsSql, ...entities.flatMap((e) => [recordJsonSql(e), sourceHashSql(e)])]
   }
 ]

@@ -2,7 +2,8 @@
  * The projection and `last_sync_hash` in SQL: the same canonical JSON as `SyncHash.ts`, byte for byte, so
  * either database can hash its own rows (find unsynced edits, compare sides by bucket, check a write).
  *
- * Installed in schema `enrich_sync` on both sides by the migrations. Per entity:
+ * Installed in schema `enrich_sync` on both sides by migration 3 (which replaces what migrations 1 and 2
+ * installed, `SyncHashSqlV1`). Per entity:
  * - `enrich_sync.<entity>_record_json(<every field, in canonical order>) -> text`: the canonical JSON of a
  *   sync record given its field values (what a staging table or either side's row can call);
  * - `enrich_sync.<entity>_source_hash(marketing.<entity>_invalid)` (Neon) and
@@ -10,9 +11,9 @@
  * and generic `enrich_sync.canonical_json(jsonb)` / `enrich_sync.sync_hash(jsonb)` for stored projections.
  *
  * Speed matters (verify hashes a million rows per side): the record functions are single SQL expressions
- * that Postgres inlines, with one `concat` and no nested function calls for text, status, integer and
- * timestamp fields; a JSON value is its own `jsonb::text` unless it holds a number that ECMAScript would
- * print differently, which only then goes through the recursive (slow) function.
+ * that Postgres inlines, one `concat_ws` of the fields' members (`"name": value`, NULL for a field that is
+ * SQL NULL, which `concat_ws` leaves out) and no nested function calls. A JSON value is its own
+ * `jsonb::text`: that is its canonical text.
  */
 import type { Entity, FieldKind, SyncField } from "../Entity.ts"
 import { qualified } from "../Entity.ts"
@@ -24,30 +25,30 @@ const trimSet = `E'${trimmedCharacters
   .join("")}'`
 
 /**
- * Matches the `jsonb::text` of a value holding a number whose `numeric` text differs from what ECMAScript
- * prints for the double (a fraction, an exponent, or 16 digits and more). It may also match inside a string
- * (harmless: the slow path is exact too); it never misses such a number, since in `jsonb` text a number only
- * ever starts the text or follows `": "`, `"["` or `", "`.
+ * The SQL expression of a field's canonical JSON text given the SQL expression of its value, NULL when the
+ * field is SQL NULL (a record leaves it out).
  */
-const needsSlowPath = `'(^|: |\\[|, )-?([0-9]{16}|[0-9]+[.eE])'`
-
-/** The SQL expression of a field's canonical JSON text, given the SQL expression of its value. */
-export const canonicalValueSql = (kind: FieldKind, value: string): string => {
+const presentValueSql = (kind: FieldKind, value: string): string => {
   switch (kind) {
     case "text":
-      return `coalesce(to_json(nullif(btrim(${value}, ${trimSet}), ''))::text, 'null')`
+      return `to_json(nullif(btrim(${value}, ${trimSet}), ''))::text`
     case "status":
       return `to_json(coalesce(translate(nullif(btrim(${value}, ${trimSet}), ''), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), 'pending'))::text`
     case "integer":
-      return `coalesce((${value})::text, 'null')`
+      return `(${value})::text`
     case "timestamp":
-      return `CASE WHEN ${value} IS NULL THEN 'null' WHEN isfinite(${value}) THEN '"' || to_char(${value}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '"' ELSE '"' || (${value})::text || '"' END`
+      // isfinite(NULL) is NULL: the ELSE branch, NULL too
+      return `CASE WHEN isfinite(${value}) THEN '"' || to_char(${value}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '"' ELSE '"' || (${value})::text || '"' END`
     case "json":
-      return `enrich_sync.canonical_json(${value})`
+      return `(${value})::text`
   }
 }
 
-/** The generic canonical-value functions (entity independent). */
+/** The SQL expression of a field's value as canonical JSON text, `null` for SQL NULL. */
+export const canonicalValueSql = (kind: FieldKind, value: string): string =>
+  kind === "status" ? presentValueSql(kind, value) : `coalesce(${presentValueSql(kind, value)}, 'null')`
+
+/** The generic canonical-value functions (entity independent), and the version 1 ones dropped. */
 export const canonicalFunctionsSql: ReadonlyArray<string> = [
   `CREATE SCHEMA IF NOT EXISTS enrich_sync`,
   `CREATE OR REPLACE FUNCTION enrich_sync.canonical_text(v text) RETURNS text
@@ -60,96 +61,13 @@ export const canonicalFunctionsSql: ReadonlyArray<string> = [
    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ${canonicalValueSql("timestamp", "v")} $$`,
   `CREATE OR REPLACE FUNCTION enrich_sync.canonical_timestamp(v timestamptz) RETURNS text
    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT enrich_sync.canonical_timestamp(v AT TIME ZONE 'UTC') $$`,
-  // a number: the shortest round-trip digits of the double (Postgres' float8 output with
-  // extra_float_digits >= 1), laid out as ECMAScript's Number::toString does
-  `CREATE OR REPLACE FUNCTION enrich_sync.canonical_number(n numeric) RETURNS text
-   LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE SET extra_float_digits = 1 AS $$
-   DECLARE
-     s text; neg boolean; mant text; ex int := 0; dot int; digits text; k int; e int; cand text; c text;
-   BEGIN
-     IF abs(n) > 1.7976931348623157e308 THEN RETURN 'null'; END IF;
-     IF abs(n) < 2.5e-324 THEN RETURN '0'; END IF;
-     s := n::float8::text;
-     IF s = '0' OR s = '-0' THEN RETURN '0'; END IF;
-     neg := left(s, 1) = '-';
-     IF neg THEN s := substr(s, 2); END IF;
-     IF position('e' in s) > 0 THEN
-       mant := split_part(s, 'e', 1);
-       ex := split_part(s, 'e', 2)::int;
-     ELSE
-       mant := s;
-     END IF;
-     dot := position('.' in mant);
-     IF dot > 0 THEN
-       digits := replace(mant, '.', '');
-       e := dot - 1 + ex;
-     ELSE
-       digits := mant;
-       e := length(mant) + ex;
-     END IF;
-     WHILE left(digits, 1) = '0' LOOP
-       digits := substr(digits, 2);
-       e := e - 1;
-     END LOOP;
-     digits := rtrim(digits, '0');
-     k := length(digits);
-     -- Postgres' shortest output can be one digit longer than ECMAScript's when the shorter decimal lies
-     -- exactly on the rounding boundary (a tie that round-half-even resolves to this double): take the
-     -- shorter candidate whenever it reads back as the same double
-     LOOP
-       EXIT WHEN k <= 1;
-       cand := NULL;
-       FOREACH c IN ARRAY ARRAY[left(digits, k - 1), (left(digits, k - 1)::numeric + 1)::text] LOOP
-         IF (c || 'e' || (e - (k - 1)))::numeric <= 1.7976931348623157e308
-            AND (c || 'e' || (e - (k - 1)))::float8 = abs(n::float8) THEN
-           IF cand IS NOT NULL THEN cand := NULL; EXIT; END IF;
-           cand := c;
-         END IF;
-       END LOOP;
-       EXIT WHEN cand IS NULL;
-       e := length(cand) + e - (k - 1);
-       digits := rtrim(cand, '0');
-       k := length(digits);
-     END LOOP;
-     IF k <= e AND e <= 21 THEN
-       s := digits || repeat('0', e - k);
-     ELSIF 0 < e AND e <= 21 THEN
-       s := left(digits, e) || '.' || substr(digits, e + 1);
-     ELSIF -6 < e AND e <= 0 THEN
-       s := '0.' || repeat('0', -e) || digits;
-     ELSE
-       s := left(digits, 1) || CASE WHEN k > 1 THEN '.' || substr(digits, 2) ELSE '' END
-            || 'e' || CASE WHEN e - 1 >= 0 THEN '+' ELSE '-' END || abs(e - 1)::text;
-     END IF;
-     RETURN CASE WHEN neg THEN '-' || s ELSE s END;
-   END
-   $$`,
-  // the exact path: the jsonb layout, recursively, with every number rewritten
-  `CREATE OR REPLACE FUNCTION enrich_sync.canonical_json_exact(j jsonb) RETURNS text
-   LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
-   DECLARE t text := jsonb_typeof(j);
-   BEGIN
-     IF j IS NULL OR t = 'null' THEN RETURN 'null';
-     ELSIF t = 'string' OR t = 'boolean' THEN RETURN j::text;
-     ELSIF t = 'number' THEN RETURN enrich_sync.canonical_number(j::text::numeric);
-     ELSIF t = 'array' THEN
-       RETURN '[' || coalesce((SELECT string_agg(enrich_sync.canonical_json_exact(e), ', ' ORDER BY o)
-                               FROM jsonb_array_elements(j) WITH ORDINALITY AS a(e, o)), '') || ']';
-     ELSE
-       RETURN '{' || coalesce((SELECT string_agg(to_json(k)::text || ': ' || enrich_sync.canonical_json_exact(v), ', '
-                                                 ORDER BY octet_length(k), k COLLATE "C")
-                               FROM jsonb_each(j) AS x(k, v)), '') || '}';
-     END IF;
-   END
-   $$`,
   `CREATE OR REPLACE FUNCTION enrich_sync.canonical_json(j jsonb) RETURNS text
-   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-     SELECT CASE WHEN j IS NULL THEN 'null'
-                 WHEN j::text ~ ${needsSlowPath} THEN enrich_sync.canonical_json_exact(j)
-                 ELSE j::text END
-   $$`,
+   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ${canonicalValueSql("json", "j")} $$`,
   `CREATE OR REPLACE FUNCTION enrich_sync.sync_hash(record jsonb) RETURNS text
-   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT md5(enrich_sync.canonical_json(record)) $$`
+   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT md5(enrich_sync.canonical_json(record)) $$`,
+  // version 1 rewrote numbers through a double; nothing calls these any more
+  `DROP FUNCTION IF EXISTS enrich_sync.canonical_json_exact(jsonb)`,
+  `DROP FUNCTION IF EXISTS enrich_sync.canonical_number(numeric)`
 ]
 
 /** The SQL type a field's values take (arguments of `<entity>_record_json`, record sets of batched writes). */
@@ -178,15 +96,14 @@ export const workspaceHashFunction = (entity: Entity): string => `enrich_sync.${
 
 /**
  * The SQL expression of the canonical JSON of a record whose field values are given by `valueSql` (an SQL
- * expression per field, e.g. a column of some alias). One `concat`, no nested calls: Postgres evaluates it
- * in a single pass.
+ * expression per field, e.g. a column of some alias): its fields' members, those that are SQL NULL left
+ * out. One `concat_ws`, no nested calls: Postgres evaluates it in a single pass.
  */
 export const recordJsonExpression = (entity: Entity, valueSql: (field: SyncField) => string): string => {
-  const parts = entity.fields.flatMap((f, i) => [
-    `'${i === 0 ? "{" : ", "}${JSON.stringify(f.name)}: '`,
-    canonicalValueSql(f.kind, valueSql(f))
-  ])
-  return `concat(${[...parts, "'}'"].join(", ")})`
+  const members = entity.fields.map(
+    (f) => `'${JSON.stringify(f.name)}: ' || ${presentValueSql(f.kind, valueSql(f))}`
+  )
+  return `'{' || concat_ws(', ', ${members.join(", ")}) || '}'`
 }
 
 /** The per-entity record function, on both sides. */

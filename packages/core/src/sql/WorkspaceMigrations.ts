@@ -9,9 +9,12 @@
  * projection in `sync_base` the moment a person first edits it. So the base is always known, yet most rows
  * (those nobody is editing) do not carry a second copy of themselves: rows are about 2.5 times smaller,
  * and every write of the engine is cheaper.
+ *
+ * JSON is kept exactly (version 4): the projection hash takes a JSON value as `jsonb` prints it and leaves
+ * out the fields that are SQL NULL (`SyncHashSql`); the hashes and bases stored before are re-hashed.
  */
 import { entities } from "../Entities.ts"
-import type { Column, Entity, TableName } from "../Entity.ts"
+import type { Column, Entity, SyncField, TableName } from "../Entity.ts"
 import { qualified } from "../Entity.ts"
 import type { Migration } from "../Migration.ts"
 import {
@@ -21,6 +24,7 @@ import {
   workspaceHashFunction,
   workspaceHashSql
 } from "./SyncHashSql.ts"
+import * as hashV1 from "./SyncHashSqlV1.ts"
 import { addColumnsSql, createTableSql } from "./TableSql.ts"
 
 /** The transaction-local setting the engine sets so the `updated_at` trigger keeps the edit time it writes. */
@@ -113,8 +117,11 @@ const beforeUpdateFunction = (entity: Entity) => `enrich_sync.${entity.workspace
  * projection does not match its hash (the trigger was bypassed before) gets no base: the merge then treats
  * every difference as a conflict and logs the losing values.
  */
-const beforeUpdateSql = (entity: Entity): string => {
-  const json = recordJsonExpression(entity, (f) => `OLD.${f.workspace}`)
+const beforeUpdateSql = (
+  entity: Entity,
+  recordJson: (entity: Entity, valueSql: (field: SyncField) => string) => string
+): string => {
+  const json = recordJson(entity, (f) => `OLD.${f.workspace}`)
   return `CREATE OR REPLACE FUNCTION ${beforeUpdateFunction(entity)}() RETURNS trigger
    LANGUAGE plpgsql AS $$
    DECLARE agreed text;
@@ -167,6 +174,37 @@ END
 $$`
 }
 
+/**
+ * Version 4's re-hash of the rows hashed by version 1's functions (which must still be installed), as the
+ * engine's own write (no edit time, no dirty mark; a row the engine wrote last stays so, `sync_xid`):
+ * - a stored base loses its members that are JSON `null` (version 1 wrote SQL NULL so, and told JSON null
+ *   apart from it nowhere), and when it hashed to `last_sync_hash`, that becomes the hash of what is left;
+ * - a row without one whose projection hashed to `last_sync_hash` gets the hash of its projection now.
+ * Any other row (its base unknown) keeps its hash, which matches nothing, as before. Numbers version 1 had
+ * already rounded stay as they are: the next merge of such a row brings Neon's exact value.
+ */
+const rehashSql = (entity: Entity): ReadonlyArray<string> => {
+  const table = qualified(entity.workspaceTable)
+  const stillEngines = `sync_xid = CASE WHEN t.xmin::text::bigint = t.sync_xid THEN ${currentXidSql} ELSE t.sync_xid END`
+  return [
+    `UPDATE ${table} AS t SET
+        sync_base = s.base,
+        last_sync_hash = CASE WHEN s.agreed THEN md5(s.base::text) ELSE t.last_sync_hash END,
+        ${stillEngines}
+       FROM (SELECT b.${entity.key} AS key, enrich_sync.sync_hash(b.sync_base) = b.last_sync_hash AS agreed,
+                    coalesce((SELECT jsonb_object_agg(m.key, m.value) FROM jsonb_each(b.sync_base) AS m
+                               WHERE jsonb_typeof(m.value) <> 'null'), '{}'::jsonb) AS base
+               FROM ${table} AS b WHERE jsonb_typeof(b.sync_base) = 'object') AS s
+      WHERE t.${entity.key} = s.key`,
+    `UPDATE ${table} AS t SET
+        last_sync_hash = md5(${recordJsonExpression(entity, (f) => `t.${f.workspace}`)}),
+        ${stillEngines}
+      WHERE t.sync_base IS NULL AND t.last_sync_hash IS NOT NULL
+        AND ${workspaceHashFunction(entity)}(t) = t.last_sync_hash
+        AND md5(${recordJsonExpression(entity, (f) => `t.${f.workspace}`)}) <> t.last_sync_hash`
+  ]
+}
+
 /** The workspace side's migrations. */
 export const workspaceMigrations: ReadonlyArray<Migration> = [
   {
@@ -174,7 +212,7 @@ export const workspaceMigrations: ReadonlyArray<Migration> = [
     version: 1,
     name: "workspace tables, sync columns, conflict log, trigger, RLS, realtime, projection hash",
     statements: [
-      ...canonicalFunctionsSql,
+      ...hashV1.canonicalFunctionsSql,
       `CREATE OR REPLACE FUNCTION enrich_sync.touch_updated_at() RETURNS trigger
    LANGUAGE plpgsql AS $$
    BEGIN
@@ -195,8 +233,8 @@ export const workspaceMigrations: ReadonlyArray<Migration> = [
         // room in each page, so the engine's frequent updates of unindexed columns (base, hash, lifecycle)
         // stay HOT updates that touch no index
         `ALTER TABLE ${qualified(e.workspaceTable)} SET (fillfactor = 85)`,
-        recordJsonSql(e),
-        workspaceHashSql(e)
+        hashV1.recordJsonSql(e),
+        hashV1.workspaceHashSql(e)
       ]),
       `CREATE TABLE IF NOT EXISTS ${conflictTable} (
   id BIGSERIAL PRIMARY KEY,
@@ -234,7 +272,7 @@ export const workspaceMigrations: ReadonlyArray<Migration> = [
         // set apart from ADD COLUMN, so existing rows stay NULL (not rewritten); every row inserted from now
         // on records its inserting transaction, whoever inserts it (the backfill's COPY included)
         `ALTER TABLE ${qualified(e.workspaceTable)} ALTER COLUMN sync_xid SET DEFAULT ${currentXidSql}`,
-        beforeUpdateSql(e),
+        beforeUpdateSql(e, hashV1.recordJsonExpression),
         ...replaceTrigger(e),
         dropDuplicateKeyIndex(e),
         // rows whose stored base is the row itself: the base is implied
@@ -253,6 +291,23 @@ export const workspaceMigrations: ReadonlyArray<Migration> = [
       ...addColumnsSql(conflictTableName, conflictColumns, 3),
       // `enrich-sync status` counts, and `conflicts --unreviewed` lists, the conflicts nobody reviewed yet
       `CREATE INDEX IF NOT EXISTS idx_sync_conflicts_unreviewed ON ${conflictTable} (entity, id) WHERE reviewed_at IS NULL`
+    ]
+  },
+  {
+    side: "workspace",
+    version: 4,
+    name: "JSON kept exactly: numbers as jsonb prints them, JSON null apart from SQL NULL; stored hashes and bases re-hashed",
+    statements: [
+      // the re-hash is the engine's own write: the trigger must keep each row's edit time and clean mark
+      `SELECT set_config('${applyingSetting}', 'on', true)`,
+      // while the functions of version 1 are still there to recognise the hashes they stored
+      ...entities.flatMap(rehashSql),
+      ...canonicalFunctionsSql,
+      ...entities.flatMap((e) => [
+        recordJsonSql(e),
+        workspaceHashSql(e),
+        beforeUpdateSql(e, recordJsonExpression)
+      ])
     ]
   }
 ]

@@ -5,7 +5,9 @@
  *
  * Invariant: every output row is byte for byte what core's projection gives (`projectSource`, then
  * `recordJson` and `md5` for the hash, each value written as COPY text): the fast paths below only take
- * values they can prove need no normalising, escaping or decoding, and give every other value to core.
+ * values they can prove need no normalising, escaping or decoding, and give every other value to core. A
+ * JSON column's text is `jsonb` output (the schema check holds the columns to `jsonb`), which is its
+ * canonical JSON already (`Jsonb`): unescaped, it goes into the hashed record as it is, never parsed.
  */
 import { hash } from "node:crypto"
 import type { Entity, FieldKind } from "@enrich-sync/core"
@@ -13,6 +15,7 @@ import {
   canonicalJson,
   canonicalTimestamp,
   normalise,
+  parseJsonb,
   trimText,
   writeCanonicalTimestamp
 } from "@enrich-sync/core"
@@ -42,18 +45,21 @@ export const projectionWorkspaceColumns = (entity: Entity): ReadonlyArray<string
   "source_xmin"
 ]
 
-/** One value, encoded: its COPY text and its canonical JSON in the hashed record, as UTF-8 bytes. */
+/**
+ * One value, encoded: its COPY text and its canonical JSON in the hashed record, as UTF-8 bytes; no JSON
+ * for SQL NULL (the record leaves the field out).
+ */
 interface EncodedValue {
   readonly copy: Uint8Array
-  readonly json: Uint8Array
+  readonly json: Uint8Array | null
 }
 
 const utf8 = (text: string): Uint8Array => Buffer.from(text, "utf8")
 
-const nullValue: EncodedValue = { copy: utf8("\\N"), json: utf8("null") }
+const nullValue: EncodedValue = { copy: utf8("\\N"), json: null }
 
-/** A null field, its tab included. */
-const nullField: EncodedValue = { copy: utf8("\\N\t"), json: nullValue.json }
+/** A null field's COPY text, its tab included. */
+const nullField = utf8("\\N\t")
 
 /** A COPY column as the projection reads it: unescaped, `\N` as null. */
 const columnValue = (raw: string): string | null =>
@@ -62,7 +68,7 @@ const columnValue = (raw: string): string | null =>
 /** A value of any kind through core's projection: what every fast path must equal. */
 const encodeValue = (kind: FieldKind, raw: string): EncodedValue => {
   const text = columnValue(raw)
-  const value = normalise(kind, kind === "json" && text !== null ? JSON.parse(text) : text)
+  const value = normalise(kind, kind === "json" && text !== null ? parseJsonb(text) : text)
   if (value === null) return nullValue
   const json = canonicalJson(value)
   const copy = kind === "json" ? json : typeof value === "string" ? value : String(value)
@@ -98,8 +104,9 @@ const isPlainInteger = (bytes: Uint8Array, start: number, end: number): boolean 
 
 /** What one row needs that is the same for every row of a run. */
 interface Constants {
-  readonly prefixes: ReadonlyArray<Uint8Array>
-  /** the prefixes' total length */
+  /** each field's member name in the record's JSON (`"name": `) */
+  readonly members: ReadonlyArray<Uint8Array>
+  /** the most the record's JSON takes beyond its values: braces, separators and member names */
   readonly prefixLength: number
   readonly pulledAt: Uint8Array
   readonly lifecycle: Uint8Array
@@ -139,12 +146,12 @@ export class CopyProjection {
     this.memos = this.kinds.map((k) => (k === "text" ? null : new Map()))
     this.count = this.kinds.length
     this.nulls = this.kinds.map((k) => encodeValue(k, "\\N"))
-    const prefixes = entity.fields.map((f, i) => utf8(`${i === 0 ? "{" : ", "}${JSON.stringify(f.name)}: `))
+    const members = entity.fields.map((f) => utf8(`${JSON.stringify(f.name)}: `))
     const pulled = utf8(pulledAt)
     const lifecycle = utf8("\tactive\tf\t")
     this.constants = {
-      prefixes,
-      prefixLength: prefixes.reduce((n, p) => n + p.length, 0),
+      members,
+      prefixLength: members.reduce((n, m) => n + 2 + m.length, 1),
       pulledAt: pulled,
       lifecycle,
       // hash, tab, pull time, tab, edit time (a canonical timestamp, or the pull time), newline
@@ -221,7 +228,7 @@ export class CopyProjection {
   /** Encodes the row at `[start, end)` of `bytes` (`end` is its newline or the end of the text). */
   private encodeRow(bytes: Buffer, start: number, end: number): void {
     const { count, kinds, constants } = this
-    const prefixes = constants.prefixes
+    const members = constants.members
     // room for every fast path at once: a field's COPY text and JSON take at most its input and a few bytes
     // (`\N` for an empty text, quotes, a timestamp's `T`, fraction and `Z`), then the bookkeeping columns;
     // memoised and general values reserve their own room
@@ -232,21 +239,28 @@ export class CopyProjection {
     let out = this.out
     let at = this.at
     let json = this.json
-    let j = 0
+    json[0] = 0x7b // {
+    let j = 1
     let p = start
     for (let f = 0; f < count; f++) {
       const s = p
-      const prefix = prefixes[f]!
-      for (let i = 0; i < prefix.length; i++) json[j + i] = prefix[i]!
-      j += prefix.length
+      // the field's member, `, "name": ` (undone when the field is SQL NULL: the record leaves it out)
+      const member = members[f]!
+      const memberStart = j
+      if (j > 1) {
+        json[j++] = 0x2c
+        json[j++] = 0x20
+      }
+      for (let i = 0; i < member.length; i++) json[j + i] = member[i]!
+      j += member.length
       const kind = kinds[f]
       if (kind === "text") {
         const outStart = at
         const jsonStart = j
         if (bytes[p] === backslash && bytes[p + 1] === 0x4e && bytes[p + 2] === tab) {
           // `\N`: null
-          at = put(out, at, nullField.copy)
-          j = put(json, j, nullField.json)
+          at = put(out, at, nullField)
+          j = memberStart
           p += 3
           continue
         }
@@ -263,8 +277,8 @@ export class CopyProjection {
         if (bytes[p] === tab) {
           if (p === s) {
             // empty: null
-            at = put(out, outStart, nullField.copy)
-            j = put(json, jsonStart, nullField.json)
+            at = put(out, outStart, nullField)
+            j = memberStart
             p++
             continue
           }
@@ -279,12 +293,30 @@ export class CopyProjection {
         p = fieldEnd(bytes, p, end)
         if (p === end) throw columnCount(f + 1, count)
         at = outStart
-        j = jsonStart
         this.at = at
-        j = this.putValue(j, encodeText(bytes.toString("utf8", s, p)))
+        j = this.putValue(jsonStart, memberStart, encodeText(bytes.toString("utf8", s, p)))
       } else {
         p = fieldEnd(bytes, p, end)
         if (p === end) throw columnCount(f + 1, count)
+        if (kind === "json" && !isNull(bytes, s, p)) {
+          // `jsonb` output without COPY escapes: the COPY text as it is, and the canonical JSON as well
+          const outStart = at
+          const jsonStart = j
+          let i = s
+          for (; i < p; i++) {
+            const b = bytes[i]!
+            if (b === backslash) break
+            out[at++] = b
+            json[j++] = b
+          }
+          if (i === p) {
+            out[at++] = tab
+            p++
+            continue
+          }
+          at = outStart
+          j = jsonStart
+        }
         if (kind === "integer" && isPlainInteger(bytes, s, p)) {
           for (let i = s; i < p; i++) {
             const b = bytes[i]!
@@ -311,7 +343,7 @@ export class CopyProjection {
           j = jsonStart
         }
         let value: EncodedValue | undefined
-        if (p - s === 2 && bytes[s] === backslash && bytes[s + 1] === 0x4e) value = this.nulls[f]!
+        if (isNull(bytes, s, p)) value = this.nulls[f]!
         else {
           const memo = this.memos[f]!
           const key = bytes.toString("latin1", s, p)
@@ -322,7 +354,7 @@ export class CopyProjection {
           }
         }
         this.at = at
-        j = this.putValue(j, value)
+        j = this.putValue(j, memberStart, value)
       }
       // a general value may have moved both buffers
       out = this.out
@@ -359,12 +391,16 @@ export class CopyProjection {
     this.rows++
   }
 
-  /** Writes an encoded value at the output's end and its JSON at `j`; returns the JSON's new end. */
-  private putValue(j: number, value: EncodedValue): number {
+  /**
+   * Writes an encoded value at the output's end and its JSON at `j`; returns the JSON's new end (for SQL
+   * NULL, `memberStart`: the record leaves the field out).
+   */
+  private putValue(j: number, memberStart: number, value: EncodedValue): number {
     // with room for the rest of the row's fast paths too
     this.reserve(value.copy.length + 1 + this.rowBound)
     this.at = put(this.out, this.at, value.copy)
     this.out[this.at++] = tab
+    if (value.json === null) return memberStart
     this.reserveJson(j, value.json.length + this.jsonBound)
     return put(this.json, j, value.json)
   }
@@ -378,6 +414,10 @@ const put = (target: Uint8Array, at: number, bytes: Uint8Array): number => {
   for (let i = 0; i < bytes.length; i++) target[at++] = bytes[i]!
   return at
 }
+
+/** Whether the COPY column at `[start, end)` is `\N` (NULL). */
+const isNull = (bytes: Uint8Array, start: number, end: number): boolean =>
+  end - start === 2 && bytes[start] === backslash && bytes[start + 1] === 0x4e
 
 /** The end of the COPY column that goes on at `from`: its tab, or `end`. */
 const fieldEnd = (bytes: Uint8Array, from: number, end: number): number => {

@@ -28,7 +28,7 @@ import * as Effect from "effect/Effect"
 import type { Row } from "../store/Database.ts"
 import { SourceDatabase } from "../store/Database.ts"
 import type { DatabaseError } from "../store/DatabaseError.ts"
-import { fieldDefinitions, fieldKey } from "../store/RecordSet.ts"
+import { fieldDefinitions, fieldKey, recordSetValue, wireValue } from "../store/RecordSet.ts"
 import { writableSourceFields } from "../store/SourceStore.ts"
 import type { ValidationLogEntry } from "../store/ValidationLog.ts"
 import { logValidation } from "../store/ValidationLog.ts"
@@ -134,10 +134,10 @@ export const revalidateUpdateSql = (entity: Entity): string => {
   const sets = fields.map((f) => {
     const value =
       f.source === "validation_errors"
-        ? `coalesce(v.${fieldKey(f)}, '{}'::jsonb)`
+        ? `coalesce(${recordSetValue(f, "v")}, '{}'::jsonb)`
         : f.source === "reason_code"
           ? `coalesce(v.${fieldKey(f)}, '')`
-          : `v.${fieldKey(f)}`
+          : recordSetValue(f, "v")
     return `${f.source} = CASE WHEN v.set ? '${f.name}' THEN ${value} ELSE t.${f.source} END`
   })
   return `UPDATE ${table} AS t SET
@@ -188,7 +188,7 @@ const writeBatch = (entity: Entity, changed: ReadonlyArray<Checked>) =>
         set: Object.keys(c.set),
         edited: Object.keys(c.set).some((f) => !outcomeFieldNames.has(f))
       }
-      for (const f of fields) if (f.name in c.set) row[fieldKey(f)] = c.set[f.name]
+      for (const f of fields) if (f.name in c.set) row[fieldKey(f)] = wireValue(f, c.set[f.name])
       return row
     })
     return yield* db.transaction((tx) =>

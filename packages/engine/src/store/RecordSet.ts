@@ -4,17 +4,26 @@
  *   shape of the hot paths (the merge's workspace writes), since arrays of scalars are much cheaper to build
  *   and to parse than JSON objects;
  * - a jsonb array expanded with `jsonb_to_recordset` (rare writes: conflicts, pushes, logs).
- * This module writes the column definitions for the fields of a sync record, by kind, for both.
+ * This module writes the column definitions for the fields of a sync record, by kind, for both. A JSON
+ * field's value travels as its canonical text (`wireValue`), cast to `jsonb` by the server: never through
+ * a float, and a JSON `null` stays JSON `null` (`jsonb_to_recordset` would make SQL NULL of it).
  */
 import type { SyncField, SyncValue } from "@enrich-sync/core"
 import { canonicalJson, sqlTypeOf } from "@enrich-sync/core"
 
-/** `name type` definitions of fields in a record set, keyed by the field name prefixed with `f_`. */
+/**
+ * `name type` definitions of fields in a `jsonb_to_recordset`, keyed by the field name prefixed with `f_`:
+ * a JSON field's is `text` (its canonical text, see `wireValue`; read it with `recordSetValue`).
+ */
 export const fieldDefinitions = (fields: ReadonlyArray<SyncField>): string =>
-  fields.map((f) => `f_${f.name} ${sqlTypeOf(f.kind)}`).join(", ")
+  fields.map((f) => `f_${f.name} ${f.kind === "json" ? "text" : sqlTypeOf(f.kind)}`).join(", ")
 
 /** The record-set key of a field. */
 export const fieldKey = (field: SyncField): string => `f_${field.name}`
+
+/** The SQL value of a field in a `jsonb_to_recordset` aliased `alias` (see `fieldDefinitions`). */
+export const recordSetValue = (field: SyncField, alias: string): string =>
+  field.kind === "json" ? `${alias}.${fieldKey(field)}::jsonb` : `${alias}.${fieldKey(field)}`
 
 /** A column of a columnar record set: its name under the alias `v`, and the SQL type of its elements. */
 export interface SetColumn {
@@ -32,7 +41,10 @@ export const unnestSql = (columns: ReadonlyArray<SetColumn>, first = 1): string 
     .map((c) => c.name)
     .join(", ")})`
 
-/** A field's value as an element of its array parameter: SQL NULL for null, JSON as its canonical text. */
+/**
+ * A field's value as an element of its array parameter or a member of a record set: SQL NULL for null, a
+ * JSON value as its canonical text (exact numbers; `jsonNull` as `null`, which the server casts to JSON null).
+ */
 export const wireValue = (field: SyncField, value: SyncValue | undefined): unknown =>
   value === null || value === undefined ? null : field.kind === "json" ? canonicalJson(value) : value
 

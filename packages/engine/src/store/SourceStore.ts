@@ -12,7 +12,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import { SourceDatabase } from "./Database.ts"
 import { DatabaseError } from "./DatabaseError.ts"
-import { fieldDefinitions, fieldKey } from "./RecordSet.ts"
+import { fieldDefinitions, fieldKey, recordSetValue, wireValue } from "./RecordSet.ts"
 import { logValidation } from "./ValidationLog.ts"
 
 /** A Neon row as the merge sees it. */
@@ -130,10 +130,10 @@ const updateSql = (entity: Entity) => {
   const sets = fields.map((f) => {
     const value =
       f.kind === "json" && f.source === "validation_errors"
-        ? `coalesce(v.${fieldKey(f)}, '{}'::jsonb)`
+        ? `coalesce(${recordSetValue(f, "v")}, '{}'::jsonb)`
         : f.name === "reason_code"
           ? `coalesce(v.${fieldKey(f)}, '')`
-          : `v.${fieldKey(f)}`
+          : recordSetValue(f, "v")
     return `${f.source} = CASE WHEN v.set ? '${f.name}' THEN ${value} ELSE t.${f.source} END`
   })
   return `UPDATE ${table} AS t SET
@@ -163,7 +163,7 @@ export const writeSource = (
         set: Object.keys(w.set),
         updated_at: w.updatedAt
       }
-      for (const f of fields) if (f.name in w.set) row[fieldKey(f)] = w.set[f.name]
+      for (const f of fields) if (f.name in w.set) row[fieldKey(f)] = wireValue(f, w.set[f.name])
       return row
     })
     return yield* db.transaction((tx) =>

@@ -4,8 +4,10 @@ import {
   Company,
   canonicalJson,
   canonicalTimestamp,
+  jsonNumber,
   md5,
   Person,
+  parseJsonb,
   projectSource,
   recordJson
 } from "@enrich-sync/core"
@@ -26,7 +28,7 @@ const referenceRow = (entity: Entity, line: string): string => {
   const row: Record<string, unknown> = {}
   fields.forEach((f, i) => {
     const v = columns[i] ?? null
-    row[f.source] = f.kind === "json" && v !== null ? JSON.parse(v) : v
+    row[f.source] = f.kind === "json" && v !== null ? parseJsonb(v) : v
   })
   const record = projectSource(entity, row)
   const encode = (value: SyncValue, kind: FieldKind): string | null =>
@@ -131,9 +133,20 @@ const integer = fc.oneof(
   fc.constantFrom("0", "-0", "007", "9007199254740993", "123456789012345678", " 12", "1.5")
 )
 
+/** JSON as `jsonb` prints it (what a `jsonb` column's COPY text holds): numbers of any precision among it. */
 const json = fc.oneof(
-  fc.jsonValue().map((v) => JSON.stringify(v)),
-  fc.constantFrom('{"website": "empty or blank"}', '{"b": 1.50, "a": [1, 2.0, "x"]}', "null", '"text"', "-0")
+  fc.jsonValue().map((v) => canonicalJson(v)),
+  fc
+    .array(fc.constantFrom("2.50", "-0.0", "12345678901234567890123", "1e-7", "1E400", "7"), { maxLength: 4 })
+    .map((tokens) => canonicalJson({ "a\\b": tokens.map(jsonNumber), q: '"x"' })),
+  fc.constantFrom(
+    '{"website": "empty or blank"}',
+    '{"a": [1, 2.0, "x"], "b": 1.50}',
+    '["a", {"b": [1, 2.50, 0.0000001, 12345678901234567890123]}]',
+    "null",
+    '"text"',
+    "0"
+  )
 )
 
 const status = fc.oneof(text, fc.constantFrom("pending", " Complete ", "IN_PROGRESS", "failed"))
@@ -194,11 +207,32 @@ describe("CopyProjection", () => {
       // a demo row: every fast path
       '26836\tMoorefield\t304-826-5467\tWV\t\\N\t3962 Jefferson St\t1\t\\N\tINTAKE-20251024-091512-5d0c7e21\tAgriculture\t\\N\t\\N\tEMPTY_WEBSITE\tTygart Valley Farms Co.\t7\t04.04.01.01.00101.101\t\\N\t{"website": "empty or blank"}\tFAILED\t\\N\t2025-10-24 09:15:12\t759',
       // trimmed, quoted, escaped, non-ASCII, empty and status values; an enrichment time; no edit time
-      ' 26836 \t"Moorefield"\tline\\none\t\u00a0WV\t\tÜber\\\\Straße\t-42\t \t\\N\tA\\tB\t2025-11-07 16:32:09.5\tme@example.org\tBAD_PHONE\t😀 Co.\t0\t04.04.01.01.00101.102\t Complete \t{"zip": 1.50, "a": {"c": [1, 2], "b": null}}\tPASSED\tnull\t\\N\t4000000000'
+      ' 26836 \t"Moorefield"\tline\\none\t\u00a0WV\t\tÜber\\\\Straße\t-42\t \t\\N\tA\\tB\t2025-11-07 16:32:09.5\tme@example.org\tBAD_PHONE\t😀 Co.\t0\t04.04.01.01.00101.102\t Complete \t{"a": {"b": null, "c": [1, 2]}, "zip": 1.50}\tPASSED\tnull\t\\N\t4000000000'
     ]
     const input = Buffer.from(`${rows.join("\n")}\n`)
     assert.strictEqual(project(Company, input), rows.map((r) => referenceRow(Company, r)).join(""))
     assert.include(project(Company, input), "\t2025-11-07T16:32:09.500000Z\t")
+  })
+
+  it("keeps JSON byte for byte: numbers of any precision, and a JSON null apart from SQL NULL", () => {
+    const errors = '["a", {"b": [1, 2.50, 0.0000001, 12345678901234567890123]}]'
+    const row = (warnings: string) =>
+      Company.fields
+        .map((f) =>
+          f.source === "validation_errors" ? errors : f.source === "validation_warnings" ? warnings : "\\N"
+        )
+        .concat(["\\N", "7"])
+        .join("\t")
+    const out = project(Company, Buffer.from(`${row("null")}\n${row("\\N")}\n`)).split("\n")
+    const column = (line: string, source: string) =>
+      line.split("\t")[Company.fields.findIndex((f) => f.source === source)]
+    for (const line of out.slice(0, 2)) assert.strictEqual(column(line, "validation_errors"), errors)
+    assert.strictEqual(column(out[0]!, "validation_warnings"), "null")
+    assert.strictEqual(column(out[1]!, "validation_warnings"), "\\N")
+    // the two rows differ only there, and so do their hashes
+    assert.notStrictEqual(out[0], out[1])
+    assert.strictEqual(out[0], referenceRow(Company, row("null")).slice(0, -1))
+    assert.strictEqual(out[1], referenceRow(Company, row("\\N")).slice(0, -1))
   })
 
   it("takes values larger than its buffers", () => {

@@ -1,6 +1,19 @@
 import { assert, describe, layer } from "@effect/vitest"
-import { Company, migrationsFor, Person, qualified } from "@enrich-sync/core"
+import {
+  Company,
+  jsonNull,
+  md5,
+  migrationChecksum,
+  migrationsFor,
+  migrationTableSql,
+  Person,
+  projectBase,
+  projectWorkspace,
+  qualified,
+  recordHash
+} from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
+import { applyKeys } from "../../src/merge/MergeApply.ts"
 import { SourceDatabase, WorkspaceDatabase } from "../../src/store/Database.ts"
 import { applyMigrations, planMigrations } from "../../src/store/Migrator.ts"
 import { requireSchema, schemaProblems } from "../../src/store/SchemaCheck.ts"
@@ -163,6 +176,131 @@ describe("the workspace trigger", () => {
         const [engine] = yield* onWorkspace(`SELECT updated_at, sync_dirty FROM company_needs_enrichment`)
         assert.deepStrictEqual(engine, { updated_at: "2019-05-05 00:00:00", sync_dirty: false })
       })
+    )
+  })
+})
+
+describe("the migration that keeps JSON exactly, over rows the earlier release hashed", () => {
+  layer(engineFixture({ migrate: false }))((it) => {
+    it.effect(
+      "re-hashes clean rows and stored bases as the engine's own write; rows whose base is unknown keep their hash",
+      () =>
+        Effect.gen(function* () {
+          const source = yield* SourceDatabase
+          const workspace = yield* WorkspaceDatabase
+          const exact = migrationsFor("workspace").find((m) => m.name.startsWith("JSON kept exactly"))!
+          // the workspace as the earlier release left it: every migration before this one applied
+          yield* workspace.transaction((tx) =>
+            Effect.gen(function* () {
+              for (const statement of migrationTableSql) yield* tx.query(statement)
+              for (const m of migrationsFor("workspace").filter((m) => m.version < exact.version)) {
+                for (const statement of m.statements) yield* tx.query(statement)
+                yield* tx.query(
+                  `INSERT INTO enrich_sync.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)`,
+                  [m.version, m.name, migrationChecksum(m)]
+                )
+              }
+            })
+          )
+          yield* applyMigrations(source)
+          const errors = '["a", {"b": [1, 2.50, 0.0000001, 12345678901234567890123]}]'
+          const keys = [
+            "04.04.01.01.00001.001",
+            "04.04.01.01.00002.002",
+            "04.04.01.01.00003.003",
+            "04.04.01.01.00004.004"
+          ]
+          // the same records on both sides: warnings SQL NULL, JSON null, SQL NULL (edited later), and one more
+          const warnings = [null, "null", null, '{"zip": 1.0}']
+          for (const [i, key] of keys.entries()) {
+            const [neon] = yield* onNeon(
+              `INSERT INTO marketing.company_invalid (company_unique_id, company_name, reason_code, validation_errors, validation_warnings)
+               VALUES ($1, 'Exact Co', 'EMPTY_WEBSITE', $2::jsonb, $3::jsonb) RETURNING id`,
+              [key, errors, warnings[i]]
+            )
+            yield* onWorkspace(
+              `INSERT INTO company_needs_enrichment (neon_id, company_unique_id, company_name, reason_code, validation_status, original_validation_errors, original_validation_warnings)
+               VALUES ($1, $2, 'Exact Co', 'EMPTY_WEBSITE', 'FAILED', $3::jsonb, $4::jsonb)`,
+              [neon?.id, key, errors, warnings[i]]
+            )
+          }
+          // hashed as the earlier engine did (its functions are the ones installed), in a write of its own
+          yield* workspace.transaction((tx) =>
+            Effect.gen(function* () {
+              yield* tx.query(`SELECT set_config('enrich_sync.applying', 'on', true)`)
+              yield* tx.query(
+                `UPDATE company_needs_enrichment AS t SET last_sync_hash = enrich_sync.company_workspace_hash(t), sync_dirty = false,
+                        sync_xid = (pg_current_xact_id()::text::bigint % 4294967296)`
+              )
+              // a row whose base cannot be known (changed behind the trigger's back)
+              yield* tx.query(
+                `UPDATE company_needs_enrichment SET last_sync_hash = 'abc' WHERE company_unique_id = $1`,
+                [keys[3]]
+              )
+            })
+          )
+          // a person edits one: the earlier trigger stores its base, in the earlier form
+          yield* onWorkspace(
+            `UPDATE company_needs_enrichment SET website = 'https://exact.example' WHERE company_unique_id = $1`,
+            [keys[2]]
+          )
+          const read = `SELECT t.*, t.original_validation_errors::text AS errors_text, t.sync_base::text AS base_text,
+                               t.xmin::text::bigint = t.sync_xid AS engines, enrich_sync.company_workspace_hash(t) AS sql_hash
+                          FROM company_needs_enrichment AS t ORDER BY t.company_unique_id`
+          const before = yield* onWorkspace(read)
+          assert.include(String(before[2]?.base_text), '"validation_warnings": null')
+
+          yield* applyMigrations(workspace)
+          const after = yield* onWorkspace(read)
+          for (const [i, row] of after.entries()) {
+            const was = before[i]!
+            // not an edit: the edit time, the dirty mark and the engine's claim on the row are as they were
+            assert.strictEqual(row.updated_at, was.updated_at)
+            assert.strictEqual(row.sync_dirty, was.sync_dirty)
+            assert.strictEqual(row.engines, was.engines)
+            assert.strictEqual(row.errors_text, errors)
+          }
+          const [clean, jsonNullRow, edited, unknown] = after
+          for (const row of [clean!, jsonNullRow!]) {
+            assert.strictEqual(row.last_sync_hash, row.sql_hash)
+            assert.strictEqual(row.last_sync_hash, recordHash(Company, projectWorkspace(Company, row)))
+            assert.isTrue(row.engines)
+          }
+          assert.strictEqual(jsonNullRow?.original_validation_warnings, jsonNull)
+          assert.notStrictEqual(clean?.last_sync_hash, before[0]?.last_sync_hash)
+          // the stored base: its null members (SQL NULL, as the earlier form wrote it) left out, and re-hashed;
+          // its numbers are what the earlier form had made of them (through a double)
+          assert.notInclude(String(edited?.base_text), "null")
+          assert.include(
+            String(edited?.base_text),
+            '"validation_errors": ["a", {"b": [1, 2.5, 0.0000001, 12345678901234568000000]}]'
+          )
+          assert.strictEqual(edited?.last_sync_hash, md5(String(edited?.base_text)))
+          assert.strictEqual(
+            edited?.last_sync_hash,
+            recordHash(Company, projectBase(Company, edited?.sync_base)!)
+          )
+          assert.strictEqual(unknown?.last_sync_hash, "abc")
+
+          // the merge finds the clean rows in sync, and keeps the person's edit as a pending one (its base
+          // takes Neon's exact value: a source-owned field, no conflict)
+          const stats = yield* applyKeys(
+            Company,
+            keys.slice(0, 3).map((key) => ({ key }))
+          )
+          assert.strictEqual(stats.conflicts, 0)
+          assert.strictEqual(stats.unchanged, 2)
+          assert.strictEqual(stats.updated, 1)
+          const [kept] = yield* onWorkspace(
+            `SELECT website, original_validation_errors::text AS errors_text, sync_base::text AS base_text, last_sync_hash
+               FROM company_needs_enrichment WHERE company_unique_id = $1`,
+            [keys[2]]
+          )
+          assert.strictEqual(kept?.website, "https://exact.example")
+          assert.strictEqual(kept?.errors_text, errors)
+          assert.include(String(kept?.base_text), `"validation_errors": ${errors}`)
+          assert.strictEqual(kept?.last_sync_hash, md5(String(kept?.base_text)))
+        })
     )
   })
 })
