@@ -120,7 +120,9 @@ export const toDatabaseError = (side: Side, error: unknown, doing?: string): Dat
     case "Tls":
       return make(
         "Configuration",
-        `${label} and enrich-sync disagree on TLS${what} (${info.message}); set or remove \`?sslmode=require\` in ${envVar}`
+        /certificate|altnames|self[- ]signed|verify/i.test(info.message)
+          ? `${label}'s certificate could not be verified${what} (${info.message}); with \`sslmode=verify-full\` in ${envVar} add \`sslrootcert=/path/to/ca.crt\` for a private authority (Supabase: Database Settings > SSL Configuration > Download certificate), or use \`sslmode=require\` (encrypted, not verified, as psql reads it)`
+          : `${label} and enrich-sync disagree on TLS${what} (${info.message}); set \`?sslmode=require\` in ${envVar} for a server that requires TLS, or remove it for one that does not offer it`
       )
   }
   return make(

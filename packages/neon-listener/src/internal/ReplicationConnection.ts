@@ -25,7 +25,7 @@
  * Invariant: status updates are sent only while `streaming`, and only the positions the caller gives.
  */
 import type { Lsn } from "@enrich-sync/core"
-import { formatLsn, parseLsn } from "@enrich-sync/core"
+import { formatLsn, libpqConnectionString, parseLsn } from "@enrich-sync/core"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
@@ -101,7 +101,7 @@ export const openReplication = (
         () =>
           new LogicalReplicationService(
             {
-              connectionString: Redacted.value(options.url),
+              connectionString: libpqConnectionString(Redacted.value(options.url)),
               application_name: applicationName,
               connectionTimeoutMillis: connectTimeoutMillis,
               keepAlive: true

@@ -6,6 +6,7 @@
  * translated `NeonListenerError`; a connection lost between queries is reported by the next query,
  * never as an unhandled `error` event.
  */
+import { libpqConnectionString } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
@@ -38,7 +39,7 @@ export const openSession = (
     Effect.tryPromise({
       try: async () => {
         const client = new pg.Client({
-          connectionString: Redacted.value(url),
+          connectionString: libpqConnectionString(Redacted.value(url)),
           application_name: applicationName,
           connectionTimeoutMillis: connectTimeoutMillis,
           keepAlive: true

@@ -6,7 +6,7 @@
 
 import type { Readable, Writable } from "node:stream"
 import { pipeline } from "node:stream/promises"
-import { wireParsers } from "@enrich-sync/core"
+import { libpqConnectionString, wireParsers } from "@enrich-sync/core"
 import pg from "pg"
 import copyStreams from "pg-copy-streams"
 
@@ -87,7 +87,7 @@ const ignoreError = (): void => {}
 /** Opens a pool on a connection string. Nothing connects until the first query. */
 export const openPool = (url: string, options: PoolOptions = {}): Pool => {
   const pool = new pg.Pool({
-    connectionString: url,
+    connectionString: libpqConnectionString(url),
     max: options.max ?? 4,
     application_name: options.applicationName ?? "enrich-sync",
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
