@@ -18,6 +18,7 @@ import packageJson from "../package.json" with { type: "json" }
 import { backfillCommand } from "./Backfill.ts"
 import { configProviderLayer } from "./CliConfig.ts"
 import { CliFailure } from "./CliFailure.ts"
+import { conflictsCommand } from "./Conflicts.ts"
 import { migrateCommand } from "./Migrate.ts"
 import { Output } from "./Output.ts"
 import { pipelineCommand } from "./Pipeline.ts"
@@ -40,7 +41,8 @@ export const enrichSync = Command.make("enrich-sync").pipe(
     promoteCommand,
     pipelineCommand,
     verifyCommand,
-    statusCommand
+    statusCommand,
+    conflictsCommand
   ])
 )
 
@@ -76,8 +78,15 @@ export const usageLine = (
         const where = error.command === undefined ? "" : ` for \`${error.command.join(" ")}\``
         return `unknown flag ${error.option}${where}${didYouMean(error.suggestions)}`
       }
-      case "UnknownSubcommand":
-        return `unknown command "${error.subcommand}"${didYouMean(error.suggestions)}`
+      case "UnknownSubcommand": {
+        // `enrich-sync conflicts 12`: an id where a subcommand goes
+        const parent = error.parent ?? []
+        const meant =
+          parent[parent.length - 1] === "conflicts" && /^\d+$/.test(error.subcommand)
+            ? [`\`enrich-sync conflicts show ${error.subcommand}\``]
+            : error.suggestions
+        return `unknown command "${error.subcommand}"${didYouMean(meant)}`
+      }
       default:
         return oneLine(error.message)
     }
@@ -137,6 +146,13 @@ const describe = (cause: Cause.Cause<unknown>): Described => {
       line: String(tagged.message),
       code: 1,
       error: { reason: tagged.reason, side: tagged.side, message: tagged.message }
+    }
+  }
+  if (tagged._tag === "ConflictReviewError") {
+    return {
+      line: String(tagged.message),
+      code: 1,
+      error: { reason: tagged.reason, message: tagged.message }
     }
   }
   if (tagged._tag === "BackupError") {

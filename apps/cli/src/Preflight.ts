@@ -61,3 +61,10 @@ export const withBothSides = <A, E, R>(
     yield* requireBoth
     return yield* body(policy)
   }).pipe(Effect.provide(commandLayer("both", pushOn)))
+
+/**
+ * Runs `body` on the layer of a command that needs only the workspace (its configuration and pool; Neon is
+ * neither configured nor reached), after `requireWorkspace`.
+ */
+export const withWorkspace = <A, E, R>(body: Effect.Effect<A, E, R>) =>
+  Effect.andThen(requireWorkspace, body).pipe(Effect.provide(commandLayer("workspace")))

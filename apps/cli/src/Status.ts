@@ -1,7 +1,8 @@
 /**
  * `enrich-sync status`: where the pipeline stands, per entity (one column each): Neon counts (invalid,
  * PASSED / FAILED, enriched, still invalid, master), workspace counts per sync state and per
- * `enrichment_status`, last pull and push, pending pushes, unsynced edits and conflicts. Read-only.
+ * `enrichment_status`, last pull and push, pending pushes, unsynced edits and conflicts (logged, and not
+ * reviewed yet). Read-only.
  */
 import { enrichmentStatuses } from "@enrich-sync/core"
 import type { EntityStatus } from "@enrich-sync/engine"
@@ -37,9 +38,15 @@ export const renderStatus = (statuses: ReadonlyArray<EntityStatus>): string => {
     row("Last push", (s) => time(s.workspace.lastPush)),
     row("Pending pushes", (s) => s.workspace.pendingPushes),
     row("Edited since last sync", (s) => s.workspace.touched),
-    row("Conflicts logged", (s) => s.conflicts)
+    row("Conflicts logged", (s) => s.conflicts),
+    row("  unreviewed", (s) => s.unreviewedConflicts)
   ]
-  return ["Status", formatTable(rows)].join("\n")
+  const unreviewed = statuses.reduce((n, s) => n + s.unreviewedConflicts, 0)
+  return [
+    "Status",
+    formatTable(rows),
+    ...(unreviewed === 0 ? [] : [`${unreviewed} conflict(s) to review: enrich-sync conflicts --unreviewed`])
+  ].join("\n")
 }
 
 /** The `status` command. */

@@ -9,7 +9,10 @@
  * - a default stated in both is the same (the README's `(default X)` right after the flag, else the one
  *   of the flag's row in the program's flags table; the help's first `default X` in the flag's line);
  * - the root's subcommands (and aliases) are exactly the README's command sections (and their `(alias
- *   \`x\`)`).
+ *   \`x\`)`);
+ * - a command with subcommands of its own (`enrich-sync conflicts show`, ...) has a section for each one
+ *   nested in its own (`##### \`<program> <command> <subcommand> ...\``), compared the same way; a command
+ *   section's flags are those of its text before its first nested section.
  *
  * The README side is parsed from that regular structure, so a flag added to a command without its
  * README sentence (or the reverse) fails here, naming the command and the flag.
@@ -173,6 +176,7 @@ const merge = (...maps: ReadonlyArray<Flags>): Map<string, string | null> => {
 }
 
 interface ReadmeCommand {
+  /** the command's words after the program (`conflicts show`), and its alias */
   readonly names: ReadonlyArray<string>
   readonly flags: Flags
 }
@@ -193,19 +197,23 @@ const readmeProgram = (program: Program): ReadmeProgram => {
   const section = all.find((h) => h.text.startsWith(program.readmeSection))
   assert.isDefined(section, `the README has a section "${program.readmeSection}"`)
   const inside = all.filter((h) => h.start >= section!.bodyStart && h.start < section!.bodyEnd)
-  const commandPattern = new RegExp(`^\`${program.name} ([a-z][a-z0-9-]*)`)
+  // the command's words: `enrich-sync conflicts show ID` is `conflicts show`
+  const commandPattern = new RegExp(`^\`${program.name} ([a-z][a-z0-9-]*(?: [a-z][a-z0-9-]*)*)`)
   const commandHeadings = inside.filter((h) => commandPattern.test(h.text))
   const commands = commandHeadings.map((h) => {
-    const body = withoutCode(readme.slice(h.bodyStart, h.bodyEnd))
+    // its own text: up to the next heading of any level (a nested subcommand's section is not its)
+    const next = all.find((other) => other.start >= h.bodyStart)
+    const body = withoutCode(readme.slice(h.bodyStart, Math.min(h.bodyEnd, next?.start ?? h.bodyEnd)))
     const alias = /\(alias `([a-z0-9-]+)`\)/.exec(h.text)
     return {
       names: [commandPattern.exec(h.text)![1]!, ...(alias === null ? [] : [alias[1]!])],
       flags: merge(headingFlags(h.text), ...sentences(body, /\bFlags:/g).map(sentenceFlags))
     }
   })
-  // the section without its command sections
+  // the section without its command sections (a top-level command's extent holds its nested ones)
   let rest = readme.slice(section!.bodyStart, section!.bodyEnd)
-  for (const h of [...commandHeadings].reverse()) {
+  const topHeadings = commandHeadings.filter((h) => !commandPattern.exec(h.text)![1]!.includes(" "))
+  for (const h of [...topHeadings].reverse()) {
     const from = h.start - section!.bodyStart
     rest = rest.slice(0, from) + rest.slice(h.bodyEnd - section!.bodyStart)
   }
@@ -246,17 +254,27 @@ const differences = (help: Flags, documented: Flags, table: Flags): ReadonlyArra
 
 const names = (lists: ReadonlyArray<ReadonlyArray<string>>) => lists.map((l) => l.join(", ")).sort()
 
+/** The help pages of the subcommands a page lists (and theirs), each named by its words after the program. */
+const subcommandPages = async (
+  program: Program,
+  path: ReadonlyArray<string>,
+  page: HelpPage
+): Promise<Array<{ name: string; page: HelpPage }>> =>
+  (
+    await Promise.all(
+      page.subcommands.map(async (aliases) => {
+        const words = [...path, aliases[0]!]
+        const sub = parseHelp(await runHelp(program, words))
+        return [{ name: words.join(" "), page: sub }, ...(await subcommandPages(program, words, sub))]
+      })
+    )
+  ).flat()
+
 // Every help page up front (child processes started together), so that tests can be declared per command.
 const pages = await Promise.all(
   programs.map(async (program) => {
     const root = parseHelp(await runHelp(program, []))
-    const commands = await Promise.all(
-      root.subcommands.map(async (aliases) => ({
-        name: aliases[0]!,
-        page: parseHelp(await runHelp(program, [aliases[0]!]))
-      }))
-    )
-    return { program, root, commands }
+    return { program, root, commands: await subcommandPages(program, [], root) }
   })
 )
 
@@ -272,7 +290,7 @@ for (const { program, root, commands } of pages) {
         []
       )
       assert.deepStrictEqual(
-        names(documented.commands.map((c) => c.names)),
+        names(documented.commands.filter((c) => !c.names[0]!.includes(" ")).map((c) => c.names)),
         names(root.subcommands),
         "the README has a #### `<program> <command>` section for each command (with its `(alias `x`)`)"
       )
@@ -291,6 +309,18 @@ for (const { program, root, commands } of pages) {
       it(`${program.name} ${name} --help`, () => {
         const section = documented.commands.find((c) => c.names[0] === name)
         assert.isDefined(section, `the README has a #### \`${program.name} ${name}\` section`)
+        // its subcommands are exactly the sections nested in its own
+        assert.deepStrictEqual(
+          names(
+            documented.commands
+              .filter(
+                (c) => c.names[0]!.startsWith(`${name} `) && !c.names[0]!.slice(name.length + 1).includes(" ")
+              )
+              .map((c) => [c.names[0]!.slice(name.length + 1)])
+          ),
+          names(page.subcommands),
+          `the README has a ##### \`${program.name} ${name} <subcommand>\` section for each subcommand of ${name}`
+        )
         // the help parser found the command's own flags (a command the README documents without any, such as
         // `syncd check`, has none)
         if (section!.flags.size > 0)

@@ -1,6 +1,7 @@
 /**
  * `status`: where the pipeline stands, per entity and side: counts, enrichment statuses, validation
- * outcomes, last pull and push, pending pushes, unsynced edits and conflicts. Read-only.
+ * outcomes, last pull and push, pending pushes, unsynced edits, and conflicts (logged, and not reviewed
+ * yet). Read-only.
  */
 import type { Entity, MergePolicy } from "@enrich-sync/core"
 import { defaultPolicy, qualified, workspaceHashFunction } from "@enrich-sync/core"
@@ -37,7 +38,10 @@ export interface EntityStatus {
     /** rows touched by a person since the engine last merged them */
     readonly touched: number
   }
+  /** values the merge overwrote (`sync_conflicts`) */
   readonly conflicts: number
+  /** of those, the ones nobody reviewed yet (`enrich-sync conflicts --unreviewed`) */
+  readonly unreviewedConflicts: number
 }
 
 const num = (v: unknown) => Number(v ?? 0)
@@ -79,7 +83,11 @@ export const entityStatus = (
              FROM ${qualified(entity.workspaceTable)} AS t`,
           [policy.pushOn]
         ),
-        workspace.query(`SELECT count(*) AS n FROM public.sync_conflicts WHERE entity = $1`, [entity.name])
+        workspace.query(
+          `SELECT count(*) AS n, count(*) FILTER (WHERE reviewed_at IS NULL) AS unreviewed
+             FROM public.sync_conflicts WHERE entity = $1`,
+          [entity.name]
+        )
       ],
       { concurrency: "unbounded" }
     )
@@ -104,6 +112,7 @@ export const entityStatus = (
         pendingPushes: num(ws?.pending),
         touched: num(ws?.touched)
       },
-      conflicts: num(conflicts?.n)
+      conflicts: num(conflicts?.n),
+      unreviewedConflicts: num(conflicts?.unreviewed)
     }
   })

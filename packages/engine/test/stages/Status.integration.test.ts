@@ -4,7 +4,7 @@ import { demoCompanyKey } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import { backfillEntity } from "../../src/stages/Backfill.ts"
 import { entityStatus } from "../../src/stages/Status.ts"
-import { logConflicts } from "../../src/store/ConflictLog.ts"
+import { logConflicts, markReviewed } from "../../src/store/ConflictLog.ts"
 import { WorkspaceDatabase } from "../../src/store/Database.ts"
 import { markGone } from "../../src/store/WorkspaceStore.ts"
 import { engineFixture, onNeon, onWorkspace } from "../support/EngineFixture.ts"
@@ -98,6 +98,10 @@ describe("status", () => {
         })
         assert.deepStrictEqual(status.workspace.byStatus, { complete: 1, in_progress: 1, pending: 116 })
         assert.strictEqual(status.conflicts, 1)
+        assert.strictEqual(status.unreviewedConflicts, 1)
+        yield* markReviewed({ filter: { entity: "company" } }, "ana@example.com")
+        const reviewed = yield* entityStatus(Company)
+        assert.deepStrictEqual([reviewed.conflicts, reviewed.unreviewedConflicts], [1, 0])
         // people are counted apart
         assert.strictEqual((yield* entityStatus(Person)).conflicts, 0)
       })
