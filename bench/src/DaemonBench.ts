@@ -267,7 +267,13 @@ const meterFor = (context: DaemonBenchContext, daemon: RunningChild) =>
 /** `n` round trips of the run plus `plusMs`, as a target (null when the round trip was not measured). */
 const roundTripsTarget = (context: DaemonBenchContext, value: number | null, n: number, plusMs: number) => {
   const rt = context.roundTripMs
-  if (rt === null) return atMost(null, Number.NaN, "the round trip was not measured")
+  if (rt === null)
+    return {
+      value,
+      target: `<= ${n} round trips + ${plusMs} ms`,
+      pass: false,
+      basis: "the round trip was not measured"
+    } satisfies Target
   return atMost(value, round(n * rt + plusMs, 1)!, `${n} round trips of ${rt} ms (measured) + ${plusMs} ms`)
 }
 
