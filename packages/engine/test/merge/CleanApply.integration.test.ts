@@ -4,8 +4,17 @@ import { demoCompanyKey } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import { applyCleanSlices, readCleanSlices } from "../../src/merge/CleanApply.ts"
 import { applyKeys } from "../../src/merge/MergeApply.ts"
+import { verifyEntity } from "../../src/stages/Verify.ts"
 import { WorkspaceDatabase } from "../../src/store/Database.ts"
-import { companyKeysBetween, engineFixture, neonKeys, onNeon, onWorkspace } from "../support/EngineFixture.ts"
+import {
+  companyJsonText,
+  companyKeysBetween,
+  engineFixture,
+  exactJson,
+  neonKeys,
+  onNeon,
+  onWorkspace
+} from "../support/EngineFixture.ts"
 
 /** Every Neon company merged into the workspace (what the clean path starts from; merging again is a no-op). */
 const pullCompanies = Effect.flatMap(neonKeys(Company), (keys) =>
@@ -221,6 +230,87 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
         )
         assert.strictEqual(row?.company_name, "Odd key, renamed")
       })
+    )
+
+    it.effect(
+      "JSON passes byte for byte (numbers of any precision, JSON null apart from SQL NULL), on the clean path and the full merge",
+      () =>
+        Effect.gen(function* () {
+          yield* pullCompanies
+          const clean = demoCompanyKey(90)
+          const edited = demoCompanyKey(91)
+          const keys = [clean, edited]
+          // a person's edit, not pushed yet: the row is no longer the engine's, so its key takes the full merge,
+          // which keeps the agreed record in sync_base
+          yield* onWorkspace(
+            `UPDATE company_needs_enrichment SET website = 'https://wip.example', enrichment_status = 'in_progress'
+              WHERE company_unique_id = $1`,
+            [edited]
+          )
+          const neonWrites = (errors: string, warnings: string | null) =>
+            onNeon(
+              `UPDATE marketing.company_invalid SET validation_errors = $2::jsonb, validation_warnings = $3::jsonb, updated_at = now()
+                WHERE company_unique_id = ANY($1)`,
+              [keys, errors, warnings]
+            )
+          const agree = Effect.gen(function* () {
+            for (const key of keys) {
+              const { neon, workspace } = yield* companyJsonText(key)
+              assert.deepStrictEqual(workspace, neon, key)
+            }
+            const hashes = yield* onNeon(
+              `SELECT enrich_sync.company_source_hash(t) AS h FROM marketing.company_invalid t WHERE company_unique_id = ANY($1) ORDER BY company_unique_id`,
+              [keys]
+            )
+            const stored = yield* onWorkspace(
+              `SELECT last_sync_hash AS h FROM company_needs_enrichment WHERE company_unique_id = ANY($1) ORDER BY company_unique_id`,
+              [keys]
+            )
+            assert.deepStrictEqual(stored, hashes)
+          })
+
+          // the untouched row takes the one statement on COPY bytes; the edited one is left to the full merge
+          const apply = Effect.gen(function* () {
+            const read = yield* readCleanSlices(Company, keys, new Map())
+            assert.deepStrictEqual([...(yield* applyCleanSlices(Company, read.slices))], [clean])
+            assert.strictEqual((yield* applyKeys(Company, [{ key: edited }])).updated, 1)
+          })
+
+          yield* neonWrites(exactJson, "null")
+          yield* apply
+          yield* agree
+          assert.deepStrictEqual(yield* companyJsonText(clean), {
+            neon: { errors: exactJson, warnings: "null" },
+            workspace: { errors: exactJson, warnings: "null" }
+          })
+          const [base] = yield* onWorkspace(
+            `SELECT sync_base->'validation_errors' AS errors, (sync_base->'validation_errors')::text AS errors_text,
+                    sync_base->'validation_warnings' IS NOT NULL AS warnings_kept, md5(sync_base::text) = last_sync_hash AS agreed
+               FROM company_needs_enrichment WHERE company_unique_id = $1`,
+            [edited]
+          )
+          assert.deepInclude(base, { errors_text: exactJson, warnings_kept: true, agreed: true })
+
+          // the digits alone change: a change all the same, on both paths
+          const fewerDigits = exactJson.replace("2.50", "2.5")
+          yield* neonWrites(fewerDigits, "null")
+          yield* apply
+          yield* agree
+          assert.strictEqual((yield* companyJsonText(clean)).workspace?.errors, fewerDigits)
+
+          // JSON null to SQL NULL: a change too
+          yield* neonWrites(exactJson, null)
+          yield* apply
+          yield* agree
+          assert.deepStrictEqual(yield* companyJsonText(edited), {
+            neon: { errors: exactJson, warnings: null },
+            workspace: { errors: exactJson, warnings: null }
+          })
+          // both sides agree on every record; only the person's pending edit is not synced yet
+          const verified = yield* verifyEntity(Company, { buckets: 64, deep: true })
+          assert.strictEqual(verified.neonChanged.count + verified.corruptBase.count, 0)
+          assert.deepStrictEqual(verified.unsyncedEdits.keys, [edited])
+        })
     )
   })
 })

@@ -3,7 +3,8 @@ import { Company, Person, projectSource, projectWorkspace } from "@enrich-sync/c
 import { demoCompanyKey } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import { backfillEntity } from "../../src/stages/Backfill.ts"
-import { engineFixture, onNeon, onWorkspace } from "../support/EngineFixture.ts"
+import { verifyEntity } from "../../src/stages/Verify.ts"
+import { companyJsonText, engineFixture, exactJson, onNeon, onWorkspace } from "../support/EngineFixture.ts"
 
 /** Every active workspace row holds the projection of its Neon row, and its stored hash is the SQL one. */
 const assertInSync = Effect.gen(function* () {
@@ -164,6 +165,49 @@ describe("backfill", () => {
         assert.strictEqual(again.candidates, 0)
         assert.strictEqual(again.unchanged, 5)
       })
+    )
+  })
+
+  layer(engineFixture({ seed: { companies: 3, people: 0 } }))((it) => {
+    it.effect(
+      "keeps JSON byte for byte: numbers of any precision, JSON null apart from SQL NULL, copy and merge",
+      () =>
+        Effect.gen(function* () {
+          const [a, b, c] = [demoCompanyKey(0), demoCompanyKey(1), demoCompanyKey(2)]
+          const write = (key: string, errors: string, warnings: string | null) =>
+            onNeon(
+              `UPDATE marketing.company_invalid SET validation_errors = $2::jsonb, validation_warnings = $3::jsonb
+              WHERE company_unique_id = $1`,
+              [key, errors, warnings]
+            )
+          const big =
+            '{"n": -0.000000000000000000000000000001, "z": 1.0, "big": 123456789012345678901234567890.10}'
+          yield* write(a, exactJson, "null")
+          yield* write(b, big, null)
+          yield* write(c, "null", exactJson)
+          const expect = (key: string, errors: string, warnings: string | null) =>
+            Effect.gen(function* () {
+              const side = { errors, warnings }
+              assert.deepStrictEqual(yield* companyJsonText(key), { neon: side, workspace: side }, key)
+            })
+
+          assert.strictEqual((yield* backfillEntity(Company)).path, "copy")
+          yield* assertInSync
+          yield* expect(a, exactJson, "null")
+          yield* expect(b, big, null)
+          yield* expect(c, "null", exactJson)
+
+          // the merge path: digits, JSON null and SQL NULL change places
+          yield* write(a, exactJson.replace("2.50", "2.500"), null)
+          yield* write(b, big.replace("1.0", "1"), "null")
+          const merged = yield* backfillEntity(Company)
+          assert.strictEqual(merged.path, "merge")
+          assert.strictEqual(merged.merge?.updated, 2)
+          yield* assertInSync
+          yield* expect(a, exactJson.replace("2.50", "2.500"), null)
+          yield* expect(b, big.replace("1.0", "1"), "null")
+          assert.isTrue((yield* verifyEntity(Company, { buckets: 16, deep: true })).inSync)
+        })
     )
   })
 

@@ -2,10 +2,12 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Company } from "@enrich-sync/core"
 import { demoCompanyKey } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
+import { applyKeys } from "../../src/merge/MergeApply.ts"
 import { backfillEntity } from "../../src/stages/Backfill.ts"
 import type { Progress } from "../../src/stages/Progress.ts"
 import { pushCandidates, pushEntity } from "../../src/stages/Push.ts"
-import { engineFixture, onNeon, onWorkspace } from "../support/EngineFixture.ts"
+import { verifyEntity } from "../../src/stages/Verify.ts"
+import { companyJsonText, engineFixture, exactJson, onNeon, onWorkspace } from "../support/EngineFixture.ts"
 
 const [k1, k2, k3, k4] = [demoCompanyKey(50), demoCompanyKey(51), demoCompanyKey(52), demoCompanyKey(53)]
 
@@ -75,6 +77,62 @@ describe("push", () => {
           [k3]
         )
         assert.notStrictEqual(held?.website, "https://draft.example")
+      })
+    )
+  })
+})
+
+describe("push keeps JSON exactly", () => {
+  layer(engineFixture({ seed: { companies: 10, people: 0 } }))((it) => {
+    it.effect("an edit held, then pushed with complete, over a row whose JSON a double cannot hold", () =>
+      Effect.gen(function* () {
+        const key = demoCompanyKey(4)
+        yield* onNeon(
+          `UPDATE marketing.company_invalid SET validation_errors = $2::jsonb, validation_warnings = 'null'
+            WHERE company_unique_id = $1`,
+          [key, exactJson]
+        )
+        yield* backfillEntity(Company)
+        const exact = { errors: exactJson, warnings: "null" }
+        assert.deepStrictEqual(yield* companyJsonText(key), { neon: exact, workspace: exact })
+
+        // held (in progress): the trigger keeps the agreed record, JSON as it is
+        yield* edit(key, `website = 'https://held.example', enrichment_status = 'in_progress'`)
+        const base = onWorkspace(
+          `SELECT (sync_base->'validation_errors')::text AS errors, (sync_base->'validation_warnings')::text AS warnings,
+                  md5(sync_base::text) = last_sync_hash AS agreed
+             FROM company_needs_enrichment WHERE company_unique_id = $1`,
+          [key]
+        )
+        assert.deepStrictEqual(yield* base, [{ ...exact, agreed: true }])
+        // a Neon change to another field meanwhile merges against that base: no conflict, JSON untouched
+        yield* onNeon(
+          `UPDATE marketing.company_invalid SET phone = '(304) 555-0144' WHERE company_unique_id = $1`,
+          [key]
+        )
+        const merged = yield* applyKeys(Company, [{ key }])
+        assert.deepInclude(merged, { updated: 1, conflicts: 0, pushed: 0 })
+        assert.deepStrictEqual(yield* companyJsonText(key), { neon: exact, workspace: exact })
+        assert.deepStrictEqual(yield* base, [{ ...exact, agreed: true }])
+
+        // complete: pushed (its compare-and-swap checks Neon's projection hash, numbers and JSON null included)
+        yield* edit(key, `enrichment_status = 'complete'`)
+        const report = yield* pushEntity(Company)
+        assert.strictEqual(report.merge?.pushed, 1)
+        assert.deepStrictEqual(report.merge?.contended, [])
+        const [neon] = yield* onNeon(
+          `SELECT website, phone, enrichment_status FROM marketing.company_invalid WHERE company_unique_id = $1`,
+          [key]
+        )
+        assert.deepStrictEqual(neon, {
+          website: "https://held.example",
+          phone: "(304) 555-0144",
+          enrichment_status: "complete"
+        })
+        // the re-validation's outcome replaces the JSON on Neon, and reaches the workspace byte for byte
+        const after = yield* companyJsonText(key)
+        assert.deepStrictEqual(after.workspace, after.neon)
+        assert.isTrue((yield* verifyEntity(Company, { buckets: 16, deep: true })).inSync)
       })
     )
   })

@@ -2,12 +2,13 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Company, Person } from "@enrich-sync/core"
 import { demoCompanyKey } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
+import { applyKeys } from "../../src/merge/MergeApply.ts"
 import { backfillEntity } from "../../src/stages/Backfill.ts"
 import { pushEntity } from "../../src/stages/Push.ts"
 import { entityStatus } from "../../src/stages/Status.ts"
 import { verifyEntity } from "../../src/stages/Verify.ts"
 import { WorkspaceDatabase } from "../../src/store/Database.ts"
-import { engineFixture, onNeon, onWorkspace } from "../support/EngineFixture.ts"
+import { engineFixture, exactJson, onNeon, onWorkspace } from "../support/EngineFixture.ts"
 
 describe("push, verify and status", () => {
   layer(engineFixture({ seed: {} }))((it) => {
@@ -133,6 +134,90 @@ describe("push, verify and status", () => {
         )
         const deep = yield* verifyEntity(Company, { buckets: 64, deep: true })
         assert.deepStrictEqual(deep.corruptBase.keys, [key])
+      })
+    )
+  })
+})
+
+describe("verify tells JSON apart by its digits", () => {
+  layer(engineFixture({ seed: { companies: 20, people: 0 } }))((it) => {
+    it.effect("a number written with other digits (2.5 for 2.50) on either side is a difference", () =>
+      Effect.gen(function* () {
+        const key = demoCompanyKey(3)
+        yield* onNeon(
+          `UPDATE marketing.company_invalid SET validation_errors = $2::jsonb WHERE company_unique_id = $1`,
+          [key, exactJson]
+        )
+        yield* backfillEntity(Company)
+        const fewerDigits = exactJson.replace("2.50", "2.5")
+        const differences = (deep: boolean) =>
+          Effect.map(verifyEntity(Company, { buckets: 64, deep }), (r) => ({
+            inSync: r.inSync,
+            neonChanged: r.neonChanged.keys,
+            unsyncedEdits: r.unsyncedEdits.keys
+          }))
+        for (const deep of [false, true])
+          assert.deepStrictEqual(yield* differences(deep), {
+            inSync: true,
+            neonChanged: [],
+            unsyncedEdits: []
+          })
+
+        // on Neon
+        yield* onNeon(
+          `UPDATE marketing.company_invalid SET validation_errors = $2::jsonb WHERE company_unique_id = $1`,
+          [key, fewerDigits]
+        )
+        for (const deep of [false, true])
+          assert.deepStrictEqual(yield* differences(deep), {
+            inSync: false,
+            neonChanged: [key],
+            unsyncedEdits: []
+          })
+        yield* applyKeys(Company, [{ key }])
+        for (const deep of [false, true])
+          assert.deepStrictEqual(yield* differences(deep), {
+            inSync: true,
+            neonChanged: [],
+            unsyncedEdits: []
+          })
+
+        // in the workspace, by a person
+        yield* onWorkspace(
+          `UPDATE company_needs_enrichment SET original_validation_errors = $2::jsonb WHERE company_unique_id = $1`,
+          [key, exactJson]
+        )
+        for (const deep of [false, true])
+          assert.deepStrictEqual(yield* differences(deep), {
+            inSync: false,
+            neonChanged: [],
+            unsyncedEdits: [key]
+          })
+        yield* applyKeys(Company, [{ key }])
+        for (const deep of [false, true])
+          assert.deepStrictEqual(yield* differences(deep), {
+            inSync: true,
+            neonChanged: [],
+            unsyncedEdits: []
+          })
+
+        // in the workspace, behind the trigger's back: only a deep verify re-hashes such a row
+        yield* WorkspaceDatabase.use((db) =>
+          db.transaction((tx) =>
+            Effect.gen(function* () {
+              yield* tx.query(`SELECT set_config('enrich_sync.applying', 'on', true)`)
+              yield* tx.query(
+                `UPDATE company_needs_enrichment SET original_validation_errors = $2::jsonb WHERE company_unique_id = $1`,
+                [key, exactJson]
+              )
+            })
+          )
+        )
+        assert.deepStrictEqual(yield* differences(true), {
+          inSync: false,
+          neonChanged: [],
+          unsyncedEdits: [key]
+        })
       })
     )
   })

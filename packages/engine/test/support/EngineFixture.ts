@@ -87,3 +87,22 @@ export const companyKeysBetween = (from: number, to: number) =>
     ),
     (rows) => rows.map((r) => String(r.k))
   )
+
+/** JSON whose numbers a double cannot hold (`2.50`, a 23-digit integer), nested: it must pass byte for byte. */
+export const exactJson = '["a", {"b": [1, 2.50, 0.0000001, 12345678901234567890123]}]'
+
+/** A company's JSON columns as each side prints them (`::text`; null for SQL NULL). */
+export const companyJsonText = (key: string) =>
+  Effect.gen(function* () {
+    const [neon] = yield* onNeon(
+      `SELECT validation_errors::text AS errors, validation_warnings::text AS warnings
+         FROM marketing.company_invalid WHERE company_unique_id = $1`,
+      [key]
+    )
+    const [workspace] = yield* onWorkspace(
+      `SELECT original_validation_errors::text AS errors, original_validation_warnings::text AS warnings
+         FROM company_needs_enrichment WHERE company_unique_id = $1`,
+      [key]
+    )
+    return { neon, workspace }
+  })

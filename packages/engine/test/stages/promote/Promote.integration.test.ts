@@ -12,13 +12,20 @@ import {
 } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import { applyKeys } from "../../../src/merge/MergeApply.ts"
 import { backfillEntity } from "../../../src/stages/Backfill.ts"
 import { promoteEntity } from "../../../src/stages/promote/Promote.ts"
 import { markPromoted } from "../../../src/stages/promote/WorkspaceMarking.ts"
 import { revalidateEntity } from "../../../src/stages/Revalidate.ts"
 import { SourceDatabase, WorkspaceDatabase } from "../../../src/store/Database.ts"
 import { applyMigrations } from "../../../src/store/Migrator.ts"
-import { engineFixture, onNeon, onWorkspace } from "../../support/EngineFixture.ts"
+import {
+  companyJsonText,
+  engineFixture,
+  exactJson,
+  onNeon,
+  onWorkspace
+} from "../../support/EngineFixture.ts"
 
 /** Keys of demo companies (below `count`) whose only problem is the missing website. */
 const websiteOnly = (count: number): ReadonlyArray<string> =>
@@ -541,6 +548,77 @@ describe("promote", () => {
               lines(rerun.backupFile!).map((r) => r.company_unique_id),
               [r2!]
             )
+          })
+        )
+    )
+  })
+})
+
+describe("promote keeps JSON exactly", () => {
+  layer(engineFixture({ seed: { companies: 10, people: 0 } }))((it) => {
+    it.effect(
+      "numbers a double cannot hold and a JSON null reach the master table, its backup and log as they are",
+      () =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            const dir = yield* tempDir
+            const [k1, k2] = [demoCompanyKey(5), demoCompanyKey(6)]
+            yield* backfillEntity(Company)
+            for (const [key, warnings] of [
+              [k1, exactJson],
+              [k2, "null"]
+            ] as const) {
+              yield* onNeon(
+                `UPDATE marketing.company_invalid
+                  SET validation_status = 'PASSED', reason_code = 'PASSED', validation_errors = $2::jsonb,
+                      validation_warnings = $3::jsonb
+                WHERE company_unique_id = $1`,
+                [key, '{"checked": [1.0, 100000000000000000000000000001]}', warnings]
+              )
+            }
+            yield* applyKeys(Company, [{ key: k1 }, { key: k2 }])
+            const expected = (warnings: string) => {
+              const side = { errors: '{"checked": [1.0, 100000000000000000000000000001]}', warnings }
+              return { neon: side, workspace: side }
+            }
+            assert.deepStrictEqual(yield* companyJsonText(k1), expected(exactJson))
+            assert.deepStrictEqual(yield* companyJsonText(k2), expected("null"))
+
+            const report = yield* promoteEntity(Company, { ids: [k1, k2], backupDir: dir })
+            assert.strictEqual(report.promoted, 2)
+            const master = yield* onNeon(
+              `SELECT company_unique_id AS key, validation_warnings::text AS warnings
+               FROM marketing.company_master ORDER BY company_unique_id`
+            )
+            assert.deepStrictEqual(master, [
+              { key: k1, warnings: exactJson },
+              { key: k2, warnings: "null" }
+            ])
+            const logged = yield* onNeon(
+              `SELECT validation_errors::text AS errors FROM public.shq_validation_log WHERE action = 'promote'`
+            )
+            assert.deepStrictEqual(
+              logged.map((r) => r.errors),
+              [
+                '{"checked": [1.0, 100000000000000000000000000001]}',
+                '{"checked": [1.0, 100000000000000000000000000001]}'
+              ]
+            )
+            // the backup holds each row as Postgres wrote it: its numbers too
+            const backup = readFileSync(report.backupFile!, "utf8")
+            assert.include(backup, `"validation_warnings":${exactJson}`)
+            assert.include(backup, `"validation_warnings":null`)
+            // the workspace keeps its rows, marked promoted, JSON as it was
+            const kept = yield* onWorkspace(
+              `SELECT sync_state FROM company_needs_enrichment WHERE company_unique_id = ANY($1)`,
+              [[k1, k2]]
+            )
+            assert.deepStrictEqual(
+              kept.map((r) => r.sync_state),
+              ["promoted", "promoted"]
+            )
+            assert.deepStrictEqual((yield* companyJsonText(k1)).workspace, expected(exactJson).workspace)
+            assert.deepStrictEqual((yield* companyJsonText(k2)).workspace, expected("null").workspace)
           })
         )
     )
