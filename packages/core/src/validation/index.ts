@@ -6,6 +6,8 @@ export { isBartonId } from "./BartonId.ts"
 export { hostingPlatforms } from "./HostName.ts"
 export type { ReasonCode } from "./ReasonCode.ts"
 export { reasonCodes } from "./ReasonCode.ts"
+export type { ValidationRule } from "./RuleCatalog.ts"
+export { fieldPriority, validationRules } from "./RuleCatalog.ts"
 export { usStateCodes } from "./UsStates.ts"
 export type { ValidationOutcome } from "./Validation.ts"
 export {
