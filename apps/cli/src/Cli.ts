@@ -19,6 +19,7 @@ import { backfillCommand } from "./Backfill.ts"
 import { configProviderLayer } from "./CliConfig.ts"
 import { CliFailure } from "./CliFailure.ts"
 import { conflictsCommand } from "./Conflicts.ts"
+import { manifestCommand } from "./Manifest.ts"
 import { migrateCommand } from "./Migrate.ts"
 import { Output } from "./Output.ts"
 import { pipelineCommand } from "./Pipeline.ts"
@@ -42,7 +43,8 @@ export const enrichSync = Command.make("enrich-sync").pipe(
     pipelineCommand,
     verifyCommand,
     statusCommand,
-    conflictsCommand
+    conflictsCommand,
+    manifestCommand
   ])
 )
 

@@ -82,6 +82,15 @@ export const configuredSecrets: Effect.Effect<ReadonlyArray<string>> = Effect.ge
   return secrets
 })
 
+/**
+ * The database URLs that are set (each may be absent), not checked: for a command that uses whichever side
+ * it can reach (`manifest`). Never fails.
+ */
+export const configuredUrls: Effect.Effect<{
+  readonly source: Option.Option<Redacted.Redacted<string>>
+  readonly workspace: Option.Option<Redacted.Redacted<string>>
+}> = Effect.all({ source: readUrl(variables.source), workspace: readUrl(variables.workspace) })
+
 /** Whether ENRICH_SYNC_DEBUG asks for stack traces (`1`, `true`, `yes`). */
 export const debugEnabled: Effect.Effect<boolean> = Effect.map(readText(variables.debug), (v) =>
   Option.match(v, { onNone: () => false, onSome: (text) => /^(1|true|yes|on)$/i.test(text) })

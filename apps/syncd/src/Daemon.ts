@@ -17,6 +17,7 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { antiEntropyLayer } from "./AntiEntropy.ts"
+import { autoPromoteLayer } from "./AutoPromote.ts"
 import { databasesLayer, Endpoints } from "./Databases.ts"
 import { healthLayer } from "./Health.ts"
 import { watchLauncher } from "./LauncherWatch.ts"
@@ -29,6 +30,7 @@ import { neonListenerLayer, sourceFollowerLayer } from "./SourceFollower.ts"
 import { Startup } from "./Startup.ts"
 import { SyncdConfig } from "./SyncdConfig.ts"
 import { SyncMetrics } from "./SyncMetrics.ts"
+import { Webhooks, webhookDelivererLayer } from "./Webhooks.ts"
 import { realtimeFollowerLayer, workspaceFollowerLayer } from "./WorkspaceFollower.ts"
 
 const describeDuration = (duration: Duration.Duration) => {
@@ -50,8 +52,13 @@ const leaderLayer = Layer.mergeAll(
   workspaceFollowerLayer,
   realtimeFollowerLayer,
   antiEntropyLayer,
-  observerLayer
-).pipe(Layer.provideMerge(Startup.layer), Layer.provideMerge(Layer.mergeAll(MergeLane.layer, Loops.layer)))
+  observerLayer,
+  autoPromoteLayer,
+  webhookDelivererLayer
+).pipe(
+  Layer.provideMerge(Startup.layer),
+  Layer.provideMerge(Layer.mergeAll(MergeLane.layer, Loops.layer, Webhooks.layer))
+)
 
 /** The line that says the daemon follows both sides, and how. */
 const logLive = Effect.gen(function* () {

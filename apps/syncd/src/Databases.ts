@@ -37,7 +37,11 @@ export class Endpoints extends Context.Service<Endpoints, EndpointsShape>()("@en
     Effect.gen(function* () {
       const config = yield* SyncdConfig
       const redactor = yield* Redactor
-      yield* redactor.remember(Option.toArray(Option.map(config.realtime, (r) => r.apiKey)))
+      yield* redactor.remember([
+        ...Option.toArray(Option.map(config.realtime, (r) => r.apiKey)),
+        ...Option.toArray(Option.map(config.webhook, (w) => w.url)),
+        ...Option.toArray(Option.flatMap(config.webhook, (w) => w.secret))
+      ])
       if (config.mode._tag === "Embedded") {
         yield* Effect.logInfo(
           `no NEON_DATABASE_URL / SUPABASE_DATABASE_URL set: running on the embedded demo databases in ${config.mode.dataDir}`

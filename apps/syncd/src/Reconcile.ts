@@ -5,14 +5,54 @@
  * (connection loss, contention) are retried with capped, jittered exponential backoff, and keys that lost
  * compare-and-swap races are merged again until they win. Only a failure retrying cannot fix escapes.
  */
-import type { Entity, MergePolicy } from "@enrich-sync/core"
-import type { KeyChange, PreparedKeys, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
-import { applyKeys, applyPrepared, backfillEntity, DatabaseError } from "@enrich-sync/engine"
+import { type Entity, type MergePolicy, qualified } from "@enrich-sync/core"
+import type { ApplyStats, KeyChange, PreparedKeys, WorkspaceDatabase } from "@enrich-sync/engine"
+import { applyKeys, applyPrepared, backfillEntity, DatabaseError, SourceDatabase } from "@enrich-sync/engine"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import { MergeLane } from "./MergeLane.ts"
 import { type Direction, SyncMetrics } from "./SyncMetrics.ts"
+import { type WebhookEvent, Webhooks } from "./Webhooks.ts"
+
+/**
+ * The webhook events of a merge that committed: the records pushed to Neon, how their re-validation came
+ * out (read back from Neon), and the conflicts logged.
+ */
+const reportEvents = (entity: Entity, stats: ApplyStats) =>
+  Effect.gen(function* () {
+    const webhooks = yield* Webhooks
+    if (!webhooks.enabled) return
+    const pushed = stats.pushedKeys
+    const events: Array<WebhookEvent> = []
+    if (pushed.length > 0) {
+      events.push({ type: "records.pushed", payload: { entity: entity.name, keys: pushed } })
+      const outcome = yield* SourceDatabase.use((db) =>
+        db.query(
+          `SELECT ${entity.key} AS key, validation_status AS status FROM ${qualified(entity.sourceTable)} WHERE ${entity.key} = ANY($1)`,
+          [pushed]
+        )
+      ).pipe(Effect.orElseSucceed(() => []))
+      events.push({
+        type: "records.revalidated",
+        payload: {
+          entity: entity.name,
+          passed: outcome.filter((r) => r.status === "PASSED").map((r) => String(r.key)),
+          failed: outcome.filter((r) => r.status !== "PASSED").map((r) => String(r.key))
+        }
+      })
+    }
+    if (stats.conflictKeys.length > 0)
+      events.push({
+        type: "conflicts.logged",
+        payload: {
+          entity: entity.name,
+          count: stats.conflictKeys.length,
+          keys: [...new Set(stats.conflictKeys)]
+        }
+      })
+    yield* webhooks.emit(events)
+  })
 
 /** Backoff for transient failures: 100 ms doubling to 10 s, jittered, only while retrying can help. */
 export const transientRetry = {
@@ -37,7 +77,11 @@ export const mergeBatch = (
   batch: ReadonlyArray<KeyChange>,
   options: { readonly policy: MergePolicy; readonly direction: Direction },
   prepared?: PreparedKeys
-): Effect.Effect<void, DatabaseError, SourceDatabase | WorkspaceDatabase | MergeLane | SyncMetrics> =>
+): Effect.Effect<
+  void,
+  DatabaseError,
+  SourceDatabase | WorkspaceDatabase | MergeLane | SyncMetrics | Webhooks
+> =>
   Effect.gen(function* () {
     const lane = yield* MergeLane
     const metrics = yield* SyncMetrics
@@ -59,6 +103,7 @@ export const mergeBatch = (
       )
       const seconds = ((yield* Clock.currentTimeMillis) - started) / 1000
       yield* metrics.merged(stats, { direction: options.direction, entity: entity.name, seconds })
+      yield* reportEvents(entity, stats)
       // keys that kept losing races: merge them again after a pause, never drop them
       const contended = new Set(stats.contended)
       left = keys.filter((c) => contended.has(c.key))
@@ -71,7 +116,11 @@ export const mergeKeys = (
   entity: Entity,
   changes: ReadonlyArray<KeyChange>,
   options: { readonly policy: MergePolicy; readonly batchSize: number; readonly direction: Direction }
-): Effect.Effect<void, DatabaseError, SourceDatabase | WorkspaceDatabase | MergeLane | SyncMetrics> =>
+): Effect.Effect<
+  void,
+  DatabaseError,
+  SourceDatabase | WorkspaceDatabase | MergeLane | SyncMetrics | Webhooks
+> =>
   Effect.gen(function* () {
     for (let i = 0; i < changes.length; i += options.batchSize)
       yield* mergeBatch(entity, changes.slice(i, i + options.batchSize), options)
@@ -82,7 +131,11 @@ export const reconcile = (
   why: string,
   options: { readonly policy: MergePolicy; readonly batchSize: number; readonly direction: Direction },
   only: ReadonlyArray<Entity>
-): Effect.Effect<void, DatabaseError, SourceDatabase | WorkspaceDatabase | MergeLane | SyncMetrics> =>
+): Effect.Effect<
+  void,
+  DatabaseError,
+  SourceDatabase | WorkspaceDatabase | MergeLane | SyncMetrics | Webhooks
+> =>
   Effect.gen(function* () {
     const lane = yield* MergeLane
     const metrics = yield* SyncMetrics

@@ -71,6 +71,13 @@ export interface MetricsSnapshot {
     readonly sum: number
     readonly count: number
   }
+  /** records this daemon promoted to the master tables (ENRICH_SYNC_AUTO_PROMOTE) */
+  readonly autoPromoted: number
+  /** webhook events stored, delivered, failed attempts, and waiting in the outbox */
+  readonly webhookQueued: number
+  readonly webhookDelivered: number
+  readonly webhookFailed: number
+  readonly webhookPending: number
   /** the port of `/health` and `/metrics`, when served */
   readonly healthPort: number | null
 }
@@ -103,6 +110,11 @@ const initial = (now: number): MetricsSnapshot => ({
   pushesPending: {},
   clockSkewMs: { neon: null, workspace: null },
   batchSeconds: { buckets: batchBuckets.map(() => 0), sum: 0, count: 0 },
+  autoPromoted: 0,
+  webhookQueued: 0,
+  webhookDelivered: 0,
+  webhookFailed: 0,
+  webhookPending: 0,
   healthPort: null
 })
 
@@ -232,7 +244,32 @@ export const prometheus = (
   metric("updated_total", "counter", "workspace rows updated", one(m.updated))
   metric("pushed_total", "counter", "workspace edits pushed to Neon (and re-validated)", one(m.pushed))
   metric("conflicts_total", "counter", "overwritten values (each is in sync_conflicts)", one(m.conflicts))
-  metric("promoted_total", "counter", "workspace rows marked promoted", one(m.promoted))
+  metric(
+    "promoted_total",
+    "counter",
+    "records promoted to the master tables by this daemon (ENRICH_SYNC_AUTO_PROMOTE)",
+    one(m.autoPromoted)
+  )
+  metric("marked_promoted_total", "counter", "workspace rows marked promoted", one(m.promoted))
+  metric(
+    "webhook_events_queued_total",
+    "counter",
+    "webhook events stored in the outbox",
+    one(m.webhookQueued)
+  )
+  metric(
+    "webhook_events_delivered_total",
+    "counter",
+    "webhook events the receiver took (2xx)",
+    one(m.webhookDelivered)
+  )
+  metric(
+    "webhook_events_failed_total",
+    "counter",
+    "webhook event deliveries that failed (tried again)",
+    one(m.webhookFailed)
+  )
+  metric("webhook_events_pending", "gauge", "webhook events waiting in the outbox", one(m.webhookPending))
   metric("removed_total", "counter", "workspace rows marked removed", one(m.removed))
   metric("retries_total", "counter", "keys merged again after losing a race", one(m.retries))
   metric("reconciles_total", "counter", "full comparisons of both sides", one(m.reconciles))

@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from "node:fs"
 import { resolve } from "node:path"
 import type { Entity, MergePolicy } from "@enrich-sync/core"
 import { entities as allEntities, defaultPushOn, enrichmentStatuses, redactUrl } from "@enrich-sync/core"
-import { parseDatabaseUrl } from "@enrich-sync/engine"
+import { defaultBackupDir, parseDatabaseUrl } from "@enrich-sync/engine"
 import { directHostUrl } from "@enrich-sync/neon-listener"
 import { realtimeEndpoint } from "@enrich-sync/supabase-listener"
 import * as Config from "effect/Config"
@@ -88,6 +88,15 @@ export interface SyncdSettings {
   readonly readyMaxLag: Duration.Duration
   /** ENRICH_SYNC_SHUTDOWN_SECONDS: how long a stop may take to finish the batch in flight (default 10) */
   readonly shutdownTimeout: Duration.Duration
+  /** ENRICH_SYNC_AUTO_PROMOTE: promote PASSED rows continuously (default off) */
+  readonly autoPromote: boolean
+  /** ENRICH_SYNC_BACKUP_DIR: where promotions write their backup files (default `./.enrich-sync/backups`) */
+  readonly backupDir: string
+  /** ENRICH_SYNC_WEBHOOK_URL and ENRICH_SYNC_WEBHOOK_SECRET: where events are POSTed, and their HMAC key */
+  readonly webhook: Option.Option<{
+    readonly url: Redacted.Redacted<string>
+    readonly secret: Option.Option<Redacted.Redacted<string>>
+  }>
 }
 
 /** Everything wrong with the configuration, listed. */
@@ -126,7 +135,7 @@ const text = (name: string): Setting<Option.Option<string>> =>
   )
 
 /** A secret variable, trimmed, never unwrapped but to be checked; none when unset or blank. */
-const secret = (name: string): Setting<Option.Option<Redacted.Redacted<string>>> =>
+const secretText = (name: string): Setting<Option.Option<Redacted.Redacted<string>>> =>
   Config.option(Config.Redacted(name)).pipe(
     Effect.map(Option.map((v) => Redacted.make(Redacted.value(v).trim()))),
     Effect.map(Option.filter((v) => Redacted.value(v) !== "")),
@@ -177,9 +186,9 @@ const gather = <const S extends Record<string, Setting<unknown>>>(
 /** The databases: both URLs (external), or neither (the embedded demo in ENRICH_SYNC_DATA_DIR). */
 const databases: Setting<DatabaseMode> = Effect.gen(function* () {
   const { neon, replication, workspace, dataDir } = yield* gather({
-    neon: secret("NEON_DATABASE_URL"),
-    replication: secret("NEON_REPLICATION_URL"),
-    workspace: secret("SUPABASE_DATABASE_URL"),
+    neon: secretText("NEON_DATABASE_URL"),
+    replication: secretText("NEON_REPLICATION_URL"),
+    workspace: secretText("SUPABASE_DATABASE_URL"),
     dataDir: text("ENRICH_SYNC_DATA_DIR")
   })
   if (Option.isNone(neon) && Option.isNone(workspace)) {
@@ -237,7 +246,7 @@ const databases: Setting<DatabaseMode> = Effect.gen(function* () {
 const realtime: Setting<Option.Option<RealtimeConfig>> = Effect.gen(function* () {
   const { url, key, neon, workspace } = yield* gather({
     url: text("SUPABASE_URL"),
-    key: secret("SUPABASE_SERVICE_ROLE_KEY"),
+    key: secretText("SUPABASE_SERVICE_ROLE_KEY"),
     neon: text("NEON_DATABASE_URL"),
     workspace: text("SUPABASE_DATABASE_URL")
   })
@@ -309,6 +318,44 @@ export const defaultNames = (chosen: ReadonlyArray<Entity>) => {
   return { slot: `enrich_sync${suffix}`, publication: `enrich_sync_source${suffix}` }
 }
 
+/** ENRICH_SYNC_AUTO_PROMOTE: on or off. */
+const onOff = (name: string): Setting<boolean> =>
+  Effect.flatMap(text(name), (value) => {
+    if (Option.isNone(value)) return Effect.succeed(false)
+    const v = value.value.toLowerCase()
+    if (["on", "true", "1", "yes"].includes(v)) return Effect.succeed(true)
+    if (["off", "false", "0", "no"].includes(v)) return Effect.succeed(false)
+    return problem(`${name} must be on or off (got "${value.value}")`)
+  })
+
+/** ENRICH_SYNC_WEBHOOK_URL (an http(s) URL) and ENRICH_SYNC_WEBHOOK_SECRET (needs the URL). */
+const webhookSetting: Setting<SyncdSettings["webhook"]> = Effect.gen(function* () {
+  const { url, secret } = yield* gather({
+    url: secretText("ENRICH_SYNC_WEBHOOK_URL"),
+    secret: secretText("ENRICH_SYNC_WEBHOOK_SECRET")
+  })
+  if (Option.isNone(url)) {
+    return Option.isSome(secret)
+      ? yield* problem(
+          "ENRICH_SYNC_WEBHOOK_SECRET is set but ENRICH_SYNC_WEBHOOK_URL is not: set the URL events go to (e.g. your n8n webhook), or unset the secret"
+        )
+      : Option.none()
+  }
+  let parsed: URL | null = null
+  try {
+    parsed = new URL(Redacted.value(url.value))
+  } catch {}
+  if (
+    parsed === null ||
+    (parsed.protocol !== "http:" && parsed.protocol !== "https:") ||
+    parsed.hostname === ""
+  )
+    return yield* problem(
+      `ENRICH_SYNC_WEBHOOK_URL must be an http:// or https:// URL (got "${redactUrl(Redacted.value(url.value))}")`
+    )
+  return Option.some({ url: url.value, secret })
+})
+
 /** ENRICH_SYNC_LOG_FORMAT and ENRICH_SYNC_LOG_LEVEL (read by the log itself; checked here, with the rest). */
 const logSetting = (name: string, allowed: ReadonlyArray<string>): Setting<void> =>
   Effect.flatMap(text(name), (value) =>
@@ -359,6 +406,11 @@ export const loadSyncdConfig: Effect.Effect<SyncdSettings, SyncdConfigError> = E
     ),
     readyMaxLag: wholeNumber("ENRICH_SYNC_READY_MAX_LAG_SECONDS", 60, 1, 86_400),
     shutdown: wholeNumber("ENRICH_SYNC_SHUTDOWN_SECONDS", 10, 0, 3600),
+    autoPromote: onOff("ENRICH_SYNC_AUTO_PROMOTE"),
+    backupDir: Effect.map(text("ENRICH_SYNC_BACKUP_DIR"), (v) =>
+      resolve(Option.getOrElse(v, () => defaultBackupDir))
+    ),
+    webhook: webhookSetting,
     logFormat: logSetting("ENRICH_SYNC_LOG_FORMAT", ["json", "pretty"]),
     logLevel: logSetting("ENRICH_SYNC_LOG_LEVEL", Object.keys(logLevels))
   }).pipe(Effect.mapError((problems) => new SyncdConfigError({ problems })))
@@ -379,7 +431,10 @@ export const loadSyncdConfig: Effect.Effect<SyncdSettings, SyncdConfigError> = E
     healthPort: settings.healthPort,
     healthHost: settings.healthHost,
     readyMaxLag: Duration.seconds(settings.readyMaxLag),
-    shutdownTimeout: Duration.seconds(settings.shutdown)
+    shutdownTimeout: Duration.seconds(settings.shutdown),
+    autoPromote: settings.autoPromote,
+    backupDir: settings.backupDir,
+    webhook: settings.webhook
   }
 })
 

@@ -114,6 +114,28 @@ export const syncdVariables: ReadonlyArray<SyncdVariable> = [
       "on SIGTERM/SIGINT, how long the batch in flight may take to finish and be acknowledged (a second signal stops at once)"
   },
   {
+    name: "ENRICH_SYNC_AUTO_PROMOTE",
+    default: "`off`",
+    meaning:
+      "`on`: promote the rows re-validation marks PASSED as they appear, as `enrich-sync promote` does (backup first, one transaction per batch)"
+  },
+  {
+    name: "ENRICH_SYNC_BACKUP_DIR",
+    default: "`./.enrich-sync/backups`",
+    meaning: "where auto-promotion writes the backup (JSON lines) of every promoted row"
+  },
+  {
+    name: "ENRICH_SYNC_WEBHOOK_URL",
+    default: "(off)",
+    meaning:
+      "POST events here in batches (records pushed, re-validated, promoted, conflicts logged), at least once, from an outbox in the workspace"
+  },
+  {
+    name: "ENRICH_SYNC_WEBHOOK_SECRET",
+    default: "(off)",
+    meaning: "sign each POST: `x-enrich-sync-signature: sha256=<HMAC-SHA256 of the body>`; never printed"
+  },
+  {
     name: "ENRICH_SYNC_LOG_FORMAT",
     default: "`json`; `pretty` on a terminal",
     meaning: "log lines as one JSON object each (time, level, msg and fields), or as readable text"

@@ -31,12 +31,10 @@ import {
 import { awaitConvergence } from "./support/Convergence.ts"
 import { type DaemonProcess, startDaemon } from "./support/DaemonProcess.ts"
 import { type Databases, freshDatabases } from "./support/Databases.ts"
-import { EditLog } from "./support/EditLog.ts"
-import { Enricher, KeySpace, keepEditing, NeonEditor } from "./support/Editors.ts"
 import { endChecks } from "./support/EndChecks.ts"
 import { healthPortOf } from "./support/HealthProbe.ts"
 import { chaosSeed, positiveFromEnv, SeededRandom } from "./support/SeededRandom.ts"
-import { companyTable, peopleTable } from "./support/SyncedTables.ts"
+import { startTwoWayWorkload } from "./support/TwoWayWorkload.ts"
 import { clearWriteAudit, installWriteAudit } from "./support/WriteAudit.ts"
 
 const seed = chaosSeed()
@@ -99,17 +97,9 @@ describe("syncd under random edits on both sides, Realtime faults and SIGKILL", 
     `converges with nothing lost, no status backwards and no echo (seed ${seed})`,
     async () => {
       const random = new SeededRandom(seed)
-      const [keysRandom, neonRandom, w1Random, w2Random, faultRandom, killRandom, pauseRandom] = [
-        1, 2, 3, 4, 5, 6, 7
-      ].map((stream) => random.fork(stream)) as [
-        SeededRandom,
-        SeededRandom,
-        SeededRandom,
-        SeededRandom,
-        SeededRandom,
-        SeededRandom,
-        SeededRandom
-      ]
+      const editsRandom = random.fork(1)
+      const faultRandom = random.fork(2)
+      const killRandom = random.fork(3)
       const started = Date.now()
       try {
         dbs = await freshDatabases({ seed: {} })
@@ -137,26 +127,15 @@ describe("syncd under random edits on both sides, Realtime faults and SIGKILL", 
         await awaitConvergence(dbs.neonUrl, dbs.workspaceUrl, 30_000)
         await clearWriteAudit(dbs.neonUrl, dbs.workspaceUrl)
 
-        const log = new EditLog()
-        const keys = new KeySpace(
-          new Map([
-            [companyTable, Array.from({ length: 119 }, (_, i) => demoCompanyKey(i))],
-            [peopleTable, Array.from({ length: 5 }, (_, i) => demoPersonKey(i))]
-          ]),
-          keysRandom
-        )
-        const neon = new NeonEditor(dbs.neonUrl, log, keys, neonRandom)
-        const enrichers = [w1Random, w2Random].map(
-          (r, i) => new Enricher(dbs!.workspaceUrl, log, keys, r, i + 1, 2)
-        )
+        const workload = startTwoWayWorkload({
+          neonUrl: dbs.neonUrl,
+          workspaceUrl: dbs.workspaceUrl,
+          random: editsRandom
+        })
         let stop = () => {}
         const stopped = new Promise<void>((resolve) => {
           stop = resolve
         })
-        const writing = Promise.all([
-          keepEditing(() => neon.step(), pauseRandom.fork(1), [20, 120], stopped),
-          ...enrichers.map((e, i) => keepEditing(() => e.step(), pauseRandom.fork(2 + i), [30, 200], stopped))
-        ])
         const faulting = injectRealtimeFaults(standIn, faultRandom, stopped)
 
         let kills = 0
@@ -165,35 +144,36 @@ describe("syncd under random edits on both sides, Realtime faults and SIGKILL", 
           // mostly while it follows both sides; sometimes while it starts up and reconciles
           if (killRandom.chance(0.7)) {
             await daemon.waitFor(/syncd live/, 60_000)
-            await sleep(killRandom.int(0, 2500))
-          } else await sleep(killRandom.int(100, 2500))
+            await sleep(killRandom.int(0, 1500))
+          } else await sleep(killRandom.int(300, 2500))
           if (daemon.process.exitCode !== null)
             throw new Error(
               `the daemon exited by itself (code ${daemon.process.exitCode}):\n${daemon.output()}`
             )
           await daemon.kill()
           kills++
-          await sleep(killRandom.int(0, 600))
+          await sleep(killRandom.int(0, 400))
           daemon = start()
         }
         stop()
-        await writing
         const faults = await faulting
-        await daemon.waitFor(/syncd live/, 60_000)
-        for (const e of enrichers) await e.finish(dbs.workspaceUrl)
-        await Promise.all([neon.session.close(), ...enrichers.map((e) => e.session.close())])
+        await workload.stop()
 
         const report = await endChecks({
           neonUrl: dbs.neonUrl,
           workspaceUrl: dbs.workspaceUrl,
-          log,
+          log: workload.log,
           healthPort: await healthPortOf(daemon),
           convergeWithinMs: 60_000,
           quietMs: 5000
         })
         const figures = `${kills} kills, Realtime faults ${JSON.stringify(faults)}; ${report.summary}; ${Math.round((Date.now() - started) / 1000)} s`
         console.info(`chaos seed ${seed}: ${figures}`)
-        assert.deepStrictEqual(report.problems, [], figures)
+        assert.deepStrictEqual(
+          report.problems,
+          [],
+          `${figures}; ${report.problems.length} problem(s):\n${report.problems.slice(0, 40).join("\n")}\n${report.forensics.join("\n")}`
+        )
         assert.isAtLeast(kills, minKills)
       } catch (error) {
         const file = join(tmpdir(), `enrich-sync-chaos-${seed}.log`)

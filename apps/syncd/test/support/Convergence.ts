@@ -89,7 +89,9 @@ export const readConflicts = async (workspaceUrl: string): Promise<Array<LoggedC
     await query(
       workspaceUrl,
       `SELECT entity, record_key, field, reason, winner, source_value #>> '{}' AS source_value,
-              workspace_value #>> '{}' AS workspace_value
+              workspace_value #>> '{}' AS workspace_value,
+              format('base %s, Neon edited at %s, workspace edited at %s, logged at %s', base_value,
+                     source_edited_at, workspace_edited_at, detected_at) AS details
          FROM sync_conflicts ORDER BY id`
     )
   ).map((r) => ({
@@ -99,7 +101,8 @@ export const readConflicts = async (workspaceUrl: string): Promise<Array<LoggedC
     reason: String(r.reason),
     winner: String(r.winner),
     sourceValue: text(r.source_value),
-    workspaceValue: text(r.workspace_value)
+    workspaceValue: text(r.workspace_value),
+    details: String(r.details)
   }))
 }
 

@@ -1,6 +1,6 @@
 /**
  * Fresh, migrated (and optionally seeded) Neon and workspace databases for a daemon test, on the test
- * run's shared servers or on a server of the test's own.
+ * run's shared servers or on servers of the test's own.
  */
 import { applyMigrations, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
 import type { DemoDataOptions, ServerInfo } from "@enrich-sync/testing"
@@ -39,13 +39,15 @@ export const freshDatabases = async (
     readonly migrate?: boolean
     readonly seed?: DemoDataOptions
     readonly neonServer?: ServerInfo
+    readonly workspaceServer?: ServerInfo
   } = {}
 ): Promise<Databases> => {
   const servers = injectedServers()
   const neonServer = options.neonServer ?? servers.neon
+  const workspaceServer = options.workspaceServer ?? servers.supabase
   const [neon, workspace] = await Promise.all([
     createDatabase(neonServer, "syncd_neon"),
-    createDatabase(servers.supabase, "syncd_ws")
+    createDatabase(workspaceServer, "syncd_ws")
   ])
   if (options.migrate !== false) await migrateBoth(neon.url, workspace.url)
   if (options.seed !== undefined) await seedDemoData(neon.url, options.seed)
@@ -53,7 +55,7 @@ export const freshDatabases = async (
     neonUrl: neon.url,
     workspaceUrl: workspace.url,
     drop: async () => {
-      await Promise.all([dropDatabase(neonServer, neon.name), dropDatabase(servers.supabase, workspace.name)])
+      await Promise.all([dropDatabase(neonServer, neon.name), dropDatabase(workspaceServer, workspace.name)])
     }
   }
 }

@@ -42,12 +42,22 @@ export interface LoggedConflict {
   readonly winner: string
   readonly sourceValue: string | null
   readonly workspaceValue: string | null
+  /** the agreed value, both edit times and when it was logged, for messages */
+  readonly details: string
 }
 
 /** Both sides' final values of a record: `neon` is null when the record is gone from Neon. */
 export interface FinalRecord {
   readonly neon: Readonly<Record<string, string | null>> | null
   readonly workspace: Readonly<Record<string, string | null>> | null
+}
+
+/** A value `lostValues` found lost: where, and what happened to it. */
+export interface LostValue {
+  readonly entity: "company" | "people"
+  readonly key: string
+  readonly field: string
+  readonly message: string
 }
 
 /** `entity key`, the identity of a record across both sides. */
@@ -89,14 +99,16 @@ export class EditLog {
   lostValues(
     finals: ReadonlyMap<string, FinalRecord>,
     conflicts: ReadonlyArray<LoggedConflict>
-  ): Array<string> {
+  ): Array<LostValue> {
     const written = (side: Side, entity: string, key: string, field: string) =>
       new Set(
         this.edits
           .filter((e) => e.side === side && e.entity === entity && e.key === key && e.field === field)
           .map((e) => e.value)
       )
-    const lost: Array<string> = []
+    const lost: Array<LostValue> = []
+    const report = (edit: Edit, message: string) =>
+      lost.push({ entity: edit.entity, key: edit.key, field: edit.field, message })
     for (const edit of this.lastEdits()) {
       const id = recordId(edit.entity, edit.key)
       const gone = this.deleted.has(id)
@@ -108,7 +120,8 @@ export class EditLog {
       const present = gone ? inWorkspace === edit.value : onNeon === edit.value && inWorkspace === edit.value
       if (present) continue
       if (edit.field === "enrichment_status") {
-        lost.push(
+        report(
+          edit,
           `${edit.side} set ${id} ${edit.field} to ${edit.value} last; it ends ${onNeon ?? "(none)"} on Neon, ${inWorkspace ?? "(none)"} in the workspace`
         )
         continue
@@ -134,11 +147,22 @@ export class EditLog {
           e.overwrote === edit.value
       )
       if (knowinglyReplaced) continue
-      lost.push(
+      report(
+        edit,
         `${edit.side} (${edit.writer}) wrote ${JSON.stringify(edit.value)} to ${id} ${edit.field} last, at ${edit.at} ms; it ends ${JSON.stringify(onNeon ?? null)} on Neon${final?.neon === null ? " (gone)" : ""} and ${JSON.stringify(inWorkspace ?? null)} in the workspace, no conflict records it as the loser, and no ${other} writer replaced it`
       )
     }
     return lost
+  }
+
+  /** The writers' edits of one field of one record, one line each, in order (for messages). */
+  history(entity: string, key: string, field: string): Array<string> {
+    return this.edits
+      .filter((e) => e.entity === entity && e.key === key && e.field === field)
+      .map(
+        (e) =>
+          `${e.at} ms ${e.side} ${e.writer} tx ${e.tx}: ${JSON.stringify(e.value)} over ${e.overwrote === undefined ? "(inserted)" : JSON.stringify(e.overwrote)}`
+      )
   }
 
   /**
@@ -169,7 +193,7 @@ export class EditLog {
       )
       .map(
         (c) =>
-          `${c.entity} ${c.key} ${c.field}: ${c.winner} won over ${JSON.stringify(c.winner === "source" ? c.workspaceValue : c.sourceValue)} with ${JSON.stringify(c.winner === "source" ? c.sourceValue : c.workspaceValue)}, values the writers did not both write`
+          `${c.entity} ${c.key} ${c.field}: ${c.winner} won over ${JSON.stringify(c.winner === "source" ? c.workspaceValue : c.sourceValue)} with ${JSON.stringify(c.winner === "source" ? c.sourceValue : c.workspaceValue)}, values the writers did not both write (${c.details})`
       )
   }
 }

@@ -240,11 +240,11 @@ export class NeonEditor {
       this.deletes++
       return [{ kind: "delete", table: companyTable, key }]
     }
-    if (r < 0.55) {
+    if (r < 0.6) {
       const table = this.random.chance(0.85) ? companyTable : peopleTable
       return [this.update(table)].filter((a) => a !== null)
     }
-    if (r < 0.8) {
+    if (r < 0.9) {
       const n = this.random.int(2, 4)
       const chosen = new Set<string>()
       const actions: Array<NeonAction> = []
@@ -260,8 +260,8 @@ export class NeonEditor {
       }
       return actions
     }
-    if (r < 0.9) return [insert(), ...[this.update(companyTable)].filter((a) => a !== null)]
-    if (r < 0.95) return remove()
+    if (r < 0.95) return [insert(), ...[this.update(companyTable)].filter((a) => a !== null)]
+    if (r < 0.98) return remove()
     return [this.update(companyTable), insert(), ...remove()].filter((a) => a !== null)
   }
 

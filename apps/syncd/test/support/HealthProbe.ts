@@ -17,9 +17,30 @@ export const readyz = async (
   try {
     const response = await fetch(`http://127.0.0.1:${port}/readyz`)
     const body = (await response.json()) as { role?: string; reason?: string }
-    return { status: response.status, ...body }
+    return {
+      status: response.status,
+      ...(body.role === undefined ? {} : { role: body.role }),
+      ...(body.reason === undefined ? {} : { reason: body.reason })
+    }
   } catch {
     return { status: 0 }
+  }
+}
+
+/** Waits until `/readyz` answers as `wanted` says; fails after `timeoutMs` with the last answer. */
+export const awaitReadyz = async (
+  port: number,
+  what: string,
+  wanted: (answer: Awaited<ReturnType<typeof readyz>>) => boolean,
+  timeoutMs: number
+) => {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const answer = await readyz(port)
+    if (wanted(answer)) return answer
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting until ${what}: /readyz answers ${JSON.stringify(answer)}`)
+    await new Promise((r) => setTimeout(r, 50))
   }
 }
 

@@ -5,8 +5,9 @@
  * engine, or a test writer by its `application_name`). The writers also mark each transaction they commit
  * in `chaos.committed`, so a write whose COMMIT was cut off by a fault is known to have committed or not.
  *
- * From it: how many writes the engine made (bounded per edit, and none once the edits stop) and whether an
- * enrichment status ever moved backwards on either side.
+ * From it: how many writes the engine made (bounded per edit, and none once the edits stop), whether an
+ * enrichment status ever moved backwards on either side, and, when a value is lost, the history of its
+ * record on both sides.
  */
 import { query } from "./DaemonProcess.ts"
 import { type SyncedTable, syncedTables } from "./SyncedTables.ts"
@@ -32,18 +33,22 @@ CREATE TABLE IF NOT EXISTS chaos.audit (
   old_status TEXT,
   new_status TEXT,
   actor TEXT NOT NULL,
+  -- the row as written (as it was, for a DELETE): the history a failure message shows
+  row_data JSONB,
+  xid BIGINT NOT NULL DEFAULT txid_current(),
   at TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()
 );
 CREATE TABLE IF NOT EXISTS chaos.committed (write_id TEXT PRIMARY KEY);
 CREATE OR REPLACE FUNCTION chaos.audit_row() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO chaos.audit (tbl, key, op, old_status, new_status, actor)
+  INSERT INTO chaos.audit (tbl, key, op, old_status, new_status, actor, row_data)
   VALUES (TG_TABLE_NAME,
           CASE WHEN TG_OP = 'DELETE' THEN to_jsonb(OLD) ->> TG_ARGV[0] ELSE to_jsonb(NEW) ->> TG_ARGV[0] END,
           TG_OP,
           CASE WHEN TG_OP = 'INSERT' THEN NULL ELSE to_jsonb(OLD) ->> 'enrichment_status' END,
           CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE to_jsonb(NEW) ->> 'enrichment_status' END,
-          ${actor});
+          ${actor},
+          CASE WHEN TG_OP = 'DELETE' THEN to_jsonb(OLD) ELSE to_jsonb(NEW) END);
   RETURN NULL;
 END
 $$;
@@ -130,3 +135,43 @@ export const statusRegressions = (writes: ReadonlyArray<AuditedWrite>): Array<st
       (w) =>
         `${w.side} ${w.tbl} ${w.key}: ${w.oldStatus ?? "NULL"} -> ${w.newStatus ?? "NULL"} by the ${w.actor}`
     )
+
+/** The history of one field of one record on both sides, one line per write, in time order (for messages). */
+export const fieldHistory = async (
+  neonUrl: string,
+  workspaceUrl: string,
+  table: SyncedTable,
+  key: string,
+  field: string
+): Promise<Array<string>> => {
+  const read = async (url: string, side: string, tbl: string, extra: string) =>
+    (
+      await query(
+        url,
+        `SELECT at, to_char(at, 'HH24:MI:SS.US') AS t, xid::text AS xid, op, actor,
+                row_data ->> $3 AS value${extra}
+           FROM chaos.audit WHERE tbl = $1 AND key = $2`,
+        [tbl, key, field]
+      )
+    ).map((r) => ({
+      at: new Date(String(r.at)).getTime(),
+      line: `${r.t} ${side} ${r.op} by ${r.actor} (xid ${r.xid}): ${field} ${JSON.stringify(r.value)}${r.detail === undefined ? "" : ` ${r.detail}`}`
+    }))
+  const neon = await read(
+    neonUrl,
+    "neon",
+    table.neonTable.split(".")[1]!,
+    ", format('updated_at %s', row_data ->> 'updated_at') AS detail"
+  )
+  const workspace = await read(
+    workspaceUrl,
+    "workspace",
+    table.workspaceTable.split(".")[1]!,
+    `, format('base %s, hash %s, dirty %s, status %s, updated_at %s',
+              CASE WHEN coalesce(row_data -> 'sync_base', 'null') = 'null' THEN '(the row)'
+                   ELSE coalesce(row_data -> 'sync_base' ->> $3, 'null') END,
+              row_data ->> 'last_sync_hash', row_data ->> 'sync_dirty', row_data ->> 'enrichment_status',
+              row_data ->> 'updated_at') AS detail`
+  )
+  return [...neon, ...workspace].sort((a, b) => a.at - b.at).map((r) => r.line)
+}

@@ -309,5 +309,25 @@ export const workspaceMigrations: ReadonlyArray<Migration> = [
         beforeUpdateSql(e, recordJsonExpression)
       ])
     ]
+  },
+  {
+    side: "workspace",
+    version: 5,
+    name: "webhook outbox: the events syncd delivers to ENRICH_SYNC_WEBHOOK_URL, kept until delivered",
+    statements: [
+      `CREATE TABLE IF NOT EXISTS enrich_sync.webhook_outbox (
+  id BIGSERIAL PRIMARY KEY,
+  event_id UUID NOT NULL UNIQUE DEFAULT gen_random_uuid(),
+  type TEXT NOT NULL,
+  payload JSONB NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+  last_error TEXT,
+  delivered_at TIMESTAMPTZ
+)`,
+      // the deliverer reads what is due and not yet delivered, oldest first
+      `CREATE INDEX IF NOT EXISTS idx_webhook_outbox_due ON enrich_sync.webhook_outbox (next_attempt_at, id) WHERE delivered_at IS NULL`
+    ]
   }
 ]

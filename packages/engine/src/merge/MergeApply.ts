@@ -75,7 +75,12 @@ export interface ApplyStats {
   readonly retries: number
   /** keys still losing races after all attempts: left for the next event or pass */
   readonly contended: ReadonlyArray<string>
+  /** what a dry run would do, key by key (empty in a real run) */
   readonly changes: ReadonlyArray<PlannedChange>
+  /** the keys whose workspace edits were written to Neon (a real run) */
+  readonly pushedKeys: ReadonlyArray<string>
+  /** the keys of the conflicts logged, once per conflict (a real run) */
+  readonly conflictKeys: ReadonlyArray<string>
 }
 
 const emptyStats = (): Mutable<ApplyStats> => ({
@@ -89,7 +94,9 @@ const emptyStats = (): Mutable<ApplyStats> => ({
   unchanged: 0,
   retries: 0,
   contended: [],
-  changes: []
+  changes: [],
+  pushedKeys: [],
+  conflictKeys: []
 })
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] }
@@ -350,20 +357,28 @@ const writeRound = (
     for (const u of updates) if (!written.updated.has(u.key)) retry.add(u.key)
 
     // exactly the conflicts `writeWorkspace` logged: those of the rows it wrote, and those that landed
+    const conflictKeys: Array<string> = []
+    const pushedList: Array<string> = []
     for (const { key, conflict: c, landed } of conflicts) {
       if (retry.has(key) && landed !== true) continue
       stats.conflicts++
+      conflictKeys.push(key)
       yield* Effect.logWarning(
         `conflict on ${entity.label} ${key}, field ${c.field}: ${c.winner} won (${c.reason}${c.pending ? ", pending push" : ""}); the losing value is in sync_conflicts`
       )
     }
     for (const p of plans) {
       if (retry.has(p.key)) continue
-      if (pushedKeys.has(p.key)) stats.pushed++
+      if (pushedKeys.has(p.key)) {
+        stats.pushed++
+        pushedList.push(p.key)
+      }
       if (!p.writeWorkspace) continue
       if (p.workspace === undefined) stats.inserted++
       else stats.updated++
     }
+    stats.pushedKeys = [...stats.pushedKeys, ...pushedList]
+    stats.conflictKeys = [...stats.conflictKeys, ...conflictKeys]
     return [...retry]
   })
 
@@ -475,7 +490,9 @@ export const addStats = (a: ApplyStats, b: ApplyStats): ApplyStats => ({
   unchanged: a.unchanged + b.unchanged,
   retries: a.retries + b.retries,
   contended: [...a.contended, ...b.contended],
-  changes: [...a.changes, ...b.changes].slice(0, 1000)
+  changes: [...a.changes, ...b.changes].slice(0, 1000),
+  pushedKeys: [...a.pushedKeys, ...b.pushedKeys],
+  conflictKeys: [...a.conflictKeys, ...b.conflictKeys]
 })
 
 /**
