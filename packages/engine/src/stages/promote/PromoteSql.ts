@@ -14,7 +14,9 @@ import type { MasterMapping } from "./MasterMapping.ts"
  * The statement that promotes the rows whose keys are `$1` and whose status is still `PASSED`, in one pass
  * over them: deletes them from the invalid table and, from the deleted rows, inserts them into the master
  * table (updating a key the master already holds) and logs them to `shq_validation_log`. Parameters: `$1`
- * keys, `$2` entity name, `$3` and `$4` the log's details for a new key and for a key the master held.
+ * keys, `$2` entity name, `$3` and `$4` the log's details for a new key and for a key the master held. The
+ * log entry of a key the master held also keeps the master row(s) the promotion overwrote, whole
+ * (`replaced_master_rows` in its details), so no value of the master is lost.
  * Returns one row per promoted row: its key, the whole row as a JSON object (its backup line) and whether
  * the master held the key. Every part sees the tables as they were before the statement, the statement
  * succeeds or fails as a whole, and nothing of it is visible before the transaction commits (which is
@@ -49,13 +51,15 @@ export const promoteSql = (entity: Entity, mapping: MasterMapping): string => {
          DELETE FROM ${invalid} AS t WHERE t.${key} = ANY($1::text[]) AND t.validation_status = 'PASSED'
          RETURNING t.*),
        existing AS (
-         SELECT DISTINCT m.${key} AS key FROM ${master} AS m WHERE m.${key} = ANY($1::text[])),
+         SELECT m.${key} AS key, jsonb_agg(to_jsonb(m)) AS replaced
+           FROM ${master} AS m WHERE m.${key} = ANY($1::text[]) GROUP BY m.${key}),
        ${toMaster},
        logged AS (
          INSERT INTO public.shq_validation_log
                 (record_id, entity, action, validation_status, validation_errors, details, batch_id)
          SELECT g.${key}, $2, 'promote', g.validation_status, g.validation_errors,
-                CASE WHEN e.key IS NULL THEN $3::jsonb ELSE $4::jsonb END, g.batch_id
+                CASE WHEN e.key IS NULL THEN $3::jsonb
+                     ELSE $4::jsonb || jsonb_build_object('replaced_master_rows', e.replaced) END, g.batch_id
            FROM gone AS g LEFT JOIN existing AS e ON e.key = g.${key})
      SELECT g.${key} AS key, row_to_json(g)::text AS row_json, e.key IS NOT NULL AS existed
        FROM gone AS g LEFT JOIN existing AS e ON e.key = g.${key}
