@@ -1,0 +1,234 @@
+/**
+ * The Neon follower on real databases, fed by a test double of the Neon listener (a layer that speaks the
+ * listener's interface) and driven by `TestClock`: events are grouped until a batch is full or `batchWait`
+ * has passed, a position is acknowledged only after its transactions are merged on both sides,
+ * transactions at or before the position recorded at start are skipped (a server may send them again), and
+ * a stop finishes what was taken, then returns.
+ */
+import { assert, describe, layer } from "@effect/vitest"
+import { Company, type Lsn, qualified } from "@enrich-sync/core"
+import {
+  applyMigrations,
+  SourceDatabase,
+  WorkspaceDatabase,
+  writeReplicationProgress
+} from "@enrich-sync/engine"
+import type { ListenerEvent, ListenerStatus } from "@enrich-sync/neon-listener"
+import { NeonListener } from "@enrich-sync/neon-listener"
+import { demoCompanyKey, seedDemoData, TwoDatabases } from "@enrich-sync/testing"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Queue from "effect/Queue"
+import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import * as Stream from "effect/Stream"
+import * as TestClock from "effect/testing/TestClock"
+import { MergeLane } from "../src/MergeLane.ts"
+import { followSource } from "../src/SourceFollower.ts"
+import { SyncMetrics } from "../src/SyncMetrics.ts"
+import { Webhooks } from "../src/Webhooks.ts"
+
+/** Two migrated databases with the demo rows on Neon and their copies in the workspace. */
+const databases = Layer.unwrap(
+  Effect.gen(function* () {
+    const dbs = yield* TwoDatabases
+    return Layer.mergeAll(
+      SourceDatabase.layer(Redacted.make(dbs.neon.url)),
+      WorkspaceDatabase.layer(Redacted.make(dbs.workspace.url))
+    )
+  })
+).pipe(
+  Layer.provideMerge(
+    TwoDatabases.layer(
+      (dbs) =>
+        Effect.gen(function* () {
+          yield* Effect.scoped(
+            Effect.gen(function* () {
+              yield* applyMigrations(yield* SourceDatabase)
+              yield* applyMigrations(yield* WorkspaceDatabase)
+            }).pipe(
+              Effect.provide(
+                Layer.mergeAll(
+                  SourceDatabase.layer(Redacted.make(dbs.neon.url)),
+                  WorkspaceDatabase.layer(Redacted.make(dbs.workspace.url))
+                )
+              )
+            )
+          )
+          yield* Effect.promise(() => seedDemoData(dbs.neon.url, {}))
+        }).pipe(Effect.orDie),
+      { prefix: "follower" }
+    )
+  )
+)
+
+/** The listener's double: events the test offers, acknowledgements it records. */
+const listenerDouble = Effect.gen(function* () {
+  const events = yield* Queue.unbounded<ListenerEvent>()
+  const acks = yield* Ref.make<ReadonlyArray<Lsn>>([])
+  const status: ListenerStatus = {
+    state: "streaming",
+    confirmed: 0n,
+    delivered: 0n,
+    waiting: 0,
+    buffered: 0,
+    reconnects: 0,
+    lastError: null
+  }
+  const service = NeonListener.of({
+    events: Stream.fromQueue(events),
+    ack: (position) => Ref.update(acks, (a) => [...a, position]),
+    status: Effect.succeed(status)
+  })
+  return { events, acks, service }
+})
+
+const sleepLive = (ms: number) => Effect.promise(() => new Promise<void>((r) => setTimeout(r, ms)))
+
+/** Waits (on the real clock) until `check` holds. */
+const until = <A>(what: string, check: Effect.Effect<A | undefined, unknown, never>, timeoutMs = 15_000) =>
+  Effect.gen(function* () {
+    for (let waited = 0; waited < timeoutMs; waited += 25) {
+      const value = yield* check
+      if (value !== undefined) return value
+      yield* sleepLive(25)
+    }
+    return yield* Effect.die(new Error(`timed out waiting until ${what}`))
+  })
+
+const city = (index: number) =>
+  WorkspaceDatabase.use((db) =>
+    db.query(`SELECT city FROM ${qualified(Company.workspaceTable)} WHERE company_unique_id = $1`, [
+      demoCompanyKey(index)
+    ])
+  ).pipe(Effect.map(([row]) => row?.city ?? null))
+
+let lsn = 0x5000000n
+/** Sets a city on Neon and returns the event the listener would send for that transaction. */
+const neonChange = (index: number, value: string) =>
+  Effect.gen(function* () {
+    // the transaction's own id: the engine waits until what it reads shows that transaction
+    const [row] = yield* SourceDatabase.use((db) =>
+      db.query(
+        `UPDATE ${qualified(Company.sourceTable)} SET city = $2 WHERE company_unique_id = $1 RETURNING xmin::text AS xid`,
+        [demoCompanyKey(index), value]
+      )
+    )
+    lsn += 0x100n
+    return {
+      _tag: "Changes",
+      xid: Number(row?.xid),
+      commitLsn: lsn,
+      endLsn: lsn + 0x10n,
+      commitTime: new Date().toISOString().replace("Z", "000Z"),
+      changes: [{ table: Company.sourceTable, op: "update", key: demoCompanyKey(index) }],
+      truncated: [],
+      last: true
+    } satisfies ListenerEvent
+  })
+
+const services = Layer.mergeAll(
+  MergeLane.layer,
+  SyncMetrics.layer,
+  Layer.succeed(Webhooks)(Webhooks.of({ enabled: false, emit: () => Effect.void }))
+)
+
+describe("followSource", () => {
+  layer(databases, { excludeTestServices: true, timeout: "120 seconds" })((it) => {
+    const run = (slot: string, options: { readonly batchSize: number; readonly batchWaitMs: number }) =>
+      Effect.gen(function* () {
+        const double = yield* listenerDouble
+        const stop = yield* Deferred.make<void>()
+        const fiber = yield* followSource({
+          slot,
+          entities: [Company],
+          policy: { pushOn: ["complete"] },
+          batchSize: options.batchSize,
+          batchWait: Duration.millis(options.batchWaitMs),
+          beforeAck: Effect.void,
+          stop
+        }).pipe(
+          Effect.provideService(NeonListener, double.service),
+          Effect.provide(services),
+          Effect.forkChild
+        )
+        return { ...double, stop, fiber }
+      })
+
+    it.effect("waits batchWait for a batch to fill, then merges it and acknowledges its end", () =>
+      Effect.gen(function* () {
+        const first = yield* run("t_follow_wait", { batchSize: 100, batchWaitMs: 1000 })
+        const events = [yield* neonChange(1, "Wait One"), yield* neonChange(2, "Wait Two")]
+        yield* Queue.offerAll(first.events, events)
+        yield* sleepLive(300)
+        assert.deepStrictEqual(yield* Ref.get(first.acks), [], "nothing before batchWait has passed")
+        yield* TestClock.adjust("1 second")
+        const acks = yield* until(
+          "the batch is acknowledged",
+          Effect.map(Ref.get(first.acks), (a) => (a.length > 0 ? a : undefined))
+        )
+        assert.strictEqual(acks.at(-1), events[1]!.endLsn)
+        // acknowledged only once both rows were merged into the workspace
+        assert.strictEqual(yield* city(1), "Wait One")
+        assert.strictEqual(yield* city(2), "Wait Two")
+        yield* Deferred.succeed(first.stop, undefined)
+        yield* Fiber.join(first.fiber)
+      }).pipe(Effect.provide(TestClock.layer()))
+    )
+
+    it.effect("a full batch goes at once; the rest waits for the clock", () =>
+      Effect.gen(function* () {
+        const f = yield* run("t_follow_full", { batchSize: 2, batchWaitMs: 60_000 })
+        const events = [
+          yield* neonChange(3, "Full A"),
+          yield* neonChange(4, "Full B"),
+          yield* neonChange(5, "Full C")
+        ]
+        yield* Queue.offerAll(f.events, events)
+        const acks = yield* until(
+          "the full batch is acknowledged",
+          Effect.map(Ref.get(f.acks), (a) => (a.length > 0 ? a : undefined))
+        )
+        assert.strictEqual(acks.at(-1), events[1]!.endLsn)
+        assert.strictEqual(yield* city(4), "Full B")
+        assert.notStrictEqual(yield* city(5), "Full C", "the third waits for its batch to fill or time out")
+        yield* TestClock.adjust("1 minute")
+        yield* until(
+          "the rest is acknowledged",
+          Effect.map(Ref.get(f.acks), (a) => (a.at(-1) === events[2]!.endLsn ? a : undefined))
+        )
+        assert.strictEqual(yield* city(5), "Full C")
+        yield* Deferred.succeed(f.stop, undefined)
+        yield* Fiber.join(f.fiber)
+      }).pipe(Effect.provide(TestClock.layer()))
+    )
+
+    it.effect(
+      "skips what was applied before the start, acknowledging it; a stop finishes what was taken",
+      () =>
+        Effect.gen(function* () {
+          const old = yield* neonChange(6, "Seen Before")
+          const fresh = yield* neonChange(7, "After Start")
+          yield* writeReplicationProgress("t_follow_skip", old.commitLsn + 1n)
+          const f = yield* run("t_follow_skip", { batchSize: 100, batchWaitMs: 0 })
+          yield* Queue.offerAll(f.events, [old, fresh])
+          yield* until(
+            "both are acknowledged",
+            Effect.map(Ref.get(f.acks), (a) => (a.at(-1) === fresh.endLsn ? a : undefined))
+          )
+          assert.notStrictEqual(
+            yield* city(6),
+            "Seen Before",
+            "a transaction before the recorded position is not merged"
+          )
+          assert.strictEqual(yield* city(7), "After Start")
+          yield* Deferred.succeed(f.stop, undefined)
+          const drained = yield* Fiber.join(f.fiber)
+          assert.strictEqual(drained.acknowledged, fresh.endLsn)
+        }).pipe(Effect.provide(TestClock.layer()))
+    )
+  })
+})
