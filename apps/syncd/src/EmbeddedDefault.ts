@@ -19,6 +19,7 @@ import {
   startPostgresServer
 } from "@enrich-sync/embedded"
 import { applyMigrations, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -92,7 +93,7 @@ export const startEmbeddedDefault = (dataDir: string) =>
             cause
           })
       })
-      writeFileSync(marker, `${new Date().toISOString()}\n`)
+      writeFileSync(marker, `${new Date(yield* Clock.currentTimeMillis).toISOString()}\n`)
       yield* Effect.logInfo(
         `embedded demo: seeded ${counts.companies} companies and ${counts.people} people into the embedded Neon`
       )
