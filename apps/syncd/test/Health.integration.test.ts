@@ -5,20 +5,10 @@
  * for other paths. And the log: JSON lines (time, level, msg, fields, no fiber ids) unless a format is
  * chosen, the level filter, and no secret in either format.
  */
-import { createServer } from "node:net"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { type DaemonProcess, eventually, startDaemon } from "./support/DaemonProcess.ts"
 import { type Databases, freshDatabases } from "./support/Databases.ts"
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer()
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
+import { freePort } from "./support/Ports.ts"
 
 const get = async (port: number, path: string, method = "GET") => {
   const response = await fetch(`http://127.0.0.1:${port}${path}`, { method })

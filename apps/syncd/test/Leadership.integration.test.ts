@@ -4,22 +4,12 @@
  * under two-way load, and nothing is lost. A hung leader that wakes up stands by. Instances that split the
  * entities each lead their own slot.
  */
-import { createServer } from "node:net"
 import { afterEach, assert, beforeEach, describe, it } from "@effect/vitest"
 import { demoCompanyKey, demoPersonKey } from "@enrich-sync/testing"
 import pg from "pg"
 import { type DaemonProcess, eventually, query, startDaemon } from "./support/DaemonProcess.ts"
 import { type Databases, freshDatabases } from "./support/Databases.ts"
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer()
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
+import { freePort } from "./support/Ports.ts"
 
 const readyz = async (port: number) => {
   try {

@@ -21,29 +21,24 @@ export const readReplicationProgress = (
     db.query(`SELECT applied_lsn::text AS lsn FROM enrich_sync.replication_progress WHERE slot = $1`, [slot])
   ).pipe(Effect.map(([row]) => (row === undefined ? null : parseLsn(String(row.lsn)))))
 
+const record = (slot: string, position: Lsn, onExisting: string) =>
+  WorkspaceDatabase.use((db) =>
+    db.query(
+      `INSERT INTO enrich_sync.replication_progress (slot, applied_lsn) VALUES ($1, $2::pg_lsn)
+       ON CONFLICT (slot) DO UPDATE SET applied_lsn = ${onExisting}, updated_at = now()`,
+      [slot, formatLsn(position)]
+    )
+  ).pipe(Effect.asVoid)
+
 /** Records `position` as applied for `slot` (kept when a later one is recorded already). */
 export const writeReplicationProgress = (
   slot: string,
   position: Lsn
 ): Effect.Effect<void, DatabaseError, WorkspaceDatabase> =>
-  WorkspaceDatabase.use((db) =>
-    db.query(
-      `INSERT INTO enrich_sync.replication_progress (slot, applied_lsn) VALUES ($1, $2::pg_lsn)
-       ON CONFLICT (slot) DO UPDATE SET applied_lsn = greatest(enrich_sync.replication_progress.applied_lsn, excluded.applied_lsn),
-                                        updated_at = now()`,
-      [slot, formatLsn(position)]
-    )
-  ).pipe(Effect.asVoid)
+  record(slot, position, "greatest(enrich_sync.replication_progress.applied_lsn, excluded.applied_lsn)")
 
 /** The slot was created anew at `position`: what was recorded for the old one no longer applies. */
 export const restartReplicationProgress = (
   slot: string,
   position: Lsn
-): Effect.Effect<void, DatabaseError, WorkspaceDatabase> =>
-  WorkspaceDatabase.use((db) =>
-    db.query(
-      `INSERT INTO enrich_sync.replication_progress (slot, applied_lsn) VALUES ($1, $2::pg_lsn)
-       ON CONFLICT (slot) DO UPDATE SET applied_lsn = excluded.applied_lsn, updated_at = now()`,
-      [slot, formatLsn(position)]
-    )
-  ).pipe(Effect.asVoid)
+): Effect.Effect<void, DatabaseError, WorkspaceDatabase> => record(slot, position, "excluded.applied_lsn")
