@@ -1,7 +1,8 @@
 /**
  * The only module that touches `pg` and `pg-copy-streams`. It opens pools whose values arrive the way the
- * projection expects them (`wireParsers`: timestamps as text, int8 as number), and exposes a small
- * promise interface the rest of the engine wraps in Effect. Driver quirks are fixed here once.
+ * projection expects them (`wireParsers`: timestamps as text, int8 as number, json and jsonb with their
+ * numbers exact and a JSON null apart from SQL NULL), and exposes a small promise interface the rest of the
+ * engine wraps in Effect. Driver quirks are fixed here once.
  */
 
 import type { Readable, Writable } from "node:stream"
