@@ -77,8 +77,9 @@ const encodeValue = (kind: FieldKind, raw: string): EncodedValue => {
 
 /**
  * Most distinct values a field's memo keeps: statuses and validation errors (those whose COPY text holds
- * escapes: the others take no memo) repeat across millions of rows and are encoded once each; once a field's memo is full (values that rarely repeat), it keeps what it holds
- * and adds nothing, so memory stays bounded.
+ * escapes: the others take no memo) repeat across millions of rows and are encoded once each; once a
+ * field's memo is full (values that rarely repeat), it keeps what it holds and adds nothing, so memory
+ * stays bounded.
  */
 const memoCapacity = 4096
 
