@@ -12,7 +12,7 @@
  */
 import type { Entity, FieldKind } from "./Entity.ts"
 import type { Json } from "./Jsonb.ts"
-import { jsonNull, parseJsonb } from "./Jsonb.ts"
+import { isRawJson, jsonNull, parseJsonb } from "./Jsonb.ts"
 import { canonicalTimestamp } from "./Timestamp.ts"
 import { trimText } from "./TrimText.ts"
 
@@ -113,8 +113,7 @@ export const projectWorkspace = (entity: Entity, row: Row): SyncRecord => projec
  * JSON `null`.
  */
 export const projectBase = (entity: Entity, stored: unknown): SyncRecord | null => {
-  if (stored === null || stored === undefined || typeof stored !== "object" || Array.isArray(stored))
-    return null
+  if (typeof stored !== "object" || stored === null || Array.isArray(stored) || isRawJson(stored)) return null
   const row = stored as Row
   const record = emptyRecord(entity)
   for (const field of entity.fields) {

@@ -78,6 +78,8 @@ describe("projection", () => {
     const stored = parseJsonb(canonicalRecordJson(r)) as object
     assert.deepStrictEqual(projectBase(Company, { ...stored, stray: 1 }), r)
     assert.strictEqual(projectBase(Company, null), null)
+    // a base that is not a record is no base
+    for (const stored of [jsonNull, [], "x", 1]) assert.strictEqual(projectBase(Company, stored), null)
   })
 
   it("keeps JSON as jsonb holds it: numbers exact, a JSON null apart from SQL NULL, in rows and bases", () => {
