@@ -13,17 +13,17 @@ import { engineFixture, onNeon, onWorkspace } from "./support/EngineFixture.ts"
 
 /** The columns of a table as `information_schema` describes them: name to type and nullability. */
 const columnsOf = (side: "neon" | "supabase", fullName: string) =>
-  Effect.map(
-    (side === "neon" ? onNeon : onWorkspace)(
-      `SELECT column_name, data_type, is_nullable = 'YES' AS nullable FROM information_schema.columns
-        WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`,
-      fullName.split(".")
-    ),
-    (rows) =>
-      new Map(
-        rows.map((r) => [String(r.column_name), { type: String(r.data_type), nullable: r.nullable === true }])
+  Effect.gen(function* () {
+    const sql = `SELECT column_name, data_type, is_nullable = 'YES' AS nullable FROM information_schema.columns
+        WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`
+    const rows =
+      side === "neon" ? yield* onNeon(sql, fullName.split(".")) : yield* onWorkspace(sql, fullName.split("."))
+    return new Map(
+      rows.map(
+        (r) => [String(r.column_name), { type: String(r.data_type), nullable: r.nullable === true }] as const
       )
-  )
+    )
+  })
 
 /** Values every shared field of a record takes before (Neon) and after (the workspace's enrichment). */
 const enrichment: {
