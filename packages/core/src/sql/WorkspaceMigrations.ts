@@ -181,11 +181,20 @@ $$`
  *   apart from it nowhere), and when it hashed to `last_sync_hash`, that becomes the hash of what is left;
  * - a row without one whose projection hashed to `last_sync_hash` gets the hash of its projection now.
  * Any other row (its base unknown) keeps its hash, which matches nothing, as before. Numbers version 1 had
- * already rounded stay as they are: the next merge of such a row brings Neon's exact value.
+ * already rounded stay as they are, but a row whose JSON holds a number version 1 wrote through a double
+ * forgets the Neon version it last merged (`source_xmin`), so the next backfill merges it again and verify
+ * compares it by content: the merge brings Neon's exact value.
  */
 const rehashSql = (entity: Entity): ReadonlyArray<string> => {
   const table = qualified(entity.workspaceTable)
-  const stillEngines = `sync_xid = CASE WHEN t.xmin::text::bigint = t.sync_xid THEN ${currentXidSql} ELSE t.sync_xid END`
+  // version 1's test for a number it rewrote through a double (a fraction, an exponent, 16 digits or more)
+  const rounded =
+    entity.fields
+      .filter((f) => f.kind === "json")
+      .map((f) => `coalesce(t.${f.workspace}::text ~ '(^|: |\\[|, )-?([0-9]{16}|[0-9]+[.eE])', false)`)
+      .join(" OR ") || "false"
+  const stillEngines = `sync_xid = CASE WHEN t.xmin::text::bigint = t.sync_xid THEN ${currentXidSql} ELSE t.sync_xid END,
+        source_xmin = CASE WHEN ${rounded} THEN NULL ELSE t.source_xmin END`
   return [
     `UPDATE ${table} AS t SET
         sync_base = s.base,
@@ -201,7 +210,7 @@ const rehashSql = (entity: Entity): ReadonlyArray<string> => {
         ${stillEngines}
       WHERE t.sync_base IS NULL AND t.last_sync_hash IS NOT NULL
         AND ${workspaceHashFunction(entity)}(t) = t.last_sync_hash
-        AND md5(${recordJsonExpression(entity, (f) => `t.${f.workspace}`)}) <> t.last_sync_hash`
+        AND (md5(${recordJsonExpression(entity, (f) => `t.${f.workspace}`)}) <> t.last_sync_hash OR ${rounded})`
   ]
 }
 

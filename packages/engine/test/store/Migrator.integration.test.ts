@@ -208,20 +208,23 @@ describe("the migration that keeps JSON exactly, over rows the earlier release h
             "04.04.01.01.00001.001",
             "04.04.01.01.00002.002",
             "04.04.01.01.00003.003",
-            "04.04.01.01.00004.004"
+            "04.04.01.01.00004.004",
+            "04.04.01.01.00005.005"
           ]
-          // the same records on both sides: warnings SQL NULL, JSON null, SQL NULL (edited later), and one more
-          const warnings = [null, "null", null, '{"zip": 1.0}']
+          // the same records on both sides: warnings SQL NULL, JSON null, SQL NULL (edited later), one more,
+          // and a row whose JSON holds no number
+          const warnings = [null, "null", null, '{"zip": 1.0}', null]
+          const errorsOf = (i: number) => (i === 4 ? '{"website": "empty or blank"}' : errors)
           for (const [i, key] of keys.entries()) {
             const [neon] = yield* onNeon(
               `INSERT INTO marketing.company_invalid (company_unique_id, company_name, reason_code, validation_errors, validation_warnings)
                VALUES ($1, 'Exact Co', 'EMPTY_WEBSITE', $2::jsonb, $3::jsonb) RETURNING id`,
-              [key, errors, warnings[i]]
+              [key, errorsOf(i), warnings[i]]
             )
             yield* onWorkspace(
               `INSERT INTO company_needs_enrichment (neon_id, company_unique_id, company_name, reason_code, validation_status, original_validation_errors, original_validation_warnings)
                VALUES ($1, $2, 'Exact Co', 'EMPTY_WEBSITE', 'FAILED', $3::jsonb, $4::jsonb)`,
-              [neon?.id, key, errors, warnings[i]]
+              [neon?.id, key, errorsOf(i), warnings[i]]
             )
           }
           // hashed as the earlier engine did (its functions are the ones installed), in a write of its own
@@ -230,7 +233,7 @@ describe("the migration that keeps JSON exactly, over rows the earlier release h
               yield* tx.query(`SELECT set_config('enrich_sync.applying', 'on', true)`)
               yield* tx.query(
                 `UPDATE company_needs_enrichment AS t SET last_sync_hash = enrich_sync.company_workspace_hash(t), sync_dirty = false,
-                        sync_xid = (pg_current_xact_id()::text::bigint % 4294967296)`
+                        sync_xid = (pg_current_xact_id()::text::bigint % 4294967296), source_xmin = 42`
               )
               // a row whose base cannot be known (changed behind the trigger's back)
               yield* tx.query(
@@ -258,10 +261,16 @@ describe("the migration that keeps JSON exactly, over rows the earlier release h
             assert.strictEqual(row.updated_at, was.updated_at)
             assert.strictEqual(row.sync_dirty, was.sync_dirty)
             assert.strictEqual(row.engines, was.engines)
-            assert.strictEqual(row.errors_text, errors)
+            assert.strictEqual(row.errors_text, errorsOf(i))
           }
-          const [clean, jsonNullRow, edited, unknown] = after
-          for (const row of [clean!, jsonNullRow!]) {
+          // the rows whose numbers the earlier form wrote through a double are merged again (the Neon version
+          // they last merged is forgotten); the others keep theirs
+          assert.deepStrictEqual(
+            after.map((r) => r.source_xmin),
+            [null, null, null, 42, 42]
+          )
+          const [clean, jsonNullRow, edited, unknown, plain] = after
+          for (const row of [clean!, jsonNullRow!, plain!]) {
             assert.strictEqual(row.last_sync_hash, row.sql_hash)
             assert.strictEqual(row.last_sync_hash, recordHash(Company, projectWorkspace(Company, row)))
             assert.isTrue(row.engines)
