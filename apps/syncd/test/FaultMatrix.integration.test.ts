@@ -77,6 +77,9 @@ describe("syncd through each fault, under edits of both sides, converging by its
   const faultCase = (name: string, stream: number, fault: (world: World) => Promise<DaemonProcess>) =>
     it(name, async () => {
       const random = new SeededRandom(seed).fork(stream)
+      const began = Date.now()
+      const phases: Array<string> = []
+      const lap = (phase: string) => phases.push(`${phase} at ${((Date.now() - began) / 1000).toFixed(1)} s`)
       const dbs = await freshDatabases({ seed: {}, neonServer, workspaceServer })
       const slot = `t_matrix_${stream}_${seed}`
       const world: World = {
@@ -102,9 +105,12 @@ describe("syncd through each fault, under edits of both sides, converging by its
       }
       try {
         await installWriteAudit(dbs.neonUrl, dbs.workspaceUrl)
+        lap("databases ready")
         await world.start().waitFor(/Realtime subscribed: catching up/, 60_000)
-        await awaitConvergence(dbs.neonUrl, dbs.workspaceUrl, 30_000)
+        lap("daemon live")
+        await awaitConvergence(dbs.neonUrl, dbs.workspaceUrl, 30_000, { verify: false })
         await clearWriteAudit(dbs.neonUrl, dbs.workspaceUrl)
+        lap("in sync")
         const workload = startTwoWayWorkload({
           neonUrl: dbs.neonUrl,
           workspaceUrl: dbs.workspaceUrl,
@@ -118,6 +124,7 @@ describe("syncd through each fault, under edits of both sides, converging by its
         } finally {
           await workload.stop()
         }
+        lap("edits stopped")
         const report = await endChecks({
           neonUrl: dbs.neonUrl,
           workspaceUrl: dbs.workspaceUrl,
@@ -126,6 +133,8 @@ describe("syncd through each fault, under edits of both sides, converging by its
           convergeWithinMs: 60_000,
           quietMs: 3000
         })
+        lap("checked")
+        console.info(`${name} (seed ${seed}): ${report.summary}; ${phases.join(", ")}`)
         assert.deepStrictEqual(
           report.problems,
           [],

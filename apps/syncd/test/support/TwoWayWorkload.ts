@@ -24,9 +24,9 @@ export const startTwoWayWorkload = (options: {
   readonly random: SeededRandom
   /** how many enrichers (default 2) */
   readonly enrichers?: number
-  /** pause between two Neon transactions, in ms (default 20-120) */
+  /** pause between two Neon transactions, in ms (default 30-150) */
   readonly neonPauseMs?: readonly [number, number]
-  /** pause between two edits of an enricher, in ms (default 30-200) */
+  /** pause between two edits of an enricher, in ms (default 50-250) */
   readonly enricherPauseMs?: readonly [number, number]
 }): TwoWayWorkload => {
   const { random } = options
@@ -50,9 +50,9 @@ export const startTwoWayWorkload = (options: {
   })
   const pace = random.fork(100)
   const writing = Promise.all([
-    keepEditing(() => neon.step(), pace.fork(1), options.neonPauseMs ?? [20, 120], stopped),
+    keepEditing(() => neon.step(), pace.fork(1), options.neonPauseMs ?? [30, 150], stopped),
     ...enrichers.map((e, i) =>
-      keepEditing(() => e.step(), pace.fork(2 + i), options.enricherPauseMs ?? [30, 200], stopped)
+      keepEditing(() => e.step(), pace.fork(2 + i), options.enricherPauseMs ?? [50, 250], stopped)
     )
   ])
   // a writer that fails (not a fault it rides out) stops the others; `stop` reports it
