@@ -138,11 +138,17 @@ export class Leadership extends Context.Service<
           yield* Effect.addFinalizer(() => Ref.set(term, null).pipe(Effect.andThen(setRole("standby"))))
           yield* setRole("leader")
           yield* Effect.logInfo(`leading slot ${config.slot} (holding the leader lock)`)
+          // the work may meet the loss first (a check before an acknowledgement): that too ends the term
+          const standBy = (e: LeadershipLost) =>
+            Effect.logError(`${e.message}: no longer leading; standing by`)
           yield* Effect.raceFirst(
-            Effect.scoped(work),
-            Deferred.await(lost).pipe(
-              Effect.catch((e) => Effect.logError(`${e.message}: no longer leading; standing by`))
-            )
+            Effect.scoped(work).pipe(
+              Effect.catchIf(
+                (e: unknown) => e instanceof LeadershipLost,
+                (e) => standBy(e as unknown as LeadershipLost)
+              )
+            ),
+            Deferred.await(lost).pipe(Effect.catch(standBy))
           )
         })
 

@@ -285,7 +285,10 @@ export const followSource = (options: SourceFollowerOptions) =>
 export const neonListenerLayer = Layer.unwrap(
   Effect.gen(function* () {
     yield* Startup
-    return NeonListener.layer(listenerConfig(yield* SyncdConfig, yield* Endpoints))
+    const leadership = yield* Leadership
+    return NeonListener.layer(
+      listenerConfig(yield* SyncdConfig, yield* Endpoints, Effect.isSuccess(leadership.check))
+    )
   })
 )
 

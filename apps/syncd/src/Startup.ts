@@ -17,11 +17,16 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { Endpoints, type EndpointsShape } from "./Databases.ts"
+import { Leadership } from "./Leadership.ts"
 import { reconcile } from "./Reconcile.ts"
 import { SyncdConfig, type SyncdSettings } from "./SyncdConfig.ts"
 
 /** The Neon listener's configuration: the slot and publication of the invalid tables, on the direct host. */
-export const listenerConfig = (config: SyncdSettings, endpoints: EndpointsShape): NeonListenerConfig => ({
+export const listenerConfig = (
+  config: SyncdSettings,
+  endpoints: EndpointsShape,
+  leading: Effect.Effect<boolean> = Effect.succeed(false)
+): NeonListenerConfig => ({
   url: endpoints.replicationUrl,
   slot: config.slot,
   publication: config.publication,
@@ -32,8 +37,8 @@ export const listenerConfig = (config: SyncdSettings, endpoints: EndpointsShape)
   })),
   heartbeatInterval: config.heartbeat,
   ackInterval: config.ackInterval,
-  // only the holder of the leader lock starts the listener: whoever else holds the slot is a former leader
-  takeOverSlot: true
+  // while this daemon holds the leader lock, whoever else holds the slot is a former leader
+  takeOverSlot: leading
 })
 
 /** The daemon has started: schemas checked, slot in place, both sides reconciled. */
@@ -47,7 +52,8 @@ export class Startup extends Context.Service<Startup, { readonly slot: EnsuredSl
       const endpoints = yield* Endpoints
       yield* requireSchema(yield* SourceDatabase)
       yield* requireSchema(yield* WorkspaceDatabase)
-      const slot = yield* ensureSlot(listenerConfig(config, endpoints))
+      const leadership = yield* Leadership
+      const slot = yield* ensureSlot(listenerConfig(config, endpoints, Effect.isSuccess(leadership.check)))
       // a new slot: what was recorded for an old one means nothing (a branch restore can put positions lower)
       if (slot.created) yield* restartReplicationProgress(config.slot, slot.position)
       yield* reconcile(

@@ -6,6 +6,7 @@
  * sizes; `resolveConfig` is the only way to get one.
  */
 import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type { FollowedTable } from "./internal/TransactionAssembler.ts"
@@ -36,10 +37,11 @@ export interface NeonListenerConfig {
   /** how long to wait for a slot that another connection holds before failing (default 30 s) */
   readonly slotBusyTimeout?: Duration.Input | undefined
   /**
-   * the caller alone may use the slot (it holds the leader lock): a connection still holding the slot is a
-   * previous holder's (a daemon that hung or died), so it is ended at once instead of waited for (default false)
+   * asked each time the slot is found held by another connection: `true` when the caller alone may use the
+   * slot (it holds the leader lock right now), so the holder is a previous one's (a daemon that hung or
+   * died) and is ended at once instead of waited for (default: never)
    */
-  readonly takeOverSlot?: boolean | undefined
+  readonly takeOverSlot?: Effect.Effect<boolean> | undefined
   /** how often the confirmed position is sent even when nothing changed (default 10 s) */
   readonly statusInterval?: Duration.Input | undefined
   /** the first delay before reconnecting (default 100 ms); it doubles up to `reconnectCap`, jittered */
@@ -60,7 +62,7 @@ export interface ResolvedConfig {
   readonly bufferKeys: number
   readonly ackInterval: Duration.Duration
   readonly slotBusyTimeout: Duration.Duration
-  readonly takeOverSlot: boolean
+  readonly takeOverSlot: Effect.Effect<boolean>
   readonly statusInterval: Duration.Duration
   readonly reconnectBase: Duration.Duration
   readonly reconnectCap: Duration.Duration
@@ -150,7 +152,7 @@ export const resolveConfig = (config: NeonListenerConfig): ResolvedConfig | Neon
     ackInterval,
     heartbeatInterval: resolvedDurations.heartbeatInterval!,
     slotBusyTimeout: resolvedDurations.slotBusyTimeout!,
-    takeOverSlot: config.takeOverSlot === true,
+    takeOverSlot: config.takeOverSlot ?? Effect.succeed(false),
     statusInterval: resolvedDurations.statusInterval!,
     reconnectBase: resolvedDurations.reconnectBase!,
     reconnectCap: resolvedDurations.reconnectCap!

@@ -106,7 +106,7 @@ const ensureSlotExists = Effect.fnUntraced(function* (
       continue
     }
     if (slot.active_pid !== null) {
-      if (config.takeOverSlot) {
+      if (yield* config.takeOverSlot) {
         yield* Effect.logWarning(
           `the replication slot ${config.slot} is held by PID ${slot.active_pid}, a previous holder's connection (this process holds the leader lock): ending it`
         )
