@@ -1,11 +1,11 @@
 /**
  * The Neon (source) side: the seed's invalid tables when absent, the columns the push writes, the master
  * tables when absent, `public.shq_validation_log`, the publication the listener follows, a replica identity
- * that makes deletes carry the Barton ID, and the projection hash functions (version 3: JSON kept exactly,
- * see `SyncHashSql`).
+ * that makes deletes carry the Barton ID, the projection hash functions (version 3: JSON kept exactly,
+ * see `SyncHashSql`), and the push journal (version 4, outside the publication).
  */
 import { entities } from "../Entities.ts"
-import type { Entity } from "../Entity.ts"
+import type { Column, Entity, TableName } from "../Entity.ts"
 import { qualified } from "../Entity.ts"
 import type { Migration } from "../Migration.ts"
 import { canonicalFunctionsSql, recordJsonSql, sourceHashSql } from "./SyncHashSql.ts"
@@ -83,6 +83,27 @@ ${entities
 END
 $$`
 
+/** The push journal (see the engine's `PushJournal`), by parts. */
+export const pushJournalTableName: TableName = { schema: "enrich_sync", name: "push_journal" }
+
+/**
+ * The push journal's columns (version 4): one row per push whose workspace write has not yet been made
+ * durable, written in the push's Neon transaction: the key, the workspace row's `last_sync_hash` as the
+ * push's merge read it, the base the row takes if its write does not land, and the conflicts the merge
+ * resolved. Not in the publication: the listener never sees it.
+ */
+export const pushJournalColumns: ReadonlyArray<Column> = [
+  { name: "push_id", definition: "UUID PRIMARY KEY", type: "uuid" },
+  { name: "seq", definition: "BIGSERIAL", type: "bigint" },
+  { name: "entity", definition: "TEXT NOT NULL", type: "text" },
+  { name: "record_key", definition: "TEXT NOT NULL", type: "text" },
+  { name: "prior_hash", definition: "TEXT", type: "text" },
+  { name: "base", definition: "JSONB NOT NULL", type: "jsonb" },
+  { name: "base_hash", definition: "TEXT NOT NULL", type: "text" },
+  { name: "conflicts", definition: "JSONB NOT NULL", type: "jsonb" },
+  { name: "created_at", definition: "TIMESTAMPTZ NOT NULL DEFAULT now()", type: "timestamp with time zone" }
+]
+
 /** The Neon side's migrations. */
 export const sourceMigrations: ReadonlyArray<Migration> = [
   {
@@ -126,5 +147,15 @@ export const sourceMigrations: ReadonlyArray<Migration> = [
     version: 3,
     name: "JSON kept exactly: numbers as jsonb prints them, JSON null apart from SQL NULL",
     statements: [...canonicalFunctionsSql, ...entities.flatMap((e) => [recordJsonSql(e), sourceHashSql(e)])]
+  },
+  {
+    side: "source",
+    version: 4,
+    name: "push journal: what a push decided, kept with the push until the workspace holds it",
+    statements: [
+      createTableSql(pushJournalTableName, pushJournalColumns),
+      // the merge looks up the entries of the keys of each round
+      `CREATE INDEX IF NOT EXISTS idx_push_journal_record ON ${qualified(pushJournalTableName)} (entity, record_key)`
+    ]
   }
 ]

@@ -12,6 +12,8 @@
  *
  * JSON is kept exactly (version 4): the projection hash takes a JSON value as `jsonb` prints it and leaves
  * out the fields that are SQL NULL (`SyncHashSql`); the hashes and bases stored before are re-hashed.
+ *
+ * The push receipts (version 6) record which entries of Neon's push journal the workspace holds.
  */
 import { entities } from "../Entities.ts"
 import type { Column, Entity, SyncField, TableName } from "../Entity.ts"
@@ -67,6 +69,18 @@ export const conflictColumns: ReadonlyArray<Column> = [
   { name: "reviewed_at", definition: "TIMESTAMPTZ", type: "timestamp with time zone", added: true, since: 3 },
   { name: "reviewed_by", definition: "TEXT", type: "text", added: true, since: 3 },
   { name: "restored_at", definition: "TIMESTAMPTZ", type: "timestamp with time zone", added: true, since: 3 }
+]
+
+/** The receipts of the push journal (see the engine's `PushJournal`), by parts. */
+export const pushReceiptTableName: TableName = { schema: "enrich_sync", name: "push_receipts" }
+
+/**
+ * The push receipts' columns (version 6): the id of each push journal entry whose outcome the workspace
+ * holds, written in the workspace transaction that applies it, so an entry is applied once.
+ */
+export const pushReceiptColumns: ReadonlyArray<Column> = [
+  { name: "push_id", definition: "UUID PRIMARY KEY", type: "uuid" },
+  { name: "created_at", definition: "TIMESTAMPTZ NOT NULL DEFAULT now()", type: "timestamp with time zone" }
 ]
 
 /** The seed's indexes on each workspace table. */
@@ -338,5 +352,11 @@ export const workspaceMigrations: ReadonlyArray<Migration> = [
       // the deliverer reads what is due and not yet delivered, oldest first
       `CREATE INDEX IF NOT EXISTS idx_webhook_outbox_due ON enrich_sync.webhook_outbox (next_attempt_at, id) WHERE delivered_at IS NULL`
     ]
+  },
+  {
+    side: "workspace",
+    version: 6,
+    name: "push receipts: the push journal entries the workspace holds, so each is applied once",
+    statements: [createTableSql(pushReceiptTableName, pushReceiptColumns)]
   }
 ]
