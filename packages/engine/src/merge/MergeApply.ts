@@ -3,24 +3,38 @@
  * (`planSync`), writes Neon (one statement, with its log) and then the workspace (one statement, with the
  * conflicts), and merges again the keys whose compare-and-swap lost to a concurrent edit.
  *
+ * A push journals what it decided in its own Neon transaction (`PushJournal`): the workspace write that
+ * follows applies the entry (the row's write lands, or, when it lost its race to a person's edit, the row's
+ * base becomes the entry's), and a round first applies the entries its keys still have (`PushJournalApply`:
+ * a push whose process died before its workspace write), so no key is merged against a base older than
+ * what Neon holds of it, and the Neon values a push overwrote are logged once whatever happens after it.
+ *
  * Invariants: no event payload is trusted (an event only names a key; rows are read); Neon is written
  * before the workspace, so a push that did not land on Neon never becomes part of the agreed base; a key
  * is reported done only when both sides hold the plan's result (or it is left for the next pass after
  * `maxAttempts` lost races, and reported as contended, never dropped).
  */
+import { randomUUID } from "node:crypto"
 import type { Entity, MergePolicy, SyncPlan, SyncRecord, SyncValue } from "@enrich-sync/core"
 import {
   canonicalTimestamp,
   defaultPolicy,
+  md5,
+  parseJsonb,
   planSync,
+  projectBase,
   recordHash,
+  recordJson,
   sameValue,
   timestampMicros
 } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
-import type { ConflictEntry } from "../store/ConflictLog.ts"
+import type { ConflictEntry, ConflictRecord } from "../store/ConflictLog.ts"
+import { conflictRecords, describeConflict } from "../store/ConflictLog.ts"
 import type { SourceDatabase, WorkspaceDatabase } from "../store/Database.ts"
 import type { DatabaseError } from "../store/DatabaseError.ts"
+import type { PushJournalEntry } from "../store/PushJournal.ts"
+import { deleteJournal, readJournal, sweepReceipts } from "../store/PushJournal.ts"
 import type { SourceRow, SourceWrite } from "../store/SourceStore.ts"
 import { awaitVisible, readPromoted, readSource, writeSource } from "../store/SourceStore.ts"
 import type {
@@ -31,6 +45,7 @@ import type {
 } from "../store/WorkspaceStore.ts"
 import { markGone, readWorkspace, writeWorkspace } from "../store/WorkspaceStore.ts"
 import { applyCleanSlices, readCleanSlices } from "./CleanApply.ts"
+import { applyPushJournal } from "./PushJournalApply.ts"
 
 /**
  * A key that changed, with the commit time of the Neon transaction that changed it when known (any
@@ -195,6 +210,30 @@ const describe = (p: Planned): PlannedChange => ({
   conflicts: p.plan.conflicts.length
 })
 
+/**
+ * The journal entry of a push (see `PushJournal`): the base its workspace row takes if the row's own write
+ * does not land is the plan's new base, but with the values the row holds in every field that write would
+ * set, so that the next merge brings Neon's side of them in (they read as Neon's edits) and sees the pushed
+ * fields as agreed; and every conflict of the plan (the next merge would see none of them again).
+ */
+const journalEntryOf = (entity: Entity, p: Planned): PushJournalEntry => {
+  const base: { [field: string]: SyncValue } = { ...p.plan.newBase }
+  if (p.workspace !== undefined)
+    for (const field of Object.keys(p.plan.toWorkspace)) base[field] = p.workspace.record[field] ?? null
+  const json = recordJson(entity, base)
+  return {
+    pushId: randomUUID(),
+    key: p.key,
+    priorHash: p.workspace?.lastSyncHash ?? null,
+    base: json,
+    baseHash: md5(json),
+    conflicts: conflictRecords(
+      entity,
+      p.plan.conflicts.map((conflict) => ({ key: p.key, conflict }))
+    )
+  }
+}
+
 const sourceWriteOf = (entity: Entity, p: Planned): SourceWrite => {
   const pushedFields = Object.keys(p.plan.toSource).filter((f) => !validationFieldNames.has(f))
   const details: SyncValue = { fields: pushedFields, enriched_by: p.plan.newBase.enriched_by ?? null }
@@ -203,6 +242,7 @@ const sourceWriteOf = (entity: Entity, p: Planned): SourceWrite => {
     expectedHash: recordHash(entity, p.source.record),
     set: p.plan.toSource,
     updatedAt: p.plan.sourceUpdatedAt,
+    journal: journalEntryOf(entity, p),
     log: {
       validationStatus: p.plan.validation === null ? null : p.plan.validation.status,
       validationErrors: p.plan.validation === null ? null : p.plan.validation.errors,
@@ -220,20 +260,73 @@ interface Round {
   readonly clean: ReadonlyArray<WorkspaceClean>
   /** keys whose merge writes nothing (in sync, or gone on both sides) */
   readonly unchanged: number
+  /** the conflicts of earlier pushes logged (or, in a dry run, that would be) before the round was read */
+  readonly recovered: ReadonlyArray<ConflictRecord>
 }
 
-/** Reads both sides of `keys` (one query per side) and plans each one. */
+/**
+ * A dry run's view of the journal entries of `keys` (see `PushJournal`): each workspace row as it reads once
+ * its newest entry is applied, and the conflicts the entries would log. Writes nothing.
+ */
+const journaledView = (
+  entity: Entity,
+  keys: ReadonlyArray<string>,
+  rows: ReadonlyMap<string, WorkspaceRow>
+): Effect.Effect<
+  { readonly rows: ReadonlyMap<string, WorkspaceRow>; readonly conflicts: ReadonlyArray<ConflictRecord> },
+  DatabaseError,
+  SourceDatabase
+> =>
+  Effect.map(readJournal(entity, keys), (entries) => {
+    const view = new Map(rows)
+    for (const e of entries) {
+      const row = view.get(e.key)
+      if (row === undefined || row.lastSyncHash !== e.priorHash) continue
+      view.set(e.key, {
+        ...row,
+        base: projectBase(entity, parseJsonb(e.base)),
+        storedBase: true,
+        lastSyncHash: e.baseHash,
+        dirty: true
+      })
+    }
+    return { rows: view, conflicts: entries.flatMap((e) => e.conflicts) }
+  })
+
+/**
+ * Reads both sides of `keys` (one query per side) and plans each one. The push journal entries of the keys
+ * (Neon's read says which have one: a key whose Neon row is gone is looked up too) are applied first, and
+ * the rows whose base they changed read again; a dry run plans as if they were applied.
+ */
 const planRound = (
   entity: Entity,
   keys: ReadonlyArray<string>,
   committed: ReadonlyMap<string, string | null>,
-  policy: MergePolicy
+  policy: MergePolicy,
+  dryRun = false
 ): Effect.Effect<Round, DatabaseError, SourceDatabase | WorkspaceDatabase> =>
   Effect.gen(function* () {
-    const [sourceRows, workspaceRows] = yield* Effect.all(
-      [readSource(entity, keys), readWorkspace(entity, keys)],
-      { concurrency: 2 }
-    )
+    const [sourceRows, read] = yield* Effect.all([readSource(entity, keys), readWorkspace(entity, keys)], {
+      concurrency: 2
+    })
+    let workspaceRows = read
+    let recovered: ReadonlyArray<ConflictRecord> = []
+    const journaled = keys.filter((key) => {
+      const source = sourceRows.get(key)
+      return source === undefined ? workspaceRows.get(key)?.syncState === "active" : source.journaled
+    })
+    if (journaled.length > 0 && dryRun) {
+      const view = yield* journaledView(entity, journaled, workspaceRows)
+      workspaceRows = view.rows
+      recovered = view.conflicts
+    } else if (journaled.length > 0) {
+      const recovery = yield* applyPushJournal(entity, journaled)
+      recovered = recovery.conflicts
+      if (recovery.rebased.size > 0) {
+        const reread = yield* readWorkspace(entity, [...recovery.rebased])
+        workspaceRows = new Map([...workspaceRows, ...reread])
+      }
+    }
     const plans: Array<Planned> = []
     const gone: Array<string> = []
     const clean: Array<WorkspaceClean> = []
@@ -262,13 +355,15 @@ const planRound = (
       promoted: gone.filter((k) => promotedKeys.has(k)),
       removed: gone.filter((k) => !promotedKeys.has(k)),
       clean,
-      unchanged
+      unchanged,
+      recovered
     }
   })
 
 /** Counts what a round would write, and describes it (dry runs). */
 const describeRound = (round: Round, stats: Mutable<ApplyStats>, planned: Array<PlannedChange>) => {
   stats.unchanged += round.unchanged
+  stats.conflicts += round.recovered.length
   for (const p of round.plans) planned.push(describe(p))
   for (const key of round.promoted)
     planned.push({ key, action: "promote", toSource: [], toWorkspace: [], conflicts: 0 })
@@ -285,8 +380,13 @@ const describeRound = (round: Round, stats: Mutable<ApplyStats>, planned: Array<
 }
 
 /**
- * Writes a round: marks rows gone from Neon, writes Neon (pushes, compare-and-swap), then the workspace
- * (compare-and-swap), counting into `stats`. Returns the keys that lost a race and must be merged again.
+ * Writes a round: marks rows gone from Neon, writes Neon (pushes, compare-and-swap, each with its journal
+ * entry), then the workspace (compare-and-swap, applying the journal entries of the pushes), then deletes
+ * the entries and their receipts, counting into `stats`. Returns the keys that lost a race and must be
+ * merged again.
+ *
+ * Should the process stop after the push commits, its journal entries are applied before the keys are merged
+ * again (see `PushJournalApply` for every point where it can stop).
  */
 const writeRound = (
   entity: Entity,
@@ -296,6 +396,8 @@ const writeRound = (
   Effect.gen(function* () {
     stats.unchanged += round.unchanged
     const { promoted, removed, plans } = round
+    const conflictKeys: Array<string> = round.recovered.map((c) => c.record_key)
+    stats.conflicts += round.recovered.length
     if (promoted.length > 0 || removed.length > 0) {
       yield* markGone(entity, promoted, removed)
       stats.promoted += promoted.length
@@ -309,25 +411,19 @@ const writeRound = (
 
     const retry = new Set<string>()
     const pushes = plans.filter((p) => Object.keys(p.plan.toSource).length > 0)
-    const pushedKeys = yield* writeSource(
-      entity,
-      pushes.map((p) => sourceWriteOf(entity, p))
-    )
+    const writes = pushes.map((p) => sourceWriteOf(entity, p))
+    const pushedKeys = yield* writeSource(entity, writes)
     for (const p of pushes) if (!pushedKeys.has(p.key)) retry.add(p.key)
+    const journal = writes.flatMap((w) => (pushedKeys.has(w.key) ? [w.journal] : []))
 
     const inserts: Array<WorkspaceInsert> = []
     const updates: Array<WorkspaceUpdate> = []
     const conflicts: Array<ConflictEntry> = []
     for (const p of plans) {
       if (retry.has(p.key) || !p.writeWorkspace) continue
-      // a conflict whose field the push wrote lost on Neon, where it is overwritten now: it is logged even
-      // if this workspace write loses its race (the merge again would no longer see it)
-      for (const conflict of p.plan.conflicts)
-        conflicts.push({
-          key: p.key,
-          conflict,
-          landed: pushedKeys.has(p.key) && conflict.field in p.plan.toSource
-        })
+      // the conflicts of a push travel in its journal entry, logged whether or not this write lands
+      if (!pushedKeys.has(p.key))
+        for (const conflict of p.plan.conflicts) conflicts.push({ key: p.key, conflict })
       if (p.workspace === undefined) {
         inserts.push({
           key: p.key,
@@ -352,28 +448,33 @@ const writeRound = (
         })
       }
     }
-    const written = yield* writeWorkspace(entity, inserts, updates, conflicts, round.clean)
+    const written = yield* writeWorkspace(entity, inserts, updates, conflicts, round.clean, journal)
     for (const i of inserts) if (!written.inserted.has(i.key)) retry.add(i.key)
     for (const u of updates) if (!written.updated.has(u.key)) retry.add(u.key)
+    // the workspace holds every entry now (applied here, or by a recovery that claimed it first)
+    if (journal.length > 0) yield* sweepReceipts(yield* deleteJournal(journal.map((e) => e.pushId)))
 
-    // exactly the conflicts `writeWorkspace` logged: those of the rows it wrote, and those that landed
-    const conflictKeys: Array<string> = []
-    const pushedList: Array<string> = []
-    for (const { key, conflict: c, landed } of conflicts) {
-      if (retry.has(key) && landed !== true) continue
+    // exactly the conflicts `writeWorkspace` logged: those of the rows it wrote, and those of the entries
+    // it applied
+    const logged: Array<ConflictRecord> = [
+      ...conflictRecords(
+        entity,
+        conflicts.filter((c) => written.updated.has(c.key) || written.inserted.has(c.key))
+      ),
+      ...journal.flatMap((e) => (written.journaled.has(e.key) ? e.conflicts : []))
+    ]
+    for (const c of logged) {
       stats.conflicts++
-      conflictKeys.push(key)
-      yield* Effect.logWarning(
-        `conflict on ${entity.label} ${key}, field ${c.field}: ${c.winner} won (${c.reason}${c.pending ? ", pending push" : ""}); the losing value is in sync_conflicts`
-      )
+      conflictKeys.push(c.record_key)
+      yield* Effect.logWarning(describeConflict(entity, c))
     }
+    const pushedList: Array<string> = []
     for (const p of plans) {
-      if (retry.has(p.key)) continue
       if (pushedKeys.has(p.key)) {
         stats.pushed++
         pushedList.push(p.key)
       }
-      if (!p.writeWorkspace) continue
+      if (retry.has(p.key) || !p.writeWorkspace) continue
       if (p.workspace === undefined) stats.inserted++
       else stats.updated++
     }
@@ -421,7 +522,7 @@ export const prepareKeys = (
     yield* awaitVisible(changes.flatMap((c) => (c.xid === undefined ? [] : [c.xid])))
     const keys = [...committed.keys()]
     if (options.dryRun === true) {
-      const round = yield* planRound(entity, keys, committed, policy)
+      const round = yield* planRound(entity, keys, committed, policy, true)
       return { entity, keys, committed, clean: [], round, policy, options }
     }
     const { slices } = yield* readCleanSlices(entity, keys, committed)

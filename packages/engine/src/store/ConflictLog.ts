@@ -4,9 +4,9 @@
  * its review: the conflicts read back with filters, marked reviewed (when, by whom) and restored.
  *
  * Invariant: conflicts are appended in the transaction that writes their merge, so a conflict is logged
- * exactly when its resolution is written (a losing Neon value that a committed push overwrote is logged
- * with the workspace write that follows it, see `ConflictEntry.landed`). Rows are never deleted: a review
- * only sets its columns.
+ * exactly when its resolution is written (the conflicts of a push travel in the push journal and are
+ * logged with the workspace write that applies it, once, see `PushJournal`). Rows are never deleted: a
+ * review only sets its columns.
  */
 import type { Conflict, Entity, SyncValue } from "@enrich-sync/core"
 import { canonicalTimestamp, conflictTable } from "@enrich-sync/core"
@@ -19,12 +19,23 @@ import type { DatabaseError } from "./DatabaseError.ts"
 export interface ConflictEntry {
   readonly key: string
   readonly conflict: Conflict
-  /**
-   * the losing value was already overwritten by a write that committed (a push to Neon): the conflict is
-   * logged whether or not the workspace write of the same round lands (default false: logged only with the
-   * workspace write of its key)
-   */
-  readonly landed?: boolean
+}
+
+/**
+ * A conflict as a row of the log, ready to insert (JSON): what the push journal keeps of a push's conflicts
+ * until they are logged.
+ */
+export interface ConflictRecord {
+  readonly entity: string
+  readonly record_key: string
+  readonly field: string
+  readonly reason: string
+  readonly winner: string
+  readonly base_value: SyncValue
+  readonly source_value: SyncValue
+  readonly source_edited_at: string | null
+  readonly workspace_value: SyncValue
+  readonly workspace_edited_at: string | null
 }
 
 const conflictSql = `INSERT INTO ${conflictTable}
@@ -34,31 +45,44 @@ const conflictSql = `INSERT INTO ${conflictTable}
     FROM jsonb_to_recordset($1::jsonb) AS v(entity text, record_key text, field text, reason text, winner text,
          base_value jsonb, source_value jsonb, source_edited_at timestamp, workspace_value jsonb, workspace_edited_at timestamp)`
 
+const pendingMark = " (pending push)"
+
 /** JSON null and SQL NULL are both "no value" in the conflict log; keep JSON values as JSON. */
 const jsonValue = (v: SyncValue) => (v === null ? null : v)
 
+/** The rows of the log that record `conflicts`. */
+export const conflictRecords = (
+  entity: Entity,
+  conflicts: ReadonlyArray<ConflictEntry>
+): Array<ConflictRecord> =>
+  conflicts.map(({ key, conflict: c }) => ({
+    entity: entity.name,
+    record_key: key,
+    field: c.field,
+    reason: c.pending ? `${c.reason}${pendingMark}` : c.reason,
+    winner: c.winner,
+    base_value: jsonValue(c.base),
+    source_value: jsonValue(c.source.value),
+    source_edited_at: c.source.editedAt,
+    workspace_value: jsonValue(c.workspace.value),
+    workspace_edited_at: c.workspace.editedAt
+  }))
+
+/** Appends rows to the conflict log in the session's transaction. */
+export const logConflictRecords = (tx: Session, records: ReadonlyArray<ConflictRecord>) =>
+  records.length === 0 ? Effect.void : tx.query(conflictSql, [JSON.stringify(records)]).pipe(Effect.asVoid)
+
 /** Appends conflicts to the conflict log in the session's transaction. */
 export const logConflicts = (tx: Session, entity: Entity, conflicts: ReadonlyArray<ConflictEntry>) =>
-  conflicts.length === 0
-    ? Effect.void
-    : tx
-        .query(conflictSql, [
-          JSON.stringify(
-            conflicts.map(({ key, conflict: c }) => ({
-              entity: entity.name,
-              record_key: key,
-              field: c.field,
-              reason: c.pending ? `${c.reason} (pending push)` : c.reason,
-              winner: c.winner,
-              base_value: jsonValue(c.base),
-              source_value: jsonValue(c.source.value),
-              source_edited_at: c.source.editedAt,
-              workspace_value: jsonValue(c.workspace.value),
-              workspace_edited_at: c.workspace.editedAt
-            }))
-          )
-        ])
-        .pipe(Effect.asVoid)
+  logConflictRecords(tx, conflictRecords(entity, conflicts))
+
+/** The log line of a conflict (the daemon logs one per conflict it logs). */
+export const describeConflict = (entity: Entity, record: ConflictRecord): string => {
+  const reason = record.reason.endsWith(pendingMark)
+    ? `${record.reason.slice(0, -pendingMark.length)}, pending push`
+    : record.reason
+  return `conflict on ${entity.label} ${record.record_key}, field ${record.field}: ${record.winner} won (${reason}); the losing value is in sync_conflicts`
+}
 
 /** One side of a logged conflict: its value and when it was edited. */
 export interface LoggedSide {
@@ -107,8 +131,6 @@ export interface ConflictPage {
   /** of those, not reviewed yet */
   readonly unreviewed: number
 }
-
-const pendingMark = " (pending push)"
 
 /** The columns of a logged conflict; times in UTC (`detected_at` is stored in the session's time zone). */
 const loggedColumns = `id, entity, record_key, field, reason, winner, base_value, source_value,

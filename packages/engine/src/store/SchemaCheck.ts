@@ -7,6 +7,10 @@ import {
   conflictColumns,
   conflictTableName,
   entities,
+  pushJournalColumns,
+  pushJournalTableName,
+  pushReceiptColumns,
+  pushReceiptTableName,
   qualified,
   sourceHashFunction,
   workspaceHashFunction
@@ -22,15 +26,20 @@ interface Expected {
 
 const expectedTables = (side: Side): ReadonlyArray<Expected> =>
   side === "source"
-    ? entities.flatMap((e) => [
-        { table: e.sourceTable, columns: e.sourceColumns },
-        // a master table may have many more columns: only its key is required
-        { table: e.masterTable, columns: e.masterColumns.filter((c) => c.name === e.key) }
-      ])
+    ? [
+        ...entities.flatMap((e) => [
+          { table: e.sourceTable, columns: e.sourceColumns },
+          // a master table may have many more columns: only its key is required
+          { table: e.masterTable, columns: e.masterColumns.filter((c) => c.name === e.key) }
+        ]),
+        // every push writes its journal entry (`PushJournal`)
+        { table: pushJournalTableName, columns: pushJournalColumns }
+      ]
     : [
         ...entities.map((e) => ({ table: e.workspaceTable, columns: e.workspaceColumns })),
         // the conflict log, with its review columns (`enrich-sync conflicts`, `status`)
-        { table: conflictTableName, columns: conflictColumns }
+        { table: conflictTableName, columns: conflictColumns },
+        { table: pushReceiptTableName, columns: pushReceiptColumns }
       ]
 
 /** Lists what differs from what this project expects on a side (empty when all is well). */

@@ -4,7 +4,8 @@
  *
  * Invariant: a write lands only on a row whose projection still hashes to what was read; a row edited in
  * between is left alone and reported, so the caller re-reads and merges again (no edit is overwritten
- * unseen). Pushes and their re-validation are logged to `shq_validation_log` in the same transaction.
+ * unseen). Pushes and their re-validation are logged to `shq_validation_log`, and what each push decided
+ * is journaled (`PushJournal`), in the same transaction.
  */
 import type { Entity, SyncField, SyncRecord, SyncValue } from "@enrich-sync/core"
 import { canonicalTimestamp, projectSource, qualified, sourceHashFunction } from "@enrich-sync/core"
@@ -12,6 +13,8 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import { SourceDatabase } from "./Database.ts"
 import { DatabaseError } from "./DatabaseError.ts"
+import type { PushJournalEntry } from "./PushJournal.ts"
+import { journaledSql, journalInsertSql, journalPayload } from "./PushJournal.ts"
 import { fieldDefinitions, fieldKey, recordSetValue, wireValue } from "./RecordSet.ts"
 import { logValidation } from "./ValidationLog.ts"
 
@@ -23,6 +26,8 @@ export interface SourceRow {
   readonly updatedAt: string | null
   /** the row version (`xmin`) read */
   readonly xmin: number
+  /** the push journal holds an entry for the key: it is applied before the key is merged (`PushJournal`) */
+  readonly journaled: boolean
 }
 
 /** A pushed change to one Neon row. */
@@ -38,6 +43,8 @@ export interface SourceWrite {
   readonly set: { readonly [field: string]: SyncValue }
   /** `updated_at` to carry (the newest edit pushed); the row's own is kept when newer */
   readonly updatedAt: string | null
+  /** what the push decided, journaled by the same statement (see `PushJournal`) */
+  readonly journal: PushJournalEntry
   /** the re-validation logged with the push */
   readonly log: {
     readonly validationStatus: string | null
@@ -59,7 +66,8 @@ export const writableSourceFields = (entity: Entity): ReadonlyArray<SyncField> =
 const selectSql = (entity: Entity) => {
   const table = qualified(entity.sourceTable)
   const columns = [...new Set(entity.fields.map((f) => f.source))].map((c) => `t.${c}`).join(", ")
-  return `SELECT ${columns}, t.updated_at, t.xmin::text::bigint AS source_xmin
+  return `SELECT ${columns}, t.updated_at, t.xmin::text::bigint AS source_xmin,
+                 ${journaledSql(entity, `t.${entity.key}`)} AS journaled
             FROM ${table} AS t WHERE t.${entity.key} = ANY($1::text[])`
 }
 
@@ -69,7 +77,8 @@ const toSourceRow = (entity: Entity, row: Record<string, unknown>): SourceRow =>
     key: String(row[entity.key]),
     record,
     updatedAt: canonicalTimestamp(row.updated_at),
-    xmin: Number(row.source_xmin)
+    xmin: Number(row.source_xmin),
+    journaled: row.journaled === true
   }
 }
 
@@ -136,17 +145,23 @@ const updateSql = (entity: Entity) => {
           : recordSetValue(f, "v")
     return `${f.source} = CASE WHEN v.set ? '${f.name}' THEN ${value} ELSE t.${f.source} END`
   })
-  return `UPDATE ${table} AS t SET
+  return `WITH pushed AS (
+    UPDATE ${table} AS t SET
       ${sets.join(",\n      ")},
       updated_at = CASE WHEN v.updated_at IS NULL THEN t.updated_at ELSE greatest(t.updated_at, v.updated_at) END
     FROM jsonb_to_recordset($1::jsonb) AS v(key text, expected text, set jsonb, updated_at timestamp, ${fieldDefinitions(fields)})
     WHERE t.${entity.key} = v.key AND ${sourceHashFunction(entity)}(t) = v.expected
-    RETURNING t.${entity.key} AS key, t.xmin::text::bigint AS xmin`
+    RETURNING t.${entity.key} AS key, t.xmin::text::bigint AS xmin
+  ), journaled AS (
+    ${journalInsertSql("$2", "$3")}
+  )
+  SELECT key, xmin FROM pushed`
 }
 
 /**
- * Writes pushes in one transaction with their log entries; returns the keys written with the row version
- * they now have (the others changed since they were read).
+ * Writes pushes in one transaction with their log entries and their journal entries (`PushJournal`: the
+ * push's own statement writes them); returns the keys written with the row version they now have (the
+ * others changed since they were read, and have no journal entry).
  */
 export const writeSource = (
   entity: Entity,
@@ -168,7 +183,11 @@ export const writeSource = (
     })
     return yield* db.transaction((tx) =>
       Effect.gen(function* () {
-        const rows = yield* tx.query(updateSql(entity), [JSON.stringify(payload)])
+        const rows = yield* tx.query(updateSql(entity), [
+          JSON.stringify(payload),
+          journalPayload(writes.map((w) => w.journal)),
+          entity.name
+        ])
         const written = new Map(rows.map((r) => [String(r.key), Number(r.xmin)]))
         yield* logValidation(
           tx,

@@ -5,7 +5,7 @@
  *
  * Invariant: an update lands only on a row whose `last_sync_hash` and `updated_at` are still what was read
  * (any edit made by a person bumps `updated_at` through the trigger); everything of one batch, its conflict
- * log included, commits together or not at all. The engine's writes set `enrich_sync.applying` so the
+ * log and the push journal entries it applies included, commits together or not at all. The engine's writes set `enrich_sync.applying` so the
  * trigger keeps the edit time they carry.
  */
 import type { Entity, SyncRecord, SyncState, SyncValue } from "@enrich-sync/core"
@@ -22,9 +22,11 @@ import {
 } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
 import type { ConflictEntry } from "./ConflictLog.ts"
-import { logConflicts } from "./ConflictLog.ts"
+import { conflictRecords, logConflictRecords } from "./ConflictLog.ts"
 import { WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"
+import type { PushJournalEntry } from "./PushJournal.ts"
+import { claimReceipts, rebaseRows } from "./PushJournal.ts"
 import type { SetColumn } from "./RecordSet.ts"
 import { arrayLiteral, fieldColumns, fieldKey, unnestSql, wireValue } from "./RecordSet.ts"
 
@@ -237,34 +239,51 @@ const cleanSql = (entity: Entity) => `UPDATE ${qualified(entity.workspaceTable)}
 export interface WorkspaceWritten {
   readonly inserted: ReadonlySet<string>
   readonly updated: ReadonlySet<string>
+  /** the keys whose push journal entry this batch applied (their conflicts are logged) */
+  readonly journaled: ReadonlySet<string>
+  /** of those, the keys whose update did not land and whose base became the entry's */
+  readonly rebased: ReadonlySet<string>
 }
 
 /**
- * Writes a batch in one transaction: inserts, compare-and-swap updates, and the conflicts of the rows that
- * were written (and those whose losing value a committed Neon write already overwrote, `landed`, whatever
- * their row's update does). Keys missing from the result changed since they were read (or were inserted by
- * someone else) and must be merged again.
+ * Writes a batch in one transaction: inserts, compare-and-swap updates, the conflicts of the rows that were
+ * written, and the push journal entries of the pushes that committed on Neon (`pushes`, see `PushJournal`):
+ * each entry's receipt is claimed first; the update of a key whose entry was applied already (by a
+ * recovery) is not written; an entry claimed now logs its conflicts (pass the conflicts of pushed keys in
+ * their entries, not in `conflicts`), and where its key's update did not land, its base becomes the row's.
+ * Keys missing from `inserted` and `updated` changed since they were read (or were inserted by someone
+ * else, or their push was applied elsewhere) and must be merged again.
  */
 export const writeWorkspace = (
   entity: Entity,
   inserts: ReadonlyArray<WorkspaceInsert>,
   updates: ReadonlyArray<WorkspaceUpdate>,
   conflicts: ReadonlyArray<ConflictEntry>,
-  clean: ReadonlyArray<WorkspaceClean> = []
+  clean: ReadonlyArray<WorkspaceClean> = [],
+  pushes: ReadonlyArray<PushJournalEntry> = []
 ): Effect.Effect<WorkspaceWritten, DatabaseError, WorkspaceDatabase> =>
   Effect.gen(function* () {
-    if (
-      inserts.length === 0 &&
-      updates.length === 0 &&
-      clean.length === 0 &&
-      !conflicts.some((c) => c.landed === true)
-    ) {
-      return { inserted: new Set<string>(), updated: new Set<string>() }
+    if (inserts.length === 0 && updates.length === 0 && clean.length === 0 && pushes.length === 0) {
+      return {
+        inserted: new Set<string>(),
+        updated: new Set<string>(),
+        journaled: new Set(),
+        rebased: new Set()
+      }
     }
     const db = yield* WorkspaceDatabase
     return yield* db.transaction((tx) =>
       Effect.gen(function* () {
         yield* tx.query(`SELECT set_config('${applyingSetting}', 'on', true)`)
+        // first, so that a recovery applying the same entries waits for this transaction, or this one for it
+        const claimed = yield* claimReceipts(
+          tx,
+          pushes.map((p) => p.pushId)
+        )
+        const applied = pushes.filter((p) => claimed.has(p.pushId))
+        const appliedElsewhere = new Set(pushes.filter((p) => !claimed.has(p.pushId)).map((p) => p.key))
+        const toUpdate =
+          appliedElsewhere.size === 0 ? updates : updates.filter((u) => !appliedElsewhere.has(u.key))
         const inserted = new Set<string>()
         if (inserts.length > 0) {
           const params = columnsOfRows(
@@ -279,11 +298,11 @@ export const writeWorkspace = (
           for (const r of yield* tx.query(insertSql(entity), params)) inserted.add(String(r.key))
         }
         const updated = new Set<string>()
-        if (updates.length > 0) {
+        if (toUpdate.length > 0) {
           const fields = updatableFields(entity)
           const params = columnsOfRows(
             11 + fields.length,
-            updates.map((u) => {
+            toUpdate.map((u) => {
               let mask = 0
               const values = fields.map((f, i) => {
                 if (!(f.name in u.set)) return null
@@ -317,12 +336,19 @@ export const writeWorkspace = (
             )
           )
         }
-        yield* logConflicts(
+        const rebased = yield* rebaseRows(
           tx,
           entity,
-          conflicts.filter((c) => c.landed === true || updated.has(c.key) || inserted.has(c.key))
+          applied.filter((p) => !updated.has(p.key))
         )
-        return { inserted, updated }
+        yield* logConflictRecords(tx, [
+          ...conflictRecords(
+            entity,
+            conflicts.filter((c) => updated.has(c.key) || inserted.has(c.key))
+          ),
+          ...applied.flatMap((p) => p.conflicts)
+        ])
+        return { inserted, updated, journaled: new Set(applied.map((p) => p.key)), rebased }
       })
     )
   })
