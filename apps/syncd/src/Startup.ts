@@ -1,12 +1,14 @@
 /**
  * What runs once before the loops: both schemas checked, the replication slot and publication made when
- * missing, and both sides reconciled (whatever changed while the daemon was down).
+ * missing, the push journal applied (pushes whose workspace write a stopped process never made), and both
+ * sides reconciled (whatever changed while the daemon was down).
  *
  * Invariant: the slot exists before anything reads a snapshot, so every change committed from then on is
  * kept in the slot and the reconcile misses nothing (changes seen twice merge to nothing); the loops start
  * only after this layer is built.
  */
 import {
+  drainPushJournal,
   requireSchema,
   restartReplicationProgress,
   SourceDatabase,
@@ -18,7 +20,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { Endpoints, type EndpointsShape } from "./Databases.ts"
 import { Leadership } from "./Leadership.ts"
-import { reconcile } from "./Reconcile.ts"
+import { reconcile, transientRetry } from "./Reconcile.ts"
 import { SyncdConfig, type SyncdSettings } from "./SyncdConfig.ts"
 
 /** The Neon listener's configuration: the slot and publication of the invalid tables, on the direct host. */
@@ -56,6 +58,8 @@ export class Startup extends Context.Service<Startup, { readonly slot: EnsuredSl
       const slot = yield* ensureSlot(listenerConfig(config, endpoints, Effect.isSuccess(leadership.check)))
       // a new slot: what was recorded for an old one means nothing (a branch restore can put positions lower)
       if (slot.created) yield* restartReplicationProgress(config.slot, slot.position)
+      // pushes whose workspace write a stopped process never made: applied before anything is merged
+      yield* drainPushJournal(config.entities).pipe(Effect.retry(transientRetry))
       yield* reconcile(
         slot.created ? "start-up, new replication slot" : "start-up",
         { policy: config.policy, batchSize: config.batchSize, direction: "reconcile" },

@@ -111,15 +111,7 @@ describe("syncd's pushes racing a person's edit, or its own death", () => {
     return person
   }
 
-  /*
-   * Skipped: a daemon bug (reported). When the workspace write that follows a push loses its
-   * compare-and-swap to a person's edit, the merge again reads the row with its old base: the value just
-   * pushed looks like a Neon edit, and the person's next value of the same field is logged as a
-   * both-changed conflict against it ("conflict on company ..., field website: workspace won
-   * (both-changed)", source_value the workspace's own earlier value). The same happens when the daemon
-   * dies between the two writes.
-   */
-  it.skip("logs no conflict when a person edits a field again while the daemon pushes its previous value", async () => {
+  it("logs no conflict when a person edits a field again while the daemon pushes its previous value", async () => {
     const key = demoCompanyKey(20)
     const person = await pushWhileHeld(key, "https://first.example")
     await person.query(
@@ -136,12 +128,7 @@ describe("syncd's pushes racing a person's edit, or its own death", () => {
     assert.deepStrictEqual(await conflictsOf(key), [])
   })
 
-  /*
-   * Skipped: the same daemon bug, losing an edit. With the old base, the pushed value counts as Neon's edit
-   * at Neon's edit time, which another field's edit on Neon moved past the person's next edit: the merge
-   * again gives the field back the person's earlier value, over their newer one.
-   */
-  it.skip("keeps a person's newer value when Neon edits another field while the daemon pushes the previous one", async () => {
+  it("keeps a person's newer value when Neon edits another field while the daemon pushes the previous one", async () => {
     const key = demoCompanyKey(21)
     const person = await pushWhileHeld(key, "https://first.example")
     // Neon edits another field, later than the person's open edit began
@@ -170,12 +157,7 @@ describe("syncd's pushes racing a person's edit, or its own death", () => {
     })
   })
 
-  /*
-   * Skipped: a daemon bug (reported). The conflicts of a merge are logged with its workspace write, after
-   * the push has overwritten Neon's losing value: a daemon that dies in between loses that value with no
-   * trace. Afterwards both sides hold the person's value and agree, so no later merge sees the conflict.
-   */
-  it.skip("logs the Neon value a push overwrote even when it dies before its workspace write", async () => {
+  it("logs the Neon value a push overwrote even when it dies before its workspace write", async () => {
     const key = demoCompanyKey(22)
     await daemon.kill()
     // made while it is down: a Neon edit, then a newer one in the workspace, of the same field
