@@ -2,13 +2,15 @@
  * The merge of Neon changes into workspace rows that nobody has written since the engine last did, on COPY
  * bytes from one database to the other: no row of it is ever a JavaScript object. For such a row (its
  * `xmin` is still the engine's transaction, `sync_xid`; no stored base, so no pending edit; active; Neon did
- * not change its enrichment status) the three-way merge is known without reading it: the row is its own
- * base, so the new base is Neon's projection and the edit time the later of both. `readCleanSlices` reads
- * and projects a batch; `applyCleanSlices` writes it in slices, a short transaction each.
+ * not change its enrichment status; the Neon version it was last merged with, `source_xmin`, is one the read
+ * saw) the three-way merge is known without reading it: the row is its own base, so the new base is Neon's
+ * projection and the edit time the later of both. `readCleanSlices` reads and projects a batch;
+ * `applyCleanSlices` writes it in slices, a short transaction each.
  *
  * Invariant: a row is written only if it still meets every condition above when it is updated (they are
  * checked on the row being updated), so a concurrent edit makes its key fall back to the full merge, never
- * lose; the keys returned are exactly the rows written.
+ * lose, and so does a write of the engine made after the read (a push, whose values the read did not see:
+ * the daemon reads a batch while it writes the one before); the keys returned are exactly the rows written.
  */
 import { Readable } from "node:stream"
 import type { Entity } from "@enrich-sync/core"
@@ -47,6 +49,11 @@ export interface CleanSlices {
   readonly slices: ReadonlyArray<ReadonlyArray<Buffer>>
   /** the Neon rows read (keys without a Neon row are not in any slice) */
   readonly rows: number
+  /**
+   * a Neon snapshot taken before the rows were read (`pg_current_snapshot()`, as text): a row version it
+   * sees, the read saw too, or a later one
+   */
+  readonly snapshot: string
 }
 
 const newline = 0x0a
@@ -137,15 +144,17 @@ export const readCleanSlices = (
   slicing: SliceOptions = {}
 ): Effect.Effect<CleanSlices, DatabaseError, SourceDatabase> =>
   Effect.gen(function* () {
-    if (keys.length === 0) return { slices: [], rows: 0 }
+    if (keys.length === 0) return { slices: [], rows: 0, snapshot: "" }
     const source = yield* SourceDatabase
     const settings = `SELECT set_config('${keysSetting}', ${stringLiteral(arrayLiteral(keys))}, true),
-      set_config('${commitsSetting}', ${stringLiteral(arrayLiteral(keys.map((k) => committed.get(k) ?? null)))}, true)`
-    const text = yield* source.transaction(
-      (tx) =>
+      set_config('${commitsSetting}', ${stringLiteral(arrayLiteral(keys.map((k) => committed.get(k) ?? null)))}, true),
+      pg_current_snapshot()::text AS snapshot`
+    // the snapshot of the settings' statement, taken before the COPY's own: a version it sees, the COPY saw
+    const { text, snapshot } = yield* source.transaction(
+      (tx, begun) =>
         Effect.gen(function* () {
           const out = yield* tx.copyOut(readSql(entity))
-          return yield* Effect.tryPromise({
+          const text = yield* Effect.tryPromise({
             try: async () => {
               const chunks: Array<Buffer> = []
               for await (const chunk of out) chunks.push(chunk as Buffer)
@@ -153,11 +162,12 @@ export const readCleanSlices = (
             },
             catch: (e) => toDatabaseError("source", e, `reading changed ${entity.label} records`)
           })
+          return { text, snapshot: String(begun[0]?.snapshot ?? "") }
         }),
       { begin: settings }
     )
     const lines = linesOf(text)
-    if (lines.length === 0) return { slices: [], rows: 0 }
+    if (lines.length === 0) return { slices: [], rows: 0, snapshot }
     const idAt = idField(entity)
     const n =
       idAt === -1
@@ -172,22 +182,40 @@ export const readCleanSlices = (
       try: () => dealLines(lines, n).map((part) => [...projection.write(part), ...projection.end()]),
       catch: (e) => toDatabaseError("source", e, `projecting changed ${entity.label} records`)
     })
-    return { slices, rows: lines.length }
+    return { slices, rows: lines.length, snapshot }
   })
 
 /** The staging table of an entity: one per session, emptied at every commit. */
 const stagingTable = (entity: Entity) => `enrich_sync_clean_${entity.name}`
 
+/** The Neon snapshot of the read (`CleanSlices.snapshot`), for the update (set with its transaction). */
+const snapshotSetting = "enrich_sync.source_snapshot"
+
+/** A snapshot as `pg_snapshot` prints it: `xmin:xmax:xip,...` */
+const snapshotText = /^\d+:\d+:[\d,]*$/
+
 /**
- * A slice's first message: its transaction opens, marks itself as the engine's, makes sure the staging table
- * exists, and receives the rows. The statements before the COPY return no rows (the COPY stream takes only
- * their completions).
+ * A slice's first message: its transaction opens, marks itself as the engine's, records the snapshot of the
+ * Neon read, makes sure the staging table exists, and receives the rows. The statements before the COPY
+ * return no rows (the COPY stream takes only their completions).
  */
-const copySql = (entity: Entity) =>
-  `BEGIN; SET LOCAL ${applyingSetting} = on;
+const copySql = (entity: Entity, snapshot: string) =>
+  `BEGIN; SET LOCAL ${applyingSetting} = on; SET LOCAL ${snapshotSetting} = '${snapshot}';
    CREATE TEMPORARY TABLE IF NOT EXISTS ${stagingTable(entity)} ON COMMIT DELETE ROWS AS
      SELECT ${projectionWorkspaceColumns(entity).join(", ")} FROM ${qualified(entity.workspaceTable)} WITH NO DATA;
    COPY pg_temp.${stagingTable(entity)} (${projectionWorkspaceColumns(entity).join(", ")}) FROM STDIN`
+
+/**
+ * The 64-bit id of the Neon transaction that made the row version the workspace row was last merged with
+ * (`source_xmin`, 32 bits), as near as can be to the snapshot's `xmax` (as `awaitVisible` does); negative
+ * when it would precede the first epoch, which no real one does.
+ */
+const mergedXid8 = (() => {
+  const near = "(((snap.xmax >> 32) << 32) | t.source_xmin)"
+  return `CASE WHEN ${near} - snap.xmax > 2147483648 THEN ${near} - 4294967296
+               WHEN snap.xmax - ${near} > 2147483648 THEN ${near} + 4294967296
+               ELSE ${near} END`
+})()
 
 const updateSql = (entity: Entity) => {
   const fields = entity.fields.filter((f) => f.name !== entity.key)
@@ -200,9 +228,16 @@ const updateSql = (entity: Entity) => {
       pulled_from_neon_at = now() AT TIME ZONE 'UTC',
       source_xmin = s.source_xmin,
       sync_xid = ${currentXidSql}
-    FROM pg_temp.${stagingTable(entity)} AS s
+    FROM pg_temp.${stagingTable(entity)} AS s,
+         (SELECT v.snap, pg_snapshot_xmax(v.snap)::text::bigint AS xmax
+            FROM (SELECT current_setting('${snapshotSetting}')::pg_snapshot AS snap) AS v) AS snap
     WHERE t.${entity.key} = s.${entity.key}
       AND t.xmin::text::bigint = t.sync_xid
+      -- the Neon version the row holds is one the read saw (or an older one): an engine write since the read
+      -- (a push that made the row clean) must not be undone by what the read found before it
+      AND t.source_xmin IS NOT NULL
+      AND CASE WHEN ${mergedXid8} < 0 THEN false
+               ELSE pg_visible_in_snapshot((${mergedXid8})::text::xid8, snap.snap) END
       AND t.sync_base IS NULL AND NOT t.sync_dirty AND t.sync_state = 'active'
       AND t.last_sync_hash IS NOT NULL AND t.last_sync_hash <> s.last_sync_hash${
         status === undefined
@@ -223,12 +258,14 @@ const updateSql = (entity: Entity) => {
  */
 export const applyCleanSlices = (
   entity: Entity,
-  slices: ReadonlyArray<ReadonlyArray<Buffer>>,
+  read: CleanSlices,
   concurrency: number = cleanSliceConcurrency
 ): Effect.Effect<ReadonlySet<string>, DatabaseError, WorkspaceDatabase> =>
   Effect.gen(function* () {
     const written = new Set<string>()
+    const { slices, snapshot } = read
     if (slices.length === 0) return written
+    if (!snapshotText.test(snapshot)) return yield* Effect.die(new Error(`not a Neon snapshot: ${snapshot}`))
     const db = yield* WorkspaceDatabase
     // each slice's update waits for the one before it to end: an update running at the same time as another
     // would keep it from pruning the row versions the slice before them left, and pages would fill up again
@@ -242,7 +279,7 @@ export const applyCleanSlices = (
         Effect.scoped(
           Effect.gen(function* () {
             const session = yield* db.session
-            yield* session.copyIn(copySql(entity), Readable.from(pieces))
+            yield* session.copyIn(copySql(entity, snapshot), Readable.from(pieces))
             if (i > 0) yield* Deferred.await(updated[i - 1]!)
             for (const row of yield* session.query(updateSql(entity))) written.add(String(row.key))
           })

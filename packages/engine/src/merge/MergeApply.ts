@@ -44,6 +44,7 @@ import type {
   WorkspaceUpdate
 } from "../store/WorkspaceStore.ts"
 import { markGone, readWorkspace, writeWorkspace } from "../store/WorkspaceStore.ts"
+import type { CleanSlices } from "./CleanApply.ts"
 import { applyCleanSlices, readCleanSlices } from "./CleanApply.ts"
 import { applyPushJournal } from "./PushJournalApply.ts"
 
@@ -497,12 +498,14 @@ export interface PreparedKeys {
    * the Neon rows of the keys, projected and hashed, as `applyCleanSlices` writes them into workspace rows
    * nobody touched (read here, off the write's path)
    */
-  readonly clean: ReadonlyArray<ReadonlyArray<Buffer>>
+  readonly clean: CleanSlices
   /** dry runs: the whole plan, made at once */
   readonly round: Round | null
   readonly policy: MergePolicy
   readonly options: ApplyOptions
 }
+
+const noSlices: CleanSlices = { slices: [], rows: 0, snapshot: "" }
 
 /**
  * Reads the Neon rows of the given keys as `applyCleanSlices` writes them (the first half of `applyKeys`;
@@ -523,10 +526,10 @@ export const prepareKeys = (
     const keys = [...committed.keys()]
     if (options.dryRun === true) {
       const round = yield* planRound(entity, keys, committed, policy, true)
-      return { entity, keys, committed, clean: [], round, policy, options }
+      return { entity, keys, committed, clean: noSlices, round, policy, options }
     }
-    const { slices } = yield* readCleanSlices(entity, keys, committed)
-    return { entity, keys, committed, clean: slices, round: null, policy, options }
+    const clean = yield* readCleanSlices(entity, keys, committed)
+    return { entity, keys, committed, clean, round: null, policy, options }
   })
 
 /**

@@ -47,9 +47,12 @@ export interface TransactionOptions {
 /** A database of one side. */
 export interface Database extends Session {
   readonly side: Side
-  /** runs `body` in a transaction on one connection */
+  /**
+   * runs `body` in a transaction on one connection; `body` also gets the rows the statements sent with
+   * `BEGIN` returned (see `TransactionOptions.begin`)
+   */
   readonly transaction: <A, E, R>(
-    body: (tx: Session) => Effect.Effect<A, E, R>,
+    body: (tx: Session, begun: ReadonlyArray<Row>) => Effect.Effect<A, E, R>,
     options?: TransactionOptions
   ) => Effect.Effect<A, E | DatabaseError, R>
   /** a connection of its own for the scope (COPY streams, session settings) */
@@ -115,8 +118,8 @@ export const makeDatabase = (side: Side, pool: Pool): Database => {
           const [tx, connection] = yield* checkoutWithConnection
           // a statement sent with BEGIN that fails leaves the transaction aborted: the connection is then
           // released as failed, so the pool destroys it
-          yield* tx.query(options?.begin === undefined ? "BEGIN" : `BEGIN; ${options.begin}`)
-          return yield* body(tx).pipe(
+          const begun = yield* tx.query(options?.begin === undefined ? "BEGIN" : `BEGIN; ${options.begin}`)
+          return yield* body(tx, begun).pipe(
             Effect.onExit((exit) => {
               if (exit._tag === "Success") return tx.query("COMMIT").pipe(Effect.asVoid)
               // interrupted (Ctrl-C, shutdown): a statement may still be running, and the ROLLBACK would

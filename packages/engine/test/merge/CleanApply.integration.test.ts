@@ -52,10 +52,10 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
           )
           const read = yield* readCleanSlices(Company, [fast, full], new Map())
           assert.strictEqual(read.rows, 2)
-          const written = yield* applyCleanSlices(Company, read.slices)
+          const written = yield* applyCleanSlices(Company, read)
           assert.deepStrictEqual([...written], [fast])
           // a second time there is nothing to write
-          assert.strictEqual((yield* applyCleanSlices(Company, read.slices)).size, 0)
+          assert.strictEqual((yield* applyCleanSlices(Company, read)).size, 0)
           const merged = yield* applyKeys(Company, [{ key: full }])
           assert.strictEqual(merged.updated, 1)
           const after = yield* onWorkspace(
@@ -151,8 +151,8 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
           // and a batch too small to pay for more than one transaction is one slice, however dense
           const small = yield* readCleanSlices(Company, keys, committed, { pageRows: 8, minSliceRows: 12 })
           assert.strictEqual(small.slices.length, 1)
-          assert.strictEqual((yield* applyCleanSlices(Company, one.slices)).size, 4)
-          const written = yield* applyCleanSlices(Company, read.slices, 2)
+          assert.strictEqual((yield* applyCleanSlices(Company, one)).size, 4)
+          const written = yield* applyCleanSlices(Company, read, 2)
           assert.deepStrictEqual([...written].sort(), [...keys].sort())
           const rows = yield* onWorkspace(
             `SELECT company_unique_id AS key, industry, updated_at::text AS updated_at, neon_id,
@@ -186,7 +186,11 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
           const rest = yield* readCleanSlices(Company, keys.slice(2), new Map())
           // the second slice's rows, then a line that is not a row: its COPY fails
           const bad = [...rest.slices[0]!, Buffer.from("not\ta row\n")]
-          const failed = yield* applyCleanSlices(Company, [good.slices[0]!, bad], 1).pipe(Effect.flip)
+          const failed = yield* applyCleanSlices(
+            Company,
+            { ...good, slices: [good.slices[0]!, bad] },
+            1
+          ).pipe(Effect.flip)
           assert.strictEqual(failed._tag, "DatabaseError")
           const industries = yield* onWorkspace(
             `SELECT company_unique_id AS key, industry FROM company_needs_enrichment WHERE company_unique_id = ANY($1)`,
@@ -204,7 +208,58 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
             { concurrency: 6 }
           )
           for (const [row] of states) assert.isTrue(row?.fresh)
-          assert.strictEqual((yield* applyCleanSlices(Company, rest.slices)).size, 2)
+          assert.strictEqual((yield* applyCleanSlices(Company, rest)).size, 2)
+        })
+    )
+
+    it.effect(
+      "rows read before the engine pushed them are left to the full merge: the read's older values never undo the push",
+      () =>
+        Effect.gen(function* () {
+          yield* pullCompanies
+          const key = demoCompanyKey(50)
+          // Neon changes the record, and the daemon reads the change for its next batch
+          yield* onNeon(
+            `UPDATE marketing.company_invalid SET phone = '(304) 555-0150', updated_at = now() WHERE company_unique_id = $1`,
+            [key]
+          )
+          const read = yield* readCleanSlices(Company, [key], new Map())
+          assert.strictEqual(read.rows, 1)
+          // meanwhile a person completes the row and the engine pushes it: the row is the engine's again
+          yield* onWorkspace(
+            `UPDATE company_needs_enrichment SET website = 'https://pushed.example', enrichment_status = 'complete' WHERE company_unique_id = $1`,
+            [key]
+          )
+          assert.strictEqual((yield* applyKeys(Company, [{ key }])).pushed, 1)
+          const [row] = yield* onWorkspace(
+            `SELECT xmin::text::bigint = sync_xid AND sync_base IS NULL AND NOT sync_dirty AS clean
+               FROM company_needs_enrichment WHERE company_unique_id = $1`,
+            [key]
+          )
+          assert.isTrue(row?.clean)
+          // the batch read before the push is written now: not over the pushed row
+          assert.deepStrictEqual([...(yield* applyCleanSlices(Company, read))], [])
+          const merged = yield* applyKeys(Company, [{ key }])
+          assert.strictEqual(merged.unchanged, 1)
+          const sides = yield* Effect.all([
+            onNeon(`SELECT website, phone FROM marketing.company_invalid WHERE company_unique_id = $1`, [
+              key
+            ]),
+            onWorkspace(`SELECT website, phone FROM company_needs_enrichment WHERE company_unique_id = $1`, [
+              key
+            ])
+          ])
+          assert.deepStrictEqual(sides, [
+            [{ website: "https://pushed.example", phone: "(304) 555-0150" }],
+            [{ website: "https://pushed.example", phone: "(304) 555-0150" }]
+          ])
+          // a batch read after the push is written as usual
+          yield* onNeon(
+            `UPDATE marketing.company_invalid SET phone = '(304) 555-0151', updated_at = now() WHERE company_unique_id = $1`,
+            [key]
+          )
+          const fresh = yield* readCleanSlices(Company, [key], new Map())
+          assert.deepStrictEqual([...(yield* applyCleanSlices(Company, fresh))], [key])
         })
     )
 
@@ -223,7 +278,7 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
         )
         const read = yield* readCleanSlices(Company, [odd], new Map([[odd, null]]))
         assert.strictEqual(read.rows, 1)
-        assert.deepStrictEqual([...(yield* applyCleanSlices(Company, read.slices))], [odd])
+        assert.deepStrictEqual([...(yield* applyCleanSlices(Company, read))], [odd])
         const [row] = yield* onWorkspace(
           `SELECT company_name FROM company_needs_enrichment WHERE company_unique_id = $1`,
           [odd]
@@ -272,7 +327,7 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
           // the untouched row takes the one statement on COPY bytes; the edited one is left to the full merge
           const apply = Effect.gen(function* () {
             const read = yield* readCleanSlices(Company, keys, new Map())
-            assert.deepStrictEqual([...(yield* applyCleanSlices(Company, read.slices))], [clean])
+            assert.deepStrictEqual([...(yield* applyCleanSlices(Company, read))], [clean])
             assert.strictEqual((yield* applyKeys(Company, [{ key: edited }])).updated, 1)
           })
 
