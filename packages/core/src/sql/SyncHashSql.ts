@@ -48,23 +48,36 @@ const presentValueSql = (kind: FieldKind, value: string): string => {
 export const canonicalValueSql = (kind: FieldKind, value: string): string =>
   kind === "status" ? presentValueSql(kind, value) : `coalesce(${presentValueSql(kind, value)}, 'null')`
 
-/** The generic canonical-value functions (entity independent), and the version 1 ones dropped. */
-export const canonicalFunctionsSql: ReadonlyArray<string> = [
+/**
+ * The schema and the canonical-value functions of the scalar kinds, given how a version writes a value
+ * (unchanged since version 1 but for that).
+ */
+export const canonicalScalarFunctionsSql = (
+  valueSql: (kind: FieldKind, value: string) => string
+): ReadonlyArray<string> => [
   `CREATE SCHEMA IF NOT EXISTS enrich_sync`,
   `CREATE OR REPLACE FUNCTION enrich_sync.canonical_text(v text) RETURNS text
-   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ${canonicalValueSql("text", "v")} $$`,
+   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ${valueSql("text", "v")} $$`,
   `CREATE OR REPLACE FUNCTION enrich_sync.canonical_status(v text) RETURNS text
-   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ${canonicalValueSql("status", "v")} $$`,
+   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ${valueSql("status", "v")} $$`,
   `CREATE OR REPLACE FUNCTION enrich_sync.canonical_integer(v bigint) RETURNS text
-   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ${canonicalValueSql("integer", "v")} $$`,
+   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ${valueSql("integer", "v")} $$`,
   `CREATE OR REPLACE FUNCTION enrich_sync.canonical_timestamp(v timestamp) RETURNS text
-   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ${canonicalValueSql("timestamp", "v")} $$`,
+   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ${valueSql("timestamp", "v")} $$`,
   `CREATE OR REPLACE FUNCTION enrich_sync.canonical_timestamp(v timestamptz) RETURNS text
-   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT enrich_sync.canonical_timestamp(v AT TIME ZONE 'UTC') $$`,
+   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT enrich_sync.canonical_timestamp(v AT TIME ZONE 'UTC') $$`
+]
+
+/** `enrich_sync.sync_hash(jsonb)`: md5 of a stored projection's canonical JSON (unchanged since version 1). */
+export const syncHashFunctionSql = `CREATE OR REPLACE FUNCTION enrich_sync.sync_hash(record jsonb) RETURNS text
+   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT md5(enrich_sync.canonical_json(record)) $$`
+
+/** The generic canonical-value functions (entity independent), and the version 1 ones dropped. */
+export const canonicalFunctionsSql: ReadonlyArray<string> = [
+  ...canonicalScalarFunctionsSql(canonicalValueSql),
   `CREATE OR REPLACE FUNCTION enrich_sync.canonical_json(j jsonb) RETURNS text
    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ${canonicalValueSql("json", "j")} $$`,
-  `CREATE OR REPLACE FUNCTION enrich_sync.sync_hash(record jsonb) RETURNS text
-   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT md5(enrich_sync.canonical_json(record)) $$`,
+  syncHashFunctionSql,
   // version 1 rewrote numbers through a double; nothing calls these any more
   `DROP FUNCTION IF EXISTS enrich_sync.canonical_json_exact(jsonb)`,
   `DROP FUNCTION IF EXISTS enrich_sync.canonical_number(numeric)`
@@ -95,38 +108,52 @@ export const sourceHashFunction = (entity: Entity): string => `enrich_sync.${ent
 export const workspaceHashFunction = (entity: Entity): string => `enrich_sync.${entity.name}_workspace_hash`
 
 /**
+ * How a version of the hash writes the canonical JSON of a record as one SQL expression, given the SQL
+ * expression of each field's value.
+ */
+export type RecordJsonExpression = (entity: Entity, valueSql: (field: SyncField) => string) => string
+
+/**
  * The SQL expression of the canonical JSON of a record whose field values are given by `valueSql` (an SQL
  * expression per field, e.g. a column of some alias): its fields' members, those that are SQL NULL left
  * out. One `concat_ws`, no nested calls: Postgres evaluates it in a single pass.
  */
-export const recordJsonExpression = (entity: Entity, valueSql: (field: SyncField) => string): string => {
+export const recordJsonExpression: RecordJsonExpression = (entity, valueSql) => {
   const members = entity.fields.map(
     (f) => `'${JSON.stringify(f.name)}: ' || ${presentValueSql(f.kind, valueSql(f))}`
   )
   return `'{' || concat_ws(', ', ${members.join(", ")}) || '}'`
 }
 
-/** The per-entity record function, on both sides. */
-export const recordJsonSql = (entity: Entity): string => {
+/**
+ * The per-entity record function, on both sides. `expression` is how the version writes a record (default:
+ * this version's `recordJsonExpression`).
+ */
+export const recordJsonSql = (
+  entity: Entity,
+  expression: RecordJsonExpression = recordJsonExpression
+): string => {
   const args = entity.fields.map((f) => `f_${f.name} ${sqlTypeOf(f.kind)}`).join(", ")
   return `CREATE OR REPLACE FUNCTION ${recordJsonFunction(entity)}(${args}) RETURNS text
    LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-     SELECT ${recordJsonExpression(entity, (f) => `f_${f.name}`)}
+     SELECT ${expression(entity, (f) => `f_${f.name}`)}
    $$`
 }
 
-/** The Neon row hash of an entity. */
+/** The Neon row hash of an entity (`expression`: as in `recordJsonSql`). */
 export const sourceHashSql = (
-  entity: Entity
+  entity: Entity,
+  expression: RecordJsonExpression = recordJsonExpression
 ): string => `CREATE OR REPLACE FUNCTION ${sourceHashFunction(entity)}(r ${qualified(entity.sourceTable)}) RETURNS text
    LANGUAGE sql STABLE PARALLEL SAFE AS $$
-     SELECT md5(${recordJsonExpression(entity, (f) => `r.${f.source}`)})
+     SELECT md5(${expression(entity, (f) => `r.${f.source}`)})
    $$`
 
-/** The workspace row hash of an entity. */
+/** The workspace row hash of an entity (`expression`: as in `recordJsonSql`). */
 export const workspaceHashSql = (
-  entity: Entity
+  entity: Entity,
+  expression: RecordJsonExpression = recordJsonExpression
 ): string => `CREATE OR REPLACE FUNCTION ${workspaceHashFunction(entity)}(r ${qualified(entity.workspaceTable)}) RETURNS text
    LANGUAGE sql STABLE PARALLEL SAFE AS $$
-     SELECT md5(${recordJsonExpression(entity, (f) => `r.${f.workspace}`)})
+     SELECT md5(${expression(entity, (f) => `r.${f.workspace}`)})
    $$`

@@ -7,14 +7,8 @@
  * rounded), and a record's SQL NULL and JSON null fields both as `null`. Migration 3 still calls these
  * functions once, to recognise the hashes they stored before it re-hashes them.
  */
-import type { Entity, FieldKind, SyncField } from "../Entity.ts"
-import { qualified } from "../Entity.ts"
-import { trimmedCharacters } from "../TrimText.ts"
-
-/** The trimmed characters as one SQL string literal. */
-const trimSet = `E'${trimmedCharacters
-  .map((c) => (c < 0x80 ? `\\x${c.toString(16).padStart(2, "0")}` : `\\u${c.toString(16).padStart(4, "0")}`))
-  .join("")}'`
+import type { Entity, FieldKind } from "../Entity.ts"
+import * as current from "./SyncHashSql.ts"
 
 /**
  * Matches the `jsonb::text` of a value holding a number whose `numeric` text differs from what ECMAScript
@@ -24,15 +18,17 @@ const trimSet = `E'${trimmedCharacters
  */
 const needsSlowPath = `'(^|: |\\[|, )-?([0-9]{16}|[0-9]+[.eE])'`
 
-/** The SQL expression of a field's canonical JSON text, given the SQL expression of its value. */
+/**
+ * The SQL expression of a field's canonical JSON text, given the SQL expression of its value: text, status
+ * and integer are written as the current version writes them; a SQL NULL timestamp as `null`, a JSON value
+ * through `canonical_json` (numbers rewritten).
+ */
 const canonicalValueSql = (kind: FieldKind, value: string): string => {
   switch (kind) {
     case "text":
-      return `coalesce(to_json(nullif(btrim(${value}, ${trimSet}), ''))::text, 'null')`
     case "status":
-      return `to_json(coalesce(translate(nullif(btrim(${value}, ${trimSet}), ''), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), 'pending'))::text`
     case "integer":
-      return `coalesce((${value})::text, 'null')`
+      return current.canonicalValueSql(kind, value)
     case "timestamp":
       return `CASE WHEN ${value} IS NULL THEN 'null' WHEN isfinite(${value}) THEN '"' || to_char(${value}, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '"' ELSE '"' || (${value})::text || '"' END`
     case "json":
@@ -42,17 +38,7 @@ const canonicalValueSql = (kind: FieldKind, value: string): string => {
 
 /** The generic canonical-value functions (entity independent). */
 export const canonicalFunctionsSql: ReadonlyArray<string> = [
-  `CREATE SCHEMA IF NOT EXISTS enrich_sync`,
-  `CREATE OR REPLACE FUNCTION enrich_sync.canonical_text(v text) RETURNS text
-   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ${canonicalValueSql("text", "v")} $$`,
-  `CREATE OR REPLACE FUNCTION enrich_sync.canonical_status(v text) RETURNS text
-   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ${canonicalValueSql("status", "v")} $$`,
-  `CREATE OR REPLACE FUNCTION enrich_sync.canonical_integer(v bigint) RETURNS text
-   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ${canonicalValueSql("integer", "v")} $$`,
-  `CREATE OR REPLACE FUNCTION enrich_sync.canonical_timestamp(v timestamp) RETURNS text
-   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT ${canonicalValueSql("timestamp", "v")} $$`,
-  `CREATE OR REPLACE FUNCTION enrich_sync.canonical_timestamp(v timestamptz) RETURNS text
-   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT enrich_sync.canonical_timestamp(v AT TIME ZONE 'UTC') $$`,
+  ...current.canonicalScalarFunctionsSql(canonicalValueSql),
   // a number: the shortest round-trip digits of the double (Postgres' float8 output with
   // extra_float_digits >= 1), laid out as ECMAScript's Number::toString does
   `CREATE OR REPLACE FUNCTION enrich_sync.canonical_number(n numeric) RETURNS text
@@ -141,40 +127,15 @@ export const canonicalFunctionsSql: ReadonlyArray<string> = [
                  WHEN j::text ~ ${needsSlowPath} THEN enrich_sync.canonical_json_exact(j)
                  ELSE j::text END
    $$`,
-  `CREATE OR REPLACE FUNCTION enrich_sync.sync_hash(record jsonb) RETURNS text
-   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT md5(enrich_sync.canonical_json(record)) $$`
+  current.syncHashFunctionSql
 ]
-
-/** The SQL type a field's values take (arguments of `<entity>_record_json`). */
-const sqlTypeOf = (kind: FieldKind): string => {
-  switch (kind) {
-    case "text":
-    case "status":
-      return "text"
-    case "integer":
-      return "bigint"
-    case "timestamp":
-      return "timestamp"
-    case "json":
-      return "jsonb"
-  }
-}
-
-/** `enrich_sync.<entity>_record_json`, qualified. */
-const recordJsonFunction = (entity: Entity): string => `enrich_sync.${entity.name}_record_json`
-
-/** `enrich_sync.<entity>_source_hash`, qualified (Neon). */
-const sourceHashFunction = (entity: Entity): string => `enrich_sync.${entity.name}_source_hash`
-
-/** `enrich_sync.<entity>_workspace_hash`, qualified (workspace). */
-const workspaceHashFunction = (entity: Entity): string => `enrich_sync.${entity.name}_workspace_hash`
 
 /**
  * The SQL expression of the canonical JSON of a record whose field values are given by `valueSql` (an SQL
  * expression per field, e.g. a column of some alias). One `concat`, no nested calls: Postgres evaluates it
  * in a single pass.
  */
-export const recordJsonExpression = (entity: Entity, valueSql: (field: SyncField) => string): string => {
+export const recordJsonExpression: current.RecordJsonExpression = (entity, valueSql) => {
   const parts = entity.fields.flatMap((f, i) => [
     `'${i === 0 ? "{" : ", "}${JSON.stringify(f.name)}: '`,
     canonicalValueSql(f.kind, valueSql(f))
@@ -183,26 +144,11 @@ export const recordJsonExpression = (entity: Entity, valueSql: (field: SyncField
 }
 
 /** The per-entity record function, on both sides. */
-export const recordJsonSql = (entity: Entity): string => {
-  const args = entity.fields.map((f) => `f_${f.name} ${sqlTypeOf(f.kind)}`).join(", ")
-  return `CREATE OR REPLACE FUNCTION ${recordJsonFunction(entity)}(${args}) RETURNS text
-   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-     SELECT ${recordJsonExpression(entity, (f) => `f_${f.name}`)}
-   $$`
-}
+export const recordJsonSql = (entity: Entity): string => current.recordJsonSql(entity, recordJsonExpression)
 
 /** The Neon row hash of an entity. */
-export const sourceHashSql = (
-  entity: Entity
-): string => `CREATE OR REPLACE FUNCTION ${sourceHashFunction(entity)}(r ${qualified(entity.sourceTable)}) RETURNS text
-   LANGUAGE sql STABLE PARALLEL SAFE AS $$
-     SELECT md5(${recordJsonExpression(entity, (f) => `r.${f.source}`)})
-   $$`
+export const sourceHashSql = (entity: Entity): string => current.sourceHashSql(entity, recordJsonExpression)
 
 /** The workspace row hash of an entity. */
-export const workspaceHashSql = (
-  entity: Entity
-): string => `CREATE OR REPLACE FUNCTION ${workspaceHashFunction(entity)}(r ${qualified(entity.workspaceTable)}) RETURNS text
-   LANGUAGE sql STABLE PARALLEL SAFE AS $$
-     SELECT md5(${recordJsonExpression(entity, (f) => `r.${f.workspace}`)})
-   $$`
+export const workspaceHashSql = (entity: Entity): string =>
+  current.workspaceHashSql(entity, recordJsonExpression)

@@ -16,11 +16,12 @@
  * The push receipts (version 6) record which entries of Neon's push journal the workspace holds.
  */
 import { entities } from "../Entities.ts"
-import type { Column, Entity, SyncField, TableName } from "../Entity.ts"
+import type { Column, Entity, TableName } from "../Entity.ts"
 import { qualified } from "../Entity.ts"
 import type { Migration } from "../Migration.ts"
 import {
   canonicalFunctionsSql,
+  type RecordJsonExpression,
   recordJsonExpression,
   recordJsonSql,
   workspaceHashFunction,
@@ -131,10 +132,7 @@ const beforeUpdateFunction = (entity: Entity) => `enrich_sync.${entity.workspace
  * projection does not match its hash (the trigger was bypassed before) gets no base: the merge then treats
  * every difference as a conflict and logs the losing values.
  */
-const beforeUpdateSql = (
-  entity: Entity,
-  recordJson: (entity: Entity, valueSql: (field: SyncField) => string) => string
-): string => {
+const beforeUpdateSql = (entity: Entity, recordJson: RecordJsonExpression): string => {
   const json = recordJson(entity, (f) => `OLD.${f.workspace}`)
   return `CREATE OR REPLACE FUNCTION ${beforeUpdateFunction(entity)}() RETURNS trigger
    LANGUAGE plpgsql AS $$
