@@ -161,55 +161,39 @@ const mappingOf = (entity: Entity): { readonly [neonColumn: string]: string } =>
   )
 }
 
-const all = (pick: (e: Entity) => string) => entities.map(pick)
+/** The tables of one kind, qualified, one per entity. */
+const tablesOf = (table: "sourceTable" | "workspaceTable" | "masterTable"): ReadonlyArray<string> =>
+  entities.map((e) => qualified(e[table]))
 
-const stages: ReadonlyArray<ManifestStage> = [
-  {
-    stage: 1,
-    name: "pull",
-    description:
-      "copy the Neon invalid rows into the workspace tables (COPY into an empty table, then the three-way merge of what changed); syncd follows Neon continuously through logical replication",
-    from: all((e) => qualified(e.sourceTable)),
-    to: all((e) => qualified(e.workspaceTable)),
-    command: "enrich-sync backfill"
-  },
-  {
-    stage: 2,
-    name: "enrich",
-    description:
-      "people fix the workspace rows by hand and move enrichment_status from pending to in_progress to complete (or failed)",
-    from: all((e) => qualified(e.workspaceTable)),
-    to: all((e) => qualified(e.workspaceTable)),
-    command: null
-  },
-  {
-    stage: 3,
-    name: "push",
-    description:
-      "workspace edits of rows whose enrichment_status is pushable (complete) are written to the Neon invalid tables (push_back_fields), compare-and-swap, logged to public.shq_validation_log",
-    from: all((e) => qualified(e.workspaceTable)),
-    to: all((e) => qualified(e.sourceTable)),
-    command: "enrich-sync push"
-  },
-  {
-    stage: 4,
-    name: "revalidate",
-    description:
-      "the validation rules run on every pushed record in the push's own transaction (validation_status PASSED or FAILED, validation_errors, validation_warnings, reason_code), and the outcome flows back to the workspace",
-    from: all((e) => qualified(e.sourceTable)),
-    to: all((e) => qualified(e.sourceTable)),
-    command: "enrich-sync revalidate"
-  },
-  {
-    stage: 5,
-    name: "promote",
-    description:
-      "PASSED records move to the master tables (Barton IDs kept, a backup file first, logged to public.shq_validation_log); FAILED enriched records are flagged still_invalid; the workspace rows are marked promoted, never deleted",
-    from: all((e) => qualified(e.sourceTable)),
-    to: all((e) => qualified(e.masterTable)),
-    command: "enrich-sync promote"
-  }
-]
+/** What each stage does, by name. */
+const stageDescriptions = {
+  pull: "copy the Neon invalid rows into the workspace tables (COPY into an empty table, then the three-way merge of what changed); syncd follows Neon continuously through logical replication",
+  enrich:
+    "people fix the workspace rows by hand and move enrichment_status from pending to in_progress to complete (or failed)",
+  push: "workspace edits of rows whose enrichment_status is pushable (complete) are written to the Neon invalid tables (push_back_fields), compare-and-swap, logged to public.shq_validation_log",
+  revalidate:
+    "the validation rules run on every pushed record in the push's own transaction (validation_status PASSED or FAILED, validation_errors, validation_warnings, reason_code), and the outcome flows back to the workspace",
+  promote:
+    "PASSED records move to the master tables (Barton IDs kept, a backup file first, logged to public.shq_validation_log); FAILED enriched records are flagged still_invalid; the workspace rows are marked promoted, never deleted"
+} as const
+
+/** The stages in order: name, the tables read, the tables written, the command. */
+const stages: ReadonlyArray<ManifestStage> = (
+  [
+    ["pull", "sourceTable", "workspaceTable", "enrich-sync backfill"],
+    ["enrich", "workspaceTable", "workspaceTable", null],
+    ["push", "workspaceTable", "sourceTable", "enrich-sync push"],
+    ["revalidate", "sourceTable", "sourceTable", "enrich-sync revalidate"],
+    ["promote", "sourceTable", "masterTable", "enrich-sync promote"]
+  ] as const
+).map(([name, from, to, command], i) => ({
+  stage: i + 1,
+  name,
+  description: stageDescriptions[name],
+  from: tablesOf(from),
+  to: tablesOf(to),
+  command
+}))
 
 const statusMeaning: { readonly [status: string]: string } = {
   pending: "pulled, awaiting enrichment (a NULL status on Neon is pending)",
