@@ -54,6 +54,7 @@ import {
   settledInWorkspace
 } from "./PushProbe.ts"
 import { connect, type SqlClient } from "./Sql.ts"
+import { awaitArrivals } from "./StampProbe.ts"
 import { phaseStatements, resetPhaseStatements } from "./StatementStats.ts"
 import { distribution, perSecond, round } from "./Stats.ts"
 import { allPass, atLeast, atMost, below, failedPart, type Target } from "./Target.ts"
@@ -287,12 +288,7 @@ const benchPushLatency = async (context: DaemonBenchContext, daemon: RunningChil
     warmupSeconds: context.options.pushLatencyWarmupSeconds,
     seconds: context.options.pushLatencySeconds
   })
-  const deadline = performance.now() + 60_000
-  let arrived = await pushArrivals(neon)
-  while (arrived < run.measuredEdits && performance.now() < deadline) {
-    await sleep(100)
-    arrived = await pushArrivals(neon)
-  }
+  await awaitArrivals(() => pushArrivals(neon), run.measuredEdits)
   const cpu = meter.read()
   const latencies = distribution(await pushLatencies(neon))
   const targets: Record<string, Target> = { p50Ms: roundTripsTarget(context, latencies.p50, 3, 20) }
@@ -652,12 +648,7 @@ const benchLatency = async (context: DaemonBenchContext, daemon: RunningChild, w
     warmupSeconds: context.options.latencyWarmupSeconds,
     seconds: context.options.latencySeconds
   })
-  const deadline = performance.now() + 60_000
-  let arrived = await measuredArrivals(workspace)
-  while (arrived < run.measuredCommits && performance.now() < deadline) {
-    await sleep(100)
-    arrived = await measuredArrivals(workspace)
-  }
+  await awaitArrivals(() => measuredArrivals(workspace), run.measuredCommits)
   const cpu = meter.read()
   const latencies = distribution(await measuredLatencies(workspace))
   const targets: Record<string, Target> =

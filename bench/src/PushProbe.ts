@@ -14,6 +14,13 @@
  */
 import { Company, qualified } from "@enrich-sync/core"
 import { connect, type SqlClient } from "./Sql.ts"
+import {
+  dropStampTrigger,
+  installStampProbe,
+  measuredStampLatencies,
+  measuredStamps,
+  type StampProbe
+} from "./StampProbe.ts"
 import { distribution } from "./Stats.ts"
 
 /** The prefix of an edit's `address`: `wsbench <marker> <epoch microseconds>`. */
@@ -22,26 +29,20 @@ export const pushPrefix = "wsbench "
 const source = qualified(Company.sourceTable)
 const workspace = qualified(Company.workspaceTable)
 
-/** Creates `bench.push_latency` and the trigger on Neon (idempotent). */
-export const installPushProbe = async (neon: SqlClient): Promise<void> => {
-  await neon.execute("CREATE SCHEMA IF NOT EXISTS bench")
-  await neon.execute(
-    "CREATE TABLE IF NOT EXISTS bench.push_latency (record_key text NOT NULL, address text NOT NULL, seen_at timestamptz NOT NULL)"
-  )
-  await neon.execute(`CREATE OR REPLACE FUNCTION bench.stamp_push() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-      INSERT INTO bench.push_latency VALUES (NEW.${Company.key}, NEW.address, clock_timestamp());
-      RETURN NULL;
-    END $$`)
-  await neon.execute(`DROP TRIGGER IF EXISTS bench_push_latency ON ${source}`)
-  await neon.execute(`CREATE TRIGGER bench_push_latency AFTER UPDATE ON ${source}
-    FOR EACH ROW WHEN (NEW.address LIKE '${pushPrefix}%' AND NEW.address IS DISTINCT FROM OLD.address)
-    EXECUTE FUNCTION bench.stamp_push()`)
+const probe: StampProbe = {
+  table: "push_latency",
+  function: "stamp_push",
+  trigger: "bench_push_latency",
+  on: source,
+  key: Company.key,
+  prefix: pushPrefix
 }
 
+/** Creates `bench.push_latency` and the trigger on Neon (idempotent). */
+export const installPushProbe = (neon: SqlClient): Promise<void> => installStampProbe(neon, probe)
+
 /** Drops the trigger (its table stays, with what it recorded). */
-export const removePushProbe = (neon: SqlClient): Promise<number> =>
-  neon.execute(`DROP TRIGGER IF EXISTS bench_push_latency ON ${source}`)
+export const removePushProbe = (neon: SqlClient): Promise<number> => dropStampTrigger(neon, probe)
 
 /** The Barton IDs of the Neon rows `from`..`to` (by id), in id order. */
 export const keysOf = (neon: SqlClient, from: number, to: number): Promise<Array<string>> =>
@@ -103,22 +104,10 @@ export const enricherEdits = async (
 }
 
 /** How many measured (`m`) edits Neon has received. */
-export const pushArrivals = (neon: SqlClient): Promise<number> =>
-  neon
-    .query<{ n: string }>(
-      "SELECT count(DISTINCT split_part(address, ' ', 2)) AS n FROM bench.push_latency WHERE split_part(address, ' ', 2) LIKE 'm%'"
-    )
-    .then(([row]) => Number(row?.n ?? 0))
+export const pushArrivals = (neon: SqlClient): Promise<number> => measuredStamps(neon, probe, "markers")
 
 /** The latency of every measured edit, in milliseconds (the first arrival of each marker). */
-export const pushLatencies = async (neon: SqlClient): Promise<Array<number>> => {
-  const rows = await neon.query<{ ms: number }>(
-    `SELECT min((extract(epoch FROM seen_at) * 1000000)::bigint - split_part(address, ' ', 3)::bigint) / 1000.0 AS ms
-       FROM bench.push_latency WHERE split_part(address, ' ', 2) LIKE 'm%'
-      GROUP BY split_part(address, ' ', 2)`
-  )
-  return rows.map((r) => Number(r.ms))
-}
+export const pushLatencies = (neon: SqlClient): Promise<Array<number>> => measuredStampLatencies(neon, probe)
 
 /**
  * A person completes `keys` in one statement (`address = '<tag> <neon id>'`, status `complete`); returns
