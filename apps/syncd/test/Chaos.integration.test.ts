@@ -88,19 +88,7 @@ describe("syncd under random edits on both sides, Realtime faults and SIGKILL", 
     await dbs?.drop()
   })
 
-  /*
-   * Skipped: it finds two daemon bugs (reported), which fail about every other run, each reproduced
-   * deterministically in PushRaces.integration.test.ts (skipped too):
-   * - a Neon value that a push overwrites is logged in `sync_conflicts` with the workspace write that
-   *   follows the push; SIGKILL in between loses it without a trace ("lost: neon (neon) wrote ... no
-   *   conflict records it as the loser");
-   * - when that workspace write does not land (SIGKILL, or a person's edit winning its compare-and-swap),
-   *   the row keeps its old base: the pushed value then counts as a Neon edit at Neon's row edit time, and a
-   *   person's newer edit of the field can lose to their own older value ("lost: workspace (w1) wrote ...",
-   *   the conflict's Neon value being an earlier workspace value).
-   * Turn it on (`it`) once both are fixed; ENRICH_SYNC_CHAOS_SEED replays a failed run's seed.
-   */
-  it.skip(
+  it(
     `converges with nothing lost, no status backwards and no echo (seed ${seed})`,
     async () => {
       const random = new SeededRandom(seed)

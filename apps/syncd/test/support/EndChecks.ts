@@ -65,12 +65,10 @@ export const endChecks = async (options: {
       ...(await fieldHistory(neonUrl, workspaceUrl, table, l.key, l.field)).map((line) => `    ${line}`)
     )
   }
-  // Counted, not failed, while a known daemon bug lasts (PushRaces.integration.test.ts, skipped): when the
-  // workspace write that follows a push does not land (a person's edit wins its compare-and-swap, or the
-  // daemon dies in between), the row keeps its old base, and a later edit of the same field is logged as
-  // a conflict against the workspace's own earlier value. When such a conflict loses a value, the
-  // lost-value check above fails the run.
+  // a both-changed conflict is between an edit of each side: one whose values the writers did not both write
+  // is the engine's own (a push counted as a Neon edit, a stale read written back)
   const phantoms = log.phantomConflicts(conflicts)
+  problems.push(...phantoms.map((p) => `phantom conflict: ${p}`))
   for (const id of log.deleted) {
     const state = sides.workspaceRows.get(id)?.state
     if (state !== "removed")
