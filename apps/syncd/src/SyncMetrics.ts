@@ -26,8 +26,12 @@ const directions: ReadonlyArray<Direction> = [
 /** The upper bounds (seconds) of the batch duration histogram's buckets. */
 export const batchBuckets: ReadonlyArray<number> = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
-/** A snapshot of the daemon's counters and gauges. */
-export interface MetricsSnapshot {
+/** What the daemon totals of every merge-apply's stats. */
+const mergeTotals = ["inserted", "updated", "pushed", "conflicts", "promoted", "removed", "retries"] as const
+type MergeTotals = Pick<ApplyStats, (typeof mergeTotals)[number]>
+
+/** A snapshot of the daemon's counters and gauges (`MergeTotals`: summed over the merge-applies). */
+export interface MetricsSnapshot extends MergeTotals {
   /** leading and following both sides */
   readonly live: boolean
   readonly role: "standby" | "leader"
@@ -39,13 +43,6 @@ export interface MetricsSnapshot {
   readonly workspaceKeys: number
   /** keys merged, per direction and entity (`neon->workspace/company`) */
   readonly merged: Readonly<Record<string, number>>
-  readonly inserted: number
-  readonly updated: number
-  readonly pushed: number
-  readonly conflicts: number
-  readonly promoted: number
-  readonly removed: number
-  readonly retries: number
   readonly reconciles: number
   /** catch-ups of the workspace after Realtime gaps */
   readonly catchUps: number
@@ -82,6 +79,10 @@ export interface MetricsSnapshot {
   readonly healthPort: number | null
 }
 
+/** Each merge total, as `value` gives it. */
+const totalsOf = (value: (total: (typeof mergeTotals)[number]) => number): MergeTotals =>
+  Object.fromEntries(mergeTotals.map((t) => [t, value(t)])) as Record<(typeof mergeTotals)[number], number>
+
 const initial = (now: number): MetricsSnapshot => ({
   live: false,
   role: "standby",
@@ -91,13 +92,7 @@ const initial = (now: number): MetricsSnapshot => ({
   neonKeys: 0,
   workspaceKeys: 0,
   merged: {},
-  inserted: 0,
-  updated: 0,
-  pushed: 0,
-  conflicts: 0,
-  promoted: 0,
-  removed: 0,
-  retries: 0,
+  ...totalsOf(() => 0),
   reconciles: 0,
   catchUps: 0,
   antiEntropyRuns: 0,
@@ -164,13 +159,7 @@ export class SyncMetrics extends Context.Service<
             return {
               ...m,
               merged: key === null ? m.merged : { ...m.merged, [key]: (m.merged[key] ?? 0) + s.keys },
-              inserted: m.inserted + s.inserted,
-              updated: m.updated + s.updated,
-              pushed: m.pushed + s.pushed,
-              conflicts: m.conflicts + s.conflicts,
-              promoted: m.promoted + s.promoted,
-              removed: m.removed + s.removed,
-              retries: m.retries + s.retries,
+              ...totalsOf((t) => m[t] + s[t]),
               batchSeconds:
                 seconds === undefined
                   ? m.batchSeconds
@@ -225,10 +214,12 @@ export const prometheus = (
     lines.push(`# HELP enrich_sync_${name} ${help}`, `# TYPE enrich_sync_${name} ${type}`)
     for (const [labels, value] of values) lines.push(`enrich_sync_${name}${labels} ${value}`)
   }
-  const one = (value: number) => [["", value] as const]
-  metric("neon_transactions_total", "counter", "Neon transactions applied", one(m.neonTransactions))
-  metric("neon_keys_total", "counter", "keys changed on Neon and merged", one(m.neonKeys))
-  metric("workspace_keys_total", "counter", "workspace rows edited and merged", one(m.workspaceKeys))
+  /** a counter or gauge without labels */
+  const counter = (name: string, help: string, value: number) => metric(name, "counter", help, [["", value]])
+  const gauge = (name: string, help: string, value: number) => metric(name, "gauge", help, [["", value]])
+  counter("neon_transactions_total", "Neon transactions applied", m.neonTransactions)
+  counter("neon_keys_total", "keys changed on Neon and merged", m.neonKeys)
+  counter("workspace_keys_total", "workspace rows edited and merged", m.workspaceKeys)
   metric(
     "rows_applied_total",
     "counter",
@@ -240,51 +231,33 @@ export const prometheus = (
       )
     )
   )
-  metric("inserted_total", "counter", "workspace rows created", one(m.inserted))
-  metric("updated_total", "counter", "workspace rows updated", one(m.updated))
-  metric("pushed_total", "counter", "workspace edits pushed to Neon (and re-validated)", one(m.pushed))
-  metric("conflicts_total", "counter", "overwritten values (each is in sync_conflicts)", one(m.conflicts))
-  metric(
+  counter("inserted_total", "workspace rows created", m.inserted)
+  counter("updated_total", "workspace rows updated", m.updated)
+  counter("pushed_total", "workspace edits pushed to Neon (and re-validated)", m.pushed)
+  counter("conflicts_total", "overwritten values (each is in sync_conflicts)", m.conflicts)
+  counter(
     "promoted_total",
-    "counter",
     "records promoted to the master tables by this daemon (ENRICH_SYNC_AUTO_PROMOTE)",
-    one(m.autoPromoted)
+    m.autoPromoted
   )
-  metric("marked_promoted_total", "counter", "workspace rows marked promoted", one(m.promoted))
-  metric(
-    "webhook_events_queued_total",
-    "counter",
-    "webhook events stored in the outbox",
-    one(m.webhookQueued)
-  )
-  metric(
-    "webhook_events_delivered_total",
-    "counter",
-    "webhook events the receiver took (2xx)",
-    one(m.webhookDelivered)
-  )
-  metric(
+  counter("marked_promoted_total", "workspace rows marked promoted", m.promoted)
+  counter("webhook_events_queued_total", "webhook events stored in the outbox", m.webhookQueued)
+  counter("webhook_events_delivered_total", "webhook events the receiver took (2xx)", m.webhookDelivered)
+  counter(
     "webhook_events_failed_total",
-    "counter",
     "webhook event deliveries that failed (tried again)",
-    one(m.webhookFailed)
+    m.webhookFailed
   )
-  metric("webhook_events_pending", "gauge", "webhook events waiting in the outbox", one(m.webhookPending))
-  metric("removed_total", "counter", "workspace rows marked removed", one(m.removed))
-  metric("retries_total", "counter", "keys merged again after losing a race", one(m.retries))
-  metric("reconciles_total", "counter", "full comparisons of both sides", one(m.reconciles))
-  metric(
-    "catch_ups_total",
-    "counter",
-    "catch-ups of the workspace after Realtime may have missed changes",
-    one(m.catchUps)
-  )
-  metric("anti_entropy_runs_total", "counter", "anti-entropy passes run", one(m.antiEntropyRuns))
-  metric(
+  gauge("webhook_events_pending", "webhook events waiting in the outbox", m.webhookPending)
+  counter("removed_total", "workspace rows marked removed", m.removed)
+  counter("retries_total", "keys merged again after losing a race", m.retries)
+  counter("reconciles_total", "full comparisons of both sides", m.reconciles)
+  counter("catch_ups_total", "catch-ups of the workspace after Realtime may have missed changes", m.catchUps)
+  counter("anti_entropy_runs_total", "anti-entropy passes run", m.antiEntropyRuns)
+  counter(
     "anti_entropy_differences_total",
-    "counter",
     "keys the anti-entropy passes found out of sync",
-    one(m.antiEntropyDifferences)
+    m.antiEntropyDifferences
   )
   const slot = `{slot="${extra.slot}"}`
   metric("lag_seconds", "gauge", "seconds since the oldest Neon commit received and not yet applied", [
@@ -328,19 +301,14 @@ export const prometheus = (
     `enrich_sync_batch_duration_seconds_sum ${m.batchSeconds.sum}`,
     `enrich_sync_batch_duration_seconds_count ${m.batchSeconds.count}`
   )
-  metric("live", "gauge", "1 while the daemon leads and follows both sides", one(m.live ? 1 : 0))
+  gauge("live", "1 while the daemon leads and follows both sides", m.live ? 1 : 0)
   metric("role", "gauge", "1 for this daemon's role", [
     ['{role="leader"}', m.role === "leader" ? 1 : 0],
     ['{role="standby"}', m.role === "standby" ? 1 : 0]
   ])
   if (m.lastCommitTime !== null && m.lastAppliedAt !== null) {
     const lag = (Date.parse(m.lastAppliedAt) - Date.parse(m.lastCommitTime)) / 1000
-    metric(
-      "neon_lag_seconds",
-      "gauge",
-      "time from the last applied Neon commit to its apply",
-      one(Math.max(0, lag))
-    )
+    gauge("neon_lag_seconds", "time from the last applied Neon commit to its apply", Math.max(0, lag))
   }
   lines.push(
     "# HELP process_resident_memory_bytes resident memory of the daemon",
