@@ -50,6 +50,7 @@ import {
   titles,
   towns
 } from "./DemoVocabulary.ts"
+import { SeededRandom } from "./SeededRandom.ts"
 
 /** How much demo data, and from which seed. */
 export interface DemoDataOptions {
@@ -101,30 +102,8 @@ const mix = (value: number): number => {
 }
 
 /** A row's random source: mulberry32 seeded from (seed, stream, index). */
-class RowRandom {
-  private state: number
-  constructor(seed: number, stream: number, index: number) {
-    this.state = mix(mix(mix(seed) ^ stream) ^ mix(index) ^ Math.floor(index / 0x100000000))
-  }
-  /** a fraction in [0, 1) */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) | 0
-    let t = Math.imul(this.state ^ (this.state >>> 15), 1 | this.state)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-  /** an integer in [min, max] */
-  int(min: number, max: number): number {
-    return min + Math.floor(this.next() * (max - min + 1))
-  }
-  /** an index into a list of `length` items */
-  index(length: number): number {
-    return Math.floor(this.next() * length)
-  }
-  pick<A>(items: ReadonlyArray<A>): A {
-    return items[this.index(items.length)]!
-  }
-}
+const rowRandom = (seed: number, stream: number, index: number): SeededRandom =>
+  new SeededRandom(mix(mix(mix(seed) ^ stream) ^ mix(index) ^ Math.floor(index / 0x100000000)))
 
 const companyStream = 0xc0
 const personStream = 0x9e
@@ -181,7 +160,7 @@ const slug = (text: string) =>
     .replace(/&/g, "and")
     .replace(/[^a-z0-9]+/g, "")
 
-const phoneNumber = (random: RowRandom): string =>
+const phoneNumber = (random: SeededRandom): string =>
   `${random.pick(areaCodes)}-${random.int(200, 999)}-${pad(random.int(0, 9999), 4)}`
 
 // ---------------------------------------------------------------------------------------------------------
@@ -247,7 +226,7 @@ const companyProblem = (r: number): CompanyProblem =>
             ? "MISSING_NAME"
             : "INVALID_WEBSITE"
 
-const badPhone = (random: RowRandom, good: string): string => {
+const badPhone = (random: SeededRandom, good: string): string => {
   switch (random.int(0, 3)) {
     case 0:
       return good.slice(0, -1) // a digit short
@@ -260,7 +239,7 @@ const badPhone = (random: RowRandom, good: string): string => {
   }
 }
 
-const badZip = (random: RowRandom, good: string): string => {
+const badZip = (random: SeededRandom, good: string): string => {
   switch (random.int(0, 2)) {
     case 0:
       return good.slice(1) // leading digit lost
@@ -271,7 +250,7 @@ const badZip = (random: RowRandom, good: string): string => {
   }
 }
 
-const badWebsite = (random: RowRandom, domain: string): string => {
+const badWebsite = (random: SeededRandom, domain: string): string => {
   switch (random.int(0, 2)) {
     case 0:
       return `htp://${domain}`
@@ -292,7 +271,7 @@ const landmarkSlugs = landmarks.map(slug)
 const tradeSlugs = industries.map((industry) => industry.trades.map(slug))
 
 const makeCompany = (index: number, seed: number, timestamps: TimestampFormatter): DemoCompany => {
-  const random = new RowRandom(seed, companyStream, index)
+  const random = rowRandom(seed, companyStream, index)
   const townIndex = random.index(towns.length)
   const town = towns[townIndex]!
   const industryIndex = random.index(industries.length)
@@ -415,7 +394,7 @@ const makePerson = (
   companies: number,
   timestamps: TimestampFormatter
 ): DemoPerson => {
-  const random = new RowRandom(seed, personStream, index)
+  const random = rowRandom(seed, personStream, index)
   const company = demoCompanyAt(random.int(0, Math.max(companies, 1) - 1), seed)
   const first = random.pick(firstNames)
   const last = random.pick(lastNames)

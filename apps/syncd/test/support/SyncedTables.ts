@@ -1,9 +1,11 @@
 /**
- * The two synced entities as the randomized tests see them, written out from the sync guide (not taken from
- * core, so the tests' own comparison does not share the implementation's mapping): each side's table and
- * key, the columns both sides must end equal in (Neon's name, the workspace's name, how to compare), and the
- * fields the test's writers edit with values no one else writes.
+ * The two synced entities as the randomized tests see them: each side's table and key, the columns both
+ * sides must end equal in (Neon's name, the workspace's name, how to compare), and the fields the test's
+ * writers edit with values no one else writes. The data fields' names are core's (the seeds' columns,
+ * the same name on both sides); the mapping of the rest is written out from the sync guide (not taken from
+ * core, so the tests' own comparison does not share the implementation's mapping).
  */
+import { companyDataFields, personDataFields } from "@enrich-sync/core"
 
 /** How a column is normalised before the two sides are compared (as the projection does). */
 export type ColumnKind = "text" | "integer" | "json" | "timestamp" | "status"
@@ -66,10 +68,7 @@ export const companyTable: SyncedTable = {
   workspaceTable: "public.company_needs_enrichment",
   key: "company_unique_id",
   columns: [
-    ...["company_name", "domain", "industry", "website", "phone", "address", "city", "state", "zip"].map(
-      (f) => same(f)
-    ),
-    same("employee_count", "integer"),
+    ...companyDataFields.map((f) => same(f, f === "employee_count" ? "integer" : "text")),
     ...trailing
   ],
   editable: ["company_name", "industry", "employee_count", "website", "phone", "address", "city", "zip"]
@@ -80,22 +79,7 @@ export const peopleTable: SyncedTable = {
   neonTable: "marketing.people_invalid",
   workspaceTable: "public.people_needs_enrichment",
   key: "unique_id",
-  columns: [
-    ...[
-      "full_name",
-      "first_name",
-      "last_name",
-      "email",
-      "phone",
-      "title",
-      "company_name",
-      "company_unique_id",
-      "linkedin_url",
-      "city",
-      "state"
-    ].map((f) => same(f)),
-    ...trailing
-  ],
+  columns: [...personDataFields.map((f) => same(f)), ...trailing],
   editable: ["full_name", "email", "phone", "title", "linkedin_url", "city"]
 }
 
