@@ -178,25 +178,35 @@ const changedSince = (
     message: `${sideLabel}'s ${conflict.field} of ${entity.label} ${conflict.key} changed since conflict ${conflict.id} (it holds ${shown(current)}, not ${shown(won)}): restoring ${shown(lost)} would overwrite that newer edit unseen; if ${shown(lost)} is still right, write it there by hand, then ${review(conflict.id)}`
   })
 
+/** What a restore writes back on one side. */
+interface RestoreWrite {
+  readonly entity: Entity
+  readonly field: SyncField
+  readonly conflict: LoggedConflict
+  /** the losing value, as JSON text (NULL for SQL NULL) */
+  readonly json: string | null
+  /** the value that won, which the side must still hold */
+  readonly won: SyncValue
+  /** the value that lost, the one restored */
+  readonly lost: SyncValue
+}
+
+/** Reads and locks the row of `key` in `table` (`FOR UPDATE`). */
+const lockRow = (tx: Session, table: string, entity: Entity, key: string) =>
+  Effect.map(
+    tx.query(`SELECT * FROM ${table} WHERE ${quoteIdent(entity.key)} = $1 FOR UPDATE`, [key]),
+    ([row]) => row
+  )
+
 /** Writes the losing value on Neon (inside the workspace transaction `tx`); returns the edit time it carries. */
-const writeOnSource = (
-  entity: Entity,
-  field: SyncField,
-  conflict: LoggedConflict,
-  json: string | null,
-  won: SyncValue,
-  lost: SyncValue
-) =>
+const writeOnSource = ({ entity, field, conflict, json, won, lost }: RestoreWrite) =>
   Effect.gen(function* () {
     const neon = yield* SourceDatabase
     const table = qualified(entity.sourceTable)
     const column = columnOf(entity, field, "source")
     return yield* neon.transaction((tx) =>
       Effect.gen(function* () {
-        const [row] = yield* tx.query(
-          `SELECT * FROM ${table} WHERE ${quoteIdent(entity.key)} = $1 FOR UPDATE`,
-          [conflict.key]
-        )
+        const row = yield* lockRow(tx, table, entity, conflict.key)
         if (row === undefined) {
           return yield* new ConflictReviewError({
             reason: "RowGone",
@@ -217,21 +227,11 @@ const writeOnSource = (
   })
 
 /** Writes the losing value in the workspace as a person's edit (the trigger stamps it and marks it dirty). */
-const writeOnWorkspace = (
-  tx: Session,
-  entity: Entity,
-  field: SyncField,
-  conflict: LoggedConflict,
-  json: string | null,
-  won: SyncValue,
-  lost: SyncValue
-) =>
+const writeOnWorkspace = (tx: Session, { entity, field, conflict, json, won, lost }: RestoreWrite) =>
   Effect.gen(function* () {
     const table = qualified(entity.workspaceTable)
     const column = columnOf(entity, field, "workspace")
-    const [row] = yield* tx.query(`SELECT * FROM ${table} WHERE ${quoteIdent(entity.key)} = $1 FOR UPDATE`, [
-      conflict.key
-    ])
+    const row = yield* lockRow(tx, table, entity, conflict.key)
     if (row === undefined || row.sync_state !== "active") {
       return yield* new ConflictReviewError({
         reason: "RowGone",
@@ -289,18 +289,11 @@ export const restoreConflict = (
         const other = plan.side === "source" ? conflict.workspace : conflict.source
         let editedAt: string | null
         let pending = false
+        const write = { entity, field, conflict, won: plan.replaces, lost: plan.value }
         if (plan.side === "source") {
-          editedAt = yield* writeOnSource(entity, field, conflict, json.source, plan.replaces, plan.value)
+          editedAt = yield* writeOnSource({ ...write, json: json.source })
         } else {
-          const written = yield* writeOnWorkspace(
-            tx,
-            entity,
-            field,
-            conflict,
-            json.workspace,
-            plan.replaces,
-            plan.value
-          )
+          const written = yield* writeOnWorkspace(tx, { ...write, json: json.workspace })
           editedAt = written.editedAt
           // the restored edit waits in the workspace, as a person's would, unless the row is pushable
           const status = entity.fields.find((f) => f.kind === "status")
