@@ -425,37 +425,51 @@ const reviewCommand = Command.make(
   ])
 )
 
-/** `conflicts`: the list, and the subcommands. */
-export const conflictsCommand = Command.make(
-  "conflicts",
+/** The list's flags: `conflicts` and `conflicts list` take the same. */
+const listFlags = {
+  entity: Flags.entity,
+  key: keyFlag,
+  since: sinceFlag,
+  unreviewed: unreviewedFlag,
+  limit: limitFlag,
+  json: Flags.json
+}
+
+const listConflictsCommand = Effect.fn(function* ({
+  entity,
+  key,
+  since,
+  unreviewed,
+  limit,
+  json
+}: Command.Command.Config.Infer<typeof listFlags>) {
+  const output = yield* Output
+  yield* output.begin("conflicts", { json })
+  const filter = yield* filterOf(entity, key, since, unreviewed)
+  const page = yield* withWorkspace(listConflicts(filter, limit))
+  yield* output.result({ filter, limit, ...page })
+  yield* output.print(renderList(page.conflicts, page.total, page.unreviewed, Object.keys(filter).length > 0))
+})
+
+const listExamples = [
+  { command: "enrich-sync conflicts --unreviewed", description: "what nobody has looked at yet" },
   {
-    entity: Flags.entity,
-    key: keyFlag,
-    since: sinceFlag,
-    unreviewed: unreviewedFlag,
-    limit: limitFlag,
-    json: Flags.json
-  },
-  Effect.fn(function* ({ entity, key, since, unreviewed, limit, json }) {
-    const output = yield* Output
-    yield* output.begin("conflicts", { json })
-    const filter = yield* filterOf(entity, key, since, unreviewed)
-    const page = yield* withWorkspace(listConflicts(filter, limit))
-    yield* output.result({ filter, limit, ...page })
-    yield* output.print(
-      renderList(page.conflicts, page.total, page.unreviewed, Object.keys(filter).length > 0)
-    )
-  })
-).pipe(
+    command: "enrich-sync conflicts --key 04.04.01.01.00101.101 --since 7d",
+    description: "one record's conflicts of the last week"
+  }
+]
+
+/** `conflicts list`: the same list, for those who name it. */
+const listCommand = Command.make("list", listFlags, listConflictsCommand).pipe(
+  Command.withDescription("The same list as `enrich-sync conflicts`, with the same flags"),
+  Command.withExamples(listExamples)
+)
+
+/** `conflicts`: the list, and the subcommands. */
+export const conflictsCommand = Command.make("conflicts", listFlags, listConflictsCommand).pipe(
   Command.withDescription(
     "List the values merges overwrote (sync_conflicts), newest last; show, restore or mark them reviewed"
   ),
-  Command.withExamples([
-    { command: "enrich-sync conflicts --unreviewed", description: "what nobody has looked at yet" },
-    {
-      command: "enrich-sync conflicts --key 04.04.01.01.00101.101 --since 7d",
-      description: "one record's conflicts of the last week"
-    }
-  ]),
-  Command.withSubcommands([showCommand, restoreCommand, reviewCommand])
+  Command.withExamples(listExamples),
+  Command.withSubcommands([listCommand, showCommand, restoreCommand, reviewCommand])
 )

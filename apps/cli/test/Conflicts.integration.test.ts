@@ -97,6 +97,9 @@ describe("enrich-sync conflicts", () => {
           const human = assertSuccess(yield* cli.run(["conflicts"]))
           assert.include(human.stdout, "Conflicts (1 logged, 1 unreviewed)")
           assert.match(human.stdout, /enrichment_status +status-only-forward +base +Neon "pending"/)
+          // `conflicts list` is the same list, for those who name it
+          const named = assertSuccess(yield* cli.run(["conflicts", "list"]))
+          assert.strictEqual(named.stdout, human.stdout)
           const shown = assertSuccess(yield* cli.run(["conflicts", "show", String(c?.id)]))
           assert.include(shown.stdout, `Conflict ${c?.id}: company ${statusKey}, field enrichment_status`)
           assert.include(shown.stdout, "lost (overwritten on Neon)")
