@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Result from "effect/Result"
 import { CliFailure } from "./CliFailure.ts"
+import { writeWholeFile } from "./WholeFile.ts"
 
 /** What stdin is called in messages. */
 export const stdinName = "standard input"
@@ -103,17 +104,8 @@ export const writeIdsFile = (
   path: string,
   ids: ReadonlyArray<string>
 ): Effect.Effect<void, CliFailure, FileSystem.FileSystem> =>
-  Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const temporary = `${path}.${process.pid}.tmp`
-    yield* fs.writeFileString(temporary, ids.map((id) => `${id}\n`).join(""))
-    yield* fs.rename(temporary, path)
-  }).pipe(
-    Effect.mapError(
-      (e) =>
-        new CliFailure({
-          reason: "Output",
-          message: `cannot write the ids file ${path} (${e.message}); check that its folder exists and is writable`
-        })
-    )
+  writeWholeFile(
+    path,
+    ids.map((id) => `${id}\n`).join(""),
+    (cause) => `cannot write the ids file ${path} (${cause}); check that its folder exists and is writable`
   )

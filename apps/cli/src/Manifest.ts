@@ -13,7 +13,6 @@ import { buildSyncManifest } from "@enrich-sync/core"
 import { countRecords, DatabaseError, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
 import { Command, Flag } from "effect/cli"
 import * as Effect from "effect/Effect"
-import * as FileSystem from "effect/FileSystem"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import packageJson from "../package.json" with { type: "json" }
@@ -22,6 +21,7 @@ import { CliFailure } from "./CliFailure.ts"
 import * as Flags from "./CommonFlags.ts"
 import { Output } from "./Output.ts"
 import { requireSource, requireWorkspace } from "./Preflight.ts"
+import { writeWholeFile } from "./WholeFile.ts"
 
 /** Where the manifest goes by default. */
 export const defaultManifestFile = "sync_manifest.json"
@@ -88,19 +88,11 @@ export const renderManifest = (
 
 /** Writes `text` to `path` whole (a temporary file beside it, then a rename). */
 const writeWhole = (path: string, text: string) =>
-  Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const temporary = `${path}.${process.pid}.tmp`
-    yield* fs.writeFileString(temporary, text)
-    yield* fs.rename(temporary, path)
-  }).pipe(
-    Effect.mapError(
-      (e) =>
-        new CliFailure({
-          reason: "Output",
-          message: `cannot write the manifest to ${path} (${e.message}); check that its folder exists and is writable, or pass another --out FILE`
-        })
-    )
+  writeWholeFile(
+    path,
+    text,
+    (cause) =>
+      `cannot write the manifest to ${path} (${cause}); check that its folder exists and is writable, or pass another --out FILE`
   )
 
 /** The `manifest` command. */

@@ -1,0 +1,24 @@
+/**
+ * The files the CLI writes (the manifest, ids files).
+ *
+ * Invariant: a written file appears complete or not at all (written beside its path, then renamed).
+ */
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import { CliFailure } from "./CliFailure.ts"
+
+/**
+ * Writes `text` to `path` whole (a temporary file beside it, then a rename); fails with an `Output` failure
+ * whose message `message` makes from the cause's.
+ */
+export const writeWholeFile = (
+  path: string,
+  text: string,
+  message: (cause: string) => string
+): Effect.Effect<void, CliFailure, FileSystem.FileSystem> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const temporary = `${path}.${process.pid}.tmp`
+    yield* fs.writeFileString(temporary, text)
+    yield* fs.rename(temporary, path)
+  }).pipe(Effect.mapError((e) => new CliFailure({ reason: "Output", message: message(e.message) })))
