@@ -47,6 +47,16 @@ const wrongType = (field: string, example: string): ValidationRule =>
 
 const bartonExample = "04.04.01.01.00101.101 (NN.NN.NN.NN.NNNNN.NNN)"
 
+/** A record's key: the Barton ID of the `label` (company or person). */
+const keyRules = (field: string, label: string, example: string): ReadonlyArray<ValidationRule> => [
+  rule(
+    field,
+    "INVALID_BARTON_ID",
+    `empty or not a Barton ID: write the ${label}'s Barton ID, ${bartonExample}`
+  ),
+  wrongType(field, example)
+]
+
 const phoneRules = (): ReadonlyArray<ValidationRule> => [
   rule(
     "phone",
@@ -69,12 +79,7 @@ const freeText = (field: string, example: string): ValidationRule => wrongType(f
 
 /** The company rules, in field priority order. */
 const companyRules: ReadonlyArray<ValidationRule> = [
-  rule(
-    "company_unique_id",
-    "INVALID_BARTON_ID",
-    `empty or not a Barton ID: write the company's Barton ID, ${bartonExample}`
-  ),
-  wrongType("company_unique_id", "04.04.01.01.00101.101"),
+  ...keyRules("company_unique_id", "company", "04.04.01.01.00101.101"),
   rule("company_name", "MISSING_NAME", "empty, blank or a placeholder: write the company's name"),
   wrongType("company_name", "Monongalia County Commission"),
   // the seed's wording, exactly
@@ -126,12 +131,7 @@ const companyRules: ReadonlyArray<ValidationRule> = [
 
 /** The person rules, in field priority order. */
 const personRules: ReadonlyArray<ValidationRule> = [
-  rule(
-    "unique_id",
-    "INVALID_BARTON_ID",
-    `empty or not a Barton ID: write the person's Barton ID, ${bartonExample}`
-  ),
-  wrongType("unique_id", "04.04.02.04.20000.001"),
+  ...keyRules("unique_id", "person", "04.04.02.04.20000.001"),
   rule(
     "full_name",
     "MISSING_NAME",

@@ -25,7 +25,7 @@ import { checkCompanyId, checkKey } from "./BartonId.ts"
 import { checkDomain } from "./Domain.ts"
 import { checkEmail } from "./Email.ts"
 import { checkEmployeeCount } from "./EmployeeCount.ts"
-import { checkFreeText, own, readText } from "./FieldText.ts"
+import { checkFreeText, own, type Read, readText } from "./FieldText.ts"
 import { checkLinkedin } from "./Linkedin.ts"
 import { checkPersonName, checkRequiredName } from "./Name.ts"
 import { checkPhone } from "./Phone.ts"
@@ -97,6 +97,13 @@ const outcome = (
   return { status: reasonCode === "PASSED" ? "PASSED" : "FAILED", errors, warnings, reasonCode, derived }
 }
 
+/** Each field's verdict: its check of the field's text. */
+const checkTexts = (
+  record: SyncRecord,
+  checks: { readonly [field: string]: (read: Read) => Verdict }
+): { readonly [field: string]: Verdict } =>
+  Object.fromEntries(Object.entries(checks).map(([field, check]) => [field, check(readText(record, field))]))
+
 /**
  * Validates a company sync record: a Barton ID key, a name, an http(s) website, a domain consistent with
  * it (derived from the website when missing), and, when present, a non-negative employee count, a
@@ -115,12 +122,14 @@ export const validateCompany = (record: SyncRecord): ValidationOutcome => {
       website: website.verdict,
       domain: checkDomain(domainRead, website.key),
       employee_count: checkEmployeeCount(own(record, "employee_count")),
-      phone: checkPhone(readText(record, "phone")),
-      state: checkState(readText(record, "state")),
-      zip: checkZip(readText(record, "zip")),
-      industry: checkFreeText(readText(record, "industry")),
-      address: checkFreeText(readText(record, "address")),
-      city: checkFreeText(readText(record, "city"))
+      ...checkTexts(record, {
+        phone: checkPhone,
+        state: checkState,
+        zip: checkZip,
+        industry: checkFreeText,
+        address: checkFreeText,
+        city: checkFreeText
+      })
     },
     derived
   )
@@ -136,14 +145,16 @@ export const validatePerson = (record: SyncRecord): ValidationOutcome =>
     {
       unique_id: checkKey(readText(record, "unique_id"), "person"),
       ...checkPersonName(record),
-      email: checkEmail(readText(record, "email")),
-      company_unique_id: checkCompanyId(readText(record, "company_unique_id")),
-      linkedin_url: checkLinkedin(readText(record, "linkedin_url")),
-      phone: checkPhone(readText(record, "phone")),
-      state: checkState(readText(record, "state")),
-      title: checkFreeText(readText(record, "title")),
-      company_name: checkFreeText(readText(record, "company_name")),
-      city: checkFreeText(readText(record, "city"))
+      ...checkTexts(record, {
+        email: checkEmail,
+        company_unique_id: checkCompanyId,
+        linkedin_url: checkLinkedin,
+        phone: checkPhone,
+        state: checkState,
+        title: checkFreeText,
+        company_name: checkFreeText,
+        city: checkFreeText
+      })
     },
     {}
   )
