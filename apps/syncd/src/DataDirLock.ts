@@ -9,6 +9,7 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs"
 import { join } from "node:path"
+import { processAlive } from "@enrich-sync/embedded"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 
@@ -19,16 +20,6 @@ export class DataDirInUse extends Schema.TaggedError<DataDirInUse>()("DataDirInU
 }) {
   override get message(): string {
     return `the embedded data folder ${this.dataDir} is in use by another syncd (pid ${this.pid}); stop that daemon first (kill ${this.pid}), or set ENRICH_SYNC_DATA_DIR to another folder for a second demo`
-  }
-}
-
-/** Whether a process with this pid runs (owned by anyone). */
-const running = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM"
   }
 }
 
@@ -44,7 +35,7 @@ const holder = (file: string): number | null => {
 /** The pid of the running daemon that holds the lock of `dataDir`, if any. */
 export const holderOf = (dataDir: string): number | null => {
   const pid = holder(join(dataDir, "syncd.pid"))
-  return pid !== null && running(pid) ? pid : null
+  return pid !== null && processAlive(pid) ? pid : null
 }
 
 /** Takes the lock of `dataDir` (creating the folder) or fails with `DataDirInUse`. */
@@ -65,7 +56,7 @@ const acquire = (dataDir: string): Effect.Effect<string, DataDirInUse> =>
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error
       }
       const pid = holder(file)
-      if (pid !== null && pid !== process.pid && running(pid)) {
+      if (pid !== null && pid !== process.pid && processAlive(pid)) {
         return Effect.fail(new DataDirInUse({ dataDir, pid }))
       }
       // left by a daemon that is gone (or half written by one starting this instant: then the retry sees it)

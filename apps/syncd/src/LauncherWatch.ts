@@ -9,6 +9,7 @@
  * nothing unapplied is acknowledged.
  */
 import { readFileSync } from "node:fs"
+import { processAlive } from "@enrich-sync/embedded"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -41,15 +42,6 @@ export const launcherPid = (): number => {
   return pid
 }
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM"
-  }
-}
-
 /**
  * For the scope: when started by a package manager's script, checks every second that the launcher still
  * runs (and that this process was not handed to another parent); when it is gone, logs why and stops the
@@ -62,7 +54,7 @@ export const watchLauncher = Effect.gen(function* () {
   if (Option.isNone(script) || process.ppid <= 1) return
   const parent = process.ppid
   const launcher = launcherPid()
-  const gone = () => process.ppid !== parent || !alive(launcher)
+  const gone = () => process.ppid !== parent || !processAlive(launcher)
   yield* Effect.sync(gone).pipe(
     Effect.repeat({ schedule: Schedule.spaced("1 second"), until: (isGone) => isGone }),
     Effect.andThen(

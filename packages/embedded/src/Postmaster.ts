@@ -30,6 +30,7 @@ import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import type { PostgresBinaries, RunAs } from "./PostgresBinaries.ts"
 import { PostgresServerError } from "./PostgresServerError.ts"
+import { processAlive } from "./ProcessAlive.ts"
 
 /** How a postmaster is stopped: `fast` is a clean shutdown, `immediate` a crash. */
 export type ShutdownMode = "fast" | "immediate"
@@ -108,15 +109,6 @@ export const freePort: Effect.Effect<number> = Effect.callback<number>((resume) 
   })
 })
 
-const isAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM"
-  }
-}
-
 /** The lines of `<dataDir>/postmaster.pid`, or `undefined` when there is none. */
 const readPidFile = (dataDir: string): ReadonlyArray<string> | undefined => {
   try {
@@ -136,7 +128,7 @@ export const awaitStalePostmaster = (
 ): Effect.Effect<void, PostgresServerError> =>
   Effect.sync(() => {
     const pid = Number(readPidFile(dataDir)?.[0])
-    return Number.isInteger(pid) && pid > 0 && isAlive(pid)
+    return Number.isInteger(pid) && pid > 0 && processAlive(pid)
   }).pipe(
     Effect.repeat({ schedule: Schedule.spaced("100 millis"), until: (alive) => !alive }),
     Effect.timeoutOption("15 seconds"),
