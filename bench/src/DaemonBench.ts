@@ -265,6 +265,24 @@ const startDaemon = (context: DaemonBenchContext) =>
 const meterFor = (context: DaemonBenchContext, daemon: RunningChild) =>
   startCpuMeter({ ...context.subjects, child: () => daemon.pid })
 
+/**
+ * A latency measurement: runs `load` with the daemon's CPU metered, waits (up to 60 s) until the probe saw
+ * its measured stamps arrive, and reads their latencies.
+ */
+const meteredLatencies = async <R>(
+  context: DaemonBenchContext,
+  daemon: RunningChild,
+  load: () => Promise<R>,
+  measured: (run: R) => number,
+  probe: { readonly arrivals: () => Promise<number>; readonly latencies: () => Promise<Array<number>> }
+) => {
+  const meter = meterFor(context, daemon)
+  const run = await load()
+  await awaitArrivals(probe.arrivals, measured(run))
+  const cpu = meter.read()
+  return { run, cpu, latencies: distribution(await probe.latencies()) }
+}
+
 /** `n` round trips of the run plus `plusMs`, as a target (null when the round trip was not measured). */
 const roundTripsTarget = (context: DaemonBenchContext, value: number | null, n: number, plusMs: number) => {
   const rt = context.roundTripMs
@@ -282,15 +300,18 @@ const roundTripsTarget = (context: DaemonBenchContext, value: number | null, n: 
 const benchPushLatency = async (context: DaemonBenchContext, daemon: RunningChild, neon: SqlClient) => {
   const range = context.ranges.pushLatency
   const keys = await keysOf(neon, range.from, range.to)
-  const meter = meterFor(context, daemon)
-  const run = await enricherEdits(context.workspaceUrl, keys, {
-    rate: context.options.pushLatencyRate,
-    warmupSeconds: context.options.pushLatencyWarmupSeconds,
-    seconds: context.options.pushLatencySeconds
-  })
-  await awaitArrivals(() => pushArrivals(neon), run.measuredEdits)
-  const cpu = meter.read()
-  const latencies = distribution(await pushLatencies(neon))
+  const { run, cpu, latencies } = await meteredLatencies(
+    context,
+    daemon,
+    () =>
+      enricherEdits(context.workspaceUrl, keys, {
+        rate: context.options.pushLatencyRate,
+        warmupSeconds: context.options.pushLatencyWarmupSeconds,
+        seconds: context.options.pushLatencySeconds
+      }),
+    (run) => run.measuredEdits,
+    { arrivals: () => pushArrivals(neon), latencies: () => pushLatencies(neon) }
+  )
   const targets: Record<string, Target> = { p50Ms: roundTripsTarget(context, latencies.p50, 3, 20) }
   return {
     method:
@@ -641,16 +662,19 @@ const searchSustained = async (
 
 /** (e) latency at a paced rate. */
 const benchLatency = async (context: DaemonBenchContext, daemon: RunningChild, workspace: SqlClient) => {
-  const meter = meterFor(context, daemon)
-  const run = await pacedCommits(context.neonUrl, context.ranges.latency, {
-    connections: 8,
-    rate: context.options.latencyRate,
-    warmupSeconds: context.options.latencyWarmupSeconds,
-    seconds: context.options.latencySeconds
-  })
-  await awaitArrivals(() => measuredArrivals(workspace), run.measuredCommits)
-  const cpu = meter.read()
-  const latencies = distribution(await measuredLatencies(workspace))
+  const { run, cpu, latencies } = await meteredLatencies(
+    context,
+    daemon,
+    () =>
+      pacedCommits(context.neonUrl, context.ranges.latency, {
+        connections: 8,
+        rate: context.options.latencyRate,
+        warmupSeconds: context.options.latencyWarmupSeconds,
+        seconds: context.options.latencySeconds
+      }),
+    (run) => run.measuredCommits,
+    { arrivals: () => measuredArrivals(workspace), latencies: () => measuredLatencies(workspace) }
+  )
   const targets: Record<string, Target> =
     context.rttMs === 0
       ? { p50Ms: below(latencies.p50, 20), p99Ms: below(latencies.p99, 50) }
