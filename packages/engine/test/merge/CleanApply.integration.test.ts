@@ -11,18 +11,13 @@ import {
   companyKeysBetween,
   engineFixture,
   exactJson,
-  neonKeys,
+  mergeAllFromNeon,
   onNeon,
   onWorkspace
 } from "../support/EngineFixture.ts"
 
 /** Every Neon company merged into the workspace (what the clean path starts from; merging again is a no-op). */
-const pullCompanies = Effect.flatMap(neonKeys(Company), (keys) =>
-  applyKeys(
-    Company,
-    keys.map((key) => ({ key }))
-  )
-)
+const pullCompanies = mergeAllFromNeon(Company)
 
 describe("the clean path: Neon changes into rows nobody touched, on COPY bytes", () => {
   layer(engineFixture({ seed: {} }))((it) => {

@@ -10,7 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import { applyKeys } from "../../src/merge/MergeApply.ts"
 import { WorkspaceDatabase } from "../../src/store/Database.ts"
-import { engineFixture, neonKeys, onNeon, onWorkspace } from "../support/EngineFixture.ts"
+import { engineFixture, mergeAllFromNeon, onNeon, onWorkspace } from "../support/EngineFixture.ts"
 
 const conflictsOf = (key: string) =>
   onWorkspace(
@@ -41,10 +41,7 @@ describe("conflicts are recorded whichever side is overwritten", () => {
   layer(engineFixture({ seed: {} }), { excludeTestServices: true })((it) => {
     it.effect("setup: every Neon company merged into the workspace", () =>
       Effect.gen(function* () {
-        const stats = yield* applyKeys(
-          Company,
-          (yield* neonKeys(Company)).map((key) => ({ key }))
-        )
+        const stats = yield* mergeAllFromNeon(Company)
         assert.strictEqual(stats.inserted, 119)
       })
     )

@@ -15,7 +15,7 @@ import { applyKeys } from "../../src/merge/MergeApply.ts"
 import { applyPushJournal, drainPushJournal } from "../../src/merge/PushJournalApply.ts"
 import { SourceDatabase, WorkspaceDatabase } from "../../src/store/Database.ts"
 import { journalIds, sweepReceipts } from "../../src/store/PushJournal.ts"
-import { engineFixture, exactJson, neonKeys, onNeon, onWorkspace } from "../support/EngineFixture.ts"
+import { engineFixture, exactJson, mergeAllFromNeon, onNeon, onWorkspace } from "../support/EngineFixture.ts"
 
 const conflictsOf = (key: string) =>
   Effect.map(
@@ -146,10 +146,7 @@ describe("a push that stops anywhere after its Neon commit loses nothing and log
   layer(engineFixture({ seed: {} }), { excludeTestServices: true })((it) => {
     it.effect("setup: every Neon company merged into the workspace", () =>
       Effect.gen(function* () {
-        const stats = yield* applyKeys(
-          Company,
-          (yield* neonKeys(Company)).map((key) => ({ key }))
-        )
+        const stats = yield* mergeAllFromNeon(Company)
         assert.strictEqual(stats.inserted, 119)
         // the journal is no source change: the listener's publication leaves it out
         const [published] = yield* onNeon(

@@ -12,7 +12,7 @@ import * as Effect from "effect/Effect"
 import { applyKeys } from "../../src/merge/MergeApply.ts"
 import { restoreConflict } from "../../src/stages/Conflicts.ts"
 import { listConflicts } from "../../src/store/ConflictLog.ts"
-import { engineFixture, neonKeys, onNeon, onWorkspace } from "../support/EngineFixture.ts"
+import { engineFixture, mergeAllFromNeon, onNeon, onWorkspace } from "../support/EngineFixture.ts"
 
 const cityOf = (key: string) =>
   Effect.gen(function* () {
@@ -52,10 +52,7 @@ describe("restoring a conflict's losing value", () => {
   layer(engineFixture({ seed: {} }))((it) => {
     it.effect("setup: every Neon company merged, three of them complete on both sides", () =>
       Effect.gen(function* () {
-        yield* applyKeys(
-          Company,
-          (yield* neonKeys(Company)).map((key) => ({ key }))
-        )
+        yield* mergeAllFromNeon(Company)
         for (const i of [20, 22, 24]) {
           yield* onWorkspace(
             `UPDATE company_needs_enrichment SET enrichment_status = 'complete' WHERE company_unique_id = $1`,

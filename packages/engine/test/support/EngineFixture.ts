@@ -10,6 +10,7 @@ import { seedDemoData, TwoDatabases } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import { applyKeys } from "../../src/merge/MergeApply.ts"
 import { SourceDatabase, WorkspaceDatabase } from "../../src/store/Database.ts"
 import { applyMigrations } from "../../src/store/Migrator.ts"
 
@@ -76,6 +77,15 @@ export const onWorkspace = (sql: string, params?: ReadonlyArray<unknown>) =>
 export const neonKeys = (entity: Entity) =>
   Effect.map(onNeon(`SELECT ${entity.key} AS k FROM ${qualified(entity.sourceTable)} ORDER BY id`), (rows) =>
     rows.map((r) => String(r.k))
+  )
+
+/** Every Neon row of `entity` merged into the workspace (merging again is a no-op): the merge's stats. */
+export const mergeAllFromNeon = (entity: Entity) =>
+  Effect.flatMap(neonKeys(entity), (keys) =>
+    applyKeys(
+      entity,
+      keys.map((key) => ({ key }))
+    )
   )
 
 /** The company keys of Neon rows `from` to `to` (by id), in id order. */
