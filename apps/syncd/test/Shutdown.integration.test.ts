@@ -3,22 +3,14 @@
  * leaves the slot confirmed exactly where the daemon recorded its applied position (nothing applied is
  * delivered again, nothing unapplied is acknowledged); a second signal stops it at once.
  */
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { assert, describe, it } from "@effect/vitest"
 import { demoCompanyKey } from "@enrich-sync/testing"
 import pg from "pg"
 import { eventually, query, startDaemon } from "./support/DaemonProcess.ts"
-import { type Databases, freshDatabases } from "./support/Databases.ts"
+import { databasesOfSuite } from "./support/Databases.ts"
 
 describe("stopping syncd", () => {
-  let dbs: Databases
-
-  beforeAll(async () => {
-    dbs = await freshDatabases({ seed: {} })
-  }, 60_000)
-
-  afterAll(async () => {
-    await dbs?.drop()
-  })
+  const dbs = databasesOfSuite({ seed: {} })
 
   const env = (slot: string) => ({
     NEON_DATABASE_URL: dbs.neonUrl,

@@ -4,19 +4,13 @@
  * slot anew it starts its progress over at the new slot, so the first changes after the restore are
  * applied, not skipped as "already applied".
  */
-import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { assert, describe, it } from "@effect/vitest"
 import { demoCompanyKey } from "@enrich-sync/testing"
 import { eventually, query, startDaemon } from "./support/DaemonProcess.ts"
-import { type Databases, freshDatabases } from "./support/Databases.ts"
+import { databasesOfSuite } from "./support/Databases.ts"
 
 describe("a slot created anew", () => {
-  let dbs: Databases
-  beforeAll(async () => {
-    dbs = await freshDatabases({ seed: {} })
-  }, 60_000)
-  afterAll(async () => {
-    await dbs?.drop()
-  })
+  const dbs = databasesOfSuite({ seed: {} })
 
   it("starts the recorded progress over, so changes after a branch restore are not skipped", async () => {
     const slot = "t_slot_restart"

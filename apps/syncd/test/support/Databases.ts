@@ -2,6 +2,7 @@
  * Fresh, migrated (and optionally seeded) Neon and workspace databases for a daemon test, on the test
  * run's shared servers or on servers of the test's own.
  */
+import { afterAll, beforeAll } from "@effect/vitest"
 import { applyMigrations, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
 import type { DemoDataOptions, ServerInfo } from "@enrich-sync/testing"
 import { createDatabase, dropDatabase, injectedServers, seedDemoData } from "@enrich-sync/testing"
@@ -57,5 +58,32 @@ export const freshDatabases = async (
     drop: async () => {
       await Promise.all([dropDatabase(neonServer, neon.name), dropDatabase(workspaceServer, workspace.name)])
     }
+  }
+}
+
+/**
+ * Fresh databases (`freshDatabases(options)`) for the tests of the calling `describe`: created before its
+ * first test (within 60 s), dropped after its last. Its URLs can be read only inside the tests.
+ */
+export const databasesOfSuite = (options: Parameters<typeof freshDatabases>[0] = {}): Databases => {
+  let dbs: Databases | undefined
+  beforeAll(async () => {
+    dbs = await freshDatabases(options)
+  }, 60_000)
+  afterAll(async () => {
+    await dbs?.drop()
+  })
+  const current = (): Databases => {
+    if (dbs === undefined) throw new Error("the suite's databases are made before its first test")
+    return dbs
+  }
+  return {
+    get neonUrl() {
+      return current().neonUrl
+    },
+    get workspaceUrl() {
+      return current().workspaceUrl
+    },
+    drop: () => current().drop()
   }
 }
