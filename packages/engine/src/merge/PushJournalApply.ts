@@ -28,7 +28,6 @@
  * of the push.
  */
 import type { Entity } from "@enrich-sync/core"
-import { applyingSetting } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
 import type { ConflictRecord } from "../store/ConflictLog.ts"
 import { describeConflict, logConflictRecords } from "../store/ConflictLog.ts"
@@ -43,6 +42,7 @@ import {
   rebaseRows,
   sweepReceipts
 } from "../store/PushJournal.ts"
+import { asEngineWrite } from "../store/WorkspaceStore.ts"
 
 /** What applying journal entries did. */
 export interface JournalRecovery {
@@ -69,16 +69,17 @@ export const applyPushJournal = (
     if (entries.length === 0) return nothing
     const db = yield* WorkspaceDatabase
     const pushIds = entries.map((e) => e.pushId)
-    const applied = yield* db.transaction((tx) =>
-      Effect.gen(function* () {
-        yield* tx.query(`SELECT set_config('${applyingSetting}', 'on', true)`)
-        const claimed = yield* claimReceipts(tx, pushIds)
-        const fresh = entries.filter((e) => claimed.has(e.pushId))
-        const rebased = yield* rebaseRows(tx, entity, fresh)
-        const conflicts = fresh.flatMap((e) => e.conflicts)
-        yield* logConflictRecords(tx, conflicts)
-        return { entries: entries.length, rebased, conflicts }
-      })
+    const applied = yield* db.transaction(
+      (tx) =>
+        Effect.gen(function* () {
+          const claimed = yield* claimReceipts(tx, pushIds)
+          const fresh = entries.filter((e) => claimed.has(e.pushId))
+          const rebased = yield* rebaseRows(tx, entity, fresh)
+          const conflicts = fresh.flatMap((e) => e.conflicts)
+          yield* logConflictRecords(tx, conflicts)
+          return { entries: entries.length, rebased, conflicts }
+        }),
+      asEngineWrite
     )
     yield* sweepReceipts(yield* deleteJournal(pushIds))
     for (const c of applied.conflicts) yield* Effect.logWarning(describeConflict(entity, c))

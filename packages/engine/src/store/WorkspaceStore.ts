@@ -23,12 +23,20 @@ import {
 import * as Effect from "effect/Effect"
 import type { ConflictEntry } from "./ConflictLog.ts"
 import { conflictRecords, logConflictRecords } from "./ConflictLog.ts"
-import { WorkspaceDatabase } from "./Database.ts"
+import { type TransactionOptions, WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"
 import type { PushJournalEntry } from "./PushJournal.ts"
 import { claimReceipts, rebaseRows } from "./PushJournal.ts"
 import type { SetColumn } from "./RecordSet.ts"
 import { arrayLiteral, fieldColumns, fieldKey, unnestSql, wireValue } from "./RecordSet.ts"
+
+/**
+ * A transaction of the engine's writes: `enrich_sync.applying` is set with its `BEGIN` (one message, no round
+ * trip of its own), so the trigger keeps the edit time the writes carry and marks nothing dirty.
+ */
+export const asEngineWrite: TransactionOptions = {
+  begin: `SELECT set_config('${applyingSetting}', 'on', true)`
+}
 
 /** A workspace row as the merge sees it. */
 export interface WorkspaceRow {
@@ -272,84 +280,85 @@ export const writeWorkspace = (
       }
     }
     const db = yield* WorkspaceDatabase
-    return yield* db.transaction((tx) =>
-      Effect.gen(function* () {
-        yield* tx.query(`SELECT set_config('${applyingSetting}', 'on', true)`)
-        // first, so that a recovery applying the same entries waits for this transaction, or this one for it
-        const claimed = yield* claimReceipts(
-          tx,
-          pushes.map((p) => p.pushId)
-        )
-        const applied = pushes.filter((p) => claimed.has(p.pushId))
-        const appliedElsewhere = new Set(pushes.filter((p) => !claimed.has(p.pushId)).map((p) => p.key))
-        const toUpdate =
-          appliedElsewhere.size === 0 ? updates : updates.filter((u) => !appliedElsewhere.has(u.key))
-        const inserted = new Set<string>()
-        if (inserts.length > 0) {
-          const params = columnsOfRows(
-            entity.fields.length + 3,
-            inserts.map((i) => [
-              ...entity.fields.map((f) => wireValue(f, i.record[f.name])),
-              i.hash,
-              i.updatedAt,
-              i.sourceXmin
-            ])
+    return yield* db.transaction(
+      (tx) =>
+        Effect.gen(function* () {
+          // first, so that a recovery applying the same entries waits for this transaction, or this one for it
+          const claimed = yield* claimReceipts(
+            tx,
+            pushes.map((p) => p.pushId)
           )
-          for (const r of yield* tx.query(insertSql(entity), params)) inserted.add(String(r.key))
-        }
-        const updated = new Set<string>()
-        if (toUpdate.length > 0) {
-          const fields = updatableFields(entity)
-          const params = columnsOfRows(
-            11 + fields.length,
-            toUpdate.map((u) => {
-              let mask = 0
-              const values = fields.map((f, i) => {
-                if (!(f.name in u.set)) return null
-                mask += 2 ** i
-                return wireValue(f, u.set[f.name])
-              })
-              return [
-                u.key,
-                u.expectedHash,
-                u.expectedUpdatedAt,
-                mask,
-                u.base === null ? null : recordJson(entity, u.base),
-                u.hash,
-                u.updatedAt,
-                u.pulled,
-                u.pushed,
-                u.syncState,
-                u.sourceXmin,
-                ...values
-              ]
-            })
-          )
-          for (const r of yield* tx.query(updateSql(entity), params)) updated.add(String(r.key))
-        }
-        if (clean.length > 0) {
-          yield* tx.query(
-            cleanSql(entity),
-            columnsOfRows(
-              3,
-              clean.map((c) => [c.key, c.expectedUpdatedAt, c.sourceXmin])
+          const applied = pushes.filter((p) => claimed.has(p.pushId))
+          const appliedElsewhere = new Set(pushes.filter((p) => !claimed.has(p.pushId)).map((p) => p.key))
+          const toUpdate =
+            appliedElsewhere.size === 0 ? updates : updates.filter((u) => !appliedElsewhere.has(u.key))
+          const inserted = new Set<string>()
+          if (inserts.length > 0) {
+            const params = columnsOfRows(
+              entity.fields.length + 3,
+              inserts.map((i) => [
+                ...entity.fields.map((f) => wireValue(f, i.record[f.name])),
+                i.hash,
+                i.updatedAt,
+                i.sourceXmin
+              ])
             )
-          )
-        }
-        const rebased = yield* rebaseRows(
-          tx,
-          entity,
-          applied.filter((p) => !updated.has(p.key))
-        )
-        yield* logConflictRecords(tx, [
-          ...conflictRecords(
+            for (const r of yield* tx.query(insertSql(entity), params)) inserted.add(String(r.key))
+          }
+          const updated = new Set<string>()
+          if (toUpdate.length > 0) {
+            const fields = updatableFields(entity)
+            const params = columnsOfRows(
+              11 + fields.length,
+              toUpdate.map((u) => {
+                let mask = 0
+                const values = fields.map((f, i) => {
+                  if (!(f.name in u.set)) return null
+                  mask += 2 ** i
+                  return wireValue(f, u.set[f.name])
+                })
+                return [
+                  u.key,
+                  u.expectedHash,
+                  u.expectedUpdatedAt,
+                  mask,
+                  u.base === null ? null : recordJson(entity, u.base),
+                  u.hash,
+                  u.updatedAt,
+                  u.pulled,
+                  u.pushed,
+                  u.syncState,
+                  u.sourceXmin,
+                  ...values
+                ]
+              })
+            )
+            for (const r of yield* tx.query(updateSql(entity), params)) updated.add(String(r.key))
+          }
+          if (clean.length > 0) {
+            yield* tx.query(
+              cleanSql(entity),
+              columnsOfRows(
+                3,
+                clean.map((c) => [c.key, c.expectedUpdatedAt, c.sourceXmin])
+              )
+            )
+          }
+          const rebased = yield* rebaseRows(
+            tx,
             entity,
-            conflicts.filter((c) => updated.has(c.key) || inserted.has(c.key))
-          ),
-          ...applied.flatMap((p) => p.conflicts)
-        ])
-        return { inserted, updated, journaled: new Set(applied.map((p) => p.key)), rebased }
-      })
+            applied.filter((p) => !updated.has(p.key))
+          )
+          yield* logConflictRecords(tx, [
+            ...conflictRecords(
+              entity,
+              conflicts.filter((c) => updated.has(c.key) || inserted.has(c.key))
+            ),
+            ...applied.flatMap((p) => p.conflicts)
+          ])
+          return { inserted, updated, journaled: new Set(applied.map((p) => p.key)), rebased }
+        }),
+      asEngineWrite
     )
   })
 
@@ -362,29 +371,30 @@ export const markGone = (
   Effect.gen(function* () {
     if (promoted.length === 0 && removed.length === 0) return 0
     const db = yield* WorkspaceDatabase
-    return yield* db.transaction((tx) =>
-      Effect.gen(function* () {
-        yield* tx.query(`SELECT set_config('${applyingSetting}', 'on', true)`)
-        const table = qualified(entity.workspaceTable)
-        // a list that is empty needs no statement (promote marks only promoted rows: one round trip less)
-        const a =
-          promoted.length === 0
-            ? 0
-            : (yield* tx.execute(
-                `UPDATE ${table} SET sync_state = 'promoted', promoted_at = now() AT TIME ZONE 'UTC'
+    return yield* db.transaction(
+      (tx) =>
+        Effect.gen(function* () {
+          const table = qualified(entity.workspaceTable)
+          // a list that is empty needs no statement (promote marks only promoted rows: one round trip less)
+          const a =
+            promoted.length === 0
+              ? 0
+              : (yield* tx.execute(
+                  `UPDATE ${table} SET sync_state = 'promoted', promoted_at = now() AT TIME ZONE 'UTC'
                   WHERE ${entity.key} = ANY($1::text[]) AND sync_state <> 'promoted'`,
-                [promoted]
-              )).rowCount
-        const b =
-          removed.length === 0
-            ? 0
-            : (yield* tx.execute(
-                `UPDATE ${table} SET sync_state = 'removed', removed_at = now() AT TIME ZONE 'UTC'
+                  [promoted]
+                )).rowCount
+          const b =
+            removed.length === 0
+              ? 0
+              : (yield* tx.execute(
+                  `UPDATE ${table} SET sync_state = 'removed', removed_at = now() AT TIME ZONE 'UTC'
                   WHERE ${entity.key} = ANY($1::text[]) AND sync_state = 'active'`,
-                [removed]
-              )).rowCount
-        return a + b
-      })
+                  [removed]
+                )).rowCount
+          return a + b
+        }),
+      asEngineWrite
     )
   })
 
