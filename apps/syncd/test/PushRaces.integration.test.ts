@@ -111,15 +111,20 @@ describe("syncd's pushes racing a person's edit, or its own death", () => {
     return person
   }
 
-  it("logs no conflict when a person edits a field again while the daemon pushes its previous value", async () => {
-    const key = demoCompanyKey(20)
-    const person = await pushWhileHeld(key, "https://first.example")
+  /** The person, in the transaction that holds the row, sets the website again (`second`) and commits. */
+  const editAgain = async (person: Awaited<ReturnType<typeof holdRow>>, key: string) => {
     await person.query(
       `UPDATE company_needs_enrichment SET website = 'https://second.example' WHERE company_unique_id = $1`,
       [key]
     )
     await person.query("COMMIT")
     await person.end()
+  }
+
+  it("logs no conflict when a person edits a field again while the daemon pushes its previous value", async () => {
+    const key = demoCompanyKey(20)
+    const person = await pushWhileHeld(key, "https://first.example")
+    await editAgain(person, key)
     await eventually(
       "the second value is on Neon",
       async () => (await neonRow(key))?.website === "https://second.example"
@@ -137,12 +142,7 @@ describe("syncd's pushes racing a person's edit, or its own death", () => {
       `UPDATE marketing.company_invalid SET phone = '(304) 555-0199', updated_at = now() AT TIME ZONE 'UTC' WHERE company_unique_id = $1`,
       [key]
     )
-    await person.query(
-      `UPDATE company_needs_enrichment SET website = 'https://second.example' WHERE company_unique_id = $1`,
-      [key]
-    )
-    await person.query("COMMIT")
-    await person.end()
+    await editAgain(person, key)
     await eventually(
       "Neon's phone is in the workspace",
       async () => (await workspaceRow(key))?.phone === "(304) 555-0199"
