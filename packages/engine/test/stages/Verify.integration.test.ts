@@ -156,50 +156,31 @@ describe("verify tells JSON apart by its digits", () => {
             neonChanged: r.neonChanged.keys,
             unsyncedEdits: r.unsyncedEdits.keys
           }))
-        for (const deep of [false, true])
-          assert.deepStrictEqual(yield* differences(deep), {
-            inSync: true,
-            neonChanged: [],
-            unsyncedEdits: []
+        /** The quick and the deep verify both report `expected`. */
+        const bothReport = (expected: Effect.Success<ReturnType<typeof differences>>) =>
+          Effect.gen(function* () {
+            for (const deep of [false, true]) assert.deepStrictEqual(yield* differences(deep), expected)
           })
+        const inSync = { inSync: true, neonChanged: [], unsyncedEdits: [] }
+        yield* bothReport(inSync)
 
         // on Neon
         yield* onNeon(
           `UPDATE marketing.company_invalid SET validation_errors = $2::jsonb WHERE company_unique_id = $1`,
           [key, fewerDigits]
         )
-        for (const deep of [false, true])
-          assert.deepStrictEqual(yield* differences(deep), {
-            inSync: false,
-            neonChanged: [key],
-            unsyncedEdits: []
-          })
+        yield* bothReport({ inSync: false, neonChanged: [key], unsyncedEdits: [] })
         yield* applyKeys(Company, [{ key }])
-        for (const deep of [false, true])
-          assert.deepStrictEqual(yield* differences(deep), {
-            inSync: true,
-            neonChanged: [],
-            unsyncedEdits: []
-          })
+        yield* bothReport(inSync)
 
         // in the workspace, by a person
         yield* onWorkspace(
           `UPDATE company_needs_enrichment SET original_validation_errors = $2::jsonb WHERE company_unique_id = $1`,
           [key, exactJson]
         )
-        for (const deep of [false, true])
-          assert.deepStrictEqual(yield* differences(deep), {
-            inSync: false,
-            neonChanged: [],
-            unsyncedEdits: [key]
-          })
+        yield* bothReport({ inSync: false, neonChanged: [], unsyncedEdits: [key] })
         yield* applyKeys(Company, [{ key }])
-        for (const deep of [false, true])
-          assert.deepStrictEqual(yield* differences(deep), {
-            inSync: true,
-            neonChanged: [],
-            unsyncedEdits: []
-          })
+        yield* bothReport(inSync)
 
         // in the workspace, behind the trigger's back: only a deep verify re-hashes such a row
         yield* WorkspaceDatabase.use((db) =>
