@@ -17,6 +17,25 @@ const record = (key: string, name: string): SyncRecord => ({
   neon_id: Number(key.slice(-3))
 })
 
+/** Inserts the workspace row of `key` named `name`, as an engine write (edited 2025-11-07T16:32:09Z). */
+const insertRow = (key: string, name: string) => {
+  const inserted = record(key, name)
+  return writeWorkspace(
+    Company,
+    [
+      {
+        key,
+        record: inserted,
+        hash: recordHash(Company, inserted),
+        updatedAt: "2025-11-07T16:32:09.000000Z",
+        sourceXmin: 7
+      }
+    ],
+    [],
+    []
+  )
+}
+
 const readOne = (key: string) => Effect.map(readWorkspace(Company, [key]), (rows) => rows.get(key)!)
 
 const conflictCount = (key: string) =>
@@ -60,21 +79,7 @@ describe("the push journal's workspace side", () => {
       "an entry whose row write lost makes its base the row's, keeping the row's values and edit time; an entry applied before changes nothing",
       () =>
         Effect.gen(function* () {
-          const acme = record(a, "Acme")
-          yield* writeWorkspace(
-            Company,
-            [
-              {
-                key: a,
-                record: acme,
-                hash: recordHash(Company, acme),
-                updatedAt: "2025-11-07T16:32:09.000000Z",
-                sourceXmin: 7
-              }
-            ],
-            [],
-            []
-          )
+          yield* insertRow(a, "Acme")
           const read = yield* readOne(a)
           // a person edits after the push's merge read the row: its update will lose
           yield* onWorkspace(
@@ -128,21 +133,7 @@ describe("the push journal's workspace side", () => {
       "an entry whose row another engine write merged since keeps that write's base, and logs its conflicts",
       () =>
         Effect.gen(function* () {
-          const bolt = record(b, "Bolt")
-          yield* writeWorkspace(
-            Company,
-            [
-              {
-                key: b,
-                record: bolt,
-                hash: recordHash(Company, bolt),
-                updatedAt: "2025-11-07T16:32:09.000000Z",
-                sourceXmin: 7
-              }
-            ],
-            [],
-            []
-          )
+          yield* insertRow(b, "Bolt")
           const entry = entryOf(b, "Bolt One", "a hash the row no longer has")
           const before = yield* readOne(b)
           const written = yield* writeWorkspace(Company, [], [], [], [], [entry])
