@@ -165,6 +165,18 @@ export class EditLog {
       )
   }
 
+  /** Whether a writer of `side` wrote `value` into the conflict's field. */
+  private wrote(side: Side, c: LoggedConflict, value: string | null): boolean {
+    return this.edits.some(
+      (e) =>
+        e.side === side &&
+        e.entity === c.entity &&
+        e.key === c.key &&
+        e.field === c.field &&
+        e.value === value
+    )
+  }
+
   /**
    * Conflicts whose values no writer wrote: a both-changed conflict is between an edit of each side, so both
    * of its values must be in this log (a conflict made of the engine's own writes would be an echo).
@@ -172,25 +184,7 @@ export class EditLog {
   phantomConflicts(conflicts: ReadonlyArray<LoggedConflict>): Array<string> {
     return conflicts
       .filter((c) => c.reason === "both-changed")
-      .filter(
-        (c) =>
-          !this.edits.some(
-            (e) =>
-              e.side === "neon" &&
-              e.entity === c.entity &&
-              e.key === c.key &&
-              e.field === c.field &&
-              e.value === c.sourceValue
-          ) ||
-          !this.edits.some(
-            (e) =>
-              e.side === "workspace" &&
-              e.entity === c.entity &&
-              e.key === c.key &&
-              e.field === c.field &&
-              e.value === c.workspaceValue
-          )
-      )
+      .filter((c) => !this.wrote("neon", c, c.sourceValue) || !this.wrote("workspace", c, c.workspaceValue))
       .map(
         (c) =>
           `${c.entity} ${c.key} ${c.field}: ${c.winner} won over ${JSON.stringify(c.winner === "source" ? c.workspaceValue : c.sourceValue)} with ${JSON.stringify(c.winner === "source" ? c.sourceValue : c.workspaceValue)}, values the writers did not both write (${c.details})`
