@@ -153,9 +153,19 @@ describe("the workspace store", () => {
 
     it.effect("rows gone from Neon are marked promoted or removed, kept, and marked once", () =>
       Effect.gen(function* () {
-        assert.strictEqual(yield* markGone(Company, [a], [b]), 2)
-        assert.strictEqual((yield* readOne(a)).syncState, "promoted")
+        // a key as an array literal could break it: quoted, with a backslash, a comma and braces
+        const odd = `04.04.01.01 "x\\y,{z}'.00103.103`
+        yield* writeWorkspace(Company, [insertOf(odd, "Odd")], [], [])
+        const before = yield* readOne(a)
+        assert.strictEqual(yield* markGone(Company, [a, odd], [b]), 3)
+        const promoted = yield* readOne(a)
+        assert.strictEqual(promoted.syncState, "promoted")
+        assert.strictEqual((yield* readOne(odd)).syncState, "promoted")
         assert.strictEqual((yield* readOne(b)).syncState, "removed")
+        // the engine's write: the trigger kept the edit time and marked nothing dirty
+        assert.strictEqual(promoted.updatedAtRaw, before.updatedAtRaw)
+        assert.strictEqual(promoted.dirty, before.dirty)
+        yield* onWorkspace(`DELETE FROM company_needs_enrichment WHERE company_unique_id = $1`, [odd])
         assert.strictEqual(yield* markGone(Company, [a], [b]), 0)
         assert.strictEqual(yield* markGone(Company, [], []), 0)
         const [stamps] = yield* onWorkspace(
