@@ -5,7 +5,6 @@ import * as Effect from "effect/Effect"
 import { applyCleanSlices, readCleanSlices } from "../../src/merge/CleanApply.ts"
 import { applyKeys } from "../../src/merge/MergeApply.ts"
 import { verifyEntity } from "../../src/stages/Verify.ts"
-import { WorkspaceDatabase } from "../../src/store/Database.ts"
 import {
   companyJsonText,
   companyKeysBetween,
@@ -13,7 +12,8 @@ import {
   exactJson,
   mergeAllFromNeon,
   onNeon,
-  onWorkspace
+  onWorkspace,
+  onWorkspaceAsEngine
 } from "../support/EngineFixture.ts"
 
 /** Every Neon company merged into the workspace (what the clean path starts from; merging again is a no-op). */
@@ -29,16 +29,9 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
           const fast = demoCompanyKey(40)
           const full = demoCompanyKey(41)
           // the engine rewrites `full` (its own write: no trigger), so its xmin no longer proves it untouched
-          yield* WorkspaceDatabase.use((db) =>
-            db.transaction((tx) =>
-              Effect.gen(function* () {
-                yield* tx.query(`SELECT set_config('enrich_sync.applying', 'on', true)`)
-                yield* tx.query(
-                  `UPDATE company_needs_enrichment SET city = ' ' || city || ' ' WHERE company_unique_id = $1`,
-                  [full]
-                )
-              })
-            )
+          yield* onWorkspaceAsEngine(
+            `UPDATE company_needs_enrichment SET city = ' ' || city || ' ' WHERE company_unique_id = $1`,
+            [full]
           )
           yield* onNeon(
             `UPDATE marketing.company_invalid SET phone = '(304) 555-0140', zip = NULL, updated_at = now()

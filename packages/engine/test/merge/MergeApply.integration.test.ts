@@ -3,8 +3,7 @@ import { Company, Person, projectWorkspace, syncHash } from "@enrich-sync/core"
 import { demoCompanyKey } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import { applyKeys } from "../../src/merge/MergeApply.ts"
-import { WorkspaceDatabase } from "../../src/store/Database.ts"
-import { engineFixture, onNeon, onWorkspace } from "../support/EngineFixture.ts"
+import { engineFixture, onNeon, onWorkspace, onWorkspaceAsEngine } from "../support/EngineFixture.ts"
 
 const allKeys = (table: string, key: string) =>
   Effect.map(onNeon(`SELECT ${key} AS k FROM ${table} ORDER BY id`), (rows) =>
@@ -215,16 +214,9 @@ describe("merge-apply against real databases", () => {
       Effect.gen(function* () {
         const key = demoCompanyKey(7)
         // the engine's flag skips the trigger, as a bulk load with triggers disabled would
-        yield* WorkspaceDatabase.use((db) =>
-          db.transaction((tx) =>
-            Effect.gen(function* () {
-              yield* tx.query(`SELECT set_config('enrich_sync.applying', 'on', true)`)
-              yield* tx.query(
-                `UPDATE company_needs_enrichment SET phone = 'Hidden edit' WHERE company_unique_id = $1`,
-                [key]
-              )
-            })
-          )
+        yield* onWorkspaceAsEngine(
+          `UPDATE company_needs_enrichment SET phone = 'Hidden edit' WHERE company_unique_id = $1`,
+          [key]
         )
         yield* onNeon(
           `UPDATE marketing.company_invalid SET phone = 'Neon phone' WHERE company_unique_id = $1`,

@@ -8,7 +8,13 @@ import { pushEntity } from "../../src/stages/Push.ts"
 import { entityStatus } from "../../src/stages/Status.ts"
 import { verifyEntity } from "../../src/stages/Verify.ts"
 import { WorkspaceDatabase } from "../../src/store/Database.ts"
-import { engineFixture, exactJson, onNeon, onWorkspace } from "../support/EngineFixture.ts"
+import {
+  engineFixture,
+  exactJson,
+  onNeon,
+  onWorkspace,
+  onWorkspaceAsEngine
+} from "../support/EngineFixture.ts"
 
 describe("push, verify and status", () => {
   layer(engineFixture({ seed: {} }))((it) => {
@@ -123,14 +129,9 @@ describe("push, verify and status", () => {
           `UPDATE company_needs_enrichment SET enrichment_notes = 'looked at' WHERE company_unique_id = $1`,
           [key]
         )
-        yield* workspace.transaction((tx) =>
-          Effect.gen(function* () {
-            yield* tx.query(`SELECT set_config('enrich_sync.applying', 'on', true)`)
-            yield* tx.query(
-              `UPDATE company_needs_enrichment SET sync_base = jsonb_set(sync_base, '{city}', '"Nowhere"') WHERE company_unique_id = $1`,
-              [key]
-            )
-          })
+        yield* onWorkspaceAsEngine(
+          `UPDATE company_needs_enrichment SET sync_base = jsonb_set(sync_base, '{city}', '"Nowhere"') WHERE company_unique_id = $1`,
+          [key]
         )
         const deep = yield* verifyEntity(Company, { buckets: 64, deep: true })
         assert.deepStrictEqual(deep.corruptBase.keys, [key])
@@ -183,16 +184,9 @@ describe("verify tells JSON apart by its digits", () => {
         yield* bothReport(inSync)
 
         // in the workspace, behind the trigger's back: only a deep verify re-hashes such a row
-        yield* WorkspaceDatabase.use((db) =>
-          db.transaction((tx) =>
-            Effect.gen(function* () {
-              yield* tx.query(`SELECT set_config('enrich_sync.applying', 'on', true)`)
-              yield* tx.query(
-                `UPDATE company_needs_enrichment SET original_validation_errors = $2::jsonb WHERE company_unique_id = $1`,
-                [key, exactJson]
-              )
-            })
-          )
+        yield* onWorkspaceAsEngine(
+          `UPDATE company_needs_enrichment SET original_validation_errors = $2::jsonb WHERE company_unique_id = $1`,
+          [key, exactJson]
         )
         assert.deepStrictEqual(yield* differences(true), {
           inSync: false,

@@ -17,7 +17,7 @@ import { applyKeys } from "../../src/merge/MergeApply.ts"
 import { SourceDatabase, WorkspaceDatabase } from "../../src/store/Database.ts"
 import { applyMigrations, planMigrations } from "../../src/store/Migrator.ts"
 import { requireSchema, schemaProblems } from "../../src/store/SchemaCheck.ts"
-import { engineFixture, onNeon, onWorkspace } from "../support/EngineFixture.ts"
+import { engineFixture, onNeon, onWorkspace, onWorkspaceAsEngine } from "../support/EngineFixture.ts"
 
 describe("migrations on empty databases", () => {
   layer(engineFixture({ migrate: false }))((it) => {
@@ -164,14 +164,8 @@ describe("the workspace trigger", () => {
           `SELECT updated_at > '2024-01-01' AS fresh, sync_dirty FROM company_needs_enrichment`
         )
         assert.deepStrictEqual(edited, { fresh: true, sync_dirty: true })
-        const workspace = yield* WorkspaceDatabase
-        yield* workspace.transaction((tx) =>
-          Effect.gen(function* () {
-            yield* tx.query(`SELECT set_config('enrich_sync.applying', 'on', true)`)
-            yield* tx.query(
-              `UPDATE company_needs_enrichment SET website = 'https://b.example', updated_at = '2019-05-05', sync_dirty = false`
-            )
-          })
+        yield* onWorkspaceAsEngine(
+          `UPDATE company_needs_enrichment SET website = 'https://b.example', updated_at = '2019-05-05', sync_dirty = false`
         )
         const [engine] = yield* onWorkspace(`SELECT updated_at, sync_dirty FROM company_needs_enrichment`)
         assert.deepStrictEqual(engine, { updated_at: "2019-05-05 00:00:00", sync_dirty: false })

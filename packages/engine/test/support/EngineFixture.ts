@@ -73,6 +73,21 @@ export const onNeon = (sql: string, params?: ReadonlyArray<unknown>) =>
 export const onWorkspace = (sql: string, params?: ReadonlyArray<unknown>) =>
   WorkspaceDatabase.use((db) => db.query(sql, params))
 
+/**
+ * Runs one SQL statement on the workspace as the engine's own write (`enrich_sync.applying` on, in a
+ * transaction of its own): the trigger leaves the row's edit time, dirty mark and base alone, as if the
+ * row were changed behind its back.
+ */
+export const onWorkspaceAsEngine = (sql: string, params?: ReadonlyArray<unknown>) =>
+  WorkspaceDatabase.use((db) =>
+    db.transaction((tx) =>
+      Effect.gen(function* () {
+        yield* tx.query(`SELECT set_config('enrich_sync.applying', 'on', true)`)
+        return yield* tx.query(sql, params)
+      })
+    )
+  )
+
 /** The keys of an entity's Neon rows, in id order. */
 export const neonKeys = (entity: Entity) =>
   Effect.map(onNeon(`SELECT ${entity.key} AS k FROM ${qualified(entity.sourceTable)} ORDER BY id`), (rows) =>
