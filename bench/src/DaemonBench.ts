@@ -296,8 +296,17 @@ const roundTripsTarget = (context: DaemonBenchContext, value: number | null, n: 
   return atMost(value, round(n * rt + plusMs, 1)!, `${n} round trips of ${rt} ms (measured) + ${plusMs} ms`)
 }
 
+/** What a part of the daemon's benchmark works with: the run, the daemon, its health port, a client of each side. */
+interface BenchedDaemon {
+  readonly context: DaemonBenchContext
+  readonly daemon: RunningChild
+  readonly port: number
+  readonly neon: SqlClient
+  readonly workspace: SqlClient
+}
+
 /** (a) an enricher's edits, workspace -> Neon through Realtime and the push. */
-const benchPushLatency = async (context: DaemonBenchContext, daemon: RunningChild, neon: SqlClient) => {
+const benchPushLatency = async ({ context, daemon, neon }: BenchedDaemon) => {
   const range = context.ranges.pushLatency
   const keys = await keysOf(neon, range.from, range.to)
   const { run, cpu, latencies } = await meteredLatencies(
@@ -331,13 +340,7 @@ const benchPushLatency = async (context: DaemonBenchContext, daemon: RunningChil
 }
 
 /** (b) rows completed in one statement, pushed and re-validated. */
-const benchPushBulk = async (
-  context: DaemonBenchContext,
-  daemon: RunningChild,
-  port: number,
-  neon: SqlClient,
-  workspace: SqlClient
-) => {
+const benchPushBulk = async ({ context, daemon, port, neon, workspace }: BenchedDaemon) => {
   const range = context.ranges.pushBulk
   const keys = await keysOf(neon, range.from, range.to)
   const tag = "wspush"
@@ -394,12 +397,7 @@ const benchPushBulk = async (
 }
 
 /** (c) one bulk UPDATE. */
-const benchBulk = async (
-  context: DaemonBenchContext,
-  daemon: RunningChild,
-  port: number,
-  workspace: SqlClient
-) => {
+const benchBulk = async ({ context, daemon, port, workspace }: BenchedDaemon) => {
   const range = context.ranges.bulk
   const count = range.to - range.from + 1
   const before = await readHealth(port)
@@ -546,13 +544,7 @@ const streamInSync = async (context: DaemonBenchContext, neon: SqlClient, worksp
 }
 
 /** (d) the fixed rate for the run's round trip, held for `heldSeconds`. */
-const benchHeld = async (
-  context: DaemonBenchContext,
-  daemon: RunningChild,
-  port: number,
-  neon: SqlClient,
-  workspace: SqlClient
-) => {
+const benchHeld = async ({ context, daemon, port, neon, workspace }: BenchedDaemon) => {
   const rate = heldRateFor(context.rttMs)
   const held = await holdRate(context, daemon, port, {
     rowsPerSecond: rate,
@@ -661,7 +653,7 @@ const searchSustained = async (
 }
 
 /** (e) latency at a paced rate. */
-const benchLatency = async (context: DaemonBenchContext, daemon: RunningChild, workspace: SqlClient) => {
+const benchLatency = async ({ context, daemon, workspace }: BenchedDaemon) => {
   const { run, cpu, latencies } = await meteredLatencies(
     context,
     daemon,
@@ -760,12 +752,13 @@ export const benchDaemon = (context: DaemonBenchContext) =>
         ),
         live: realtimeLiveAt !== null
       }
+      const benched: BenchedDaemon = { context, daemon, port, neon, workspace }
       daemon.sampler.phase("pushLatency")
       context.log(`daemon: (a) workspace -> Neon latency, ${context.options.pushLatencyRate} edits/s`)
       const pushLatency =
         realtimeLiveAt === null
           ? failedPart(new Error("the daemon's Realtime subscription did not become live within 60 s"))
-          : yield* attempt(() => benchPushLatency(context, daemon, neon))
+          : yield* attempt(() => benchPushLatency(benched))
       daemon.sampler.phase("pushBulk")
       context.log(
         `daemon: (b) ${context.ranges.pushBulk.to - context.ranges.pushBulk.from + 1} rows completed in one statement`
@@ -773,7 +766,7 @@ export const benchDaemon = (context: DaemonBenchContext) =>
       const pushBulk =
         realtimeLiveAt === null
           ? failedPart(new Error("the daemon's Realtime subscription did not become live within 60 s"))
-          : yield* attempt(() => benchPushBulk(context, daemon, port, neon, workspace))
+          : yield* attempt(() => benchPushBulk(benched))
       const realtimeStats = standIn.stats()
       yield* Effect.promise(() => standIn.close())
       yield* Effect.promise(() => removePushProbe(neon))
@@ -783,13 +776,13 @@ export const benchDaemon = (context: DaemonBenchContext) =>
       context.log(
         `daemon: (c) one bulk UPDATE of ${context.ranges.bulk.to - context.ranges.bulk.from + 1} rows`
       )
-      const bulk = yield* attempt(() => benchBulk(context, daemon, port, workspace))
+      const bulk = yield* attempt(() => benchBulk(benched))
       daemon.sampler.phase("heldRate")
       const rate = heldRateFor(context.rttMs)
       context.log(
         `daemon: (d) small transactions held at ${rate} rows/s for ${context.options.heldSeconds} s`
       )
-      const held = yield* attempt(() => benchHeld(context, daemon, port, neon, workspace))
+      const held = yield* attempt(() => benchHeld(benched))
       daemon.sampler.phase("sustainedRate")
       const sustainedRate = yield* attempt(() =>
         searchSustained(context, daemon, port, {
@@ -801,7 +794,7 @@ export const benchDaemon = (context: DaemonBenchContext) =>
       daemon.sampler.phase("latency")
       context.log(`daemon: (e) Neon -> workspace latency at ${context.options.latencyRate} commits/s`)
       yield* Effect.promise(() => waitQuiet(port))
-      const latency = yield* attempt(() => benchLatency(context, daemon, workspace))
+      const latency = yield* attempt(() => benchLatency(benched))
       daemon.sampler.phase("stop")
       const peaks = daemon.sampler.peaks()
       const result = yield* Effect.promise(() => daemon.kill(20_000))
