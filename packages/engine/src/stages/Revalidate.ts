@@ -28,8 +28,8 @@ import * as Effect from "effect/Effect"
 import type { Row } from "../store/Database.ts"
 import { SourceDatabase } from "../store/Database.ts"
 import type { DatabaseError } from "../store/DatabaseError.ts"
-import { fieldDefinitions, fieldKey, recordSetValue, wireValue } from "../store/RecordSet.ts"
-import { writableSourceFields } from "../store/SourceStore.ts"
+import { fieldDefinitions, fieldKey, recordSetValue } from "../store/RecordSet.ts"
+import { compareAndSwapRow, writableSourceFields } from "../store/SourceStore.ts"
 import type { ValidationLogEntry } from "../store/ValidationLog.ts"
 import { logValidation } from "../store/ValidationLog.ts"
 import type { Progress } from "./Progress.ts"
@@ -181,16 +181,11 @@ const writeBatch = (entity: Entity, changed: ReadonlyArray<Checked>) =>
     if (changed.length === 0) return new Set<string>()
     const db = yield* SourceDatabase
     const fields = writableSourceFields(entity)
-    const payload = changed.map((c) => {
-      const row: Record<string, unknown> = {
-        key: c.key,
-        expected: c.hash,
-        set: Object.keys(c.set),
+    const payload = changed.map((c) =>
+      compareAndSwapRow(fields, c.key, c.hash, c.set, {
         edited: Object.keys(c.set).some((f) => !outcomeFieldNames.has(f))
-      }
-      for (const f of fields) if (f.name in c.set) row[fieldKey(f)] = wireValue(f, c.set[f.name])
-      return row
-    })
+      })
+    )
     return yield* db.transaction((tx) =>
       Effect.gen(function* () {
         const rows = yield* tx.query(revalidateUpdateSql(entity), [JSON.stringify(payload)])

@@ -63,6 +63,22 @@ export const writableSourceFields = (entity: Entity): ReadonlyArray<SyncField> =
         ["validation_errors", "validation_warnings", "reason_code", "validation_status"].includes(f.name))
   )
 
+/**
+ * One row of a compare-and-swap write's record set: the key, the hash the row must still have (`expected`),
+ * the names of the fields set, the `extra` members, and each of `fields` that is set, as its wire value.
+ */
+export const compareAndSwapRow = (
+  fields: ReadonlyArray<SyncField>,
+  key: string,
+  expected: string,
+  set: { readonly [field: string]: SyncValue },
+  extra: { readonly [member: string]: unknown }
+): Record<string, unknown> => {
+  const row: Record<string, unknown> = { key, expected, set: Object.keys(set), ...extra }
+  for (const f of fields) if (f.name in set) row[fieldKey(f)] = wireValue(f, set[f.name])
+  return row
+}
+
 const selectSql = (entity: Entity) => {
   const table = qualified(entity.sourceTable)
   const columns = [...new Set(entity.fields.map((f) => f.source))].map((c) => `t.${c}`).join(", ")
@@ -171,16 +187,9 @@ export const writeSource = (
     if (writes.length === 0) return new Map<string, number>()
     const db = yield* SourceDatabase
     const fields = writableSourceFields(entity)
-    const payload = writes.map((w) => {
-      const row: Record<string, unknown> = {
-        key: w.key,
-        expected: w.expectedHash,
-        set: Object.keys(w.set),
-        updated_at: w.updatedAt
-      }
-      for (const f of fields) if (f.name in w.set) row[fieldKey(f)] = wireValue(f, w.set[f.name])
-      return row
-    })
+    const payload = writes.map((w) =>
+      compareAndSwapRow(fields, w.key, w.expectedHash, w.set, { updated_at: w.updatedAt })
+    )
     return yield* db.transaction((tx) =>
       Effect.gen(function* () {
         const rows = yield* tx.query(updateSql(entity), [
