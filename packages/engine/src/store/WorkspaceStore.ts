@@ -23,7 +23,7 @@ import {
 import * as Effect from "effect/Effect"
 import type { ConflictEntry } from "./ConflictLog.ts"
 import { conflictRecords, logConflictRecords } from "./ConflictLog.ts"
-import { type TransactionOptions, WorkspaceDatabase } from "./Database.ts"
+import { type Row, type TransactionOptions, WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"
 import type { PushJournalEntry } from "./PushJournal.ts"
 import { claimReceipts, rebaseRows } from "./PushJournal.ts"
@@ -360,13 +360,44 @@ export const writeWorkspace = (
     )
   })
 
+/** Rows gone from Neon: those promoted (in the master table) and those removed (deleted otherwise). */
+export interface GoneRows {
+  readonly promoted: ReadonlyArray<string>
+  readonly removed: ReadonlyArray<string>
+}
+
+/** The statement that marks `gone` (keys written as array literals) and returns how many it marked. */
+const markGoneSql = (entity: Entity, gone: GoneRows): string => {
+  const table = qualified(entity.workspaceTable)
+  const keysIn = (keys: ReadonlyArray<string>) =>
+    `${entity.key} = ANY(${stringLiteral(arrayLiteral(keys))}::text[])`
+  const marks = [
+    ...(gone.promoted.length === 0
+      ? []
+      : [
+          `UPDATE ${table} SET sync_state = 'promoted', promoted_at = now() AT TIME ZONE 'UTC'
+            WHERE ${keysIn(gone.promoted)} AND sync_state <> 'promoted' RETURNING 1`
+        ]),
+    ...(gone.removed.length === 0
+      ? []
+      : [
+          `UPDATE ${table} SET sync_state = 'removed', removed_at = now() AT TIME ZONE 'UTC'
+            WHERE ${keysIn(gone.removed)} AND sync_state = 'active' RETURNING 1`
+        ])
+  ]
+  return `WITH ${marks.map((m, i) => `m${i} AS (${m})`).join(", ")}
+    SELECT ${marks.map((_, i) => `(SELECT count(*) FROM m${i})`).join(" + ")} AS marked`
+}
+
+const markedCount = (rows: ReadonlyArray<Row>): number =>
+  rows.reduce((n, r) => n + (r.marked === undefined ? 0 : Number(r.marked)), 0)
+
 /**
  * Marks workspace rows whose Neon row is gone: promoted when it reached the master table, else removed.
  *
- * One message, one round trip: the setting and the updates go as one text (the keys written as array
- * literals), which the server runs as one transaction of its own (a text of several statements without
- * `BEGIN` commits them together or not at all), so a promote slice or a batch's deleted rows cost one round
- * trip, not four.
+ * One message, one round trip: the setting and the updates go as one text, which the server runs as one
+ * transaction of its own (a text of several statements without `BEGIN` commits them together or not at
+ * all).
  */
 export const markGone = (
   entity: Entity,
@@ -376,29 +407,28 @@ export const markGone = (
   Effect.gen(function* () {
     if (promoted.length === 0 && removed.length === 0) return 0
     const db = yield* WorkspaceDatabase
-    const table = qualified(entity.workspaceTable)
-    const keysIn = (keys: ReadonlyArray<string>) =>
-      `${entity.key} = ANY(${stringLiteral(arrayLiteral(keys))}::text[])`
-    const marks = [
-      ...(promoted.length === 0
-        ? []
-        : [
-            `UPDATE ${table} SET sync_state = 'promoted', promoted_at = now() AT TIME ZONE 'UTC'
-              WHERE ${keysIn(promoted)} AND sync_state <> 'promoted' RETURNING 1`
-          ]),
-      ...(removed.length === 0
-        ? []
-        : [
-            `UPDATE ${table} SET sync_state = 'removed', removed_at = now() AT TIME ZONE 'UTC'
-              WHERE ${keysIn(removed)} AND sync_state = 'active' RETURNING 1`
-          ])
-    ]
-    const rows = yield* db.query(
-      `${engineWriteSetting};
-       WITH ${marks.map((m, i) => `m${i} AS (${m})`).join(", ")}
-       SELECT ${marks.map((_, i) => `(SELECT count(*) FROM m${i})`).join(" + ")} AS marked`
+    return markedCount(
+      yield* db.query(`${engineWriteSetting}; ${markGoneSql(entity, { promoted, removed })}`)
     )
-    return Number(rows.at(-1)?.marked ?? 0)
+  })
+
+/**
+ * Marks several sets of gone rows, each in a transaction of its own committed before the next begins, all
+ * sent as one message (one round trip in all). A failure stops at that set: the sets before it stay marked
+ * (marking is idempotent: what is left is marked by a later backfill or syncd), the rest is not run, and the
+ * connection, left in the failed transaction, is not reused.
+ */
+export const markGoneInTurn = (
+  entity: Entity,
+  sets: ReadonlyArray<GoneRows>
+): Effect.Effect<number, DatabaseError, WorkspaceDatabase> =>
+  Effect.gen(function* () {
+    const statements = sets
+      .filter((g) => g.promoted.length > 0 || g.removed.length > 0)
+      .map((g) => `BEGIN; ${engineWriteSetting}; ${markGoneSql(entity, g)}; COMMIT;`)
+    if (statements.length === 0) return 0
+    const db = yield* WorkspaceDatabase
+    return markedCount(yield* db.query(statements.join("\n")))
   })
 
 /** The canonical JSON of a record, for logs. */

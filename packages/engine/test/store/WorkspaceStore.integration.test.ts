@@ -2,7 +2,7 @@ import { assert, describe, layer } from "@effect/vitest"
 import type { SyncRecord } from "@enrich-sync/core"
 import { Company, emptyRecord, recordHash } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
-import { markGone, readWorkspace, writeWorkspace } from "../../src/store/WorkspaceStore.ts"
+import { markGone, markGoneInTurn, readWorkspace, writeWorkspace } from "../../src/store/WorkspaceStore.ts"
 import { engineFixture, onWorkspace } from "../support/EngineFixture.ts"
 
 const record = (key: string, name: string): SyncRecord => ({
@@ -175,6 +175,54 @@ describe("the workspace store", () => {
         )
         assert.deepStrictEqual(stamps, { promoted: 1, removed: 1 })
       })
+    )
+
+    it.effect(
+      "sets of gone rows sent together are marked one transaction after another; a failure keeps those before it",
+      () =>
+        Effect.gen(function* () {
+          const keys = [
+            "04.04.01.01.00201.201",
+            "04.04.01.01.00202.202",
+            "04.04.01.01.00203.203",
+            "04.04.01.01.00204.204",
+            "04.04.01.01.00205.205"
+          ]
+          const [c1, c2, c3, c4, c5] = keys as [string, string, string, string, string]
+          yield* writeWorkspace(
+            Company,
+            keys.map((k) => insertOf(k, `Row ${k}`)),
+            [],
+            []
+          )
+          assert.strictEqual(
+            yield* markGoneInTurn(Company, [
+              { promoted: [c1], removed: [c2] },
+              { promoted: [], removed: [] }
+            ]),
+            2
+          )
+          // the second set fails (a trigger refuses its row): the first stays marked, the third never runs
+          yield* onWorkspace(`CREATE FUNCTION refuse_c4() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN IF NEW.company_unique_id = '${c4}' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$`)
+          yield* onWorkspace(
+            `CREATE TRIGGER refuse_c4 BEFORE UPDATE ON company_needs_enrichment FOR EACH ROW EXECUTE FUNCTION refuse_c4()`
+          )
+          const failed = yield* Effect.flip(
+            markGoneInTurn(Company, [
+              { promoted: [c3], removed: [] },
+              { promoted: [c4], removed: [] },
+              { promoted: [c5], removed: [] }
+            ])
+          )
+          assert.include(failed.message, "refused")
+          yield* onWorkspace(`DROP TRIGGER refuse_c4 ON company_needs_enrichment`)
+          yield* onWorkspace(`DROP FUNCTION refuse_c4()`)
+          const states = yield* Effect.forEach(keys, (k) => Effect.map(readOne(k), (r) => r.syncState))
+          assert.deepStrictEqual(states, ["promoted", "removed", "promoted", "active", "active"])
+          // the connection left in the failed transaction is not reused: the next marking works
+          assert.strictEqual(yield* markGone(Company, [c4, c5], []), 2)
+        })
     )
   })
 })

@@ -10,7 +10,7 @@ import { qualified, quoteIdent } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
 import { WorkspaceDatabase } from "../../store/Database.ts"
 import type { DatabaseError } from "../../store/DatabaseError.ts"
-import { markGone } from "../../store/WorkspaceStore.ts"
+import { markGoneInTurn } from "../../store/WorkspaceStore.ts"
 
 /** Active workspace rows among `keys` (what a real run would mark promoted). */
 export const activeWorkspaceCount = (entity: Entity, keys: ReadonlyArray<string>) =>
@@ -38,21 +38,19 @@ const maxSlices = 8
  * fillfactor 85 leaves room for 2 or 3 versions, and the old ones cannot be pruned before their transaction
  * commits. The whole batch in one transaction writes most new versions to other pages, each with a new entry
  * in every index; slices of every 8th key (2 or 3 rows a page) committed in turn let each page be pruned
- * before the next slice reaches it (figures in `bench/README.md`).
+ * before the next slice reaches it (figures in `bench/README.md`). The slices go as one message: one round
+ * trip for the batch.
  */
 export const markPromoted = (
   entity: Entity,
   keys: ReadonlyArray<string>
-): Effect.Effect<number, DatabaseError, WorkspaceDatabase> =>
-  Effect.gen(function* () {
-    const slices = Math.max(1, Math.min(maxSlices, Math.floor(keys.length / minSliceRows)))
-    let marked = 0
-    for (let j = 0; j < slices; j++) {
-      marked += yield* markGone(
-        entity,
-        keys.filter((_, i) => i % slices === j),
-        []
-      )
-    }
-    return marked
-  })
+): Effect.Effect<number, DatabaseError, WorkspaceDatabase> => {
+  const slices = Math.max(1, Math.min(maxSlices, Math.floor(keys.length / minSliceRows)))
+  return markGoneInTurn(
+    entity,
+    Array.from({ length: slices }, (_, j) => ({
+      promoted: keys.filter((_, i) => i % slices === j),
+      removed: []
+    }))
+  )
+}
