@@ -2,16 +2,11 @@
  * The US address fields with rules: the state (a two-letter code of `UsStates`) and the ZIP code (5 digits
  * or ZIP+4).
  */
-import type { Read } from "./FieldText.ts"
-import { isPlaceholder, shown } from "./FieldText.ts"
+import { isPlaceholder, optionalText, shown } from "./FieldText.ts"
 import { stateByName, stateNames } from "./UsStates.ts"
-import type { Verdict } from "./Verdict.ts"
-import { fail, pass, wrongType } from "./Verdict.ts"
+import { fail, pass } from "./Verdict.ts"
 
-export const checkState = (read: Read): Verdict => {
-  if (read.kind === "wrong") return wrongType(read.found, "WV")
-  if (read.kind === "absent") return pass()
-  const text = read.text
+export const checkState = optionalText("WV", (text) => {
   const upper = text.toUpperCase()
   if (Object.hasOwn(stateNames, upper))
     return text === upper ? pass() : pass(`not upper case: write ${upper}`)
@@ -22,12 +17,9 @@ export const checkState = (read: Read): Verdict => {
     return fail("INVALID_STATE", `written with dots or spaces: write the two-letter code ${undotted}`)
   }
   return fail("INVALID_STATE", `not a US state code: write the state's two-letter code, e.g. WV`)
-}
+})
 
-export const checkZip = (read: Read): Verdict => {
-  if (read.kind === "wrong") return wrongType(read.found, "26505")
-  if (read.kind === "absent") return pass()
-  const text = read.text
+export const checkZip = optionalText("26505", (text) => {
   const invalid = (what: string) => fail("INVALID_ZIP", what)
   if (/^\d{5}(?:-\d{4})?$/.test(text)) return pass()
   if (/^\d{4}(?:-\d{4})?$/.test(text)) {
@@ -45,4 +37,4 @@ export const checkZip = (read: Read): Verdict => {
     )
   }
   return invalid(`not a ZIP code: write 5 digits (26505) or ZIP+4 (26505-1234)`)
-}
+})

@@ -72,3 +72,16 @@ export const isPlaceholder = (text: string): boolean =>
 /** A field of free text: any text passes, another type does not. */
 export const checkFreeText = (read: Read): Verdict =>
   read.kind === "wrong" ? wrongType(read.found, "plain text") : pass()
+
+/**
+ * The check of a field that may be empty: a value of another type fails as `WRONG_TYPE` (suggesting
+ * `example`), no value passes, and text is `check`ed.
+ */
+export const optionalText =
+  (example: string, check: (text: string) => Verdict) =>
+  (read: Read): Verdict =>
+    read.kind === "wrong"
+      ? wrongType(read.found, example)
+      : read.kind === "absent"
+        ? pass()
+        : check(read.text)

@@ -2,18 +2,13 @@
  * A person's LinkedIn URL: empty, or a profile URL (`linkedin.com/in/<name>`); a missing scheme or more
  * path after the profile name is accepted with a warning.
  */
-import type { Read } from "./FieldText.ts"
-import { isPlaceholder, shown } from "./FieldText.ts"
+import { isPlaceholder, optionalText, shown } from "./FieldText.ts"
 import { withoutFinalDot } from "./HostName.ts"
-import type { Verdict } from "./Verdict.ts"
-import { fail, pass, wrongType } from "./Verdict.ts"
+import { fail, pass } from "./Verdict.ts"
 
 const exampleProfile = "https://www.linkedin.com/in/<name>"
 
-export const checkLinkedin = (read: Read): Verdict => {
-  if (read.kind === "wrong") return wrongType(read.found, exampleProfile)
-  if (read.kind === "absent") return pass()
-  const text = read.text
+export const checkLinkedin = optionalText(exampleProfile, (text) => {
   const invalid = (what: string) => fail("INVALID_LINKEDIN_URL", what)
   if (isPlaceholder(text)) {
     return invalid(
@@ -63,4 +58,4 @@ export const checkLinkedin = (read: Read): Verdict => {
   if (!hasScheme) warnings.push(`missing https://: write ${profile}`)
   if (segments.length > 2) warnings.push(`has more after the profile name: write ${profile}`)
   return pass(warnings.length === 0 ? null : warnings.join("; "))
-}
+})

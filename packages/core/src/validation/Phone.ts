@@ -2,10 +2,9 @@
  * A phone number: empty, a US number (10 digits, or 11 starting with 1, with a real area code and
  * exchange), or `+` and 8 to 15 digits; an extension is allowed.
  */
-import type { Read } from "./FieldText.ts"
-import { isPlaceholder, shown, spaces, strip } from "./FieldText.ts"
+import { isPlaceholder, optionalText, shown, spaces, strip } from "./FieldText.ts"
 import type { Verdict } from "./Verdict.ts"
-import { fail, pass, wrongType } from "./Verdict.ts"
+import { fail, pass } from "./Verdict.ts"
 
 const examplePhone = "(304) 555-0101"
 
@@ -27,10 +26,7 @@ const checkNanp = (ten: string): Verdict => {
   return pass()
 }
 
-export const checkPhone = (read: Read): Verdict => {
-  if (read.kind === "wrong") return wrongType(read.found, examplePhone)
-  if (read.kind === "absent") return pass()
-  const text = read.text
+export const checkPhone = optionalText(examplePhone, (text) => {
   const invalid = (what: string) => fail("INVALID_PHONE", what)
   if (isPlaceholder(text)) {
     return invalid(
@@ -79,4 +75,4 @@ export const checkPhone = (read: Read): Verdict => {
     )
   }
   return invalid(`${digits.length} digits, a US number has 10: write the whole number, e.g. ${examplePhone}`)
-}
+})
