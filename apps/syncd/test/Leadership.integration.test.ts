@@ -48,6 +48,16 @@ describe("syncd leadership", () => {
   const ready = (instance: Instance, timeoutMs = 60_000) =>
     eventually("the instance is ready", async () => (await readyz(instance.port)).status === 200, timeoutMs)
 
+  /** Two instances of one slot: `a` started first and ready (the leader), then `b`, once it stands by. */
+  const leaderAndStandby = async () => {
+    const name = slot()
+    const a = await start({ ENRICH_SYNC_SLOT: name })
+    await ready(a)
+    const b = await start({ ENRICH_SYNC_SLOT: name })
+    await eventually("b stands by", async () => (await readyz(b.port)).body.role === "standby", 30_000)
+    return { a, b }
+  }
+
   beforeEach(async () => {
     dbs = await freshDatabases({ seed: {} })
     instances = []
@@ -123,11 +133,7 @@ describe("syncd leadership", () => {
     )
 
   it("the standby takes over within 10 s of the leader's SIGKILL, under two-way load, losing nothing", async () => {
-    const name = slot()
-    const a = await start({ ENRICH_SYNC_SLOT: name })
-    await ready(a)
-    const b = await start({ ENRICH_SYNC_SLOT: name })
-    await eventually("b stands by", async () => (await readyz(b.port)).body.role === "standby", 30_000)
+    const { a, b } = await leaderAndStandby()
     assert.strictEqual((await readyz(b.port)).status, 503)
 
     const writing = load(4000, "kill")
@@ -143,11 +149,7 @@ describe("syncd leadership", () => {
   }, 120_000)
 
   it("a hung leader (SIGSTOP) is replaced within 10 s, and stands by when it wakes", async () => {
-    const name = slot()
-    const a = await start({ ENRICH_SYNC_SLOT: name })
-    await ready(a)
-    const b = await start({ ENRICH_SYNC_SLOT: name })
-    await eventually("b stands by", async () => (await readyz(b.port)).body.role === "standby", 30_000)
+    const { a, b } = await leaderAndStandby()
 
     const writing = load(3000, "hang")
     await new Promise((r) => setTimeout(r, 1000))
