@@ -7,10 +7,15 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Company } from "@enrich-sync/core"
 import { demoCompanyKey } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
 import { applyKeys } from "../../src/merge/MergeApply.ts"
-import { WorkspaceDatabase } from "../../src/store/Database.ts"
-import { engineFixture, mergeAllFromNeon, onNeon, onWorkspace } from "../support/EngineFixture.ts"
+import {
+  editHeldRow,
+  engineFixture,
+  mergeAllFromNeon,
+  mergeHeldAtTheWorkspace,
+  onNeon,
+  onWorkspace
+} from "../support/EngineFixture.ts"
 
 const conflictsOf = (key: string) =>
   onWorkspace(
@@ -116,28 +121,18 @@ describe("conflicts are recorded whichever side is overwritten", () => {
             Effect.gen(function* () {
               // a person holds the workspace row: the merge reads it, pushes to Neon, and its workspace
               // write waits behind the person's transaction, which edits the row and commits
-              const person = yield* (yield* WorkspaceDatabase).session
-              yield* person.query("BEGIN")
-              yield* person.query(
-                `SELECT 1 FROM company_needs_enrichment WHERE company_unique_id = $1 FOR UPDATE`,
-                [key]
-              )
-              const merging = yield* Effect.forkChild(applyKeys(Company, [{ key }]))
-              for (let i = 0; ; i++) {
-                const [neon] = yield* onNeon(
-                  `SELECT city FROM marketing.company_invalid WHERE company_unique_id = $1`,
-                  [key]
+              const held = yield* mergeHeldAtTheWorkspace(
+                key,
+                Effect.map(
+                  onNeon(`SELECT city FROM marketing.company_invalid WHERE company_unique_id = $1`, [key]),
+                  ([neon]) => neon?.city === "Westover"
                 )
-                if (neon?.city === "Westover") break
-                assert.isBelow(i, 1000, "the push reached Neon")
-                yield* Effect.sleep("10 millis")
-              }
-              yield* person.query(
-                `UPDATE company_needs_enrichment SET enrichment_notes = 'called them' WHERE company_unique_id = $1`,
-                [key]
               )
-              yield* person.query("COMMIT")
-              return yield* Fiber.join(merging)
+              return yield* editHeldRow(
+                held,
+                key,
+                `UPDATE company_needs_enrichment SET enrichment_notes = 'called them' WHERE company_unique_id = $1`
+              )
             })
           )
           assert.isAbove(stats.retries, 0, "the workspace write lost its race and the key was merged again")

@@ -13,9 +13,18 @@ import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import { applyKeys } from "../../src/merge/MergeApply.ts"
 import { applyPushJournal, drainPushJournal } from "../../src/merge/PushJournalApply.ts"
-import { SourceDatabase, WorkspaceDatabase } from "../../src/store/Database.ts"
+import { SourceDatabase, type WorkspaceDatabase } from "../../src/store/Database.ts"
 import { journalIds, sweepReceipts } from "../../src/store/PushJournal.ts"
-import { engineFixture, exactJson, mergeAllFromNeon, onNeon, onWorkspace } from "../support/EngineFixture.ts"
+import {
+  editHeldRow,
+  engineFixture,
+  exactJson,
+  mergeAllFromNeon,
+  mergeHeldAtTheWorkspace,
+  onNeon,
+  onWorkspace,
+  waitUntil
+} from "../support/EngineFixture.ts"
 
 const conflictsOf = (key: string) =>
   Effect.map(
@@ -51,18 +60,6 @@ const websites = (key: string) =>
       [key]
     )
     return { neon: neon?.website, workspace: workspace?.website }
-  })
-
-const waitUntil = (
-  what: string,
-  check: Effect.Effect<boolean, unknown, SourceDatabase | WorkspaceDatabase>
-) =>
-  Effect.gen(function* () {
-    for (let i = 0; ; i++) {
-      if (yield* check) return
-      assert.isBelow(i, 1000, `waited 10 s until ${what}`)
-      yield* Effect.sleep("10 millis")
-    }
   })
 
 type Side = "neon" | "workspace"
@@ -112,21 +109,15 @@ const conflictingEdits = (key: string) =>
  */
 const pushHeldAtTheWorkspace = (key: string, pushed = "https://person.example") =>
   Effect.gen(function* () {
-    const person = yield* (yield* WorkspaceDatabase).session
-    yield* person.query("BEGIN")
-    yield* person.query(`SELECT 1 FROM company_needs_enrichment WHERE company_unique_id = $1 FOR UPDATE`, [
-      key
-    ])
-    const merging = yield* Effect.forkChild(applyKeys(Company, [{ key }]))
-    yield* waitUntil(
-      "the push is on Neon",
+    const held = yield* mergeHeldAtTheWorkspace(
+      key,
       Effect.map(websites(key), (w) => w.neon === pushed)
     )
     yield* waitUntil(
       "the merge waits for the workspace row",
       Effect.map(lockWaiters("workspace"), (n) => n === 1)
     )
-    return { person, merging }
+    return held
   })
 
 /** A Neon session holding the journal entry of `key`, so that its deletion waits. */
@@ -167,13 +158,12 @@ describe("a push that stops anywhere after its Neon commit loses nothing and log
           )
           const stats = yield* Effect.scoped(
             Effect.gen(function* () {
-              const { person, merging } = yield* pushHeldAtTheWorkspace(key, "https://first.example")
-              yield* person.query(
-                `UPDATE company_needs_enrichment SET website = 'https://second.example' WHERE company_unique_id = $1`,
-                [key]
+              const held = yield* pushHeldAtTheWorkspace(key, "https://first.example")
+              return yield* editHeldRow(
+                held,
+                key,
+                `UPDATE company_needs_enrichment SET website = 'https://second.example' WHERE company_unique_id = $1`
               )
-              yield* person.query("COMMIT")
-              return yield* Fiber.join(merging)
             })
           )
           assert.isAbove(stats.retries, 0, "the workspace write lost its race")

@@ -3,15 +3,21 @@
  * the test run, migrated by the engine's own migrator, optionally seeded with the demo rows, and the
  * engine's database services on them.
  */
+
+import { assert } from "@effect/vitest"
 import type { Entity } from "@enrich-sync/core"
-import { qualified } from "@enrich-sync/core"
+import { Company, qualified } from "@enrich-sync/core"
 import type { DemoDataOptions } from "@enrich-sync/testing"
 import { seedDemoData, TwoDatabases } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import type { ApplyStats } from "../../src/merge/MergeApply.ts"
 import { applyKeys } from "../../src/merge/MergeApply.ts"
+import type { Session } from "../../src/store/Database.ts"
 import { SourceDatabase, WorkspaceDatabase } from "../../src/store/Database.ts"
+import type { DatabaseError } from "../../src/store/DatabaseError.ts"
 import { applyMigrations } from "../../src/store/Migrator.ts"
 
 export interface FixtureOptions {
@@ -130,4 +136,51 @@ export const companyJsonText = (key: string) =>
       [key]
     )
     return { neon, workspace }
+  })
+
+/** Checks `check` every 10 ms until it holds; the test fails after 10 s. */
+export const waitUntil = (
+  what: string,
+  check: Effect.Effect<boolean, unknown, SourceDatabase | WorkspaceDatabase>
+) =>
+  Effect.gen(function* () {
+    for (let i = 0; ; i++) {
+      if (yield* check) return
+      assert.isBelow(i, 1000, `waited 10 s until ${what}`)
+      yield* Effect.sleep("10 millis")
+    }
+  })
+
+/** A person's open transaction holding a workspace row (as an open edit form does), and a merge behind it. */
+export interface HeldMerge {
+  readonly person: Session
+  readonly merging: Fiber.Fiber<ApplyStats, DatabaseError>
+}
+
+/**
+ * A person's session holding the workspace company row `key`, and the merge of `key` forked, once `pushed`
+ * says its push reached Neon: its workspace write then waits for the person's transaction.
+ */
+export const mergeHeldAtTheWorkspace = (
+  key: string,
+  pushed: Effect.Effect<boolean, unknown, SourceDatabase | WorkspaceDatabase>
+) =>
+  Effect.gen(function* () {
+    const person = yield* (yield* WorkspaceDatabase).session
+    yield* person.query("BEGIN")
+    yield* person.query(`SELECT 1 FROM company_needs_enrichment WHERE company_unique_id = $1 FOR UPDATE`, [
+      key
+    ])
+    const merging = yield* Effect.forkChild(applyKeys(Company, [{ key }]))
+    yield* waitUntil("the push is on Neon", pushed)
+    const held: HeldMerge = { person, merging }
+    return held
+  })
+
+/** The person edits the held row (`sql`, the key as $1) and commits: the merge's stats once it has ended. */
+export const editHeldRow = (held: HeldMerge, key: string, sql: string) =>
+  Effect.gen(function* () {
+    yield* held.person.query(sql, [key])
+    yield* held.person.query("COMMIT")
+    return yield* Fiber.join(held.merging)
   })
