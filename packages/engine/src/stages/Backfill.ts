@@ -29,8 +29,9 @@ import type { ApplyStats } from "../merge/MergeApply.ts"
 import { applyKeysInBatches } from "../merge/MergeApply.ts"
 import { CopyLineCursor, parseCopyLine, unescapeField } from "../store/CopyFormat.ts"
 import { SourceDatabase, WorkspaceDatabase } from "../store/Database.ts"
-import type { DatabaseError } from "../store/DatabaseError.ts"
 import { toDatabaseError } from "../store/DatabaseError.ts"
+import type { EntityStage } from "./EntityStage.ts"
+import { timed } from "./EntityStage.ts"
 import type { Progress } from "./Progress.ts"
 
 /** Options of a backfill. */
@@ -180,12 +181,8 @@ const classify = (entity: Entity, options: BackfillOptions, total: number) =>
   )
 
 /** Backfills one entity (see the module header). */
-export const backfillEntity = (
-  entity: Entity,
-  options: BackfillOptions = {}
-): Effect.Effect<BackfillReport, DatabaseError, SourceDatabase | WorkspaceDatabase> =>
+export const backfillEntity: EntityStage<BackfillOptions, BackfillReport> = (entity, options = {}) =>
   Effect.gen(function* () {
-    const started = yield* Clock.currentTimeMillis
     const source = yield* SourceDatabase
     const workspace = yield* WorkspaceDatabase
     const [count] = yield* source.query(`SELECT count(*)::bigint AS n FROM ${qualified(entity.sourceTable)}`)
@@ -209,8 +206,7 @@ export const backfillEntity = (
           copied,
           candidates: 0,
           unchanged: 0,
-          merge: null,
-          durationMs: (yield* Clock.currentTimeMillis) - started
+          merge: null
         }
       }
     }
@@ -232,7 +228,6 @@ export const backfillEntity = (
       copied: 0,
       candidates: candidates.length,
       unchanged,
-      merge: merged,
-      durationMs: (yield* Clock.currentTimeMillis) - started
+      merge: merged
     }
-  })
+  }).pipe(timed)

@@ -8,13 +8,13 @@
  */
 import type { Entity, MergePolicy } from "@enrich-sync/core"
 import { defaultPolicy, qualified, workspaceHashFunction } from "@enrich-sync/core"
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type { ApplyStats } from "../merge/MergeApply.ts"
 import { applyKeysInBatches } from "../merge/MergeApply.ts"
-import type { SourceDatabase } from "../store/Database.ts"
 import { WorkspaceDatabase } from "../store/Database.ts"
 import type { DatabaseError } from "../store/DatabaseError.ts"
+import type { EntityStage } from "./EntityStage.ts"
+import { timed } from "./EntityStage.ts"
 import type { Progress } from "./Progress.ts"
 
 /** Options of a push. */
@@ -56,12 +56,8 @@ export const pushCandidates = (
   )
 
 /** Pushes one entity (see the module header). */
-export const pushEntity = (
-  entity: Entity,
-  options: PushOptions = {}
-): Effect.Effect<PushReport, DatabaseError, SourceDatabase | WorkspaceDatabase> =>
+export const pushEntity: EntityStage<PushOptions, PushReport> = (entity, options = {}) =>
   Effect.gen(function* () {
-    const started = yield* Clock.currentTimeMillis
     const policy = options.policy ?? defaultPolicy
     const keys = yield* pushCandidates(entity, policy)
     const merged = yield* applyKeysInBatches(
@@ -74,7 +70,6 @@ export const pushEntity = (
     return {
       entity: entity.name,
       candidates: keys.length,
-      merge: merged,
-      durationMs: (yield* Clock.currentTimeMillis) - started
+      merge: merged
     }
-  })
+  }).pipe(timed)

@@ -23,15 +23,15 @@ import {
   validate,
   validationFields
 } from "@enrich-sync/core"
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type { Row } from "../store/Database.ts"
 import { SourceDatabase } from "../store/Database.ts"
-import type { DatabaseError } from "../store/DatabaseError.ts"
 import { fieldDefinitions, fieldKey, recordSetValue } from "../store/RecordSet.ts"
 import { compareAndSwapRow, writableSourceFields } from "../store/SourceStore.ts"
 import type { ValidationLogEntry } from "../store/ValidationLog.ts"
 import { logValidation } from "../store/ValidationLog.ts"
+import type { EntityStage } from "./EntityStage.ts"
+import { timed } from "./EntityStage.ts"
 import type { Progress } from "./Progress.ts"
 
 /** Options of a re-validation. */
@@ -197,12 +197,11 @@ const writeBatch = (entity: Entity, changed: ReadonlyArray<Checked>) =>
   })
 
 /** Re-validates one entity (see the module header). */
-export const revalidateEntity = (
-  entity: Entity,
-  options: RevalidateOptions = {}
-): Effect.Effect<RevalidateReport, DatabaseError, SourceDatabase> =>
+export const revalidateEntity: EntityStage<RevalidateOptions, RevalidateReport, SourceDatabase> = (
+  entity,
+  options = {}
+) =>
   Effect.gen(function* () {
-    const started = yield* Clock.currentTimeMillis
     const db = yield* SourceDatabase
     const onlyEnriched = options.onlyEnriched ?? false
     const dryRun = options.dryRun ?? false
@@ -269,7 +268,6 @@ export const revalidateEntity = (
       failed,
       changed,
       passedIds,
-      contended,
-      durationMs: (yield* Clock.currentTimeMillis) - started
+      contended
     }
-  })
+  }).pipe(timed)

@@ -11,12 +11,12 @@
  */
 import type { Entity, MergePolicy } from "@enrich-sync/core"
 import { qualified, sourceHashFunction, workspaceHashFunction } from "@enrich-sync/core"
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type { ApplyStats } from "../merge/MergeApply.ts"
 import { applyKeysInBatches } from "../merge/MergeApply.ts"
 import { SourceDatabase, WorkspaceDatabase } from "../store/Database.ts"
-import type { DatabaseError } from "../store/DatabaseError.ts"
+import type { EntityStage } from "./EntityStage.ts"
+import { timed } from "./EntityStage.ts"
 import type { Progress } from "./Progress.ts"
 
 /** Options of a verify. */
@@ -98,12 +98,8 @@ const limited = (keys: ReadonlyArray<string>, limit: number): KeyList => ({
  * merged it (`sync_dirty`). `deep` compares every bucket by content, re-hashes every row, and checks each
  * stored base against its hash.
  */
-export const verifyEntity = (
-  entity: Entity,
-  options: VerifyOptions = {}
-): Effect.Effect<VerifyReport, DatabaseError, SourceDatabase | WorkspaceDatabase> =>
+export const verifyEntity: EntityStage<VerifyOptions, VerifyReport> = (entity, options = {}) =>
   Effect.gen(function* () {
-    const started = yield* Clock.currentTimeMillis
     const buckets = options.buckets ?? 4096
     const limit = options.listLimit ?? 1000
     const deep = options.deep ?? false
@@ -210,7 +206,7 @@ export const verifyEntity = (
       neonRows: count(neonDigests),
       workspaceRows: count(workspaceDigests),
       buckets,
-      compared: deep ? "content" : "versions",
+      compared: deep ? ("content" as const) : ("versions" as const),
       differingBuckets: differing.length,
       missingInWorkspace: limited(missingInWorkspace, limit),
       missingOnNeon: limited(missingOnNeon, limit),
@@ -218,7 +214,6 @@ export const verifyEntity = (
       unsyncedEdits: limited(unsynced, limit),
       corruptBase: limited(corrupt, limit),
       inSync,
-      repaired,
-      durationMs: (yield* Clock.currentTimeMillis) - started
+      repaired
     }
-  })
+  }).pipe(timed)
