@@ -5,9 +5,9 @@
  * running daemon is reported with its holder; Realtime is checked when configured.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { type RealtimeStandIn, startPostgresServer, startRealtimeStandIn } from "@enrich-sync/testing"
+import { type RealtimeStandIn, startRealtimeStandIn } from "@enrich-sync/testing"
 import { query, startDaemon } from "./support/DaemonProcess.ts"
-import { type Databases, freshDatabases } from "./support/Databases.ts"
+import { type Databases, freshDatabases, withReplicaLevelNeon } from "./support/Databases.ts"
 
 const check = async (env: Record<string, string>) => {
   const run = startDaemon(env, undefined, ["check"])
@@ -94,22 +94,14 @@ describe("syncd check", () => {
   })
 
   it("fails on a Neon without logical replication, saying how to turn it on", async () => {
-    const server = await startPostgresServer({ name: "check-replica", flags: ["-c", "wal_level=replica"] })
-    try {
-      const d = await freshDatabases({ neonServer: server })
-      try {
-        const { code, lines } = await check(env(d))
-        assert.strictEqual(code, 1)
-        assert.match(
-          line(lines, "neon logical replication") ?? "",
-          /^FAIL .*wal_level is replica.*Logical Replication/
-        )
-      } finally {
-        await d.drop()
-      }
-    } finally {
-      await server.stop()
-    }
+    await withReplicaLevelNeon("check-replica", async (d) => {
+      const { code, lines } = await check(env(d))
+      assert.strictEqual(code, 1)
+      assert.match(
+        line(lines, "neon logical replication") ?? "",
+        /^FAIL .*wal_level is replica.*Logical Replication/
+      )
+    })
   }, 90_000)
 
   it("fails on an unreachable server and on a bad configuration, without secrets", async () => {

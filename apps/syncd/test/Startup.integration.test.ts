@@ -7,9 +7,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { startPostgresServer } from "@enrich-sync/testing"
 import { eventually, query, startDaemon } from "./support/DaemonProcess.ts"
-import { freshDatabases } from "./support/Databases.ts"
+import { freshDatabases, withReplicaLevelNeon } from "./support/Databases.ts"
 
 describe("syncd start-up", () => {
   it("lists every configuration problem at once, and exits", async () => {
@@ -51,24 +50,16 @@ describe("syncd start-up", () => {
   })
 
   it("refuses a Neon without logical replication, saying how to turn it on", async () => {
-    const server = await startPostgresServer({ name: "replica-level", flags: ["-c", "wal_level=replica"] })
-    try {
-      const dbs = await freshDatabases({ neonServer: server })
-      try {
-        const daemon = startDaemon({
-          NEON_DATABASE_URL: dbs.neonUrl,
-          SUPABASE_DATABASE_URL: dbs.workspaceUrl,
-          ENRICH_SYNC_SLOT: "startup_wal"
-        })
-        assert.strictEqual(await daemon.exited, 1)
-        assert.match(daemon.output(), /wal_level/)
-        assert.match(daemon.output(), /Logical Replication/i)
-      } finally {
-        await dbs.drop()
-      }
-    } finally {
-      await server.stop()
-    }
+    await withReplicaLevelNeon("replica-level", async (dbs) => {
+      const daemon = startDaemon({
+        NEON_DATABASE_URL: dbs.neonUrl,
+        SUPABASE_DATABASE_URL: dbs.workspaceUrl,
+        ENRICH_SYNC_SLOT: "startup_wal"
+      })
+      assert.strictEqual(await daemon.exited, 1)
+      assert.match(daemon.output(), /wal_level/)
+      assert.match(daemon.output(), /Logical Replication/i)
+    })
   }, 60_000)
 
   it("runs on the embedded default when no database URL is set", async () => {

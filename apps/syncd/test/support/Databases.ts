@@ -5,7 +5,13 @@
 import { afterAll, beforeAll } from "@effect/vitest"
 import { applyMigrations, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
 import type { DemoDataOptions, ServerInfo } from "@enrich-sync/testing"
-import { createDatabase, dropDatabase, injectedServers, seedDemoData } from "@enrich-sync/testing"
+import {
+  createDatabase,
+  dropDatabase,
+  injectedServers,
+  seedDemoData,
+  startPostgresServer
+} from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
@@ -58,6 +64,27 @@ export const freshDatabases = async (
     drop: async () => {
       await Promise.all([dropDatabase(neonServer, neon.name), dropDatabase(workspaceServer, workspace.name)])
     }
+  }
+}
+
+/**
+ * Runs `use` on fresh databases whose Neon is on a server of its own (`serverName`) at `wal_level=replica`,
+ * without logical replication; then drops them and stops the server.
+ */
+export const withReplicaLevelNeon = async (
+  serverName: string,
+  use: (dbs: Databases) => Promise<void>
+): Promise<void> => {
+  const server = await startPostgresServer({ name: serverName, flags: ["-c", "wal_level=replica"] })
+  try {
+    const dbs = await freshDatabases({ neonServer: server })
+    try {
+      await use(dbs)
+    } finally {
+      await dbs.drop()
+    }
+  } finally {
+    await server.stop()
   }
 }
 
