@@ -225,6 +225,21 @@ describe("syncd following both sides", () => {
   })
 })
 
+/** Whether the applied position recorded in the workspace is ahead of what the slot confirmed. */
+const appliedPastConfirmed = async (dbs: Databases, slot: string): Promise<boolean> => {
+  const [progress] = await query(
+    dbs.workspaceUrl,
+    `SELECT applied_lsn::text AS lsn FROM enrich_sync.replication_progress WHERE slot = $1`,
+    [slot]
+  )
+  const [confirmed] = await query(
+    dbs.neonUrl,
+    `SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1`,
+    [slot]
+  )
+  return progress !== undefined && parseLsn(String(progress.lsn)) > parseLsn(String(confirmed?.lsn))
+}
+
 describe("syncd killed between apply and acknowledgement", () => {
   it("converges on restart, with nothing lost and nothing merged twice into a conflict", async () => {
     const dbs = await freshDatabases({ seed: {} })
@@ -250,23 +265,16 @@ describe("syncd killed between apply and acknowledgement", () => {
             )
           }
         })()
-        await new Promise((r) => setTimeout(r, 150 + attempt * 50))
+        // kill as soon as the daemon has applied past what the slot confirmed (a busy machine may take a while
+        // to apply the first transactions; a fixed delay then killed it before it applied anything)
+        const started = Date.now()
+        while (!(await appliedPastConfirmed(dbs, slot)) && Date.now() - started < 5000)
+          await new Promise((r) => setTimeout(r, 10 + attempt * 10))
         await daemon.kill()
         await writer
         // was it between apply and ack? The applied position recorded in the workspace is ahead of what the
         // slot confirmed.
-        const [progress] = await query(
-          dbs.workspaceUrl,
-          `SELECT applied_lsn::text AS lsn FROM enrich_sync.replication_progress WHERE slot = $1`,
-          [slot]
-        )
-        const [confirmed] = await query(
-          dbs.neonUrl,
-          `SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1`,
-          [slot]
-        )
-        if (progress !== undefined && parseLsn(String(progress.lsn)) > parseLsn(String(confirmed?.lsn)))
-          caughtBetween = true
+        caughtBetween = await appliedPastConfirmed(dbs, slot)
       }
       assert.isTrue(caughtBetween, "never caught the daemon between apply and ack")
       const daemon = startDaemon(daemonEnv(dbs, slot))
