@@ -177,6 +177,13 @@ export class EditLog {
     )
   }
 
+  /** Whether the Neon editor inserted the record (`recordId`) during the run. */
+  insertedOnNeon(id: string): boolean {
+    return this.edits.some(
+      (e) => e.side === "neon" && e.overwrote === undefined && recordId(e.entity, e.key) === id
+    )
+  }
+
   /**
    * Conflicts whose values no writer wrote: a both-changed conflict is between an edit of each side, so both
    * of its values must be in this log (a conflict made of the engine's own writes would be an echo).

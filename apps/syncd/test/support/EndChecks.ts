@@ -2,7 +2,8 @@
  * The checks every randomized run and every fault case ends with, once the edits have stopped:
  * - both sides converge by themselves: equal by the test's own comparison and by `enrich-sync verify`;
  * - no value any writer wrote is lost (see `EditLog.lostValues`);
- * - a record deleted on Neon is kept in the workspace, marked `removed`;
+ * - a record deleted on Neon is kept in the workspace, marked `removed` (one inserted and deleted on Neon
+ *   before it ever reached the workspace has no row there);
  * - no enrichment status ever moved backwards, on either side (the write audit saw every update);
  * - no echo: the engine's writes are bounded by a small multiple of the writers' row writes, and once both
  *   sides agree they stop (the audit and the daemon's counters stand still for `quietMs`).
@@ -69,8 +70,16 @@ export const endChecks = async (options: {
   // is the engine's own (a push counted as a Neon edit, a stale read written back)
   const phantoms = log.phantomConflicts(conflicts)
   problems.push(...phantoms.map((p) => `phantom conflict: ${p}`))
+  // a record the Neon editor inserted and deleted again before the engine ever wrote it into the workspace
+  // (the daemon down, its slot dropped) has no workspace row to keep: nobody could have edited it there
+  const workspaceInserts = new Set(
+    (await readWriteAudit(neonUrl, workspaceUrl))
+      .filter((w) => w.side === "workspace" && w.op === "INSERT")
+      .map((w) => `${syncedTables.find((t) => t.workspaceTable.endsWith(w.tbl))?.entity} ${w.key}`)
+  )
   for (const id of log.deleted) {
     const state = sides.workspaceRows.get(id)?.state
+    if (state === undefined && log.insertedOnNeon(id) && !workspaceInserts.has(id)) continue
     if (state !== "removed")
       problems.push(`${id} was deleted on Neon; its workspace row is ${state ?? "gone"}, not removed`)
   }
