@@ -5,8 +5,9 @@
  *
  * Invariant: only a daemon started by a package manager's script (`npm_lifecycle_event` is set) watches;
  * a daemon started directly (systemd, a container, `nohup syncd &`) never stops because its parent left.
- * When the launcher is gone the daemon stops the way SIGTERM stops it: what is in flight rolls back and
- * nothing unapplied is acknowledged.
+ * When the launcher is gone the daemon stops the way SIGTERM stops it (finishing and acknowledging the
+ * batch in flight), unless a stop signal came first: a launcher stopped with SIGTERM passes it on and
+ * leaves, and that stop continues as it began.
  */
 import { readFileSync } from "node:fs"
 import { processAlive } from "@enrich-sync/embedded"
@@ -14,6 +15,7 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
+import { stopAsked } from "./Shutdown.ts"
 
 const shells = new Set(["sh", "dash", "bash", "zsh", "ash", "busybox"])
 
@@ -58,11 +60,16 @@ export const watchLauncher = Effect.gen(function* () {
   yield* Effect.sync(gone).pipe(
     Effect.repeat({ schedule: Schedule.spaced("1 second"), until: (isGone) => isGone }),
     Effect.andThen(
-      Effect.logWarning(
-        `the package manager that started syncd (pid ${launcher}) is gone; stopping as on SIGTERM`
+      // a launcher stopped with SIGTERM passes it on and leaves: that stop is under way, and another
+      // signal would cut it short (a second signal stops at once)
+      Effect.suspend(() =>
+        stopAsked()
+          ? Effect.void
+          : Effect.logWarning(
+              `the package manager that started syncd (pid ${launcher}) is gone; stopping as on SIGTERM`
+            ).pipe(Effect.andThen(Effect.sync(() => process.kill(process.pid, "SIGTERM"))))
       )
     ),
-    Effect.andThen(Effect.sync(() => process.kill(process.pid, "SIGTERM"))),
     Effect.forkScoped
   )
 })

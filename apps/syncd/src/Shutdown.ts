@@ -8,10 +8,14 @@
  */
 import * as Effect from "effect/Effect"
 
+let signals = 0
+
+/** Whether a stop signal (SIGINT or SIGTERM) has arrived: the stop is under way. */
+export const stopAsked = (): boolean => signals > 0
+
 /** For the scope: on the second stop signal, exit with status 1 at once. */
 export const stopAtSecondSignal = Effect.acquireRelease(
   Effect.sync(() => {
-    let signals = 0
     const onSignal = (signal: NodeJS.Signals) => {
       signals++
       if (signals < 2) return

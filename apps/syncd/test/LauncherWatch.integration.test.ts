@@ -121,6 +121,33 @@ describe("syncd and the process that launched it", () => {
     }
   }, 180_000)
 
+  it("`pnpm start` stopped with SIGTERM (its whole process group, as Ctrl-C or a supervisor does) stops gracefully, not at once", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "syncd-pnpm-term-"))
+    chmodSync(dataDir, 0o755)
+    try {
+      const pnpm = spawn("pnpm", ["start"], {
+        cwd: root,
+        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ENRICH_SYNC_DATA_DIR: dataDir },
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true
+      })
+      const out = watch(pnpm)
+      await eventually("the demo daemon is live", async () => out.output().includes("syncd live"), 90_000)
+      const pid = Number(readFileSync(join(dataDir, "syncd.pid"), "utf8"))
+      const postmasters = ["neon", "workspace"].map((name) =>
+        Number(readFileSync(join(dataDir, name, "postmaster.pid"), "utf8").split("\n")[0])
+      )
+      process.kill(-pnpm.pid!, "SIGTERM")
+      await eventually("the daemon stopped", async () => !running(pid), 30_000)
+      await eventually("both embedded servers stopped", async () => !postmasters.some(running), 30_000)
+      // pnpm leaves at once; the daemon's stop must not take that for a second signal
+      assert.include(out.output(), "stopping: finished")
+      assert.notInclude(out.output(), "again: stopping at once")
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  }, 180_000)
+
   it("a second daemon on a data folder in use fails at once naming the pid, and starts nothing", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "syncd-in-use-"))
     const holder = spawn("sleep", ["60"], { stdio: "ignore" })
