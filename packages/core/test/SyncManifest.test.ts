@@ -77,15 +77,17 @@ describe("the sync manifest", () => {
   })
 
   it("carries what a program counted and its connections, never a password", () => {
+    // plainly fake passwords, built at run time
+    const neonPassword = ["FAKE", "neon", "pw"].join("-")
+    const supabasePassword = ["FAKE", "supabase", "pw"].join("-")
     const manifest = buildSyncManifest({
       counts: {
         "marketing.company_invalid": 119,
         "marketing.people_invalid": 5,
         "public.company_needs_enrichment": 119
       },
-      neonUrl:
-        "postgresql://neondb_owner:npg_s3cretPassw0rd@ep-cool-1.us-east-2.aws.neon.tech/neondb?sslmode=require",
-      supabaseUrl: "postgresql://postgres:hunter2hunter2@db.example.supabase.co:5432/postgres",
+      neonUrl: `postgresql://neondb_owner:${neonPassword}@ep-cool-1.us-east-2.aws.neon.tech/neondb?sslmode=require`,
+      supabaseUrl: `postgresql://postgres:${supabasePassword}@db.example.supabase.co:5432/postgres`,
       generatedBy: "enrich-sync 0.1.0"
     })
     assert.strictEqual(manifest.source_tables.company_invalid?.record_count, 119)
@@ -104,8 +106,8 @@ describe("the sync manifest", () => {
       "postgresql://postgres:***@db.example.supabase.co:5432/postgres"
     )
     const text = JSON.stringify(manifest)
-    assert.notInclude(text, "npg_s3cretPassw0rd")
-    assert.notInclude(text, "hunter2hunter2")
+    assert.notInclude(text, neonPassword)
+    assert.notInclude(text, supabasePassword)
     assert.strictEqual(manifest.generated_by, "enrich-sync 0.1.0")
   })
 
