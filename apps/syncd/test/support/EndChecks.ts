@@ -70,20 +70,6 @@ export const endChecks = async (options: {
   // is the engine's own (a push counted as a Neon edit, a stale read written back)
   const phantoms = log.phantomConflicts(conflicts)
   problems.push(...phantoms.map((p) => `phantom conflict: ${p}`))
-  // a record the Neon editor inserted and deleted again before the engine ever wrote it into the workspace
-  // (the daemon down, its slot dropped) has no workspace row to keep: nobody could have edited it there
-  const workspaceInserts = new Set(
-    (await readWriteAudit(neonUrl, workspaceUrl))
-      .filter((w) => w.side === "workspace" && w.op === "INSERT")
-      .map((w) => `${syncedTables.find((t) => t.workspaceTable.endsWith(w.tbl))?.entity} ${w.key}`)
-  )
-  for (const id of log.deleted) {
-    const state = sides.workspaceRows.get(id)?.state
-    if (state === undefined && log.insertedOnNeon(id) && !workspaceInserts.has(id)) continue
-    if (state !== "removed")
-      problems.push(`${id} was deleted on Neon; its workspace row is ${state ?? "gone"}, not removed`)
-  }
-
   const countersBefore = options.healthPort === undefined ? null : await writeCounters(options.healthPort)
   const writesBefore = await engineWriteCount(neonUrl, workspaceUrl)
   await new Promise((r) => setTimeout(r, options.quietMs))
@@ -99,6 +85,19 @@ export const endChecks = async (options: {
     )
 
   const audit = await readWriteAudit(neonUrl, workspaceUrl)
+  // a record the Neon editor inserted and deleted again before the engine ever wrote it into the workspace
+  // (the daemon down, its slot dropped) has no workspace row to keep: nobody could have edited it there
+  const workspaceInserts = new Set(
+    audit
+      .filter((w) => w.side === "workspace" && w.op === "INSERT")
+      .map((w) => `${syncedTables.find((t) => t.workspaceTable.endsWith(w.tbl))?.entity} ${w.key}`)
+  )
+  for (const id of log.deleted) {
+    const state = sides.workspaceRows.get(id)?.state
+    if (state === undefined && log.insertedOnNeon(id) && !workspaceInserts.has(id)) continue
+    if (state !== "removed")
+      problems.push(`${id} was deleted on Neon; its workspace row is ${state ?? "gone"}, not removed`)
+  }
   problems.push(...statusRegressions(audit).map((p) => `status moved backwards: ${p}`))
   const rowWrites = log.rowWrites()
   const engineWrites = audit.filter((w) => w.actor === "engine").length
