@@ -97,32 +97,14 @@ describe("syncd and the process that launched it", () => {
     }
   })
 
-  it("`pnpm start` killed with SIGKILL leaves no daemon and no embedded server running", async () => {
+  /**
+   * Runs `pnpm start` on the embedded default in a fresh data folder (in a process group of its own), hands
+   * `stop` the launcher once the daemon is live, then waits until the daemon and both embedded servers are
+   * gone; returns everything pnpm printed.
+   */
+  const pnpmStartThen = async (stop: (pnpm: ChildProcess) => void): Promise<string> => {
     const dataDir = mkdtempSync(join(tmpdir(), "syncd-pnpm-start-"))
     // the servers run as the postgres user, who must be able to enter the folder
-    chmodSync(dataDir, 0o755)
-    try {
-      const pnpm = spawn("pnpm", ["start"], {
-        cwd: root,
-        env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ENRICH_SYNC_DATA_DIR: dataDir },
-        stdio: ["ignore", "pipe", "pipe"]
-      })
-      const out = watch(pnpm)
-      await eventually("the demo daemon is live", async () => out.output().includes("syncd live"), 90_000)
-      const pid = Number(readFileSync(join(dataDir, "syncd.pid"), "utf8"))
-      const postmasters = ["neon", "workspace"].map((name) =>
-        Number(readFileSync(join(dataDir, name, "postmaster.pid"), "utf8").split("\n")[0])
-      )
-      pnpm.kill("SIGKILL")
-      await eventually("the daemon stopped", async () => !running(pid), 30_000)
-      await eventually("both embedded servers stopped", async () => !postmasters.some(running), 30_000)
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true })
-    }
-  }, 180_000)
-
-  it("`pnpm start` stopped with SIGTERM (its whole process group, as Ctrl-C or a supervisor does) stops gracefully, not at once", async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), "syncd-pnpm-term-"))
     chmodSync(dataDir, 0o755)
     try {
       const pnpm = spawn("pnpm", ["start"], {
@@ -137,15 +119,24 @@ describe("syncd and the process that launched it", () => {
       const postmasters = ["neon", "workspace"].map((name) =>
         Number(readFileSync(join(dataDir, name, "postmaster.pid"), "utf8").split("\n")[0])
       )
-      process.kill(-pnpm.pid!, "SIGTERM")
+      stop(pnpm)
       await eventually("the daemon stopped", async () => !running(pid), 30_000)
       await eventually("both embedded servers stopped", async () => !postmasters.some(running), 30_000)
-      // pnpm leaves at once; the daemon's stop must not take that for a second signal
-      assert.include(out.output(), "stopping: finished")
-      assert.notInclude(out.output(), "again: stopping at once")
+      return out.output()
     } finally {
       rmSync(dataDir, { recursive: true, force: true })
     }
+  }
+
+  it("`pnpm start` killed with SIGKILL leaves no daemon and no embedded server running", async () => {
+    await pnpmStartThen((pnpm) => pnpm.kill("SIGKILL"))
+  }, 180_000)
+
+  it("`pnpm start` stopped with SIGTERM (its whole process group, as Ctrl-C or a supervisor does) stops gracefully, not at once", async () => {
+    const output = await pnpmStartThen((pnpm) => process.kill(-pnpm.pid!, "SIGTERM"))
+    // pnpm leaves at once; the daemon's stop must not take that for a second signal
+    assert.include(output, "stopping: finished")
+    assert.notInclude(output, "again: stopping at once")
   }, 180_000)
 
   it("a second daemon on a data folder in use fails at once naming the pid, and starts nothing", async () => {
