@@ -4,28 +4,38 @@
  * `xmin` is still the engine's transaction, `sync_xid`; no stored base, so no pending edit; active; Neon did
  * not change its enrichment status; the Neon version it was last merged with, `source_xmin`, is one the read
  * saw) the three-way merge is known without reading it: the row is its own base, so the new base is Neon's
- * projection and the edit time the later of both. `readCleanSlices` reads and projects a batch;
- * `applyCleanSlices` writes it in slices, a short transaction each.
+ * projection and the edit time the later of both. `readCleanSlices` reads and projects a batch (one round
+ * trip to Neon); `applyCleanSlices` writes it in slices, a short transaction each, all sent in one message
+ * (one round trip to the workspace).
  *
  * Invariant: a row is written only if it still meets every condition above when it is updated (they are
  * checked on the row being updated), so a concurrent edit makes its key fall back to the full merge, never
  * lose, and so does a write of the engine made after the read (a push, whose values the read did not see:
  * the daemon reads a batch while it writes the one before); the keys returned are exactly the rows written.
  */
-import { Readable } from "node:stream"
 import type { Entity } from "@enrich-sync/core"
 import { applyingSetting, currentXidSql, qualified } from "@enrich-sync/core"
 import * as Clock from "effect/Clock"
-import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import { SourceDatabase, WorkspaceDatabase } from "../store/Database.ts"
 import type { DatabaseError } from "../store/DatabaseError.ts"
 import { toDatabaseError } from "../store/DatabaseError.ts"
 import { arrayLiteral, stringLiteral } from "../store/RecordSet.ts"
+import {
+  invisibleCountSql,
+  stillInvisible,
+  visibilityPause,
+  visibilityTimeoutMs
+} from "../store/SourceStore.ts"
 import { CopyProjection, projectionSourceColumns, projectionWorkspaceColumns } from "./CopyProjection.ts"
 
-/** How `readCleanSlices` cuts a batch into slices. */
+/** How `readCleanSlices` reads a batch and cuts it into slices. */
 export interface SliceOptions {
+  /**
+   * the Neon transactions that changed the keys (32-bit ids, as the replication stream reports them): the
+   * rows are read once they are all visible (see `awaitVisible`)
+   */
+  readonly xids?: ReadonlyArray<number>
   /**
    * rows of one page, as Neon ids count them (default 16: rows of about 450 bytes, as the entities' rows
    * are, fill a page of 8 kB at fillfactor 85 with about 16 of them)
@@ -37,12 +47,6 @@ export interface SliceOptions {
    */
   readonly minSliceRows?: number
 }
-
-/**
- * Slices in flight at once, each on its own connection (default of `applyCleanSlices`): one slice's rows go
- * to the server while the slice before it updates; the updates themselves run one after the other.
- */
-export const cleanSliceConcurrency = 2
 
 /** A batch of Neon rows, projected, in slices of workspace COPY text (`projectionWorkspaceColumns`). */
 export interface CleanSlices {
@@ -129,6 +133,23 @@ const dealLines = (lines: ReadonlyArray<Buffer>, n: number): Array<Buffer> => {
 }
 
 /**
+ * The statement sent before the read, in the same message: it sets the batch's keys and commit times for
+ * the `COPY` (empty while a transaction of `xids` is not visible yet, so the `COPY` then reads nothing) and
+ * returns Neon's snapshot and how many of `xids` are not visible yet.
+ */
+const settingsSql = (
+  keys: ReadonlyArray<string>,
+  committed: ReadonlyMap<string, string | null>,
+  xids: ReadonlyArray<number>
+) => {
+  const when = (value: string) => `CASE WHEN v.invisible = 0 THEN ${value} ELSE '{}' END`
+  return `SELECT set_config('${keysSetting}', ${when(stringLiteral(arrayLiteral(keys)))}, true),
+      set_config('${commitsSetting}', ${when(stringLiteral(arrayLiteral(keys.map((k) => committed.get(k) ?? null))))}, true),
+      pg_current_snapshot()::text AS snapshot, v.invisible
+    FROM (${invisibleCountSql(`${stringLiteral(arrayLiteral([...new Set(xids)].map(String)))}::bigint[]`)}) AS v`
+}
+
+/**
  * Reads the Neon rows of `keys` with one `COPY (...) TO STDOUT` (Neon joins each key with the commit time of
  * the transaction that changed it, when known, and prints `max(updated_at, commit time)` as the edit time),
  * projects and hashes them with `CopyProjection`, and deals them out to slices: row `i`, in Neon id order,
@@ -136,6 +157,10 @@ const dealLines = (lines: ReadonlyArray<Buffer>, n: number): Array<Buffer> => {
  * other sit on the same page, and a page has room for only a few new row versions until the transaction
  * that wrote them ends: a slice of every n-th row fits in its pages, so its updates stay HOT (no index
  * entry written).
+ *
+ * One message to Neon: the settings' statement (which also checks that the transactions `xids` are
+ * visible, and takes the snapshot) and the `COPY`, one implicit transaction; while a transaction is not
+ * visible yet, the message is sent again a moment later.
  */
 export const readCleanSlices = (
   entity: Entity,
@@ -146,26 +171,22 @@ export const readCleanSlices = (
   Effect.gen(function* () {
     if (keys.length === 0) return { slices: [], rows: 0, snapshot: "" }
     const source = yield* SourceDatabase
-    const settings = `SELECT set_config('${keysSetting}', ${stringLiteral(arrayLiteral(keys))}, true),
-      set_config('${commitsSetting}', ${stringLiteral(arrayLiteral(keys.map((k) => committed.get(k) ?? null)))}, true),
-      pg_current_snapshot()::text AS snapshot`
-    // the snapshot of the settings' statement, taken before the COPY's own: a version it sees, the COPY saw
-    const { text, snapshot } = yield* source.transaction(
-      (tx, begun) =>
-        Effect.gen(function* () {
-          const out = yield* tx.copyOut(readSql(entity))
-          const text = yield* Effect.tryPromise({
-            try: async () => {
-              const chunks: Array<Buffer> = []
-              for await (const chunk of out) chunks.push(chunk as Buffer)
-              return Buffer.concat(chunks)
-            },
-            catch: (e) => toDatabaseError("source", e, `reading changed ${entity.label} records`)
-          })
-          return { text, snapshot: String(begun[0]?.snapshot ?? "") }
-        }),
-      { begin: settings }
-    )
+    const message = `${settingsSql(keys, committed, slicing.xids ?? [])};\n${readSql(entity)}`
+    const started = yield* Clock.currentTimeMillis
+    let read: { readonly text: Buffer; readonly snapshot: string }
+    for (let attempt = 0; ; attempt++) {
+      const answer = yield* Effect.scoped(Effect.flatMap(source.session, (s) => s.exchange(message)))
+      const [row] = answer.rows
+      const invisible = Number(row?.[3] ?? 0)
+      if (invisible === 0) {
+        read = { text: answer.copyOut, snapshot: String(row?.[2] ?? "") }
+        break
+      }
+      if ((yield* Clock.currentTimeMillis) - started > visibilityTimeoutMs)
+        return yield* stillInvisible(invisible)
+      yield* Effect.sleep(visibilityPause(attempt))
+    }
+    const { text, snapshot } = read
     const lines = linesOf(text)
     if (lines.length === 0) return { slices: [], rows: 0, snapshot }
     const idAt = idField(entity)
@@ -195,9 +216,8 @@ const snapshotSetting = "enrich_sync.source_snapshot"
 const snapshotText = /^\d+:\d+:[\d,]*$/
 
 /**
- * A slice's first message: its transaction opens, marks itself as the engine's, records the snapshot of the
- * Neon read, makes sure the staging table exists, and receives the rows. The statements before the COPY
- * return no rows (the COPY stream takes only their completions).
+ * A slice's transaction opens, marks itself as the engine's, records the snapshot of the Neon read, makes
+ * sure the staging table exists, and receives the rows (`updateSql` follows).
  */
 const copySql = (entity: Entity, snapshot: string) =>
   `BEGIN; SET LOCAL ${applyingSetting} = on; SET LOCAL ${snapshotSetting} = '${snapshot}';
@@ -251,40 +271,26 @@ const updateSql = (entity: Entity) => {
 }
 
 /**
- * Writes the slices (see the module header), `concurrency` at a time, each in a transaction of its own.
- * Returns the keys written; the others (touched since, pending edits, a status change, nothing changed,
- * no workspace row) need the full merge. A failure leaves the slices already committed written, which a
- * second run finds unchanged.
+ * Writes the slices (see the module header), each in a transaction of its own, in one message: the server
+ * runs them one after the other, so each slice's update starts once the slice before it has committed (an
+ * update running at the same time as another would keep it from pruning the row versions the slice before
+ * them left, and pages would fill up again). Returns the keys written; the others (touched since, pending
+ * edits, a status change, nothing changed, no workspace row) need the full merge. A failure leaves the
+ * slices already committed written, which a second run finds unchanged, and the session's connection is
+ * closed (its transaction rolls back).
  */
 export const applyCleanSlices = (
   entity: Entity,
-  read: CleanSlices,
-  concurrency: number = cleanSliceConcurrency
+  read: CleanSlices
 ): Effect.Effect<ReadonlySet<string>, DatabaseError, WorkspaceDatabase> =>
   Effect.gen(function* () {
-    const written = new Set<string>()
     const { slices, snapshot } = read
-    if (slices.length === 0) return written
+    if (slices.length === 0) return new Set<string>()
     if (!snapshotText.test(snapshot)) return yield* Effect.die(new Error(`not a Neon snapshot: ${snapshot}`))
     const db = yield* WorkspaceDatabase
-    // each slice's update waits for the one before it to end: an update running at the same time as another
-    // would keep it from pruning the row versions the slice before them left, and pages would fill up again
-    const updated = yield* Effect.forEach(slices, () => Deferred.make<void>())
-    // two messages per slice (each round trip costs both sides a wake-up): the rows, then the update with the
-    // commit; a failure in between releases the connection as failed, the pool closes it, and the server
-    // rolls the transaction back
-    yield* Effect.forEach(
-      slices,
-      (pieces, i) =>
-        Effect.scoped(
-          Effect.gen(function* () {
-            const session = yield* db.session
-            yield* session.copyIn(copySql(entity, snapshot), Readable.from(pieces))
-            if (i > 0) yield* Deferred.await(updated[i - 1]!)
-            for (const row of yield* session.query(updateSql(entity))) written.add(String(row.key))
-          })
-        ).pipe(Effect.ensuring(Deferred.succeed(updated[i]!, undefined))),
-      { concurrency, discard: true }
+    const slice = `${copySql(entity, snapshot)};\n${updateSql(entity)}`
+    const answer = yield* Effect.scoped(
+      Effect.flatMap(db.session, (session) => session.exchange(slices.map(() => slice).join(";\n"), slices))
     )
-    return written
+    return new Set(answer.rows.map((row) => String(row[0])))
   })

@@ -522,13 +522,15 @@ export const prepareKeys = (
     const committed = new Map<string, string | null>()
     for (const c of changes)
       committed.set(c.key, latest(committed.get(c.key), canonicalTimestamp(c.committedAt ?? null)))
-    yield* awaitVisible(changes.flatMap((c) => (c.xid === undefined ? [] : [c.xid])))
+    const xids = changes.flatMap((c) => (c.xid === undefined ? [] : [c.xid]))
     const keys = [...committed.keys()]
     if (options.dryRun === true) {
+      yield* awaitVisible(xids)
       const round = yield* planRound(entity, keys, committed, policy, true)
       return { entity, keys, committed, clean: noSlices, round, policy, options }
     }
-    const clean = yield* readCleanSlices(entity, keys, committed)
+    // the read waits for the transactions to be visible itself (in the same round trip)
+    const clean = yield* readCleanSlices(entity, keys, committed, { xids })
     return { entity, keys, committed, clean, round: null, policy, options }
   })
 

@@ -15,7 +15,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import { DatabaseError, sideNames, toDatabaseError } from "./DatabaseError.ts"
-import type { Connection, Pool, PoolOptions, Result } from "./internal/Pg.ts"
+import type { Connection, Exchanged, Pool, PoolOptions, Result } from "./internal/Pg.ts"
 import { openPool } from "./internal/Pg.ts"
 
 /** A row as returned by a query. */
@@ -33,6 +33,15 @@ export interface Session {
   readonly copyIn: (sql: string, from: Readable) => Effect.Effect<number, DatabaseError>
   /** `COPY ... TO STDOUT`: a readable of COPY text, valid while the session is */
   readonly copyOut: (sql: string) => Effect.Effect<Readable, DatabaseError>
+  /**
+   * several statements and the data of their `COPY ... FROM STDIN`s in one round trip (see
+   * `Connection.exchange`); without `BEGIN` they run as one transaction. Only on a `session` (a failure
+   * can leave its connection in a failed transaction, which the session's release then destroys)
+   */
+  readonly exchange: (
+    text: string,
+    copyIn?: ReadonlyArray<ReadonlyArray<Buffer>>
+  ) => Effect.Effect<Exchanged, DatabaseError>
 }
 
 /** Options of a transaction. */
@@ -76,6 +85,11 @@ const sessionOf = (side: Side, connection: Connection): Session => ({
     Effect.try({
       try: () => connection.copyOut(sql),
       catch: (e) => toDatabaseError(side, e, "copying rows out")
+    }),
+  exchange: (text, copyIn) =>
+    Effect.tryPromise({
+      try: () => connection.exchange(text, copyIn),
+      catch: (e) => toDatabaseError(side, e)
     })
 })
 
@@ -111,6 +125,7 @@ export const makeDatabase = (side: Side, pool: Pool): Database => {
       Effect.die(
         new Error("copyOut needs a session of its own: use `session` and keep it open while reading")
       ),
+    exchange: () => Effect.die(new Error("exchange needs a session of its own: use `session`")),
     session,
     transaction: (body, options) =>
       Effect.scoped(

@@ -99,15 +99,13 @@ const toSourceRow = (entity: Entity, row: Record<string, unknown>): SourceRow =>
 }
 
 /**
- * Logical decoding can hand out a commit a moment before the committing transaction becomes visible to
- * other sessions (the commit record is flushed, and decoded, before the backend leaves the proc array).
- * Reading the row in that moment returns its previous version. This waits until every given transaction id
- * (32-bit, as pgoutput reports it) is visible to a new snapshot, so the read that follows sees them.
+ * How many of the transaction ids in `xids` (an expression of type `bigint[]`: 32-bit ids, as the
+ * replication stream gives them) are committed and not yet visible to a new snapshot.
  */
-const invisibleSql = `SELECT count(*)::int AS invisible
+export const invisibleCountSql = (xids: string) => `SELECT count(*)::int AS invisible
   FROM (SELECT pg_current_snapshot() AS s) AS snap,
        LATERAL (SELECT pg_snapshot_xmax(snap.s)::text::bigint AS xmax) AS m,
-       LATERAL (SELECT ((m.xmax >> 32) << 32) | x AS near FROM unnest($1::bigint[]) AS x) AS n,
+       LATERAL (SELECT ((m.xmax >> 32) << 32) | x AS near FROM unnest(${xids}) AS x) AS n,
        -- the 64-bit id nearest to the snapshot's xmax: a committed transaction may not be visible yet, and
        -- then its id is at or above xmax (xmax is the latest completed id + 1), so look both ways
        LATERAL (SELECT CASE WHEN n.near - m.xmax > 2147483648 THEN n.near - 4294967296
@@ -115,7 +113,29 @@ const invisibleSql = `SELECT count(*)::int AS invisible
                             ELSE n.near END AS full) AS t
  WHERE t.full >= 3 AND NOT pg_visible_in_snapshot(t.full::text::xid8, snap.s)`
 
-/** Waits (polling every millisecond or so) until the transactions are visible on Neon. */
+const invisibleSql = invisibleCountSql("$1::bigint[]")
+
+/** How long Neon may take to make a transaction it reported committed visible: past it, a retryable error. */
+export const visibilityTimeoutMs = 30_000
+
+/** The error once `visibilityTimeoutMs` has passed. */
+export const stillInvisible = (count: number) =>
+  new DatabaseError({
+    side: "source",
+    reason: "Contention",
+    message: `Neon reported committed transactions that stay invisible after 30 s (${count} transaction ids); it is retried`
+  })
+
+/** The wait before the next look (`attempt` from 0): a millisecond at first, then 10. */
+export const visibilityPause = (attempt: number) => (attempt < 10 ? "1 millis" : "10 millis")
+
+/**
+ * Logical decoding can hand out a commit a moment before the committing transaction becomes visible to
+ * other sessions (the commit record is flushed, and decoded, before the backend leaves the proc array).
+ * Reading the row in that moment returns its previous version. This waits until every given transaction id
+ * (32-bit, as pgoutput reports it) is visible to a new snapshot, so the read that follows sees them; it
+ * looks every millisecond or so.
+ */
 export const awaitVisible = (
   xids: ReadonlyArray<number>
 ): Effect.Effect<void, DatabaseError, SourceDatabase> =>
@@ -126,14 +146,9 @@ export const awaitVisible = (
     for (let attempt = 0; ; attempt++) {
       const [row] = yield* db.query(invisibleSql, [[...new Set(xids)]])
       if (Number(row?.invisible ?? 0) === 0) return
-      if ((yield* Clock.currentTimeMillis) - started > 30_000) {
-        return yield* new DatabaseError({
-          side: "source",
-          reason: "Contention",
-          message: `Neon reported committed transactions that stay invisible after 30 s (${xids.length} transaction ids); it is retried`
-        })
-      }
-      yield* Effect.sleep(attempt < 10 ? "1 millis" : "10 millis")
+      if ((yield* Clock.currentTimeMillis) - started > visibilityTimeoutMs)
+        return yield* stillInvisible(xids.length)
+      yield* Effect.sleep(visibilityPause(attempt))
     }
   })
 

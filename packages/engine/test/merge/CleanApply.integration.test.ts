@@ -1,7 +1,10 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { Company } from "@enrich-sync/core"
-import { demoCompanyKey } from "@enrich-sync/testing"
+import { demoCompanyKey, TwoDatabases } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as TestClock from "effect/testing/TestClock"
+import pg from "pg"
 import { applyCleanSlices, readCleanSlices } from "../../src/merge/CleanApply.ts"
 import { applyKeys } from "../../src/merge/MergeApply.ts"
 import { verifyEntity } from "../../src/stages/Verify.ts"
@@ -140,7 +143,7 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
           const small = yield* readCleanSlices(Company, keys, committed, { pageRows: 8, minSliceRows: 12 })
           assert.strictEqual(small.slices.length, 1)
           assert.strictEqual((yield* applyCleanSlices(Company, one)).size, 4)
-          const written = yield* applyCleanSlices(Company, read, 2)
+          const written = yield* applyCleanSlices(Company, read)
           assert.deepStrictEqual([...written].sort(), [...keys].sort())
           const rows = yield* onWorkspace(
             `SELECT company_unique_id AS key, industry, updated_at::text AS updated_at, neon_id,
@@ -162,6 +165,57 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
     )
 
     it.effect(
+      "the read waits until the transactions it is given are visible, then reads what they wrote (one message per look)",
+      () =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            yield* pullCompanies
+            const key = demoCompanyKey(95)
+            const dbs = yield* TwoDatabases
+            // a Neon transaction the stream would have reported, not visible yet: still open here
+            const writer = yield* Effect.acquireRelease(
+              Effect.promise(async () => {
+                const client = new pg.Client({ connectionString: dbs.neon.url })
+                await client.connect()
+                return client
+              }),
+              (client) => Effect.promise(() => client.end())
+            )
+            yield* Effect.promise(() => writer.query("BEGIN"))
+            yield* Effect.promise(() =>
+              writer.query(
+                `UPDATE marketing.company_invalid SET industry = 'Seen once visible' WHERE company_unique_id = $1`,
+                [key]
+              )
+            )
+            const { rows } = yield* Effect.promise(() => writer.query("SELECT txid_current()::bigint AS x"))
+            const xid = Number(rows[0].x) % 2 ** 32
+            const reading = yield* Effect.forkChild(
+              readCleanSlices(Company, [key], new Map(), { xids: [xid] })
+            )
+            // the read looks again after pauses of Clock time (this suite runs on the test clock)
+            const tick = Effect.andThen(
+              TestClock.adjust("10 millis"),
+              Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 10)))
+            )
+            for (let i = 0; i < 30; i++) yield* tick
+            assert.isUndefined(reading.pollUnsafe(), "read before the transaction was visible")
+            yield* Effect.promise(() => writer.query("COMMIT"))
+            for (let i = 0; i < 500 && reading.pollUnsafe() === undefined; i++) yield* tick
+            const read = yield* Fiber.join(reading)
+            assert.strictEqual(read.rows, 1)
+            assert.match(read.snapshot, /^\d+:\d+:[\d,]*$/)
+            assert.deepStrictEqual([...(yield* applyCleanSlices(Company, read))], [key])
+            const [row] = yield* onWorkspace(
+              `SELECT industry FROM company_needs_enrichment WHERE company_unique_id = $1`,
+              [key]
+            )
+            assert.strictEqual(row?.industry, "Seen once visible")
+          })
+        )
+    )
+
+    it.effect(
       "a slice that fails writes nothing of its own, keeps the slices before it, and leaves no transaction open",
       () =>
         Effect.gen(function* () {
@@ -174,11 +228,9 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
           const rest = yield* readCleanSlices(Company, keys.slice(2), new Map())
           // the second slice's rows, then a line that is not a row: its COPY fails
           const bad = [...rest.slices[0]!, Buffer.from("not\ta row\n")]
-          const failed = yield* applyCleanSlices(
-            Company,
-            { ...good, slices: [good.slices[0]!, bad] },
-            1
-          ).pipe(Effect.flip)
+          const failed = yield* applyCleanSlices(Company, { ...good, slices: [good.slices[0]!, bad] }).pipe(
+            Effect.flip
+          )
           assert.strictEqual(failed._tag, "DatabaseError")
           const industries = yield* onWorkspace(
             `SELECT company_unique_id AS key, industry FROM company_needs_enrichment WHERE company_unique_id = ANY($1)`,

@@ -75,3 +75,66 @@ describe("database transactions", () => {
     )
   })
 })
+
+describe("exchanges: several statements and their COPY data in one message", () => {
+  layer(engineFixture(), { excludeTestServices: true })((it) => {
+    it.effect(
+      "run every statement in order, take each COPY's data, and return the rows and the COPY output",
+      () =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            const db = yield* SourceDatabase
+            yield* onNeon(`CREATE TABLE x (k text PRIMARY KEY, v text)`)
+            const session = yield* db.session
+            const answer = yield* session.exchange(
+              `BEGIN; COPY x FROM STDIN; INSERT INTO x VALUES ('c', 'three') RETURNING k, v; COMMIT;
+             COPY x (k, v) FROM STDIN; SELECT count(*) AS n FROM x;
+             SELECT set_config('enrich_sync.test', 'local', true); COPY (SELECT k, v, current_setting('enrich_sync.test') FROM x ORDER BY k) TO STDOUT`,
+              [[Buffer.from("a\tone\n"), Buffer.from("b\t\\N\n")], [Buffer.from("d\tfour\n")]]
+            )
+            assert.deepStrictEqual(answer.rows, [["c", "three"], ["4"], ["local"]])
+            assert.strictEqual(
+              answer.copyOut.toString("utf8"),
+              "a\tone\tlocal\nb\t\\N\tlocal\nc\tthree\tlocal\nd\tfour\tlocal\n"
+            )
+            // the setting was local to the message's implicit transaction
+            const [after] = yield* session.query(`SELECT current_setting('enrich_sync.test', true) AS v`)
+            assert.include([null, ""], after?.v)
+          })
+        )
+    )
+
+    it.effect(
+      "stop at a failing statement: the transactions before it stay committed, the data still to come is dropped, and the pool stays usable",
+      () =>
+        Effect.gen(function* () {
+          const db = yield* SourceDatabase
+          yield* onNeon(`CREATE TABLE IF NOT EXISTS y (n int PRIMARY KEY)`)
+          const failed = yield* Effect.scoped(
+            Effect.flatMap(db.session, (s) =>
+              s.exchange(
+                `BEGIN; COPY y FROM STDIN; COMMIT; BEGIN; COPY y FROM STDIN; COMMIT; BEGIN; COPY y FROM STDIN; COMMIT`,
+                [[Buffer.from("1\n2\n")], [Buffer.from("3\nnot a number\n")], [Buffer.from("4\n")]]
+              )
+            )
+          ).pipe(Effect.flip)
+          assert.strictEqual(failed.reason, "Query")
+          assert.include(failed.message, "not a number")
+          // a failure before any COPY: its data (sent with the message) is dropped too
+          yield* Effect.scoped(
+            Effect.flatMap(db.session, (s) =>
+              s.exchange(`BEGIN; SELECT 1 / 0; COPY y FROM STDIN; COMMIT`, [[Buffer.from("5\n")]])
+            )
+          ).pipe(Effect.flip)
+          const [row] = yield* onNeon(`SELECT array_agg(n ORDER BY n)::text AS ns FROM y`)
+          assert.strictEqual(row?.ns, "{1,2}")
+          // every connection of the pool is usable and outside a transaction
+          const states = yield* Effect.all(
+            Array.from({ length: 6 }, () => db.query(`SELECT now() = statement_timestamp() AS fresh`)),
+            { concurrency: 6 }
+          )
+          for (const [state] of states) assert.isTrue(state?.fresh)
+        })
+    )
+  })
+})

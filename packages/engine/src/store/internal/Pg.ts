@@ -24,9 +24,25 @@ export interface Result {
   readonly fields: ReadonlyArray<ResultField>
 }
 
+/** What the server answered to one `exchange`. */
+export interface Exchanged {
+  /** the rows of every statement that returned rows, in order, each value as the server's text (or null) */
+  readonly rows: ReadonlyArray<ReadonlyArray<string | null>>
+  /** the bytes of its `COPY ... TO STDOUT` statements, in order */
+  readonly copyOut: Buffer
+}
+
 /** A connection checked out of a pool. */
 export interface Connection {
   query(text: string, params?: ReadonlyArray<unknown>): Promise<Result>
+  /**
+   * Sends a text of several statements (no parameters) as one message and, right behind it, the data of
+   * each of its `COPY ... FROM STDIN` statements (`copyIn[i]` for the i-th, in order), without waiting for
+   * the server to ask for it: the whole exchange costs one round trip. A statement that fails ends it (the
+   * server skips the rest of the text and drops the data still to come, as the protocol says); the
+   * statements before it stay done, so a text of several transactions keeps those that committed.
+   */
+  exchange(text: string, copyIn?: ReadonlyArray<ReadonlyArray<Buffer>>): Promise<Exchanged>
   /** `COPY ... FROM STDIN`: resolves when the whole readable is in the server */
   copyIn(sql: string, from: Readable): Promise<number>
   /** `COPY ... TO STDOUT` as a readable stream of COPY text */
@@ -71,6 +87,63 @@ const toResult = (answer: pg.QueryResult | Array<pg.QueryResult>): Result => {
   }
 }
 
+/** The part of pg's connection an `Exchange` writes to. */
+interface WireConnection {
+  query(text: string): void
+  sendCopyFromChunk(chunk: Buffer): void
+  endCopyFrom(): void
+}
+
+/**
+ * A query pg's client runs as any other (it queues it and hands it the server's messages until the server
+ * is ready again); it sends the COPY data eagerly, which pg's own queries and pg-copy-streams do not.
+ */
+class Exchange {
+  readonly done: Promise<Exchanged>
+  private readonly rows: Array<ReadonlyArray<string | null>> = []
+  private readonly out: Array<Buffer> = []
+  private settle!: { resolve: (e: Exchanged) => void; reject: (e: unknown) => void }
+  readonly text: string
+  private readonly copyIn: ReadonlyArray<ReadonlyArray<Buffer>>
+
+  constructor(text: string, copyIn: ReadonlyArray<ReadonlyArray<Buffer>>) {
+    this.text = text
+    this.copyIn = copyIn
+    this.done = new Promise((resolve, reject) => {
+      this.settle = { resolve, reject }
+    })
+  }
+
+  submit(connection: WireConnection): void {
+    connection.query(this.text)
+    for (const data of this.copyIn) {
+      for (const chunk of data) if (chunk.length > 0) connection.sendCopyFromChunk(chunk)
+      connection.endCopyFrom()
+    }
+  }
+
+  handleRowDescription(): void {}
+  handleDataRow(message: { fields: ReadonlyArray<string | null> }): void {
+    this.rows.push(message.fields)
+  }
+  handleCommandComplete(): void {}
+  handleEmptyQuery(): void {}
+  handlePortalSuspended(): void {}
+  /** the data went with the message */
+  handleCopyInResponse(): void {}
+  handleCopyData(message: { chunk: Buffer }): void {
+    // the parser reuses its buffer: keep a copy
+    this.out.push(Buffer.from(message.chunk))
+  }
+  /** pg's client hands the error over and no more messages (its ReadyForQuery only readies the client) */
+  handleError(error: unknown): void {
+    this.settle.reject(error)
+  }
+  handleReadyForQuery(): void {
+    this.settle.resolve({ rows: this.rows, copyOut: Buffer.concat(this.out) })
+  }
+}
+
 const wrap = (client: pg.PoolClient): Connection => ({
   query: async (text, params) => toResult(await client.query(text, params as Array<unknown> | undefined)),
   copyIn: async (sql, from) => {
@@ -79,6 +152,11 @@ const wrap = (client: pg.PoolClient): Connection => ({
     return sink.rowCount ?? 0
   },
   copyOut: (sql) => client.query(copyStreams.to(sql)) as unknown as Readable,
+  exchange: (text, copyIn = []) => {
+    const exchange = new Exchange(text, copyIn)
+    client.query(exchange as unknown as pg.Submittable)
+    return exchange.done
+  },
   release: (error) => client.release(error ?? false),
   processId: (client as unknown as { processID?: number }).processID
 })
