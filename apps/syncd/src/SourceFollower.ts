@@ -8,15 +8,20 @@
  * batch still waiting to be written holds: it waits for that batch first, so a key's merges stay one at a
  * time in arrival order (and the writes are compare-and-swap in any case).
  *
+ * A third, the acker, records and acknowledges positions while the writer goes on with the next batch; when
+ * several are waiting it takes only the latest.
+ *
  * Invariant: a position is acknowledged (and recorded as applied) only after every change up to it is
- * merged on both sides: the writer takes steps in commit order and an acknowledgement is a step after the
- * merges of its transactions; transactions at or before the recorded position are skipped after a restart
- * (PostgreSQL 15 may re-send them).
+ * merged on both sides: the writer takes steps in commit order and hands a position to the acker only after
+ * the merges of its transactions; transactions at or before the recorded position are skipped after a
+ * restart (PostgreSQL 15 may re-send them).
  *
  * ```
  * listener ─▶ planner: group events (a batch of keys) ─▶ keys per entity ─▶ batches ─▶ prepareKeys ─┐
  *                                                                                                     ▼ (queue of 1)
- *                                                     writer: Merge (applyPrepared) │ Reconcile │ Ack (progress, then slot)
+ *                                                     writer: Merge (applyPrepared) │ Reconcile │ Ack │ Restart
+ *                                                                                                     ▼ (in order)
+ *                                                     acker: the latest Ack (progress, then slot) │ Restart
  * ```
  */
 import type { Entity, Lsn, MergePolicy } from "@enrich-sync/core"
@@ -114,6 +119,7 @@ export const followSource = (options: SourceFollowerOptions) =>
     // may not have kept an advanced confirmed position); the stream itself only moves forward from here
     let applied = yield* readReplicationProgress(options.slot)
     const steps = yield* Queue.bounded<Step>(1)
+    const toAcker = yield* Queue.unbounded<Extract<Step, { _tag: "Ack" | "Restart" | "End" }>>()
     // keys of batches planned and not yet written, with the signal that they are
     const unwritten = new Map<string, Deferred.Deferred<void>>()
     let lastBarrier: Deferred.Deferred<void> | null = null
@@ -129,8 +135,10 @@ export const followSource = (options: SourceFollowerOptions) =>
             yield* Deferred.succeed(step.done, undefined)
             return
           }
-          case "Restart": {
-            yield* restartReplicationProgress(options.slot, step.position).pipe(Effect.retry(transientRetry))
+          case "Restart":
+          case "Ack": {
+            // recorded and acknowledged by the acker, in this order, while the writer goes on
+            yield* Queue.offer(toAcker, step)
             return
           }
           case "Reconcile": {
@@ -138,25 +146,68 @@ export const followSource = (options: SourceFollowerOptions) =>
             yield* Deferred.succeed(step.done, undefined)
             return
           }
-          case "Ack": {
-            const position = step.position
-            yield* options.beforeAck
-            yield* writeReplicationProgress(options.slot, position).pipe(Effect.retry(transientRetry))
-            yield* listener.ack(position)
-            acknowledged = position
-            pendingCommits.shift()
-            const now = yield* Clock.currentTimeMillis
-            yield* metrics.update((m) => ({
-              ...m,
-              neonTransactions: m.neonTransactions + step.transactions,
-              lastAppliedLsn: formatLsn(position),
-              lastCommitTime: step.lastCommitTime ?? m.lastCommitTime,
-              lastAppliedAt: new Date(now).toISOString(),
-              oldestPendingCommit: pendingCommits[0] ?? null
-            }))
-          }
         }
       })
+
+    /** Records and acknowledges `step` (the latest of a run of acknowledgements, covering `groups` groups). */
+    const acknowledge = (step: Extract<Step, { _tag: "Ack" }>, groups: number) =>
+      Effect.gen(function* () {
+        const position = step.position
+        yield* options.beforeAck
+        yield* writeReplicationProgress(options.slot, position).pipe(Effect.retry(transientRetry))
+        yield* listener.ack(position)
+        acknowledged = position
+        pendingCommits.splice(0, groups)
+        const now = yield* Clock.currentTimeMillis
+        yield* metrics.update((m) => ({
+          ...m,
+          neonTransactions: m.neonTransactions + step.transactions,
+          lastAppliedLsn: formatLsn(position),
+          lastCommitTime: step.lastCommitTime ?? m.lastCommitTime,
+          lastAppliedAt: new Date(now).toISOString(),
+          oldestPendingCommit: pendingCommits[0] ?? null
+        }))
+      })
+
+    /** Takes what the writer handed over, in order; of consecutive acknowledgements only the latest is sent. */
+    const acker = Effect.gen(function* () {
+      while (true) {
+        let run: { step: Extract<Step, { _tag: "Ack" }>; groups: number } | null = null
+        const flush = Effect.suspend(() => {
+          if (run === null) return Effect.void
+          const { step, groups } = run
+          run = null
+          return acknowledge(step, groups)
+        })
+        for (const step of yield* Queue.takeAll(toAcker)) {
+          switch (step._tag) {
+            case "Ack":
+              run =
+                run === null
+                  ? { step, groups: 1 }
+                  : {
+                      step: {
+                        ...step,
+                        transactions: run.step.transactions + step.transactions,
+                        lastCommitTime: step.lastCommitTime ?? run.step.lastCommitTime
+                      },
+                      groups: run.groups + 1
+                    }
+              break
+            case "Restart":
+              yield* flush
+              yield* restartReplicationProgress(options.slot, step.position).pipe(
+                Effect.retry(transientRetry)
+              )
+              break
+            case "End":
+              yield* flush
+              return
+          }
+        }
+        yield* flush
+      }
+    })
 
     /** Reads and plans one batch, after the batches that hold any of its keys are written, and queues it. */
     const planBatch = (entity: Entity, changes: ReadonlyArray<KeyChange>) =>
@@ -251,7 +302,7 @@ export const followSource = (options: SourceFollowerOptions) =>
     const writer = Effect.gen(function* () {
       while (true) {
         const step = yield* Queue.take(steps)
-        if (step._tag === "End") return
+        if (step._tag === "End") return yield* Queue.offer(toAcker, step)
         yield* write(step)
       }
     })
@@ -276,8 +327,8 @@ export const followSource = (options: SourceFollowerOptions) =>
       Stream.runForEach((group) => planGroup(group.events)),
       Effect.andThen(Queue.offer(steps, { _tag: "End" }))
     )
-    // either stage failing stops the other
-    yield* Effect.all([planner, writer], { concurrency: 2, discard: true })
+    // any stage failing stops the others
+    yield* Effect.all([planner, writer, acker], { concurrency: 3, discard: true })
     return { batches: drainedBatches, acknowledged } satisfies Drained
   })
 

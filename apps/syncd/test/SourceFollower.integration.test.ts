@@ -9,6 +9,7 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Company, type Lsn, qualified } from "@enrich-sync/core"
 import {
   applyMigrations,
+  readReplicationProgress,
   SourceDatabase,
   WorkspaceDatabase,
   writeReplicationProgress
@@ -138,7 +139,14 @@ const services = Layer.mergeAll(
 
 describe("followSource", () => {
   layer(databases, { excludeTestServices: true, timeout: "120 seconds" })((it) => {
-    const run = (slot: string, options: { readonly batchSize: number; readonly batchWaitMs: number }) =>
+    const run = (
+      slot: string,
+      options: {
+        readonly batchSize: number
+        readonly batchWaitMs: number
+        readonly beforeAck?: Effect.Effect<void>
+      }
+    ) =>
       Effect.gen(function* () {
         const double = yield* listenerDouble
         const stop = yield* Deferred.make<void>()
@@ -148,7 +156,7 @@ describe("followSource", () => {
           policy: { pushOn: ["complete"] },
           batchSize: options.batchSize,
           batchWait: Duration.millis(options.batchWaitMs),
-          beforeAck: Effect.void,
+          beforeAck: options.beforeAck ?? Effect.void,
           stop
         }).pipe(
           Effect.provideService(NeonListener, double.service),
@@ -204,6 +212,54 @@ describe("followSource", () => {
         yield* Deferred.succeed(f.stop, undefined)
         yield* Fiber.join(f.fiber)
       }).pipe(Effect.provide(TestClock.layer()))
+    )
+
+    it.effect(
+      "the writer goes on while an acknowledgement is in flight; the ones that waited meanwhile are sent as the latest alone",
+      () =>
+        Effect.gen(function* () {
+          const gate = yield* Deferred.make<void>()
+          const checks = yield* Ref.make(0)
+          const f = yield* run("t_follow_acker", {
+            batchSize: 100,
+            batchWaitMs: 0,
+            beforeAck: Ref.update(checks, (n) => n + 1).pipe(Effect.andThen(Deferred.await(gate)))
+          })
+          const workspace = yield* WorkspaceDatabase
+          const merged = (index: number, value: string) =>
+            until(
+              `${value} is merged`,
+              Effect.map(
+                city(index).pipe(Effect.provideService(WorkspaceDatabase, workspace), Effect.orDie),
+                (c) => (c === value ? c : undefined)
+              )
+            )
+          const a = yield* neonChange(8, "Acked A")
+          yield* Queue.offer(f.events, a)
+          yield* merged(8, "Acked A")
+          yield* until(
+            "the first acknowledgement waits for its check",
+            Effect.map(Ref.get(checks), (n) => (n === 1 ? n : undefined))
+          )
+          // the first acknowledgement is held at its check: the next transactions are merged all the same
+          const b = yield* neonChange(9, "Acked B")
+          yield* Queue.offer(f.events, b)
+          yield* merged(9, "Acked B")
+          const c = yield* neonChange(10, "Acked C")
+          yield* Queue.offer(f.events, c)
+          yield* merged(10, "Acked C")
+          assert.deepStrictEqual(yield* Ref.get(f.acks), [], "nothing acknowledged before its check passed")
+          yield* Deferred.succeed(gate, undefined)
+          const acks = yield* until(
+            "the latest is acknowledged",
+            Effect.map(Ref.get(f.acks), (list) => (list.at(-1) === c.endLsn ? list : undefined))
+          )
+          assert.deepStrictEqual(acks, [a.endLsn, c.endLsn])
+          assert.strictEqual(yield* readReplicationProgress("t_follow_acker"), c.endLsn)
+          yield* Deferred.succeed(f.stop, undefined)
+          const drained = yield* Fiber.join(f.fiber)
+          assert.strictEqual(drained.acknowledged, c.endLsn)
+        }).pipe(Effect.provide(TestClock.layer()))
     )
 
     it.effect(
