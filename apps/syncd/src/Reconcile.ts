@@ -93,7 +93,13 @@ export const mergeBatch = (
         const ready = plan
         plan = undefined
         return lane.run(
-          ready === undefined ? applyKeys(entity, keys, { policy: options.policy }) : applyPrepared(ready)
+          ready === undefined
+            ? // keys a person edited never take the clean path
+              applyKeys(entity, keys, {
+                policy: options.policy,
+                clean: options.direction !== "workspace->neon"
+              })
+            : applyPrepared(ready)
         )
       })
       const started = yield* Clock.currentTimeMillis

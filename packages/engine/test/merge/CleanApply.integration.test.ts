@@ -165,6 +165,40 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
     )
 
     it.effect(
+      "a merge told to skip the clean path (keys a person edited) writes an untouched row the same way",
+      () =>
+        Effect.gen(function* () {
+          yield* pullCompanies
+          const viaClean = demoCompanyKey(42)
+          const viaFull = demoCompanyKey(43)
+          yield* onNeon(
+            `UPDATE marketing.company_invalid SET phone = '(304) 555-0142', industry = 'Either way', updated_at = '2031-01-01 00:00:00'
+            WHERE company_unique_id = ANY($1)`,
+            [[viaClean, viaFull]]
+          )
+          assert.strictEqual((yield* applyKeys(Company, [{ key: viaClean }])).updated, 1)
+          assert.strictEqual((yield* applyKeys(Company, [{ key: viaFull }], { clean: false })).updated, 1)
+          const rows = yield* onWorkspace(
+            `SELECT phone, industry, updated_at::text AS updated_at, sync_base, sync_dirty,
+                  last_sync_hash = enrich_sync.company_workspace_hash(t) AS agreed, xmin::text::bigint = sync_xid AS untouched
+             FROM company_needs_enrichment t WHERE company_unique_id = ANY($1) ORDER BY company_unique_id`,
+            [[viaClean, viaFull]]
+          )
+          assert.strictEqual(rows.length, 2)
+          assert.deepStrictEqual(rows[0], rows[1])
+          assert.deepStrictEqual(
+            {
+              phone: rows[0]?.phone,
+              industry: rows[0]?.industry,
+              agreed: rows[0]?.agreed,
+              dirty: rows[0]?.sync_dirty
+            },
+            { phone: "(304) 555-0142", industry: "Either way", agreed: true, dirty: false }
+          )
+        })
+    )
+
+    it.effect(
       "the read waits until the transactions it is given are visible, then reads what they wrote (one message per look)",
       () =>
         Effect.scoped(
