@@ -16,7 +16,7 @@ import { DatabaseError } from "./DatabaseError.ts"
 import type { PushJournalEntry } from "./PushJournal.ts"
 import { journaledSql, journalInsertSql, journalPayload } from "./PushJournal.ts"
 import { fieldDefinitions, fieldKey, recordSetValue, wireValue } from "./RecordSet.ts"
-import { logValidation } from "./ValidationLog.ts"
+import { logPayload, logWithSql } from "./ValidationLog.ts"
 
 /** A Neon row as the merge sees it. */
 export interface SourceRow {
@@ -185,13 +185,15 @@ const updateSql = (entity: Entity) => {
     RETURNING t.${entity.key} AS key, t.xmin::text::bigint AS xmin
   ), journaled AS (
     ${journalInsertSql("$2", "$3")}
+  ), logged AS (
+    ${logWithSql("$4", "pushed")}
   )
   SELECT key, xmin FROM pushed`
 }
 
 /**
- * Writes pushes in one transaction with their log entries and their journal entries (`PushJournal`: the
- * push's own statement writes them); returns the keys written with the row version they now have (the
+ * Writes pushes with their log entries and their journal entries (`PushJournal`) in one statement, so in
+ * one transaction and one round trip; returns the keys written with the row version they now have (the
  * others changed since they were read, and have no journal entry).
  */
 export const writeSource = (
@@ -205,31 +207,24 @@ export const writeSource = (
     const payload = writes.map((w) =>
       compareAndSwapRow(fields, w.key, w.expectedHash, w.set, { updated_at: w.updatedAt })
     )
-    return yield* db.transaction((tx) =>
-      Effect.gen(function* () {
-        const rows = yield* tx.query(updateSql(entity), [
-          JSON.stringify(payload),
-          journalPayload(writes.map((w) => w.journal)),
-          entity.name
-        ])
-        const written = new Map(rows.map((r) => [String(r.key), Number(r.xmin)]))
-        yield* logValidation(
-          tx,
-          entity,
-          writes
-            .filter((w) => written.has(w.key))
-            .map((w) => ({
-              recordId: w.key,
-              action: "push",
-              validationStatus: w.log.validationStatus,
-              validationErrors: w.log.validationErrors,
-              details: w.log.details,
-              batchId: w.log.batchId
-            }))
-        )
-        return written
-      })
-    )
+    // one statement (so one round trip, and atomic by itself): the rows, their journal and log entries
+    const rows = yield* db.query(updateSql(entity), [
+      JSON.stringify(payload),
+      journalPayload(writes.map((w) => w.journal)),
+      entity.name,
+      logPayload(
+        entity,
+        writes.map((w) => ({
+          recordId: w.key,
+          action: "push",
+          validationStatus: w.log.validationStatus,
+          validationErrors: w.log.validationErrors,
+          details: w.log.details,
+          batchId: w.log.batchId
+        }))
+      )
+    ])
+    return new Map(rows.map((r) => [String(r.key), Number(r.xmin)]))
   })
 
 /** Which of `keys` are in the master table (promoted records). */

@@ -1,12 +1,14 @@
+import { randomUUID } from "node:crypto"
 import { assert, describe, layer } from "@effect/vitest"
-import { TwoDatabases } from "@enrich-sync/testing"
+import { Company } from "@enrich-sync/core"
+import { demoCompanyKey, TwoDatabases } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/testing/TestClock"
 import pg from "pg"
 import { SourceDatabase } from "../../src/store/Database.ts"
-import { awaitVisible } from "../../src/store/SourceStore.ts"
-import { engineFixture } from "../support/EngineFixture.ts"
+import { awaitVisible, type SourceWrite, writeSource } from "../../src/store/SourceStore.ts"
+import { engineFixture, onNeon } from "../support/EngineFixture.ts"
 
 describe("waiting for replicated transactions to be visible", () => {
   layer(engineFixture(), { excludeTestServices: true })((it) => {
@@ -75,6 +77,72 @@ describe("the wait for visibility, on the test clock", () => {
           assert.isTrue(error.retryable)
         })
       )
+    )
+  })
+})
+
+describe("pushes written to Neon", () => {
+  layer(engineFixture({ seed: {} }), { excludeTestServices: true })((it) => {
+    it.effect(
+      "in one statement: a row whose hash still matches is written with its journal and log entries; one changed since is not, and leaves neither",
+      () =>
+        Effect.gen(function* () {
+          const written = demoCompanyKey(60)
+          const changed = demoCompanyKey(61)
+          const hashes = new Map(
+            (yield* onNeon(
+              `SELECT company_unique_id AS key, enrich_sync.company_source_hash(t) AS h
+                 FROM marketing.company_invalid t WHERE company_unique_id = ANY($1)`,
+              [[written, changed]]
+            )).map((r) => [String(r.key), String(r.h)])
+          )
+          // someone changes the second row after the push read it
+          yield* onNeon(
+            `UPDATE marketing.company_invalid SET city = 'Changed meanwhile' WHERE company_unique_id = $1`,
+            [changed]
+          )
+          const write = (key: string): SourceWrite => ({
+            key,
+            expectedHash: hashes.get(key)!,
+            set: { website: `https://${key}.example` },
+            updatedAt: "2031-01-01T00:00:00.000000Z",
+            journal: { pushId: randomUUID(), key, priorHash: null, base: "{}", baseHash: "h", conflicts: [] },
+            log: {
+              validationStatus: "FAILED",
+              validationErrors: { phone: "missing" },
+              details: null,
+              batchId: "B-1"
+            }
+          })
+          const result = yield* writeSource(Company, [write(written), write(changed)])
+          assert.deepStrictEqual([...result.keys()], [written])
+          const rows = yield* onNeon(
+            `SELECT company_unique_id AS key, website FROM marketing.company_invalid WHERE company_unique_id = ANY($1) ORDER BY 1`,
+            [[written, changed]]
+          )
+          assert.strictEqual(rows.find((r) => r.key === written)?.website, `https://${written}.example`)
+          assert.notStrictEqual(rows.find((r) => r.key === changed)?.website, `https://${changed}.example`)
+          const log = yield* onNeon(
+            `SELECT record_id, entity, action, validation_status, validation_errors, batch_id FROM public.shq_validation_log
+              WHERE record_id = ANY($1)`,
+            [[written, changed]]
+          )
+          assert.deepStrictEqual(log, [
+            {
+              record_id: written,
+              entity: "company",
+              action: "push",
+              validation_status: "FAILED",
+              validation_errors: { phone: "missing" },
+              batch_id: "B-1"
+            }
+          ])
+          const journal = yield* onNeon(
+            `SELECT record_key FROM enrich_sync.push_journal WHERE record_key = ANY($1)`,
+            [[written, changed]]
+          )
+          assert.deepStrictEqual(journal, [{ record_key: written }])
+        })
     )
   })
 })
