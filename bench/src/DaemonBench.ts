@@ -22,7 +22,6 @@
  * Invariant: the daemon and the stand-in are stopped when the scope closes, interrupted or not.
  */
 
-import { readFileSync } from "node:fs"
 import { type AddressInfo, createServer } from "node:net"
 import { join } from "node:path"
 import { Company, qualified } from "@enrich-sync/core"
@@ -41,7 +40,7 @@ import {
   type IdRange,
   pacedCommits
 } from "./LoadGenerator.ts"
-import { type RunningChild, repoRoot, scopedNodeChild } from "./NodeChild.ts"
+import { type RunningChild, scopedNodeChild, scriptCommand } from "./NodeChild.ts"
 import {
   completeInOneStatement,
   enricherEdits,
@@ -202,19 +201,6 @@ const sampleHealth = (port: number, onReading?: (h: Health, at: number) => void)
   }
 }
 
-/**
- * The daemon's command as `pnpm start` runs it (the root package.json's `start` script): its node flags
- * (the heap sizing the daemon is meant to run with) and its script.
- */
-const daemonCommand = (): { readonly nodeFlags: ReadonlyArray<string>; readonly script: string } => {
-  const start: string = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")).scripts.start
-  const [node, ...rest] = start.split(/\s+/)
-  const script = rest.at(-1)
-  if (node !== "node" || script === undefined || !/\.(ts|js)$/.test(script))
-    throw new Error(`the start script is not \`node [flags] <script>\`: ${start}`)
-  return { nodeFlags: rest.slice(0, -1), script }
-}
-
 /** A service role key for the stand-in, which takes any (built at run time: plainly not a secret). */
 const standInKey = `sb_secret_${"BENCH".repeat(4)}`
 
@@ -223,7 +209,8 @@ const startDaemon = (context: DaemonBenchContext) =>
   Effect.gen(function* () {
     const port = yield* Effect.promise(freePort)
     const started = performance.now()
-    const command = daemonCommand()
+    // as `pnpm start` runs it: the heap sizing the daemon is meant to run with
+    const command = scriptCommand("start")
     const daemon = yield* scopedNodeChild({
       args: [command.script],
       env: {

@@ -146,3 +146,18 @@ export const scopedNodeChild = (options: ChildOptions): Effect.Effect<RunningChi
 /** Runs a child to its end; interrupting the effect kills the child. */
 export const runNodeChild = (options: ChildOptions): Effect.Effect<ChildResult> =>
   Effect.scoped(Effect.flatMap(scopedNodeChild(options), (child) => Effect.promise(() => child.done)))
+
+/**
+ * A command as the root package.json's script `name` runs it (`pnpm start`, `pnpm enrich-sync`): its node
+ * flags (the heap sizing the program is meant to run with) and its script.
+ */
+export const scriptCommand = (
+  name: string
+): { readonly nodeFlags: ReadonlyArray<string>; readonly script: string } => {
+  const text: string = JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")).scripts[name]
+  const [node, ...rest] = text.split(/\s+/)
+  const script = rest.at(-1)
+  if (node !== "node" || script === undefined || !/\.(ts|js)$/.test(script))
+    throw new Error(`the ${name} script is not \`node [flags] <script>\`: ${text}`)
+  return { nodeFlags: rest.slice(0, -1), script }
+}

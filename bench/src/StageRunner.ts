@@ -12,7 +12,7 @@ import * as Effect from "effect/Effect"
 import { type CpuReading, type CpuSubjects, startCpuMeter } from "./CpuMeter.ts"
 import { type ProfileSummary, profileFlags, summariseProfile } from "./CpuProfile.ts"
 import { type LinkDelta, type Links, linkDelta } from "./Links.ts"
-import { type ChildResult, runNodeChild } from "./NodeChild.ts"
+import { type ChildResult, runNodeChild, scriptCommand } from "./NodeChild.ts"
 import { phaseStatements, resetPhaseStatements, type StatementFigure } from "./StatementStats.ts"
 import { round } from "./Stats.ts"
 
@@ -78,8 +78,11 @@ const parseResult = (stdout: string): Record<string, unknown> | null => {
   return null
 }
 
+/** The CLI as `pnpm enrich-sync` runs it (the root package.json's script: its node flags and its script). */
+const cliCommand = scriptCommand("enrich-sync")
+
 const cliArgs = (stage: Stage, context: StageContext): ReadonlyArray<string> => [
-  "apps/cli/bin/enrich-sync.js",
+  cliCommand.script,
   stage,
   "--entity",
   "company",
@@ -137,7 +140,7 @@ export const runStage = (stage: Stage, context: StageContext): Effect.Effect<Sta
     const linksBefore = yield* Effect.promise(() => context.links.stats())
     const meter = startCpuMeter(context.subjects)
     const profileDir = join(context.workDir, "profiles", `${stage}-${++runs}`)
-    const nodeFlags = context.profile ? profileFlags(profileDir) : []
+    const nodeFlags = [...cliCommand.nodeFlags, ...(context.profile ? profileFlags(profileDir) : [])]
     const cli = yield* runNodeChild({ args, env, cwd: context.workDir, reportFile, nodeFlags })
     const cpu = meter.read()
     const links = linkDelta(linksBefore, yield* Effect.promise(() => context.links.stats()))
