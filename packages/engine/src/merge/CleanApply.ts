@@ -11,7 +11,8 @@
  * Invariant: a row is written only if it still meets every condition above when it is updated (they are
  * checked on the row being updated), so a concurrent edit makes its key fall back to the full merge, never
  * lose, and so does a write of the engine made after the read (a push, whose values the read did not see:
- * the daemon reads a batch while it writes the one before); the keys returned are exactly the rows written.
+ * the daemon reads a batch while it writes the one before); the keys returned as written are exactly the
+ * rows written, and those returned as in sync are rows the full merge would leave as they are.
  */
 import type { Entity } from "@enrich-sync/core"
 import { applyingSetting, currentXidSql, qualified } from "@enrich-sync/core"
@@ -266,31 +267,58 @@ const updateSql = (entity: Entity) => {
       AND (t.${status.workspace} = s.${status.workspace}
            OR enrich_sync.canonical_status(t.${status.workspace}) = to_json(s.${status.workspace})::text)`
       }
-    RETURNING t.${entity.key} AS key;
+    RETURNING t.${entity.key} AS key, 'written' AS outcome;
+    ${inSyncSql(entity)};
     COMMIT`
+}
+
+/**
+ * The keys whose workspace row is untouched since the engine's last write and already holds the Neon
+ * version read (its hash and its `source_xmin`): the full merge would find nothing to do for them (a Neon
+ * change that set the values the row holds, such as the echo of the engine's own push).
+ */
+const inSyncSql = (entity: Entity) =>
+  `SELECT s.${entity.key} AS key, 'in sync' AS outcome
+     FROM pg_temp.${stagingTable(entity)} AS s
+     JOIN ${qualified(entity.workspaceTable)} AS t ON t.${entity.key} = s.${entity.key}
+    WHERE t.xmin::text::bigint = t.sync_xid
+      AND t.sync_base IS NULL AND NOT t.sync_dirty AND t.sync_state = 'active'
+      AND t.last_sync_hash = s.last_sync_hash AND t.source_xmin = s.source_xmin`
+
+/** What `applyCleanSlices` did with the keys of the slices. */
+export interface CleanApplied {
+  /** the rows written */
+  readonly written: ReadonlySet<string>
+  /** rows nobody touched that already held what was read: nothing to write */
+  readonly inSync: ReadonlySet<string>
 }
 
 /**
  * Writes the slices (see the module header), each in a transaction of its own, in one message: the server
  * runs them one after the other, so each slice's update starts once the slice before it has committed (an
  * update running at the same time as another would keep it from pruning the row versions the slice before
- * them left, and pages would fill up again). Returns the keys written; the others (touched since, pending
- * edits, a status change, nothing changed, no workspace row) need the full merge. A failure leaves the
+ * them left, and pages would fill up again). Returns the keys written and those already in sync; the others
+ * (touched since, pending edits, a status change, no workspace row) need the full merge. A failure leaves the
  * slices already committed written, which a second run finds unchanged, and the session's connection is
  * closed (its transaction rolls back).
  */
 export const applyCleanSlices = (
   entity: Entity,
   read: CleanSlices
-): Effect.Effect<ReadonlySet<string>, DatabaseError, WorkspaceDatabase> =>
+): Effect.Effect<CleanApplied, DatabaseError, WorkspaceDatabase> =>
   Effect.gen(function* () {
     const { slices, snapshot } = read
-    if (slices.length === 0) return new Set<string>()
+    if (slices.length === 0) return { written: new Set<string>(), inSync: new Set<string>() }
     if (!snapshotText.test(snapshot)) return yield* Effect.die(new Error(`not a Neon snapshot: ${snapshot}`))
     const db = yield* WorkspaceDatabase
     const slice = `${copySql(entity, snapshot)};\n${updateSql(entity)}`
     const answer = yield* Effect.scoped(
       Effect.flatMap(db.session, (session) => session.exchange(slices.map(() => slice).join(";\n"), slices))
     )
-    return new Set(answer.rows.map((row) => String(row[0])))
+    const written = new Set<string>()
+    const inSync = new Set<string>()
+    for (const [key, outcome] of answer.rows) (outcome === "written" ? written : inSync).add(String(key))
+    // a row written here is in sync after its write: it counts as written
+    for (const key of written) inSync.delete(key)
+    return { written, inSync }
   })

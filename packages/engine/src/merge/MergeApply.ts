@@ -564,8 +564,9 @@ export const applyPrepared = (
       return stats as ApplyStats
     }
     const applied = yield* applyCleanSlices(entity, prepared.clean)
-    stats.updated += applied.size
-    const rest = prepared.keys.filter((k) => !applied.has(k))
+    stats.updated += applied.written.size
+    stats.unchanged += applied.inSync.size
+    const rest = prepared.keys.filter((k) => !applied.written.has(k) && !applied.inSync.has(k))
     if (rest.length === 0) return stats as ApplyStats
     let pending = yield* writeRound(entity, yield* planRound(entity, rest, committed, policy), stats)
     for (let attempt = 2; pending.length > 0; attempt++) {

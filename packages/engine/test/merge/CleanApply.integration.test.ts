@@ -43,10 +43,12 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
           )
           const read = yield* readCleanSlices(Company, [fast, full], new Map())
           assert.strictEqual(read.rows, 2)
-          const written = yield* applyCleanSlices(Company, read)
+          const written = (yield* applyCleanSlices(Company, read)).written
           assert.deepStrictEqual([...written], [fast])
-          // a second time there is nothing to write
-          assert.strictEqual((yield* applyCleanSlices(Company, read)).size, 0)
+          // a second time there is nothing to write: the untouched row is in sync, the other still needs the full merge
+          const again = yield* applyCleanSlices(Company, read)
+          assert.strictEqual(again.written.size, 0)
+          assert.deepStrictEqual([...again.inSync], [fast])
           const merged = yield* applyKeys(Company, [{ key: full }])
           assert.strictEqual(merged.updated, 1)
           const after = yield* onWorkspace(
@@ -142,8 +144,8 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
           // and a batch too small to pay for more than one transaction is one slice, however dense
           const small = yield* readCleanSlices(Company, keys, committed, { pageRows: 8, minSliceRows: 12 })
           assert.strictEqual(small.slices.length, 1)
-          assert.strictEqual((yield* applyCleanSlices(Company, one)).size, 4)
-          const written = yield* applyCleanSlices(Company, read)
+          assert.strictEqual((yield* applyCleanSlices(Company, one)).written.size, 4)
+          const { written } = yield* applyCleanSlices(Company, read)
           assert.deepStrictEqual([...written].sort(), [...keys].sort())
           const rows = yield* onWorkspace(
             `SELECT company_unique_id AS key, industry, updated_at::text AS updated_at, neon_id,
@@ -239,7 +241,7 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
             const read = yield* Fiber.join(reading)
             assert.strictEqual(read.rows, 1)
             assert.match(read.snapshot, /^\d+:\d+:[\d,]*$/)
-            assert.deepStrictEqual([...(yield* applyCleanSlices(Company, read))], [key])
+            assert.deepStrictEqual([...(yield* applyCleanSlices(Company, read)).written], [key])
             const [row] = yield* onWorkspace(
               `SELECT industry FROM company_needs_enrichment WHERE company_unique_id = $1`,
               [key]
@@ -282,7 +284,7 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
             { concurrency: 6 }
           )
           for (const [row] of states) assert.isTrue(row?.fresh)
-          assert.strictEqual((yield* applyCleanSlices(Company, rest)).size, 2)
+          assert.strictEqual((yield* applyCleanSlices(Company, rest)).written.size, 2)
         })
     )
 
@@ -311,10 +313,15 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
             [key]
           )
           assert.isTrue(row?.clean)
-          // the batch read before the push is written now: not over the pushed row
-          assert.deepStrictEqual([...(yield* applyCleanSlices(Company, read))], [])
+          // the batch read before the push is written now: not over the pushed row, and not taken for in sync
+          const stale = yield* applyCleanSlices(Company, read)
+          assert.deepStrictEqual([...stale.written], [])
+          assert.deepStrictEqual([...stale.inSync], [], "left to the full merge")
           const merged = yield* applyKeys(Company, [{ key }])
           assert.strictEqual(merged.unchanged, 1)
+          // read again with nothing changed since (the echo of the push): in sync, nothing written
+          const echo = yield* applyCleanSlices(Company, yield* readCleanSlices(Company, [key], new Map()))
+          assert.deepStrictEqual([[...echo.written], [...echo.inSync]], [[], [key]])
           const sides = yield* Effect.all([
             onNeon(`SELECT website, phone FROM marketing.company_invalid WHERE company_unique_id = $1`, [
               key
@@ -333,7 +340,7 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
             [key]
           )
           const fresh = yield* readCleanSlices(Company, [key], new Map())
-          assert.deepStrictEqual([...(yield* applyCleanSlices(Company, fresh))], [key])
+          assert.deepStrictEqual([...(yield* applyCleanSlices(Company, fresh)).written], [key])
         })
     )
 
@@ -352,7 +359,7 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
         )
         const read = yield* readCleanSlices(Company, [odd], new Map([[odd, null]]))
         assert.strictEqual(read.rows, 1)
-        assert.deepStrictEqual([...(yield* applyCleanSlices(Company, read))], [odd])
+        assert.deepStrictEqual([...(yield* applyCleanSlices(Company, read)).written], [odd])
         const [row] = yield* onWorkspace(
           `SELECT company_name FROM company_needs_enrichment WHERE company_unique_id = $1`,
           [odd]
@@ -401,7 +408,7 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
           // the untouched row takes the one statement on COPY bytes; the edited one is left to the full merge
           const apply = Effect.gen(function* () {
             const read = yield* readCleanSlices(Company, keys, new Map())
-            assert.deepStrictEqual([...(yield* applyCleanSlices(Company, read))], [clean])
+            assert.deepStrictEqual([...(yield* applyCleanSlices(Company, read)).written], [clean])
             assert.strictEqual((yield* applyKeys(Company, [{ key: edited }])).updated, 1)
           })
 
