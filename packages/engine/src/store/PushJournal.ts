@@ -25,10 +25,10 @@ import type { Entity } from "@enrich-sync/core"
 import { currentXidSql, qualified, workspaceHashFunction } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
 import type { ConflictRecord } from "./ConflictLog.ts"
-import type { Session } from "./Database.ts"
+import type { Row, Session } from "./Database.ts"
 import { SourceDatabase, WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"
-import { arrayLiteral } from "./RecordSet.ts"
+import { arrayLiteral, stringLiteral } from "./RecordSet.ts"
 
 /** The journal on Neon. */
 const journalTable = "enrich_sync.push_journal"
@@ -143,14 +143,19 @@ export const claimReceipts = (
 ): Effect.Effect<ReadonlySet<string>, DatabaseError> =>
   pushIds.length === 0
     ? Effect.succeed(new Set<string>())
-    : Effect.map(
-        tx.query(
-          `INSERT INTO ${receiptTable} (push_id) SELECT unnest($1::uuid[])
-             ON CONFLICT (push_id) DO NOTHING RETURNING push_id::text AS push_id`,
-          [arrayLiteral(pushIds)]
-        ),
-        (rows) => new Set(rows.map((r) => String(r.push_id)))
-      )
+    : Effect.map(tx.query(claimReceiptsSql(pushIds)), claimedIds)
+
+/**
+ * The statement that claims the receipts of `pushIds` (no parameters: it can go with a transaction's
+ * `BEGIN`, see `TransactionOptions.begin`); `claimedIds` reads the ids claimed now from the rows.
+ */
+export const claimReceiptsSql = (pushIds: ReadonlyArray<string>): string =>
+  `INSERT INTO ${receiptTable} (push_id) SELECT unnest(${stringLiteral(arrayLiteral(pushIds))}::uuid[])
+     ON CONFLICT (push_id) DO NOTHING RETURNING push_id::text AS claimed_push_id`
+
+/** The ids claimed now, from rows that include those of `claimReceiptsSql`. */
+export const claimedIds = (rows: ReadonlyArray<Row>): ReadonlySet<string> =>
+  new Set(rows.flatMap((r) => (r.claimed_push_id === undefined ? [] : [String(r.claimed_push_id)])))
 
 /**
  * Makes the entries' bases those of their rows, in the session's transaction (the engine's write, see

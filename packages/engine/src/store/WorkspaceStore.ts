@@ -26,7 +26,7 @@ import { conflictRecords, logConflictRecords } from "./ConflictLog.ts"
 import { type Row, type TransactionOptions, WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"
 import type { PushJournalEntry } from "./PushJournal.ts"
-import { claimReceipts, rebaseRows } from "./PushJournal.ts"
+import { claimedIds, claimReceiptsSql, rebaseRows } from "./PushJournal.ts"
 import type { SetColumn } from "./RecordSet.ts"
 import { arrayLiteral, fieldColumns, fieldKey, stringLiteral, unnestSql, wireValue } from "./RecordSet.ts"
 
@@ -278,14 +278,13 @@ export const writeWorkspace = (
       }
     }
     const db = yield* WorkspaceDatabase
+    const pushIds = pushes.map((p) => p.pushId)
     return yield* db.transaction(
-      (tx) =>
+      (tx, begun) =>
         Effect.gen(function* () {
-          // first, so that a recovery applying the same entries waits for this transaction, or this one for it
-          const claimed = yield* claimReceipts(
-            tx,
-            pushes.map((p) => p.pushId)
-          )
+          // claimed with BEGIN, first, so that a recovery applying the same entries waits for this transaction,
+          // or this one for it
+          const claimed = claimedIds(begun)
           const applied = pushes.filter((p) => claimed.has(p.pushId))
           const appliedElsewhere = new Set(pushes.filter((p) => !claimed.has(p.pushId)).map((p) => p.key))
           const toUpdate =
@@ -356,7 +355,7 @@ export const writeWorkspace = (
           ])
           return { inserted, updated, journaled: new Set(applied.map((p) => p.key)), rebased }
         }),
-      asEngineWrite
+      pushIds.length === 0 ? asEngineWrite : { begin: `${engineWriteSetting}; ${claimReceiptsSql(pushIds)}` }
     )
   })
 
