@@ -67,48 +67,27 @@ export const catchUpWorkspace = (options: WorkspaceFollowerOptions) =>
 export const followWorkspace = (options: WorkspaceFollowerOptions) =>
   Effect.forever(Effect.andThen(catchUpWorkspace(options), Effect.sleep(options.poll)))
 
-/**
- * Keys of one table in one delivery from which the follower merges every dirty row at once instead (a bulk
- * edit, a statement that completed many rows): Realtime trickles such an edit in, a few hundred events a
- * second, while the pass over the dirty rows reads them all through their index, a batch at a time.
- */
-export const bulkEditKeys = 64
-
-/**
- * Merges what Realtime reports until interrupted: the keys people changed, a catch-up for every gap, and a
- * pass over the dirty rows when a delivery holds a bulk edit (`bulkEditKeys`; the events still to come for
- * its rows then merge to nothing).
- */
+/** Merges what Realtime reports until interrupted: the keys people changed, and a catch-up for every gap. */
 export const followRealtime = (options: WorkspaceFollowerOptions) =>
   Effect.gen(function* () {
     const listener = yield* SupabaseListener
     const metrics = yield* SyncMetrics
     for (;;) {
       const changes = yield* listener.take
-      const bulk = options.entities.some(
-        (entity) => (changes.keys.get(tableId(entity.workspaceTable))?.length ?? 0) >= bulkEditKeys
-      )
-      if (!bulk)
-        for (const entity of options.entities) {
-          const keys = changes.keys.get(tableId(entity.workspaceTable))
-          if (keys === undefined || keys.length === 0) continue
-          yield* mergeKeys(
-            entity,
-            keys.map((key) => ({ key })),
-            options
-          )
-          yield* metrics.update((m) => ({ ...m, workspaceKeys: m.workspaceKeys + keys.length }))
-        }
-      if (bulk || changes.catchUp.length > 0) {
-        // merges every dirty row: those of the delivery, and any an event was lost for
+      for (const entity of options.entities) {
+        const keys = changes.keys.get(tableId(entity.workspaceTable))
+        if (keys === undefined || keys.length === 0) continue
+        yield* mergeKeys(
+          entity,
+          keys.map((key) => ({ key })),
+          options
+        )
+        yield* metrics.update((m) => ({ ...m, workspaceKeys: m.workspaceKeys + keys.length }))
+      }
+      if (changes.catchUp.length > 0) {
         const merged = yield* catchUpWorkspace(options)
         yield* metrics.update((m) => ({ ...m, catchUps: m.catchUps + 1 }))
-        if (merged > 0)
-          yield* Effect.logInfo(
-            bulk
-              ? `merged ${merged} workspace row(s) at once: a bulk edit (Realtime reported ${bulkEditKeys} or more in one delivery)`
-              : `caught up ${merged} workspace row(s) edited meanwhile`
-          )
+        if (merged > 0) yield* Effect.logInfo(`caught up ${merged} workspace row(s) edited meanwhile`)
       }
     }
   })

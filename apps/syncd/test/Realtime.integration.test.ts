@@ -123,33 +123,6 @@ describe("syncd following the workspace through Realtime", () => {
     )
   })
 
-  it("merges a bulk edit (many rows completed in one statement) in one pass over the dirty rows", async () => {
-    const keys = Array.from({ length: 80 }, (_, i) => demoCompanyKey(20 + i))
-    await query(
-      dbs.workspaceUrl,
-      `UPDATE company_needs_enrichment SET website = 'https://bulk.example/' || company_unique_id,
-              enrichment_status = 'complete', enriched_by = 'realtime test'
-        WHERE company_unique_id = ANY($1)`,
-      [keys]
-    )
-    await eventually(
-      "every row of the bulk edit is on Neon",
-      async () =>
-        Number(
-          (
-            await query(
-              dbs.neonUrl,
-              `SELECT count(*) AS n FROM marketing.company_invalid
-                WHERE company_unique_id = ANY($1) AND website = 'https://bulk.example/' || company_unique_id`,
-              [keys]
-            )
-          )[0]?.n
-        ) === keys.length,
-      20_000
-    )
-    assert.match(daemon.output(), /merged \d+ workspace row\(s\) at once: a bulk edit/)
-  })
-
   it("never prints the service role key", () => {
     assert.notInclude(daemon.output(), serviceKey)
   })
