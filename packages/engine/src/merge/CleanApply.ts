@@ -22,12 +22,7 @@ import { SourceDatabase, WorkspaceDatabase } from "../store/Database.ts"
 import type { DatabaseError } from "../store/DatabaseError.ts"
 import { toDatabaseError } from "../store/DatabaseError.ts"
 import { arrayLiteral, stringLiteral } from "../store/RecordSet.ts"
-import {
-  invisibleCountSql,
-  stillInvisible,
-  visibilityPause,
-  visibilityTimeoutMs
-} from "../store/SourceStore.ts"
+import { invisibleCountSql, untilVisible } from "../store/SourceStore.ts"
 import { CopyProjection, projectionSourceColumns, projectionWorkspaceColumns } from "./CopyProjection.ts"
 
 /** How `readCleanSlices` reads a batch and cuts it into slices. */
@@ -173,20 +168,15 @@ export const readCleanSlices = (
     if (keys.length === 0) return { slices: [], rows: 0, snapshot: "" }
     const source = yield* SourceDatabase
     const message = `${settingsSql(keys, committed, slicing.xids ?? [])};\n${readSql(entity)}`
-    const started = yield* Clock.currentTimeMillis
-    let read: { readonly text: Buffer; readonly snapshot: string }
-    for (let attempt = 0; ; attempt++) {
-      const answer = yield* Effect.scoped(Effect.flatMap(source.session, (s) => s.exchange(message)))
-      const [row] = answer.rows
-      const invisible = Number(row?.[3] ?? 0)
-      if (invisible === 0) {
-        read = { text: answer.copyOut, snapshot: String(row?.[2] ?? "") }
-        break
-      }
-      if ((yield* Clock.currentTimeMillis) - started > visibilityTimeoutMs)
-        return yield* stillInvisible(invisible)
-      yield* Effect.sleep(visibilityPause(attempt))
-    }
+    const read = yield* untilVisible(
+      Effect.map(
+        Effect.scoped(Effect.flatMap(source.session, (s) => s.exchange(message))),
+        ({ rows: [row], copyOut }) => ({
+          invisible: Number(row?.[3] ?? 0),
+          read: { text: copyOut, snapshot: String(row?.[2] ?? "") }
+        })
+      )
+    )
     const { text, snapshot } = read
     const lines = linesOf(text)
     if (lines.length === 0) return { slices: [], rows: 0, snapshot }

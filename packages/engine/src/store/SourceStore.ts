@@ -16,7 +16,7 @@ import { DatabaseError } from "./DatabaseError.ts"
 import type { PushJournalEntry } from "./PushJournal.ts"
 import { journaledSql, journalInsertSql, journalPayload } from "./PushJournal.ts"
 import { fieldDefinitions, fieldKey, recordSetValue, wireValue } from "./RecordSet.ts"
-import { logPayload, logWithSql } from "./ValidationLog.ts"
+import { logPayload, logSql } from "./ValidationLog.ts"
 
 /** A Neon row as the merge sees it. */
 export interface SourceRow {
@@ -115,26 +115,34 @@ export const invisibleCountSql = (xids: string) => `SELECT count(*)::int AS invi
 
 const invisibleSql = invisibleCountSql("$1::bigint[]")
 
-/** How long Neon may take to make a transaction it reported committed visible: past it, a retryable error. */
-export const visibilityTimeoutMs = 30_000
-
-/** The error once `visibilityTimeoutMs` has passed. */
-export const stillInvisible = (count: number) =>
-  new DatabaseError({
-    side: "source",
-    reason: "Contention",
-    message: `Neon reported committed transactions that stay invisible after 30 s (${count} transaction ids); it is retried`
+/**
+ * Repeats `look` (a read that also counts how many of the transactions it waits for are not visible yet)
+ * until that count is 0, and returns what the last look read: every millisecond at first, then every 10;
+ * after 30 s of Clock time a retryable `Contention` error.
+ */
+export const untilVisible = <A, R>(
+  look: Effect.Effect<{ readonly invisible: number; readonly read: A }, DatabaseError, R>
+): Effect.Effect<A, DatabaseError, R> =>
+  Effect.gen(function* () {
+    const started = yield* Clock.currentTimeMillis
+    for (let attempt = 0; ; attempt++) {
+      const { invisible, read } = yield* look
+      if (invisible === 0) return read
+      if ((yield* Clock.currentTimeMillis) - started > 30_000)
+        return yield* new DatabaseError({
+          side: "source",
+          reason: "Contention",
+          message: `Neon reported committed transactions that stay invisible after 30 s (${invisible} transaction ids); it is retried`
+        })
+      yield* Effect.sleep(attempt < 10 ? "1 millis" : "10 millis")
+    }
   })
-
-/** The wait before the next look (`attempt` from 0): a millisecond at first, then 10. */
-export const visibilityPause = (attempt: number) => (attempt < 10 ? "1 millis" : "10 millis")
 
 /**
  * Logical decoding can hand out a commit a moment before the committing transaction becomes visible to
  * other sessions (the commit record is flushed, and decoded, before the backend leaves the proc array).
  * Reading the row in that moment returns its previous version. This waits until every given transaction id
- * (32-bit, as pgoutput reports it) is visible to a new snapshot, so the read that follows sees them; it
- * looks every millisecond or so.
+ * (32-bit, as pgoutput reports it) is visible to a new snapshot, so the read that follows sees them.
  */
 export const awaitVisible = (
   xids: ReadonlyArray<number>
@@ -142,14 +150,12 @@ export const awaitVisible = (
   Effect.gen(function* () {
     if (xids.length === 0) return
     const db = yield* SourceDatabase
-    const started = yield* Clock.currentTimeMillis
-    for (let attempt = 0; ; attempt++) {
-      const [row] = yield* db.query(invisibleSql, [[...new Set(xids)]])
-      if (Number(row?.invisible ?? 0) === 0) return
-      if ((yield* Clock.currentTimeMillis) - started > visibilityTimeoutMs)
-        return yield* stillInvisible(xids.length)
-      yield* Effect.sleep(visibilityPause(attempt))
-    }
+    yield* untilVisible(
+      Effect.map(db.query(invisibleSql, [[...new Set(xids)]]), ([row]) => ({
+        invisible: Number(row?.invisible ?? 0),
+        read: undefined
+      }))
+    )
   })
 
 /** Reads the Neon rows of `keys` (absent keys are simply missing from the map). */
@@ -186,7 +192,7 @@ const updateSql = (entity: Entity) => {
   ), journaled AS (
     ${journalInsertSql("$2", "$3")}
   ), logged AS (
-    ${logWithSql("$4", "pushed")}
+    ${logSql("$4", "pushed")}
   )
   SELECT key, xmin FROM pushed`
 }

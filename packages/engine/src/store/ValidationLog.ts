@@ -9,23 +9,18 @@ import type { Entity, SyncValue } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
 import type { Session } from "./Database.ts"
 
-/** Inserts the entries of the JSON array `payload` whose `record_id` is a `key` of `only`, when given. */
-const logSql = (payload: string, only?: string) =>
-  `INSERT INTO public.shq_validation_log (record_id, entity, action, validation_status, validation_errors, details, batch_id)
+/**
+ * Inserts the entries of the JSON array `payload` (see `logPayload`); with `only`, just those whose
+ * `record_id` is a `key` its query returned: a data-modifying `WITH` of the statement that makes the change
+ * logs exactly the changes that committed, without a statement of its own.
+ */
+export const logSql = (payload: string, only?: string): string => {
+  const join = only === undefined ? "" : `\n    JOIN ${only} ON ${only}.key = v.record_id`
+  return `INSERT INTO public.shq_validation_log (record_id, entity, action, validation_status, validation_errors, details, batch_id)
   SELECT v.record_id, v.entity, v.action, v.validation_status, v.validation_errors, v.details, v.batch_id
     FROM jsonb_to_recordset(${payload}::jsonb) AS v(record_id text, entity text, action text, validation_status text,
-                                             validation_errors jsonb, details jsonb, batch_id text)${
-                                               only === undefined
-                                                 ? ""
-                                                 : `\n    JOIN ${only} ON ${only}.key = v.record_id`
-                                             }`
-
-/**
- * The statement of a data-modifying `WITH` that logs the entries of the JSON array `payload` (see
- * `logPayload`) of the keys its query `only` returned (a `key` column): written in the statement that makes
- * the change, so the log holds exactly the changes that committed without a statement of its own.
- */
-export const logWithSql = (payload: string, only: string): string => logSql(payload, only)
+                                             validation_errors jsonb, details jsonb, batch_id text)${join}`
+}
 
 /** One entry of `shq_validation_log`. */
 export interface ValidationLogEntry {
@@ -37,7 +32,7 @@ export interface ValidationLogEntry {
   readonly batchId: string | null
 }
 
-/** The entries as the JSON payload of `logWithSql`. */
+/** The entries as the JSON payload of `logSql`. */
 export const logPayload = (entity: Entity, entries: ReadonlyArray<ValidationLogEntry>): string =>
   JSON.stringify(
     entries.map((e) => ({
