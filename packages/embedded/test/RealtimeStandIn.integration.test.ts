@@ -224,6 +224,35 @@ describe("the Realtime stand-in, with the real realtime-js client", () => {
     await p.until("CLOSED", () => p.statuses.includes("CLOSED"))
   })
 
+  it("moves its slot on past what it read, so its polls do not decode the same WAL again", async () => {
+    const [{ version }] = (await sql(`SELECT current_setting('server_version_num')::int AS version`)) as [
+      { version: number }
+    ]
+    if (version < 160000) return // pg_log_standby_snapshot() came with PostgreSQL 16
+    const p = await liveProbe([items])
+    await sql(`INSERT INTO items (name) SELECT 'many ' || g FROM generate_series(1, 2000) g`)
+    const [{ after }] = (await sql(`SELECT pg_current_wal_lsn()::text AS after`)) as [{ after: string }]
+    await p.until(
+      "the 2,000 inserts",
+      () => p.changes.filter((c) => c.new.name?.startsWith("many ")).length >= 2000
+    )
+    // without the stand-in's record the server moves the slot only every 15 s (its background writer)
+    const deadline = Date.now() + 10_000
+    let restart = ""
+    for (;;) {
+      const rows = (await sql(
+        `SELECT restart_lsn::text AS restart, restart_lsn >= $1::pg_lsn AS past FROM pg_replication_slots
+          WHERE database = current_database() AND slot_name LIKE 'realtime_standin_%'`,
+        [after]
+      )) as Array<{ restart: string; past: boolean }>
+      assert.strictEqual(rows.length, 1)
+      restart = rows[0]!.restart
+      if (rows[0]!.past) break
+      assert.isBelow(Date.now(), deadline, `the slot's restart_lsn stayed at ${restart}, before ${after}`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  })
+
   it("issues no deprecated call: queries on each of its sessions run one at a time", async () => {
     // several channels activating at once (each looks up the publication), and a table whose columns are of
     // types the feed has not seen yet (it looks up their names while reading the slot)
