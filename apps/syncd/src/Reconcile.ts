@@ -70,12 +70,13 @@ const logRetry = (what: string) => (e: unknown) =>
 /**
  * Merges one batch of keys through the lane until every one of them is merged. With `prepared` (the same
  * keys read and planned outside the lane, see `prepareKeys`), the first attempt writes that plan; a retry
- * after a failure reads both sides afresh.
+ * after a failure reads both sides afresh. `shared`: the batch may run beside other shared ones (the caller
+ * guarantees no other merge in flight holds any of its keys, see `MergeLane`).
  */
 export const mergeBatch = (
   entity: Entity,
   batch: ReadonlyArray<KeyChange>,
-  options: { readonly policy: MergePolicy; readonly direction: Direction },
+  options: { readonly policy: MergePolicy; readonly direction: Direction; readonly shared?: boolean },
   prepared?: PreparedKeys
 ): Effect.Effect<
   void,
@@ -92,7 +93,7 @@ export const mergeBatch = (
       const attempt = Effect.suspend(() => {
         const ready = plan
         plan = undefined
-        return lane.run(
+        return (options.shared === true ? lane.runShared : lane.run)(
           ready === undefined
             ? // keys a person edited never take the clean path
               applyKeys(entity, keys, {

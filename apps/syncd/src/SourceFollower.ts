@@ -2,31 +2,33 @@
  * Neon to workspace: follows the replication slot, merges the keys each committed transaction touched,
  * and acknowledges.
  *
- * Two stages run at once, so the databases and the daemon work in parallel: a planner reads and plans the
- * next batch of keys (`prepareKeys`, outside the merge lane: reads only) while a writer writes the batch
- * before it (`applyPrepared`, through the merge lane), in order. The planner never reads a key that a
- * batch still waiting to be written holds: it waits for that batch first, so a key's merges stay one at a
- * time in arrival order (and the writes are compare-and-swap in any case).
+ * The databases and the daemon work in parallel: a planner reads and plans batches of keys (`prepareKeys`,
+ * outside the merge lane: reads only), up to `sharedMerges` at once, handing them on in order, while a
+ * writer writes them (`applyPrepared`, through the merge lane), also up to `sharedMerges` at once. A batch
+ * is read only once the batches before it that hold any of its keys are written, so the batches in flight
+ * never share a key, a key's merges stay one at a time in arrival order (and the writes are
+ * compare-and-swap in any case). Across a WAN this is what keeps a change from waiting for the round trips
+ * of the batch before it.
  *
  * A third, the acker, records and acknowledges positions while the writer goes on with the next batch; when
  * several are waiting it takes only the latest.
  *
  * Invariant: a position is acknowledged (and recorded as applied) only after every change up to it is
- * merged on both sides: the writer takes steps in commit order and hands a position to the acker only after
- * the merges of its transactions; transactions at or before the recorded position are skipped after a
- * restart (PostgreSQL 15 may re-send them).
+ * merged on both sides: the writer takes steps in commit order and hands a position to the acker with the
+ * merges started before it, which the acker waits for; transactions at or before the recorded position are
+ * skipped after a restart (PostgreSQL 15 may re-send them).
  *
  * ```
- * listener ─▶ planner: group events (a batch of keys) ─▶ keys per entity ─▶ batches ─▶ prepareKeys ─┐
- *                                                                                                     ▼ (queue of 1)
- *                                                     writer: Merge (applyPrepared) │ Reconcile │ Ack │ Restart
- *                                                                                                     ▼ (in order)
- *                                                     acker: the latest Ack (progress, then slot) │ Restart
+ * listener ─▶ planner: group events (a batch of keys) ─▶ keys per entity ─▶ batches ─▶ prepareKeys (2 at once) ─┐
+ *                                                                                                                  ▼ (in order, queue of 1)
+ *                                              writer: Merge (applyPrepared, 2 at once) │ Reconcile │ Ack │ Restart
+ *                                                                                                                  ▼ (in order)
+ *                                              acker: the latest Ack, once its merges are done (progress, then slot) │ Restart
  * ```
  */
 import type { Entity, Lsn, MergePolicy } from "@enrich-sync/core"
 import { formatLsn } from "@enrich-sync/core"
-import type { KeyChange, PreparedKeys } from "@enrich-sync/engine"
+import type { DatabaseError, KeyChange, PreparedKeys } from "@enrich-sync/engine"
 import {
   prepareKeys,
   readReplicationProgress,
@@ -48,6 +50,7 @@ import * as Stream from "effect/Stream"
 import { Endpoints } from "./Databases.ts"
 import { Leadership } from "./Leadership.ts"
 import { Loops } from "./Loops.ts"
+import { sharedMerges } from "./MergeLane.ts"
 import { mergeBatch, reconcile, transientRetry } from "./Reconcile.ts"
 import { listenerConfig, Startup } from "./Startup.ts"
 import { SyncdConfig } from "./SyncdConfig.ts"
@@ -83,13 +86,13 @@ type Step =
       readonly entity: Entity
       readonly changes: ReadonlyArray<KeyChange>
       readonly prepared: PreparedKeys
-      readonly done: Deferred.Deferred<void>
+      readonly done: Deferred.Deferred<void, DatabaseError>
     }
   | {
       readonly _tag: "Reconcile"
       readonly why: string
       readonly only: ReadonlyArray<Entity>
-      readonly done: Deferred.Deferred<void>
+      readonly done: Deferred.Deferred<void, DatabaseError>
     }
   | {
       readonly _tag: "Ack"
@@ -119,31 +122,67 @@ export const followSource = (options: SourceFollowerOptions) =>
     // may not have kept an advanced confirmed position); the stream itself only moves forward from here
     let applied = yield* readReplicationProgress(options.slot)
     const steps = yield* Queue.bounded<Step>(1)
-    const toAcker = yield* Queue.unbounded<Extract<Step, { _tag: "Ack" | "Restart" | "End" }>>()
+    /** an acknowledgement with the merges started before it (it waits for them), a restart, the end */
+    type AckerStep =
+      | (Extract<Step, { _tag: "Ack" }> & { readonly after: ReadonlyArray<Written> })
+      | Extract<Step, { _tag: "Restart" | "End" }>
+    type Written = Deferred.Deferred<void, DatabaseError>
+    const toAcker = yield* Queue.unbounded<AckerStep>()
     // keys of batches planned and not yet written, with the signal that they are
-    const unwritten = new Map<string, Deferred.Deferred<void>>()
-    let lastBarrier: Deferred.Deferred<void> | null = null
+    const unwritten = new Map<string, Written>()
+    let lastBarrier: Written | null = null
+    /** merges the writer started that may still run, oldest first */
+    let running: Array<Written> = []
+    /** merges the writer started since it last handed an acknowledgement on */
+    let sinceAck: Array<Written> = []
+    /** waits for every merge started so far (failing as the first of them that failed) */
+    const settle = Effect.suspend(() => {
+      const all = [...sinceAck, ...running]
+      running = []
+      return Effect.forEach(all, Deferred.await, { discard: true })
+    })
+
+    const merge = (step: Extract<Step, { _tag: "Merge" }>) =>
+      Effect.gen(function* () {
+        yield* mergeBatch(step.entity, step.changes, { ...direction, shared: true }, step.prepared)
+        if (Deferred.isDoneUnsafe(options.stop)) drainedBatches++
+        yield* metrics.update((m) => ({ ...m, neonKeys: m.neonKeys + step.changes.length }))
+        for (const c of step.changes) if (unwritten.get(c.key) === step.done) unwritten.delete(c.key)
+      }).pipe(
+        Effect.exit,
+        Effect.flatMap((exit) => Deferred.done(step.done, exit))
+      )
 
     const write = (step: Exclude<Step, { _tag: "End" }>) =>
       Effect.gen(function* () {
         switch (step._tag) {
           case "Merge": {
-            yield* mergeBatch(step.entity, step.changes, direction, step.prepared)
-            if (Deferred.isDoneUnsafe(options.stop)) drainedBatches++
-            yield* metrics.update((m) => ({ ...m, neonKeys: m.neonKeys + step.changes.length }))
-            for (const c of step.changes) if (unwritten.get(c.key) === step.done) unwritten.delete(c.key)
-            yield* Deferred.succeed(step.done, undefined)
+            // beside the merges in flight (their keys are not this one's), at most `sharedMerges` of them
+            running = running.filter((d) => !Deferred.isDoneUnsafe(d))
+            while (running.length >= sharedMerges) yield* Deferred.await(running.shift()!)
+            yield* Effect.forkChild(merge(step))
+            running.push(step.done)
+            sinceAck.push(step.done)
             return
           }
-          case "Restart":
           case "Ack": {
-            // recorded and acknowledged by the acker, in this order, while the writer goes on
+            // recorded and acknowledged by the acker once the merges before it are done, while the writer
+            // goes on
+            yield* Queue.offer(toAcker, { ...step, after: sinceAck })
+            sinceAck = []
+            return
+          }
+          case "Restart": {
+            yield* settle
             yield* Queue.offer(toAcker, step)
             return
           }
           case "Reconcile": {
-            yield* reconcile(step.why, { ...options, direction: "reconcile" }, step.only)
-            yield* Deferred.succeed(step.done, undefined)
+            yield* settle
+            yield* Effect.exit(reconcile(step.why, { ...options, direction: "reconcile" }, step.only)).pipe(
+              Effect.flatMap((exit) => Deferred.done(step.done, exit)),
+              Effect.andThen(Deferred.await(step.done))
+            )
             return
           }
         }
@@ -182,6 +221,7 @@ export const followSource = (options: SourceFollowerOptions) =>
         for (const step of yield* Queue.takeAll(toAcker)) {
           switch (step._tag) {
             case "Ack":
+              for (const merged of step.after) yield* Deferred.await(merged)
               run =
                 run === null
                   ? { step, groups: 1 }
@@ -209,33 +249,40 @@ export const followSource = (options: SourceFollowerOptions) =>
       }
     })
 
-    /** Reads and plans one batch, after the batches that hold any of its keys are written, and queues it. */
+    /**
+     * Plans one batch: its keys are the batch's from now on; returns the read of it, which waits for the
+     * batches planned before it that hold any of its keys to be written.
+     */
     const planBatch = (entity: Entity, changes: ReadonlyArray<KeyChange>) =>
       Effect.gen(function* () {
-        const waits = new Set<Deferred.Deferred<void>>()
+        const waits = new Set<Written>()
         for (const c of changes) {
           const pending = unwritten.get(c.key)
           if (pending !== undefined) waits.add(pending)
         }
         if (lastBarrier !== null) waits.add(lastBarrier)
-        for (const w of waits) yield* Deferred.await(w)
-        const prepared = yield* prepareKeys(entity, changes, { policy: options.policy }).pipe(
-          Effect.retry(transientRetry)
-        )
-        const done = yield* Deferred.make<void>()
+        const done = yield* Deferred.make<void, DatabaseError>()
         for (const c of changes) unwritten.set(c.key, done)
-        yield* Queue.offer(steps, { _tag: "Merge", entity, changes, prepared, done })
+        return Effect.gen(function* () {
+          for (const w of waits) yield* Deferred.await(w)
+          const prepared = yield* prepareKeys(entity, changes, { policy: options.policy }).pipe(
+            Effect.retry(transientRetry)
+          )
+          return { _tag: "Merge", entity, changes, prepared, done } satisfies Step as Step
+        })
       })
 
     const barrier = (why: string, only: ReadonlyArray<Entity>) =>
       Effect.gen(function* () {
-        const done = yield* Deferred.make<void>()
+        const done = yield* Deferred.make<void, DatabaseError>()
         lastBarrier = done
-        yield* Queue.offer(steps, { _tag: "Reconcile", why, only, done })
+        return Effect.succeed<Step>({ _tag: "Reconcile", why, only, done })
       })
 
+    /** Plans a group of events: what the writer is to do for it, in order, each step once it is read. */
     const planGroup = (group: ReadonlyArray<ListenerEvent>) =>
       Effect.gen(function* () {
+        const planned: Array<Effect.Success<ReturnType<typeof planBatch>>> = []
         const first = group.find((e) => e._tag === "Changes")
         if (first !== undefined) {
           pendingCommits.push(first.commitTime)
@@ -255,10 +302,10 @@ export const followSource = (options: SourceFollowerOptions) =>
               xid: c.xid
             }))
             for (let i = 0; i < list.length; i += options.batchSize)
-              yield* planBatch(entity, list.slice(i, i + options.batchSize))
+              planned.push(yield* planBatch(entity, list.slice(i, i + options.batchSize)))
           }
           for (const entity of truncated)
-            yield* barrier(`${entity.sourceTable.name} was truncated on Neon`, [entity])
+            planned.push(yield* barrier(`${entity.sourceTable.name} was truncated on Neon`, [entity]))
           keys = new Map()
           truncated = new Set()
         })
@@ -267,12 +314,12 @@ export const followSource = (options: SourceFollowerOptions) =>
             yield* flush
             // a new slot: positions recorded for the old one mean nothing (a branch restore can put them lower)
             applied = null
-            yield* Queue.offer(steps, { _tag: "Restart", position: event.position })
+            planned.push(Effect.succeed<Step>({ _tag: "Restart", position: event.position }))
             if (event.reason === "missing") {
               yield* Effect.logWarning(
                 `the replication slot ${options.slot} was gone and has been created again at ${formatLsn(event.position)}: changes made meanwhile were not streamed, so both sides are reconciled in full`
               )
-              yield* barrier("the replication slot was recreated", options.entities)
+              planned.push(yield* barrier("the replication slot was recreated", options.entities))
             }
             continue
           }
@@ -296,13 +343,18 @@ export const followSource = (options: SourceFollowerOptions) =>
         }
         yield* flush
         if (ackAt !== null)
-          yield* Queue.offer(steps, { _tag: "Ack", position: ackAt, transactions, lastCommitTime })
+          planned.push(Effect.succeed<Step>({ _tag: "Ack", position: ackAt, transactions, lastCommitTime }))
+        return planned
       })
 
     const writer = Effect.gen(function* () {
       while (true) {
         const step = yield* Queue.take(steps)
-        if (step._tag === "End") return yield* Queue.offer(toAcker, step)
+        if (step._tag === "End") {
+          // the merges are the writer's children: they finish before it returns
+          yield* settle
+          return yield* Queue.offer(toAcker, step)
+        }
         yield* write(step)
       }
     })
@@ -324,7 +376,11 @@ export const followSource = (options: SourceFollowerOptions) =>
         ),
         Schedule.spaced(options.batchWait)
       ),
-      Stream.runForEach((group) => planGroup(group.events)),
+      Stream.mapEffect((group) => planGroup(group.events)),
+      Stream.flattenIterable,
+      // batches are read `sharedMerges` at a time, and handed on in order
+      Stream.mapEffect((read) => read, { concurrency: sharedMerges }),
+      Stream.runForEach((step) => Queue.offer(steps, step)),
       Effect.andThen(Queue.offer(steps, { _tag: "End" }))
     )
     // any stage failing stops the others

@@ -27,6 +27,7 @@ import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/testing/TestClock"
+import pg from "pg"
 import { MergeLane } from "../src/MergeLane.ts"
 import { followSource } from "../src/SourceFollower.ts"
 import { SyncMetrics } from "../src/SyncMetrics.ts"
@@ -260,6 +261,70 @@ describe("followSource", () => {
           const drained = yield* Fiber.join(f.fiber)
           assert.strictEqual(drained.acknowledged, c.endLsn)
         }).pipe(Effect.provide(TestClock.layer()))
+    )
+
+    it.effect(
+      "writes two batches at once, and acknowledges a position only once every merge before it is done",
+      () =>
+        Effect.gen(function* () {
+          const dbs = yield* TwoDatabases
+          const f = yield* run("t_follow_shared", { batchSize: 1, batchWaitMs: 0 })
+          const workspace = yield* WorkspaceDatabase
+          const cityNow = (index: number) =>
+            city(index).pipe(Effect.provideService(WorkspaceDatabase, workspace), Effect.orDie)
+          const first = yield* neonChange(11, "First A")
+          yield* Queue.offer(f.events, first)
+          yield* until(
+            "the row is in the workspace",
+            Effect.map(Ref.get(f.acks), (list) => (list.at(-1) === first.endLsn ? list : undefined))
+          )
+          // a person's transaction holds that workspace row: the write of the next batch of its key waits
+          const holder = new pg.Client({ connectionString: dbs.workspace.url })
+          yield* Effect.promise(() => holder.connect())
+          yield* Effect.addFinalizer(() => Effect.promise(() => holder.end()))
+          const [locked] = yield* Effect.promise(() =>
+            holder
+              .query(
+                `BEGIN; SELECT city FROM ${qualified(Company.workspaceTable)} WHERE company_unique_id = '${demoCompanyKey(11)}' FOR UPDATE`
+              )
+              .then((results) => (results as unknown as Array<pg.QueryResult>)[1]!.rows)
+          )
+          assert.strictEqual(locked?.city, "First A")
+          const held = yield* neonChange(11, "Held A")
+          const beside = yield* neonChange(12, "Beside B")
+          yield* Queue.offerAll(f.events, [held, beside])
+          // the second batch is written while the first waits
+          yield* until(
+            "the second batch is merged",
+            Effect.map(cityNow(12), (c) => (c === "Beside B" ? c : undefined))
+          )
+          assert.notStrictEqual(yield* cityNow(11), "Held A")
+          // a later change of the held key waits for the batch that holds it
+          const after = yield* neonChange(11, "After C")
+          yield* Queue.offer(f.events, after)
+          yield* sleepLive(300)
+          assert.deepStrictEqual(
+            yield* Ref.get(f.acks),
+            [first.endLsn],
+            "nothing acknowledged while a merge before it runs"
+          )
+          assert.strictEqual(yield* readReplicationProgress("t_follow_shared"), first.endLsn)
+          yield* Effect.promise(() => holder.query("COMMIT"))
+          const acks = yield* until(
+            "the last is acknowledged",
+            Effect.map(Ref.get(f.acks), (list) => (list.at(-1) === after.endLsn ? list : undefined))
+          )
+          // in commit order, the held batch's position first
+          assert.deepStrictEqual(
+            acks,
+            [...acks].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+            "acknowledged in order"
+          )
+          assert.strictEqual(yield* cityNow(11), "After C")
+          assert.strictEqual(yield* cityNow(12), "Beside B")
+          yield* Deferred.succeed(f.stop, undefined)
+          yield* Fiber.join(f.fiber)
+        }).pipe(Effect.scoped, Effect.provide(TestClock.layer()))
     )
 
     it.effect(
