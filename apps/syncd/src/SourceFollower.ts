@@ -65,6 +65,11 @@ export interface SourceFollowerOptions {
   readonly batchSize: number
   /** how long a batch may wait to fill */
   readonly batchWait: Duration.Duration
+  /**
+   * a batch of more keys is written with no other batch beside it (default 1,000): a large batch is bound by
+   * the servers' work, not by round trips, and two at once would only hold twice the rows in memory
+   */
+  readonly writeAloneAbove?: number
   /** checked before each acknowledgement: fails when this daemon may no longer acknowledge (leadership) */
   readonly beforeAck: Effect.Effect<void, unknown>
   /** completed when the follower must stop taking new changes: it then finishes what it took, and returns */
@@ -157,9 +162,11 @@ export const followSource = (options: SourceFollowerOptions) =>
       Effect.gen(function* () {
         switch (step._tag) {
           case "Merge": {
-            // beside the merges in flight (their keys are not this one's), at most `sharedMerges` of them
+            // beside the merges in flight (their keys are not this one's), at most `sharedMerges` of them; a
+            // large one alone
+            const beside = step.changes.length > (options.writeAloneAbove ?? 1000) ? 1 : sharedMerges
             running = running.filter((d) => !Deferred.isDoneUnsafe(d))
-            while (running.length >= sharedMerges) yield* Deferred.await(running.shift()!)
+            while (running.length >= beside) yield* Deferred.await(running.shift()!)
             yield* Effect.forkChild(merge(step))
             running.push(step.done)
             sinceAck.push(step.done)

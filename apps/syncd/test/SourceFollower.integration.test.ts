@@ -146,6 +146,7 @@ describe("followSource", () => {
         readonly batchSize: number
         readonly batchWaitMs: number
         readonly beforeAck?: Effect.Effect<void>
+        readonly writeAloneAbove?: number
       }
     ) =>
       Effect.gen(function* () {
@@ -158,6 +159,7 @@ describe("followSource", () => {
           batchSize: options.batchSize,
           batchWait: Duration.millis(options.batchWaitMs),
           beforeAck: options.beforeAck ?? Effect.void,
+          ...(options.writeAloneAbove === undefined ? {} : { writeAloneAbove: options.writeAloneAbove }),
           stop
         }).pipe(
           Effect.provideService(NeonListener, double.service),
@@ -263,33 +265,42 @@ describe("followSource", () => {
         }).pipe(Effect.provide(TestClock.layer()))
     )
 
+    /**
+     * Merges `value` into the workspace row of `index` through the follower `f`, then holds that row in a
+     * person's open transaction (until the scope ends or `COMMIT`): the next write of its key waits.
+     */
+    const holdRow = (f: Effect.Success<ReturnType<typeof run>>, index: number, value: string) =>
+      Effect.gen(function* () {
+        const dbs = yield* TwoDatabases
+        const first = yield* neonChange(index, value)
+        yield* Queue.offer(f.events, first)
+        yield* until(
+          "the row is in the workspace",
+          Effect.map(Ref.get(f.acks), (list) => (list.at(-1) === first.endLsn ? list : undefined))
+        )
+        const holder = new pg.Client({ connectionString: dbs.workspace.url })
+        yield* Effect.promise(() => holder.connect())
+        yield* Effect.addFinalizer(() => Effect.promise(() => holder.end()))
+        const [locked] = yield* Effect.promise(() =>
+          holder
+            .query(
+              `BEGIN; SELECT city FROM ${qualified(Company.workspaceTable)} WHERE company_unique_id = '${demoCompanyKey(index)}' FOR UPDATE`
+            )
+            .then((results) => (results as unknown as Array<pg.QueryResult>)[1]!.rows)
+        )
+        assert.strictEqual(locked?.city, value)
+        return { ...first, release: Effect.promise(() => holder.query("COMMIT")) }
+      })
+
     it.effect(
       "writes two batches at once, and acknowledges a position only once every merge before it is done",
       () =>
         Effect.gen(function* () {
-          const dbs = yield* TwoDatabases
           const f = yield* run("t_follow_shared", { batchSize: 1, batchWaitMs: 0 })
           const workspace = yield* WorkspaceDatabase
           const cityNow = (index: number) =>
             city(index).pipe(Effect.provideService(WorkspaceDatabase, workspace), Effect.orDie)
-          const first = yield* neonChange(11, "First A")
-          yield* Queue.offer(f.events, first)
-          yield* until(
-            "the row is in the workspace",
-            Effect.map(Ref.get(f.acks), (list) => (list.at(-1) === first.endLsn ? list : undefined))
-          )
-          // a person's transaction holds that workspace row: the write of the next batch of its key waits
-          const holder = new pg.Client({ connectionString: dbs.workspace.url })
-          yield* Effect.promise(() => holder.connect())
-          yield* Effect.addFinalizer(() => Effect.promise(() => holder.end()))
-          const [locked] = yield* Effect.promise(() =>
-            holder
-              .query(
-                `BEGIN; SELECT city FROM ${qualified(Company.workspaceTable)} WHERE company_unique_id = '${demoCompanyKey(11)}' FOR UPDATE`
-              )
-              .then((results) => (results as unknown as Array<pg.QueryResult>)[1]!.rows)
-          )
-          assert.strictEqual(locked?.city, "First A")
+          const first = yield* holdRow(f, 11, "First A")
           const held = yield* neonChange(11, "Held A")
           const beside = yield* neonChange(12, "Beside B")
           yield* Queue.offerAll(f.events, [held, beside])
@@ -309,7 +320,7 @@ describe("followSource", () => {
             "nothing acknowledged while a merge before it runs"
           )
           assert.strictEqual(yield* readReplicationProgress("t_follow_shared"), first.endLsn)
-          yield* Effect.promise(() => holder.query("COMMIT"))
+          yield* first.release
           const acks = yield* until(
             "the last is acknowledged",
             Effect.map(Ref.get(f.acks), (list) => (list.at(-1) === after.endLsn ? list : undefined))
@@ -325,6 +336,30 @@ describe("followSource", () => {
           yield* Deferred.succeed(f.stop, undefined)
           yield* Fiber.join(f.fiber)
         }).pipe(Effect.scoped, Effect.provide(TestClock.layer()))
+    )
+
+    it.effect("writes a batch of more than writeAloneAbove keys with no other batch beside it", () =>
+      Effect.gen(function* () {
+        const f = yield* run("t_follow_alone", { batchSize: 1, batchWaitMs: 0, writeAloneAbove: 0 })
+        const workspace = yield* WorkspaceDatabase
+        const cityNow = (index: number) =>
+          city(index).pipe(Effect.provideService(WorkspaceDatabase, workspace), Effect.orDie)
+        const first = yield* holdRow(f, 13, "Alone First")
+        yield* Queue.offerAll(f.events, [
+          yield* neonChange(13, "Alone Held"),
+          yield* neonChange(14, "Alone Next")
+        ])
+        yield* sleepLive(500)
+        assert.notStrictEqual(yield* cityNow(14), "Alone Next", "the next batch waits for the one in flight")
+        yield* first.release
+        yield* until(
+          "both are merged",
+          Effect.map(cityNow(14), (c) => (c === "Alone Next" ? c : undefined))
+        )
+        assert.strictEqual(yield* cityNow(13), "Alone Held")
+        yield* Deferred.succeed(f.stop, undefined)
+        yield* Fiber.join(f.fiber)
+      }).pipe(Effect.scoped, Effect.provide(TestClock.layer()))
     )
 
     it.effect(
