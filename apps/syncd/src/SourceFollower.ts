@@ -2,13 +2,13 @@
  * Neon to workspace: follows the replication slot, merges the keys each committed transaction touched,
  * and acknowledges.
  *
- * The databases and the daemon work in parallel: a planner reads and plans batches of keys (`prepareKeys`,
- * outside the merge lane: reads only), up to `sharedMerges` at once, handing them on in order, while a
- * writer writes them (`applyPrepared`, through the merge lane), also up to `sharedMerges` at once. A batch
- * is read only once the batches before it that hold any of its keys are written, so the batches in flight
- * never share a key, a key's merges stay one at a time in arrival order (and the writes are
- * compare-and-swap in any case). Across a WAN this is what keeps a change from waiting for the round trips
- * of the batch before it.
+ * The databases and the daemon work in parallel: a planner reads and plans the next batch of keys
+ * (`prepareKeys`, outside the merge lane: reads only) and hands the batches on in order, while a writer
+ * writes them (`applyPrepared`, through the merge lane), up to `sharedMerges` at once (a batch of more than
+ * `writeAloneAbove` keys alone). A batch is read only once the batches before it that hold any of its keys
+ * are written, so the batches in flight never share a key, a key's merges stay one at a time in arrival
+ * order (and the writes are compare-and-swap in any case). Across a WAN this keeps a batch from waiting for
+ * the round trip of the write before it.
  *
  * A third, the acker, records and acknowledges positions while the writer goes on with the next batch; when
  * several are waiting it takes only the latest.
@@ -19,11 +19,11 @@
  * skipped after a restart (PostgreSQL 15 may re-send them).
  *
  * ```
- * listener ─▶ planner: group events (a batch of keys) ─▶ keys per entity ─▶ batches ─▶ prepareKeys (2 at once) ─┐
- *                                                                                                                  ▼ (in order, queue of 1)
- *                                              writer: Merge (applyPrepared, 2 at once) │ Reconcile │ Ack │ Restart
- *                                                                                                                  ▼ (in order)
- *                                              acker: the latest Ack, once its merges are done (progress, then slot) │ Restart
+ * listener ─▶ planner: group events (a batch of keys) ─▶ keys per entity ─▶ batches ─▶ prepareKeys ─┐
+ *                                                                                                     ▼ (in order, queue of 1)
+ *                                       writer: Merge (applyPrepared, 2 at once) │ Reconcile │ Ack │ Restart
+ *                                                                                                     ▼ (in order)
+ *                          acker: the latest Ack, once the merges before it are done (progress, then slot) │ Restart
  * ```
  */
 import type { Entity, Lsn, MergePolicy } from "@enrich-sync/core"
@@ -385,8 +385,9 @@ export const followSource = (options: SourceFollowerOptions) =>
       ),
       Stream.mapEffect((group) => planGroup(group.events)),
       Stream.flattenIterable,
-      // batches are read `sharedMerges` at a time, and handed on in order
-      Stream.mapEffect((read) => read, { concurrency: sharedMerges }),
+      // handed on in order: the next step is read (or, an acknowledgement, made) while the one before it is
+      // being handed on
+      Stream.mapEffect((read) => read, { concurrency: 2 }),
       Stream.runForEach((step) => Queue.offer(steps, step)),
       Effect.andThen(Queue.offer(steps, { _tag: "End" }))
     )
