@@ -217,6 +217,41 @@ describe("the Realtime stand-in, with the real realtime-js client", () => {
     assert.isFalse(refused.changes.length > 0, "a refused channel got changes")
   })
 
+  it("sends only the columns a binding selects and the primary key, filtering on the whole row", async () => {
+    const p = await liveProbe(
+      [
+        { event: "*", schema: "public", table: "items", select: ["name"], filter: "qty=eq.7" },
+        { event: "*", schema: "public", table: "items", select: ["name"] },
+        { event: "INSERT", schema: "public", table: "items" }
+      ],
+      { topic: "selected" }
+    )
+    await sql(`INSERT INTO items (name, qty, note) VALUES ('picked', 7, 'not sent'), ('other', 8, 'x')`)
+    await p.until("both inserts for every binding", () => p.changes.length >= 5)
+    await new Promise((r) => setTimeout(r, 200))
+    const of = (binding: number) => p.changes.filter((c) => c.binding === binding)
+    // the filter saw qty, which the frame does not carry
+    assert.deepStrictEqual(
+      of(0).map((c) => c.new),
+      [{ id: of(2)[0]!.new.id, name: "picked" }]
+    )
+    assert.deepStrictEqual(
+      of(1).map((c) => Object.keys(c.new).sort()),
+      [
+        ["id", "name"],
+        ["id", "name"]
+      ]
+    )
+    // a binding without select still gets the whole row
+    assert.deepStrictEqual(
+      of(2).map((c) => [c.new.name, c.new.qty, c.new.note]),
+      [
+        ["picked", 7, "not sent"],
+        ["other", 8, "x"]
+      ]
+    )
+  })
+
   it("answers a leave, then closes the channel", async () => {
     const p = await liveProbe([items])
     const channel = p.client.getChannels()[0]!

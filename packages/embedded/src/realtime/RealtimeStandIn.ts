@@ -9,7 +9,9 @@
  * (`subscribeDelayMs` later), the system message `Subscribed to PostgreSQL` (or its error when a binding's
  * table is not in the publication: then no binding of the channel is active); changes of an active channel
  * as `postgres_changes` frames with the ids of the bindings they match (schema, table, event, a single
- * `column=op.value` filter; a DELETE is matched against its old record); `phx_leave` answered, then
+ * `column=op.value` filter; a DELETE is matched against its old record), one frame per `select` (a
+ * binding's list of columns: then only those and the primary key are sent, the filter still sees the whole
+ * row); `phx_leave` answered, then
  * `phx_close`; a push to a topic not joined answered `unmatched topic`; a second join of a topic closes the
  * first; sockets idle for `idleTimeoutMs` closed.
  *
@@ -105,6 +107,8 @@ interface Binding {
   readonly params: Readonly<Record<string, unknown>>
   readonly id: number
   readonly filter: Filter | null
+  /** the columns asked for (`select`), or null for all of them */
+  readonly select: ReadonlyArray<string> | null
 }
 
 interface Channel {
@@ -194,21 +198,40 @@ const matches = (binding: Binding, change: RowChange): boolean => {
 const smallFields = (row: Readonly<Record<string, unknown>>) =>
   Object.fromEntries(Object.entries(row).filter(([, v]) => Buffer.byteLength(JSON.stringify(v)) <= 64))
 
-/** The `data` of a change's `postgres_changes` frame (§3.1). */
-const changeData = (change: RowChange, maxRecordBytes: number): Record<string, unknown> => {
-  const size = Buffer.byteLength(JSON.stringify([change.record ?? null, change.oldRecord ?? null]))
+/** The `select` of a binding's params: a list of column names, or null (all columns). */
+const selectOf = (params: Readonly<Record<string, unknown>>): ReadonlyArray<string> | null =>
+  Array.isArray(params.select) && params.select.every((c) => typeof c === "string")
+    ? (params.select as ReadonlyArray<string>)
+    : null
+
+/** Only the fields of `row` named in `keep`. */
+const only = (row: Readonly<Record<string, unknown>>, keep: ReadonlySet<string>) =>
+  Object.fromEntries(Object.entries(row).filter(([k]) => keep.has(k)))
+
+/**
+ * The `data` of a change's `postgres_changes` frame (§3.1); with `keep` (a binding's `select` and the
+ * table's primary key), only those columns, in `columns` and in the records.
+ */
+const changeData = (
+  change: RowChange,
+  maxRecordBytes: number,
+  keep: ReadonlySet<string> | null
+): Record<string, unknown> => {
+  const record = change.record === undefined || keep === null ? change.record : only(change.record, keep)
+  const oldRecord =
+    change.oldRecord === undefined || keep === null ? change.oldRecord : only(change.oldRecord, keep)
+  const size = Buffer.byteLength(JSON.stringify([record ?? null, oldRecord ?? null]))
   const tooLarge = size > maxRecordBytes
   const data: Record<string, unknown> = {
     schema: change.schema,
     table: change.table,
     type: change.type,
     commit_timestamp: change.commitTimestamp,
-    columns: change.columns,
+    columns: keep === null ? change.columns : change.columns.filter((c) => keep.has(c.name)),
     errors: tooLarge ? ["Error 413: Payload Too Large"] : null
   }
-  if (change.record !== undefined) data.record = tooLarge ? smallFields(change.record) : change.record
-  if (change.oldRecord !== undefined)
-    data.old_record = tooLarge ? smallFields(change.oldRecord) : change.oldRecord
+  if (record !== undefined) data.record = tooLarge ? smallFields(record) : record
+  if (oldRecord !== undefined) data.old_record = tooLarge ? smallFields(oldRecord) : oldRecord
   return data
 }
 
@@ -274,6 +297,26 @@ export const startRealtimeStandIn = async (options: RealtimeStandInOptions): Pro
     send(conn, { joinRef: channel.joinRef, ref: channel.joinRef, topic: channel.topic, event, payload: {} })
   }
 
+  /** each table's primary key columns (`schema.name`), looked up when a binding with `select` activates */
+  const primaryKeys = new Map<string, ReadonlyArray<string>>()
+  const lookUpPrimaryKey = async (schema: string, table: string) => {
+    const rows = await lookups
+      .query(
+        `SELECT a.attname AS name FROM pg_index i
+           JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)
+          WHERE i.indisprimary AND i.indrelid = format('%I.%I', $1::text, $2::text)::regclass`,
+        [schema, table]
+      )
+      .then((r) => r.rows.map((row) => String(row.name)))
+      .catch(() => [])
+    primaryKeys.set(`${schema}.${table}`, rows)
+  }
+  /** What a frame for bindings with `select` keeps of a change: those columns and the primary key. */
+  const kept = (change: RowChange, select: ReadonlyArray<string> | null): ReadonlySet<string> | null =>
+    select === null
+      ? null
+      : new Set([...select, ...(primaryKeys.get(`${change.schema}.${change.table}`) ?? [])])
+
   /** Inserts the channel's subscriptions, all of them or none, and says so (§2.5). */
   const activate = async (conn: Connection, channel: Channel) => {
     channel.timer = null
@@ -282,6 +325,7 @@ export const startRealtimeStandIn = async (options: RealtimeStandInOptions): Pro
     for (const b of channel.bindings) {
       const schema = b.params.schema === undefined ? "public" : String(b.params.schema)
       const table = b.params.table === undefined || b.params.table === "*" ? null : String(b.params.table)
+      if (b.select !== null && table !== null) await lookUpPrimaryKey(schema, table)
       const known =
         table === null
           ? [...tables].some((t) => t.startsWith(`${schema}.`))
@@ -313,7 +357,12 @@ export const startRealtimeStandIn = async (options: RealtimeStandInOptions): Pro
       : []
     const bindings = params.map((p) => {
       const filter = parseFilter(p.filter)
-      return { params: p, id: bindingId(p), filter: typeof filter === "string" ? null : filter }
+      return {
+        params: p,
+        id: bindingId(p),
+        filter: typeof filter === "string" ? null : filter,
+        select: selectOf(p)
+      }
     })
     const channel: Channel = {
       topic: frame.topic,
@@ -367,21 +416,35 @@ export const startRealtimeStandIn = async (options: RealtimeStandInOptions): Pro
           stats.lost++
           continue
         }
-        let data: Record<string, unknown> | null = null
+        // the frame's data for each `select` (JSON; "" for all columns), made once per change
+        const data = new Map<string, Record<string, unknown>>()
         for (const conn of connections) {
           for (const channel of conn.channels.values()) {
             if (!channel.active) continue
-            const ids = channel.bindings.filter((b) => matches(b, change)).map((b) => b.id)
-            if (ids.length === 0) continue
-            data ??= changeData(change, maxRecordBytes)
-            send(conn, {
-              joinRef: null,
-              ref: null,
-              topic: channel.topic,
-              event: "postgres_changes",
-              payload: { ids, data }
-            })
-            stats.delivered++
+            // one frame for the bindings that match with the same `select`, with all their ids (§3.1)
+            const frames = new Map<string, { select: ReadonlyArray<string> | null; ids: Array<number> }>()
+            for (const b of channel.bindings) {
+              if (!matches(b, change)) continue
+              const key = b.select === null ? "" : JSON.stringify(b.select)
+              const frame = frames.get(key) ?? { select: b.select, ids: [] }
+              frame.ids.push(b.id)
+              frames.set(key, frame)
+            }
+            for (const [key, { select, ids }] of frames) {
+              let frameData = data.get(key)
+              if (frameData === undefined) {
+                frameData = changeData(change, maxRecordBytes, kept(change, select))
+                data.set(key, frameData)
+              }
+              send(conn, {
+                joinRef: null,
+                ref: null,
+                topic: channel.topic,
+                event: "postgres_changes",
+                payload: { ids, data: frameData }
+              })
+              stats.delivered++
+            }
           }
         }
       }

@@ -11,6 +11,8 @@ export interface ProbeBinding {
   readonly schema: string
   readonly table?: string
   readonly filter?: string
+  /** the columns to send (and the primary key), realtime-js 2.109+ */
+  readonly select?: ReadonlyArray<string>
 }
 
 export interface ProbeChange {
