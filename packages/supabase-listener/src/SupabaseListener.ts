@@ -155,6 +155,9 @@ export class SupabaseListener extends Context.Service<
             // the server sends only rows with edits to merge: not the engine's own writes (most of the
             // traffic: every row it writes), which Realtime would otherwise count against its limits
             filter: resolved.dirtyColumn === null ? null : `${resolved.dirtyColumn}=eq.true`,
+            // an event only says which row changed: the key (and the mark) is all the daemon reads of it, and
+            // a small event is never truncated (Realtime's 413 above 1 MB, which costs a catch-up)
+            select: resolved.dirtyColumn === null ? [] : [resolved.dirtyColumn],
             reopenAfter: resolved.reopenAfter,
             heartbeatIntervalMs: Duration.toMillis(resolved.heartbeatInterval)
           },

@@ -105,7 +105,9 @@ describe("the Supabase listener", () => {
     () =>
       Effect.gen(function* () {
         yield* subscribed
-        fixture.standIn.faults.setMaxRecordBytes(150)
+        // events carry the key, the mark and the primary key only (`select`), so only a key too long for
+        // the limit is truncated away; a long note is not sent at all
+        fixture.standIn.faults.setMaxRecordBytes(80)
         const longKey = `k${"7".repeat(80)}`
         yield* sql(`INSERT INTO rows_to_enrich (company_unique_id, note) VALUES ($1, 'short')`, [longKey])
         yield* sql(`INSERT INTO rows_to_enrich (company_unique_id, note) VALUES ('k8', repeat('n', 300))`)

@@ -44,6 +44,11 @@ export interface SubscriptionOptions {
   readonly tables: ReadonlyArray<FollowedTable>
   /** a server-side filter of every binding (`sync_dirty=eq.true`), or none */
   readonly filter: string | null
+  /**
+   * the columns each event carries besides its table's key (and its primary key): servers since 2026-05
+   * send only those (`select`), older ones ignore it and send the whole row
+   */
+  readonly select: ReadonlyArray<string>
   /** how long after the server closed the channel a new one is opened */
   readonly reopenAfter: Duration.Duration
   /** realtime-js' heartbeat (default 25 s) */
@@ -105,9 +110,13 @@ export const openSubscription = (
       for (const table of options.tables) {
         channel.on(
           "postgres_changes" as never,
-          (options.filter === null
-            ? { event: "*", schema: table.schema, table: table.name }
-            : { event: "*", schema: table.schema, table: table.name, filter: options.filter }) as never,
+          {
+            event: "*",
+            schema: table.schema,
+            table: table.name,
+            ...(options.filter === null ? {} : { filter: options.filter }),
+            select: [table.key, ...options.select.filter((c) => c !== table.key)]
+          } as never,
           ((payload: ChangePayload) => {
             if (live()) handlers.onChange(table, payload)
           }) as never

@@ -1,7 +1,7 @@
 /**
  * The subscription against the Realtime stand-in (the real realtime-js client over a real WebSocket), on
  * `TestClock`: a channel the server closed is opened again exactly `reopenAfter` later, and nothing fires
- * once the scope has closed.
+ * once the scope has closed; events carry the key columns only (`select`).
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Duration from "effect/Duration"
@@ -15,7 +15,7 @@ import { standInFixture } from "../support/StandIn.ts"
 const table = { schema: "public", name: "watched", key: "k" }
 
 const fixture = standInFixture("rt_subscription", [
-  "CREATE TABLE watched (id bigserial PRIMARY KEY, k text UNIQUE NOT NULL)",
+  "CREATE TABLE watched (id bigserial PRIMARY KEY, k text UNIQUE NOT NULL, other text)",
   "CREATE PUBLICATION supabase_realtime FOR TABLE watched"
 ])
 
@@ -51,6 +51,7 @@ describe("RealtimeSubscription", () => {
                 topic: "subscription-test",
                 tables: [table],
                 filter: null,
+                select: [],
                 reopenAfter: Duration.minutes(1)
               },
               {
@@ -70,9 +71,13 @@ describe("RealtimeSubscription", () => {
               "the channel opened again and live",
               () => count("Reopened") === 1 && count("SystemOk") === 2
             )
-            yield* fixture.sql("INSERT INTO watched (k) VALUES ('on the new channel')")
+            yield* fixture.sql(
+              "INSERT INTO watched (k, other) VALUES ('on the new channel', 'not asked for')"
+            )
             yield* eventually("the change on the new channel", () => changes.length === 1)
             assert.strictEqual(changes[0]?.new.k, "on the new channel")
+            // the key (and the primary key) only: the rest of the row is not asked for
+            assert.deepStrictEqual(Object.keys(changes[0]?.new ?? {}).sort(), ["id", "k"])
             // closed again, and the scope closes before reopenAfter: no channel is opened after it
             fixture.standIn.faults.closeChannels()
             yield* eventually("the channel closed again", () => count("Closed") === 2)
