@@ -1,6 +1,6 @@
 /**
  * What a bench run measures: the command line (`--rows N`, `--rtt MS[,MS...]`, `--skip cli|daemon`,
- * `--profile`), `BENCH_ROWS` and `BENCH_RTT`.
+ * `--daemon-phases NAME[,NAME...]`, `--profile`), `BENCH_ROWS` and `BENCH_RTT`.
  *
  * Invariant: every size the bench uses derives from `rows` here, so `--rows 100000` scales the whole run
  * down consistently (the promoted, bulk-updated and pushed rows are fractions of it, capped at the issues'
@@ -9,6 +9,17 @@
 
 /** The parts of the bench that can be skipped (while developing it). */
 export type Section = "cli" | "daemon"
+
+/** The daemon's phases, in the order they run. */
+export const daemonPhases = [
+  "pushLatency",
+  "pushBulk",
+  "bulkUpdate",
+  "heldRate",
+  "sustainedRate",
+  "latency"
+] as const
+export type DaemonPhase = (typeof daemonPhases)[number]
 
 /** The sizes and switches of one run. */
 export interface BenchOptions {
@@ -42,6 +53,8 @@ export interface BenchOptions {
   /** workspace rows completed in one statement and pushed: 10,000 (a twentieth of the rows when fewer) */
   readonly pushRows: number
   readonly skip: ReadonlySet<Section>
+  /** the daemon phases to run (default all; the others report `skipped`), for A/B runs of one phase */
+  readonly daemonPhases: ReadonlySet<DaemonPhase>
   /** run the measured Node processes with `--cpu-prof` and report their hottest functions */
   readonly profile: boolean
 }
@@ -61,7 +74,7 @@ export class HelpRequested extends Error {
 
 /** The usage line. */
 export const usage =
-  "usage: pnpm bench [-- --rows N] [--rtt MS[,MS...]] [--skip cli|daemon] [--profile]  (BENCH_ROWS=N and BENCH_RTT=MS,... also set them; default 1000000 rows at 0,20 ms)"
+  "usage: pnpm bench [-- --rows N] [--rtt MS[,MS...]] [--skip cli|daemon] [--daemon-phases NAME[,NAME...]] [--profile]  (BENCH_ROWS=N and BENCH_RTT=MS,... also set them; default 1000000 rows at 0,20 ms, every phase)"
 
 const defaultRows = 1_000_000
 const defaultRtts: ReadonlyArray<number> = [0, 20]
@@ -91,7 +104,8 @@ export const optionsFor = (
   rows: number,
   skip: ReadonlySet<Section> = new Set(),
   profile = false,
-  rttsMs: ReadonlyArray<number> = defaultRtts
+  rttsMs: ReadonlyArray<number> = defaultRtts,
+  phases: ReadonlySet<DaemonPhase> = new Set(daemonPhases)
 ): BenchOptions => {
   const heldSeconds = Math.max(10, Math.round(60 * Math.min(1, rows / 1_000_000)))
   return {
@@ -112,6 +126,7 @@ export const optionsFor = (
     pushLatencySeconds: 12,
     pushRows: Math.min(10_000, Math.floor(rows / 20)),
     skip,
+    daemonPhases: phases,
     profile
   }
 }
@@ -129,6 +144,7 @@ export const parseBenchOptions = (
     envRows === undefined || envRows.trim() === "" ? defaultRows : parseRows(envRows.trim(), "BENCH_ROWS")
   let rtts = envRtt === undefined || envRtt.trim() === "" ? defaultRtts : parseRtts(envRtt, "BENCH_RTT")
   const skip = new Set<Section>()
+  let phases: ReadonlySet<DaemonPhase> = new Set(daemonPhases)
   let profile = false
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
@@ -156,6 +172,18 @@ export const parseBenchOptions = (
           skip.add(section)
         }
         break
+      case "--daemon-phases": {
+        const names = value()
+          .split(",")
+          .map((p) => p.trim())
+        const unknown = names.filter((n) => !(daemonPhases as ReadonlyArray<string>).includes(n))
+        if (unknown.length > 0 || names.length === 0)
+          throw new UsageError(
+            `--daemon-phases takes one or more of ${daemonPhases.join(", ")}, separated by commas (got "${unknown.join(",") || names.join(",")}")`
+          )
+        phases = new Set(names as Array<DaemonPhase>)
+        break
+      }
       case "--profile":
         if (inline !== undefined) throw new UsageError("--profile takes no value")
         profile = true
@@ -167,5 +195,5 @@ export const parseBenchOptions = (
         throw new UsageError(`unknown argument "${arg}"; ${usage}`)
     }
   }
-  return optionsFor(rows, skip, profile, rtts)
+  return optionsFor(rows, skip, profile, rtts, phases)
 }

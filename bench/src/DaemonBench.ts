@@ -27,7 +27,7 @@ import { join } from "node:path"
 import { Company, qualified } from "@enrich-sync/core"
 import { startRealtimeStandIn } from "@enrich-sync/embedded"
 import * as Effect from "effect/Effect"
-import { type BenchOptions, heldRateFor } from "./BenchOptions.ts"
+import { type BenchOptions, type DaemonPhase, daemonPhases, heldRateFor } from "./BenchOptions.ts"
 import { type CpuSubjects, startCpuMeter } from "./CpuMeter.ts"
 import { profileFlags, summariseProfile } from "./CpuProfile.ts"
 import { type AppliedSample, lagSeries, summariseLag } from "./Lag.ts"
@@ -740,18 +740,24 @@ export const benchDaemon = (context: DaemonBenchContext) =>
         live: realtimeLiveAt !== null
       }
       const benched: BenchedDaemon = { context, daemon, port, neon, workspace }
+      const runs = (phase: DaemonPhase) => context.options.daemonPhases.has(phase)
+      const skipped = { skipped: "not in --daemon-phases" } as const
       daemon.sampler.phase("pushLatency")
-      context.log(`daemon: (a) workspace -> Neon latency, ${context.options.pushLatencyRate} edits/s`)
-      const pushLatency =
-        realtimeLiveAt === null
+      if (runs("pushLatency"))
+        context.log(`daemon: (a) workspace -> Neon latency, ${context.options.pushLatencyRate} edits/s`)
+      const pushLatency = !runs("pushLatency")
+        ? skipped
+        : realtimeLiveAt === null
           ? failedPart(new Error("the daemon's Realtime subscription did not become live within 60 s"))
           : yield* attempt(() => benchPushLatency(benched))
       daemon.sampler.phase("pushBulk")
-      context.log(
-        `daemon: (b) ${context.ranges.pushBulk.to - context.ranges.pushBulk.from + 1} rows completed in one statement`
-      )
-      const pushBulk =
-        realtimeLiveAt === null
+      if (runs("pushBulk"))
+        context.log(
+          `daemon: (b) ${context.ranges.pushBulk.to - context.ranges.pushBulk.from + 1} rows completed in one statement`
+        )
+      const pushBulk = !runs("pushBulk")
+        ? skipped
+        : realtimeLiveAt === null
           ? failedPart(new Error("the daemon's Realtime subscription did not become live within 60 s"))
           : yield* attempt(() => benchPushBulk(benched))
       const realtimeStats = standIn.stats()
@@ -760,33 +766,41 @@ export const benchDaemon = (context: DaemonBenchContext) =>
       const settled = yield* Effect.promise(() => waitQuiet(port))
 
       daemon.sampler.phase("bulkUpdate")
-      context.log(
-        `daemon: (c) one bulk UPDATE of ${context.ranges.bulk.to - context.ranges.bulk.from + 1} rows`
-      )
-      const bulk = yield* attempt(() => benchBulk(benched))
+      if (runs("bulkUpdate"))
+        context.log(
+          `daemon: (c) one bulk UPDATE of ${context.ranges.bulk.to - context.ranges.bulk.from + 1} rows`
+        )
+      const bulk = runs("bulkUpdate") ? yield* attempt(() => benchBulk(benched)) : skipped
       daemon.sampler.phase("heldRate")
       const rate = heldRateFor(context.rttMs)
-      context.log(
-        `daemon: (d) small transactions held at ${rate} rows/s for ${context.options.heldSeconds} s`
-      )
-      const held = yield* attempt(() => benchHeld(benched))
+      if (runs("heldRate"))
+        context.log(
+          `daemon: (d) small transactions held at ${rate} rows/s for ${context.options.heldSeconds} s`
+        )
+      const held = runs("heldRate") ? yield* attempt(() => benchHeld(benched)) : skipped
       daemon.sampler.phase("sustainedRate")
-      const sustainedRate = yield* attempt(() =>
-        searchSustained(context, daemon, port, {
-          rate,
-          sustained: "lag" in held && sustained(held),
-          appliedRowsPerSecond: "lag" in held ? held.appliedRowsPerSecond : null
-        })
-      )
+      const sustainedRate = !runs("sustainedRate")
+        ? skipped
+        : yield* attempt(() =>
+            searchSustained(context, daemon, port, {
+              rate,
+              sustained: "lag" in held && sustained(held),
+              appliedRowsPerSecond: "lag" in held ? held.appliedRowsPerSecond : null
+            })
+          )
       daemon.sampler.phase("latency")
-      context.log(`daemon: (e) Neon -> workspace latency at ${context.options.latencyRate} commits/s`)
+      if (runs("latency"))
+        context.log(`daemon: (e) Neon -> workspace latency at ${context.options.latencyRate} commits/s`)
       yield* Effect.promise(() => waitQuiet(port))
-      const latency = yield* attempt(() => benchLatency(benched))
+      const latency = runs("latency") ? yield* attempt(() => benchLatency(benched)) : skipped
       daemon.sampler.phase("stop")
       const peaks = daemon.sampler.peaks()
       const result = yield* Effect.promise(() => daemon.kill(20_000))
       const maxRssMb = Math.max(peaks.maxRssMb, result.maxRssMb ?? 0)
-      const rssTargets = { maxRssMb: below(maxRssMb, context.rttMs === 0 ? 150 : 200) }
+      // the peak of a run with phases left out is not the daemon's peak: no target then
+      const rssTargets = daemonPhases.every(runs)
+        ? { maxRssMb: below(maxRssMb, context.rttMs === 0 ? 150 : 200) }
+        : {}
       return {
         startup,
         realtime: { ...realtime, stats: realtimeStats, quietAfterPushSeconds: settled },

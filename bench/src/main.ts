@@ -6,7 +6,7 @@
  * Progress goes to stderr.
  *
  * `pnpm bench -- --rows 100000` (or BENCH_ROWS=100000) scales the run down; `--rtt 0,5,20,60` (or
- * BENCH_RTT) chooses the round trips; `--skip cli|daemon` leaves a part out. The exit code is 0 whenever
+ * BENCH_RTT) chooses the round trips; `--skip cli|daemon` leaves a part out, `--daemon-phases` runs only the daemon phases named. The exit code is 0 whenever
  * the measurements ran, whether or not targets were met (the JSON says which were missed); 1 when the
  * bench itself could not run; 2 for a bad command line.
  *
@@ -200,6 +200,7 @@ const program = (options: BenchOptions) =>
             idRanges: idRanges(options)
           },
           skipped: [...options.skip],
+          daemonPhases: [...options.daemonPhases],
           profiled: options.profile
         },
         runs,

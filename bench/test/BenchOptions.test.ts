@@ -45,6 +45,20 @@ describe("BenchOptions", () => {
     assert.strictEqual(options.profile, true)
   })
 
+  it("reads --daemon-phases: every phase by default, else the ones named", () => {
+    assert.deepStrictEqual(
+      [...parseBenchOptions([], undefined).daemonPhases],
+      ["pushLatency", "pushBulk", "bulkUpdate", "heldRate", "sustainedRate", "latency"]
+    )
+    const some = parseBenchOptions(["--daemon-phases", "latency, bulkUpdate"], undefined)
+    assert.deepStrictEqual([...some.daemonPhases].sort(), ["bulkUpdate", "latency"])
+    assert.throws(
+      () => parseBenchOptions(["--daemon-phases=latency,bulk"], undefined),
+      /--daemon-phases takes one or more of pushLatency, .*\(got "bulk"\)/
+    )
+    assert.throws(() => parseBenchOptions(["--daemon-phases", ""], undefined), UsageError)
+  })
+
   it("answers --help with the usage, not an error", () => {
     assert.throws(() => parseBenchOptions(["--", "--help"], undefined), HelpRequested)
   })
