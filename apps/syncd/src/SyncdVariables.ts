@@ -64,7 +64,11 @@ export const syncdVariables: ReadonlyArray<SyncdVariable> = [
     default: "`complete`",
     meaning: "comma list of `enrichment_status` values whose workspace edits are pushed (CLI too)"
   },
-  { name: "ENRICH_SYNC_BATCH_SIZE", default: "`5000`", meaning: "most keys merged per batch" },
+  {
+    name: "ENRICH_SYNC_BATCH_SIZE",
+    default: "`5000`",
+    meaning: "most keys merged per batch (per merge of workspace edits: 2,000 at most)"
+  },
   {
     name: "ENRICH_SYNC_BATCH_WAIT_MS",
     default: "`5`",

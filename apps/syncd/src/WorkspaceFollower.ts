@@ -21,7 +21,7 @@ import { Endpoints } from "./Databases.ts"
 import { Loops } from "./Loops.ts"
 import { mergeKeys, transientRetry } from "./Reconcile.ts"
 import { Startup } from "./Startup.ts"
-import { SyncdConfig } from "./SyncdConfig.ts"
+import { SyncdConfig, type SyncdSettings } from "./SyncdConfig.ts"
 import { type Direction, SyncMetrics } from "./SyncMetrics.ts"
 
 /** How the workspace follower polls. */
@@ -92,13 +92,25 @@ export const followRealtime = (options: WorkspaceFollowerOptions) =>
     }
   })
 
-const followerOptions = Effect.map(SyncdConfig, (config) => ({
+/**
+ * Most keys of one merge of a person's edits. A full merge holds both rows of every key, its plan and the
+ * push's statements at once (about 13 KB a key: 5,000 keys took the daemon's memory 65 MB up), where a
+ * batch of Neon changes holds its rows as COPY text; 2,000 keys a merge cost the same time on loopback.
+ */
+export const fullMergeBatch = 2000
+
+/** The workspace followers' options from the daemon's configuration. */
+export const workspaceFollowerOptions = (
+  config: Pick<SyncdSettings, "entities" | "policy" | "batchSize" | "workspacePoll">
+): WorkspaceFollowerOptions => ({
   entities: config.entities,
-  direction: "workspace->neon" as const,
+  direction: "workspace->neon",
   policy: config.policy,
-  batchSize: config.batchSize,
+  batchSize: Math.min(config.batchSize, fullMergeBatch),
   poll: config.workspacePoll
-}))
+})
+
+const followerOptions = Effect.map(SyncdConfig, workspaceFollowerOptions)
 
 /** Polls the workspace for the daemon's lifetime (a loop of `Loops`), once the daemon has started. */
 export const workspaceFollowerLayer = Layer.effectDiscard(
