@@ -136,26 +136,26 @@ export const followSource = (options: SourceFollowerOptions) =>
     // keys of batches planned and not yet written, with the signal that they are
     const unwritten = new Map<string, Written>()
     let lastBarrier: Written | null = null
-    /** merges the writer started that may still run, oldest first */
+    /** merges the writer started and has not waited for yet, oldest first */
     let running: Array<Written> = []
     /** merges the writer started since it last handed an acknowledgement on */
     let sinceAck: Array<Written> = []
     /** waits for every merge started so far (failing as the first of them that failed) */
     const settle = Effect.suspend(() => {
-      const all = [...sinceAck, ...running]
+      const all = running
       running = []
       return Effect.forEach(all, Deferred.await, { discard: true })
     })
 
     const merge = (step: Extract<Step, { _tag: "Merge" }>) =>
-      Effect.gen(function* () {
-        yield* mergeBatch(step.entity, step.changes, { ...direction, shared: true }, step.prepared)
-        if (Deferred.isDoneUnsafe(options.stop)) drainedBatches++
-        yield* metrics.update((m) => ({ ...m, neonKeys: m.neonKeys + step.changes.length }))
-        for (const c of step.changes) if (unwritten.get(c.key) === step.done) unwritten.delete(c.key)
-      }).pipe(
-        Effect.exit,
-        Effect.flatMap((exit) => Deferred.done(step.done, exit))
+      Deferred.into(
+        Effect.gen(function* () {
+          yield* mergeBatch(step.entity, step.changes, { ...direction, shared: true }, step.prepared)
+          if (Deferred.isDoneUnsafe(options.stop)) drainedBatches++
+          yield* metrics.update((m) => ({ ...m, neonKeys: m.neonKeys + step.changes.length }))
+          for (const c of step.changes) if (unwritten.get(c.key) === step.done) unwritten.delete(c.key)
+        }),
+        step.done
       )
 
     const write = (step: Exclude<Step, { _tag: "End" }>) =>
@@ -164,8 +164,8 @@ export const followSource = (options: SourceFollowerOptions) =>
           case "Merge": {
             // beside the merges in flight (their keys are not this one's), at most `sharedMerges` of them; a
             // large one alone
+            // (waiting for one already done takes no time, and fails as it failed)
             const beside = step.changes.length > (options.writeAloneAbove ?? 1000) ? 1 : sharedMerges
-            running = running.filter((d) => !Deferred.isDoneUnsafe(d))
             while (running.length >= beside) yield* Deferred.await(running.shift()!)
             yield* Effect.forkChild(merge(step))
             running.push(step.done)
@@ -186,11 +186,11 @@ export const followSource = (options: SourceFollowerOptions) =>
           }
           case "Reconcile": {
             yield* settle
-            yield* Effect.exit(reconcile(step.why, { ...options, direction: "reconcile" }, step.only)).pipe(
-              Effect.flatMap((exit) => Deferred.done(step.done, exit)),
-              Effect.andThen(Deferred.await(step.done))
+            yield* Deferred.into(
+              reconcile(step.why, { ...options, direction: "reconcile" }, step.only),
+              step.done
             )
-            return
+            return yield* Deferred.await(step.done)
           }
         }
       })
