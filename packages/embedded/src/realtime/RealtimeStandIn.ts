@@ -109,6 +109,8 @@ interface Binding {
   readonly filter: Filter | null
   /** the columns asked for (`select`), or null for all of them */
   readonly select: ReadonlyArray<string> | null
+  /** `select` as text ("" for all columns): bindings with the same one share a frame */
+  readonly selectKey: string
 }
 
 interface Channel {
@@ -357,11 +359,13 @@ export const startRealtimeStandIn = async (options: RealtimeStandInOptions): Pro
       : []
     const bindings = params.map((p) => {
       const filter = parseFilter(p.filter)
+      const select = selectOf(p)
       return {
         params: p,
         id: bindingId(p),
         filter: typeof filter === "string" ? null : filter,
-        select: selectOf(p)
+        select,
+        selectKey: select === null ? "" : JSON.stringify(select)
       }
     })
     const channel: Channel = {
@@ -425,10 +429,9 @@ export const startRealtimeStandIn = async (options: RealtimeStandInOptions): Pro
             const frames = new Map<string, { select: ReadonlyArray<string> | null; ids: Array<number> }>()
             for (const b of channel.bindings) {
               if (!matches(b, change)) continue
-              const key = b.select === null ? "" : JSON.stringify(b.select)
-              const frame = frames.get(key) ?? { select: b.select, ids: [] }
+              const frame = frames.get(b.selectKey) ?? { select: b.select, ids: [] }
               frame.ids.push(b.id)
-              frames.set(key, frame)
+              frames.set(b.selectKey, frame)
             }
             for (const [key, { select, ids }] of frames) {
               let frameData = data.get(key)
