@@ -170,7 +170,7 @@ export const promoteCommand = Command.make(
   })
 ).pipe(
   Command.withDescription(
-    "Stage 5: move PASSED rows to the master tables (backup first; workspace rows are marked promoted, not deleted)"
+    "Stage 5: move PASSED rows to the master tables (backup first; a row whose workspace edits are not pushed yet is left out, with the reason; workspace rows are marked promoted, not deleted)"
   ),
   Command.withExamples([
     {

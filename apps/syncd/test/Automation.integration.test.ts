@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { demoCompanyAt, demoCompanyKey } from "@enrich-sync/testing"
 import { type DaemonProcess, eventually, query, startDaemon } from "./support/DaemonProcess.ts"
 import { type Databases, freshDatabases } from "./support/Databases.ts"
 
@@ -186,4 +187,61 @@ describe("syncd's automated mode", () => {
     assert.notInclude(daemon.output(), "hook-password")
     assert.notInclude(daemon.output(), secret)
   }, 120_000)
+
+  it("a PASSED row whose workspace edits are not pushed yet is promoted only with them", async () => {
+    // a demo company whose only problem is its missing website
+    const index = Array.from({ length: 100 }, (_, i) => i + 1).find((i) => {
+      const row = demoCompanyAt(i)
+      return (
+        row.reason_code === "EMPTY_WEBSITE" &&
+        Object.keys(row.validation_errors as object).join() === "website"
+      )
+    })!
+    const other = demoCompanyKey(index)
+    const website = `https://www.${other.replaceAll(".", "")}.example.com`
+    // a person is still working on it (not complete: not pushed) ...
+    await query(
+      dbs.workspaceUrl,
+      `UPDATE company_needs_enrichment SET website = $2, enrichment_status = 'in_progress' WHERE company_unique_id = $1`,
+      [other, website]
+    )
+    // ... when something else marks it PASSED on Neon
+    await query(
+      dbs.neonUrl,
+      "UPDATE marketing.company_invalid SET validation_status = 'PASSED' WHERE company_unique_id = $1",
+      [other]
+    )
+    await daemon.waitFor(
+      /1 PASSED company record\(s\) not promoted: their workspace rows hold edits not yet pushed to Neon/,
+      30_000
+    )
+    // passes go on (every 2 s) without promoting it or saying it again
+    await new Promise((resolve) => setTimeout(resolve, 5_000))
+    const [still] = await query(
+      dbs.neonUrl,
+      "SELECT count(*)::int AS n FROM marketing.company_invalid WHERE company_unique_id = $1",
+      [other]
+    )
+    assert.strictEqual(still?.n, 1)
+    assert.strictEqual(daemon.output().match(/PASSED company record\(s\) not promoted/g)?.length, 1)
+
+    // completed, it is pushed, re-validated and promoted with the person's website
+    await query(
+      dbs.workspaceUrl,
+      "UPDATE company_needs_enrichment SET enrichment_status = 'complete' WHERE company_unique_id = $1",
+      [other]
+    )
+    await eventually(
+      "the record reaches the master table with the workspace's edit",
+      async () => {
+        const [master] = await query(
+          dbs.neonUrl,
+          "SELECT website FROM marketing.company_master WHERE company_unique_id = $1",
+          [other]
+        )
+        return master?.website === website
+      },
+      30_000
+    )
+  }, 90_000)
 })

@@ -13,6 +13,8 @@ import { byKeysSql } from "./PromoteSql.ts"
 export interface SkippedKey {
   readonly key: string
   readonly reason: string
+  /** set when the key was left out because its workspace row holds edits Neon has not received */
+  readonly unpushedEdits?: true
 }
 
 /** A row read for promotion: its key and its status. */

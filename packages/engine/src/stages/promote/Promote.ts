@@ -2,8 +2,10 @@
  * Stage 5, promote: PASSED rows of a Neon invalid table move to the master table (`PromoteSql`, columns
  * mapped by `MasterMapping`), each batch in one Neon transaction whose rows are appended to the run's
  * backup file (`BackupFile`) before it commits; their workspace rows are then marked promoted
- * (`WorkspaceMarking`). FAILED rows that went through enrichment are flagged `still_invalid`. Batches run
- * in a few lanes at once on disjoint keys; the first failure stops every lane from taking another.
+ * (`WorkspaceMarking`). A key whose workspace row holds edits Neon has not received is left out and
+ * reported, so no edit is left behind in a row marked promoted. FAILED rows that went through enrichment are
+ * flagged `still_invalid`. Batches run in a few lanes at once on disjoint keys; the first failure stops every
+ * lane from taking another.
  *
  * Invariants: a row leaves the invalid table only in the transaction that puts it into the master table,
  * and that transaction commits only after the row's backup line is durable; a failed batch rolls back
@@ -33,7 +35,7 @@ import type { Batch, SkippedKey } from "./Candidates.ts"
 import { readBatch } from "./Candidates.ts"
 import { masterMapping } from "./MasterMapping.ts"
 import { promoteSql, scanSql, stillInvalidSql } from "./PromoteSql.ts"
-import { activeWorkspaceCount, markPromoted } from "./WorkspaceMarking.ts"
+import { activeWorkspaceCount, markPromoted, unpushedEdits } from "./WorkspaceMarking.ts"
 
 /** Options of a promotion. */
 export interface PromoteOptions {
@@ -112,6 +114,26 @@ const notMarked = (entity: Entity, error: DatabaseError, keys: number): Database
     side: error.side,
     reason: error.reason,
     message: `${keys} ${entity.label} rows were promoted on Neon, but marking their workspace rows promoted failed: ${error.message}; the next backfill (or syncd) marks them; run promote again for the rest`,
+    ...(error.code === undefined ? {} : { code: error.code }),
+    cause: error
+  })
+
+/**
+ * A key left out because its workspace row holds edits Neon has not received (see `unpushedEdits`): promoted
+ * now, those edits would stay behind in a row marked promoted, which syncs no more.
+ */
+const heldBack = (key: string, status: string | null): SkippedKey => ({
+  key,
+  reason: `its workspace row has edits not yet pushed to Neon (enrichment_status ${status === null ? "NULL" : JSON.stringify(status)}); promoting it now would leave them behind: push them (a row is pushed once its enrichment_status is complete), run revalidate, then promote again`,
+  unpushedEdits: true
+})
+
+/** The error of reading the workspace before a batch (nothing of that batch was written). */
+const notChecked = (entity: Entity, error: DatabaseError, promotedElsewhere: number): DatabaseError =>
+  new DatabaseError({
+    side: error.side,
+    reason: error.reason,
+    message: `reading the workspace for ${entity.label} edits not yet pushed, before promoting a batch, failed (nothing of that batch was written): ${error.message}${promotedElsewhere === 0 ? "" : `; ${promotedElsewhere} rows promoted by other batches stay promoted`}; fix the cause and run promote again, it continues with the rows still PASSED`,
     ...(error.code === undefined ? {} : { code: error.code }),
     cause: error
   })
@@ -229,11 +251,25 @@ export const promoteEntity = (
           })
         )
 
-      /** A lane: takes batches until none is left or one failed; marks the workspace after each commit. */
+      /**
+       * A lane: takes batches until none is left or one failed; leaves out the keys whose workspace row
+       * holds edits Neon has not received; marks the workspace after each commit.
+       */
       const lane = Effect.gen(function* () {
         while (true) {
-          const batchKeys = yield* nextKeys
-          if (batchKeys === null) return
+          const taken = yield* nextKeys
+          if (taken === null) return
+          const held = yield* unpushedEdits(entity, taken).pipe(
+            Effect.mapError((error) => notChecked(entity, error, run.promoted))
+          )
+          const batchKeys = held.size === 0 ? taken : taken.filter((k) => !held.has(k))
+          if (held.size > 0) {
+            report(
+              { promote: [], skipped: [...held].map(([key, status]) => heldBack(key, status)) },
+              held.size
+            )
+          }
+          if (batchKeys.length === 0) continue
           const file = run.backup
           if (dryRun || file === null) {
             const batch = yield* readBatch(entity, db, batchKeys)

@@ -1,12 +1,13 @@
 /**
- * The workspace side of a promotion: rows whose Neon row was promoted are marked `promoted` (kept, never
- * deleted), in slices chosen so that most of those updates stay on their page.
+ * The workspace side of a promotion: which keys still hold edits Neon has not received (they are not
+ * promoted), and marking the rows whose Neon row was promoted `promoted` (kept, never deleted), in slices
+ * chosen so that most of those updates stay on their page.
  *
  * Invariant: marking is idempotent; a failure between slices leaves only rows that a later backfill or
  * syncd marks.
  */
 import type { Entity } from "@enrich-sync/core"
-import { qualified, quoteIdent } from "@enrich-sync/core"
+import { qualified, quoteIdent, workspaceHashFunction } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
 import { WorkspaceDatabase } from "../../store/Database.ts"
 import type { DatabaseError } from "../../store/DatabaseError.ts"
@@ -23,6 +24,32 @@ export const activeWorkspaceCount = (entity: Entity, keys: ReadonlyArray<string>
           [keys]
         )
       ).pipe(Effect.map(([row]) => Number(row?.n ?? 0)))
+
+/**
+ * The keys among `keys` whose workspace row holds edits Neon has not received, with the row's
+ * `enrichment_status`: active rows whose projection differs from what both sides last agreed on
+ * (`last_sync_hash`), as `push` finds them; edits still held back by push gating (not `complete` yet) count
+ * too. Promoting such a key would leave those edits behind in a row marked promoted, which syncs no more.
+ */
+export const unpushedEdits = (
+  entity: Entity,
+  keys: ReadonlyArray<string>
+): Effect.Effect<ReadonlyMap<string, string | null>, DatabaseError, WorkspaceDatabase> =>
+  keys.length === 0
+    ? Effect.succeed(new Map())
+    : WorkspaceDatabase.use((db) =>
+        db.query(
+          `SELECT t.${quoteIdent(entity.key)} AS key, t.enrichment_status AS status
+             FROM ${qualified(entity.workspaceTable)} AS t
+            WHERE t.${quoteIdent(entity.key)} = ANY($1::text[]) AND t.sync_state = 'active'
+              AND ${workspaceHashFunction(entity)}(t) IS DISTINCT FROM t.last_sync_hash`,
+          [keys]
+        )
+      ).pipe(
+        Effect.map(
+          (rows) => new Map(rows.map((r) => [String(r.key), r.status === null ? null : String(r.status)]))
+        )
+      )
 
 /** Rows per workspace marking slice, at least (fewer make the transactions' own cost count). */
 const minSliceRows = 500

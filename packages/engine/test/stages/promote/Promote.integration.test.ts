@@ -14,6 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import { applyKeys } from "../../../src/merge/MergeApply.ts"
 import { backfillEntity } from "../../../src/stages/Backfill.ts"
+import { pushEntity } from "../../../src/stages/Push.ts"
 import { promoteEntity } from "../../../src/stages/promote/Promote.ts"
 import { markPromoted } from "../../../src/stages/promote/WorkspaceMarking.ts"
 import { revalidateEntity } from "../../../src/stages/Revalidate.ts"
@@ -293,6 +294,73 @@ describe("promote", () => {
               `SELECT unique_id, email, source_batch_id IS NOT NULL AS batch FROM marketing.people_master`
             ),
             [{ unique_id: person, email: "jane.doe@example.com", batch: true }]
+          )
+        })
+      )
+    )
+
+    it.effect(
+      "a key whose workspace row holds edits Neon has not received is left out, with the reason, until they are pushed",
+      withBackupDir((dir) =>
+        Effect.gen(function* () {
+          const [, , , , , edited, touched, gated] = websiteOnly(119)
+          yield* enrichOnNeon([edited!, touched!, gated!])
+          yield* revalidateEntity(Company, { onlyEnriched: true })
+          // a person's edits in the workspace (the trigger keeps the base): one completed, one still in progress,
+          // and a save that changed nothing
+          yield* onWorkspace(
+            `UPDATE company_needs_enrichment SET phone = '(304) 555-0199', enrichment_status = 'complete'
+              WHERE company_unique_id = $1`,
+            [edited]
+          )
+          yield* onWorkspace(
+            `UPDATE company_needs_enrichment SET industry = 'Local Government', enrichment_status = 'in_progress'
+              WHERE company_unique_id = $1`,
+            [gated]
+          )
+          yield* onWorkspace(
+            `UPDATE company_needs_enrichment SET company_name = company_name WHERE company_unique_id = $1`,
+            [touched]
+          )
+          const ids = [edited!, touched!, gated!]
+          const dry = yield* promoteEntity(Company, { ids, dryRun: true, backupDir: dir })
+          const report = yield* promoteEntity(Company, { ids, backupDir: dir })
+          for (const r of [dry, report]) {
+            assert.deepInclude(r, { candidates: 3, promoted: 1, workspaceMarked: 1 })
+            const skipped = new Map(r.skipped.map((s) => [s.key, s.reason]))
+            assert.deepStrictEqual([...skipped.keys()].sort(), [edited!, gated!].sort())
+            assert.isTrue(r.skipped.every((s) => s.unpushedEdits === true))
+            assert.match(
+              skipped.get(edited!)!,
+              /edits not yet pushed to Neon \(enrichment_status "complete"\).*push them/
+            )
+            assert.match(
+              skipped.get(gated!)!,
+              /edits not yet pushed to Neon \(enrichment_status "in_progress"\)/
+            )
+          }
+          // left where they were: on Neon's invalid table, active in the workspace with their edits
+          assert.deepStrictEqual(yield* invalidKeys(ids), [edited!, gated!].sort())
+          assert.deepStrictEqual(
+            yield* onWorkspace(
+              `SELECT company_unique_id AS k, sync_state, phone = '(304) 555-0199' AS edited
+                 FROM company_needs_enrichment WHERE company_unique_id = ANY($1) ORDER BY 1`,
+              [ids]
+            ),
+            ids
+              .map((k) => ({ k, sync_state: k === touched ? "promoted" : "active", edited: k === edited }))
+              .sort((a, b) => (a.k < b.k ? -1 : 1))
+          )
+
+          // pushed (and re-validated on Neon), the completed edit is promoted with its value
+          yield* pushEntity(Company)
+          const after = yield* promoteEntity(Company, { ids: [edited!], backupDir: dir })
+          assert.deepInclude(after, { promoted: 1, skipped: [] })
+          assert.deepStrictEqual(
+            yield* onNeon(`SELECT phone FROM marketing.company_master WHERE company_unique_id = $1`, [
+              edited
+            ]),
+            [{ phone: "(304) 555-0199" }]
           )
         })
       )
