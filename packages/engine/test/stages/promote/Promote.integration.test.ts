@@ -304,8 +304,14 @@ describe("promote", () => {
       withBackupDir((dir) =>
         Effect.gen(function* () {
           const [, , , , , edited, touched, gated] = websiteOnly(119)
-          yield* enrichOnNeon([edited!, touched!, gated!])
+          yield* enrichOnNeon([edited!, touched!])
           yield* revalidateEntity(Company, { onlyEnriched: true })
+          // fixed on Neon by someone else, its enrichment not complete there
+          yield* onNeon(
+            `UPDATE marketing.company_invalid SET website = 'https://www.example.com', validation_status = 'PASSED'
+              WHERE company_unique_id = $1`,
+            [gated]
+          )
           // a person's edits in the workspace (the trigger keeps the base): one completed, one still in progress,
           // and a save that changed nothing
           yield* onWorkspace(
@@ -321,6 +327,16 @@ describe("promote", () => {
           yield* onWorkspace(
             `UPDATE company_needs_enrichment SET company_name = company_name WHERE company_unique_id = $1`,
             [touched]
+          )
+          // Neon's enrichment merged into the in-progress row (as syncd does): it keeps its edit, no longer dirty
+          yield* applyKeys(Company, [{ key: gated! }])
+          assert.deepStrictEqual(
+            yield* onWorkspace(
+              `SELECT sync_dirty, sync_base IS NOT NULL AS based, industry, website IS NOT NULL AS merged
+                 FROM company_needs_enrichment WHERE company_unique_id = $1`,
+              [gated]
+            ),
+            [{ sync_dirty: false, based: true, industry: "Local Government", merged: true }]
           )
           const ids = [edited!, touched!, gated!]
           const dry = yield* promoteEntity(Company, { ids, dryRun: true, backupDir: dir })
