@@ -17,6 +17,7 @@ import type { Entity } from "@enrich-sync/core"
 import { qualified } from "@enrich-sync/core"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Semaphore from "effect/Semaphore"
 import type { WorkspaceDatabase } from "../../store/Database.ts"
 import { SourceDatabase } from "../../store/Database.ts"
@@ -128,15 +129,21 @@ const heldBack = (key: string, status: string | null): SkippedKey => ({
   unpushedEdits: true
 })
 
-/** The error of reading the workspace before a batch (nothing of that batch was written). */
-const notChecked = (entity: Entity, error: DatabaseError, promotedElsewhere: number): DatabaseError =>
+/** The error of reading the workspace for a batch's unpushed edits (its transaction then rolls back). */
+const notChecked = (entity: Entity, error: DatabaseError): DatabaseError =>
   new DatabaseError({
     side: error.side,
     reason: error.reason,
-    message: `reading the workspace for ${entity.label} edits not yet pushed, before promoting a batch, failed (nothing of that batch was written): ${error.message}${promotedElsewhere === 0 ? "" : `; ${promotedElsewhere} rows promoted by other batches stay promoted`}; fix the cause and run promote again, it continues with the rows still PASSED`,
+    message: `reading the workspace for ${entity.label} edits not yet pushed failed: ${error.message}`,
     ...(error.code === undefined ? {} : { code: error.code }),
     cause: error
   })
+
+/** A batch's keys without those whose workspace row holds unpushed edits, and those, as skipped. */
+const leaveOut = (taken: ReadonlyArray<string>, held: ReadonlyMap<string, string | null>) => ({
+  batchKeys: held.size === 0 ? taken : taken.filter((k) => !held.has(k)),
+  held: [...held].map(([key, status]) => heldBack(key, status))
+})
 
 /** A batch whose transaction failed (and rolled back). */
 interface BatchFailed {
@@ -222,21 +229,31 @@ export const promoteEntity = (
        * written rolls the batch back. (A COMMIT that fails after the lines were written leaves surplus
        * lines: rows that were not promoted, never missing ones.)
        */
-      const promoteBatch = (file: BackupFile, batchKeys: ReadonlyArray<string>) =>
+      const promoteBatch = (
+        file: BackupFile,
+        taken: ReadonlyArray<string>,
+        check: Fiber.Fiber<ReadonlyMap<string, string | null>, DatabaseError>
+      ) =>
         db.transaction((tx) =>
           Effect.gen(function* () {
+            // the workspace check ran beside the transaction's BEGIN; nothing is written before it answers
+            const { batchKeys, held } = leaveOut(taken, yield* Fiber.join(check))
+            if (batchKeys.length === 0) return { batch: { promote: [], skipped: held }, existing: 0 }
             const details = (existing: boolean) =>
               JSON.stringify({ master, backup_file: file.path, updated_existing: existing })
             const rows = yield* tx.query(statement, [batchKeys, entity.name, details(false), details(true)])
             const promoted = rows.map((r) => String(r.key))
-            let skipped: ReadonlyArray<SkippedKey> = []
+            let skipped: ReadonlyArray<SkippedKey> = held
             if (promoted.length < batchKeys.length) {
               const gone = new Set(promoted)
-              skipped = (yield* readBatch(
-                entity,
-                tx,
-                batchKeys.filter((k) => !gone.has(k))
-              )).skipped
+              skipped = [
+                ...held,
+                ...(yield* readBatch(
+                  entity,
+                  tx,
+                  batchKeys.filter((k) => !gone.has(k))
+                )).skipped
+              ]
             }
             if (rows.length > 0) {
               yield* fileLock.withPermits(1)(
@@ -259,29 +276,22 @@ export const promoteEntity = (
         while (true) {
           const taken = yield* nextKeys
           if (taken === null) return
-          const held = yield* unpushedEdits(entity, taken).pipe(
-            Effect.mapError((error) => notChecked(entity, error, run.promoted))
+          const check = yield* Effect.forkChild(
+            unpushedEdits(entity, taken).pipe(Effect.mapError((error) => notChecked(entity, error)))
           )
-          const batchKeys = held.size === 0 ? taken : taken.filter((k) => !held.has(k))
-          if (held.size > 0) {
-            report(
-              { promote: [], skipped: [...held].map(([key, status]) => heldBack(key, status)) },
-              held.size
-            )
-          }
-          if (batchKeys.length === 0) continue
           const file = run.backup
           if (dryRun || file === null) {
+            const { batchKeys, held } = leaveOut(taken, yield* Fiber.join(check))
             const batch = yield* readBatch(entity, db, batchKeys)
             run.promoted += batch.promote.length
             const active = yield* activeWorkspaceCount(entity, batch.promote)
             run.workspaceMarked += active
-            report(batch, batchKeys.length)
+            report({ promote: batch.promote, skipped: [...held, ...batch.skipped] }, taken.length)
             continue
           }
-          const result = yield* promoteBatch(file, batchKeys).pipe(
+          const result = yield* promoteBatch(file, taken, check).pipe(
             Effect.mapError((error): BackupError | BatchFailed =>
-              error._tag === "DatabaseError" ? { _tag: "BatchFailed", error, rows: batchKeys.length } : error
+              error._tag === "DatabaseError" ? { _tag: "BatchFailed", error, rows: taken.length } : error
             )
           )
           const promotedKeys = result.batch.promote
@@ -292,7 +302,7 @@ export const promoteEntity = (
             Effect.mapError((error) => notMarked(entity, error, promotedKeys.length))
           )
           run.workspaceMarked += marked
-          report(result.batch, batchKeys.length)
+          report(result.batch, taken.length)
         }
       }).pipe(
         // a failure stops every lane from taking another batch, but lets the batches in flight finish

@@ -378,6 +378,24 @@ describe("promote", () => {
             ]),
             [{ phone: "(304) 555-0199" }]
           )
+
+          // a workspace that cannot answer the check: the batch is rolled back, nothing of it written
+          const [, , , , , , , , next] = websiteOnly(119)
+          yield* enrichOnNeon([next!])
+          yield* revalidateEntity(Company, { onlyEnriched: true })
+          yield* onWorkspace(
+            "ALTER FUNCTION enrich_sync.company_workspace_hash(public.company_needs_enrichment) RENAME TO moved_hash"
+          )
+          const failed = yield* Effect.flip(promoteEntity(Company, { ids: [next!], backupDir: dir }))
+          yield* onWorkspace(
+            "ALTER FUNCTION enrich_sync.moved_hash(public.company_needs_enrichment) RENAME TO company_workspace_hash"
+          )
+          assert.match(
+            failed.message,
+            /promoting a batch of 1 company rows .* rolled back \(nothing of it was written or deleted\): reading the workspace for company edits not yet pushed failed: /
+          )
+          assert.deepStrictEqual(yield* invalidKeys([next!]), [next!])
+          assert.notInclude(yield* masterKeys, next!)
         })
       )
     )
