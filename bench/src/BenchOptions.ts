@@ -1,11 +1,13 @@
 /**
  * What a bench run measures: the command line (`--rows N`, `--rtt MS[,MS...]`, `--skip cli|daemon`,
- * `--daemon-phases NAME[,NAME...]`, `--profile`), `BENCH_ROWS` and `BENCH_RTT`.
+ * `--daemon-phases NAME[,NAME...]`, `--from-source`, `--profile`), `BENCH_ROWS` and `BENCH_RTT`.
  *
  * Invariant: every size the bench uses derives from `rows` here, so `--rows 100000` scales the whole run
  * down consistently (the promoted, bulk-updated and pushed rows are fractions of it, capped at the issues'
  * sizes, and the held-rate run is shortened in proportion); the round trips are the same for every size.
  */
+
+import type { Program } from "./Program.ts"
 
 /** The parts of the bench that can be skipped (while developing it). */
 export type Section = "cli" | "daemon"
@@ -57,6 +59,8 @@ export interface BenchOptions {
   readonly daemonPhases: ReadonlySet<DaemonPhase>
   /** run the measured Node processes with `--cpu-prof` and report their hottest functions */
   readonly profile: boolean
+  /** the programs measured: the package's bundles (default) or the repository's sources (`--from-source`) */
+  readonly program: Program
 }
 
 /** The fixed rate (rows/s) the writers hold at a round trip: 30,000 on loopback, 20,000 over a link. */
@@ -74,7 +78,7 @@ export class HelpRequested extends Error {
 
 /** The usage line. */
 export const usage =
-  "usage: pnpm bench [-- --rows N] [--rtt MS[,MS...]] [--skip cli|daemon] [--daemon-phases NAME[,NAME...]] [--profile]  (BENCH_ROWS=N and BENCH_RTT=MS,... also set them; default 1000000 rows at 0,20 ms, every phase)"
+  "usage: pnpm bench [-- --rows N] [--rtt MS[,MS...]] [--skip cli|daemon] [--daemon-phases NAME[,NAME...]] [--from-source] [--profile]  (BENCH_ROWS=N and BENCH_RTT=MS,... also set them; default 1000000 rows at 0,20 ms, every phase, the package's build of syncd and enrich-sync)"
 
 const defaultRows = 1_000_000
 const defaultRtts: ReadonlyArray<number> = [0, 20]
@@ -105,7 +109,8 @@ export const optionsFor = (
   skip: ReadonlySet<Section> = new Set(),
   profile = false,
   rttsMs: ReadonlyArray<number> = defaultRtts,
-  phases: ReadonlySet<DaemonPhase> = new Set(daemonPhases)
+  phases: ReadonlySet<DaemonPhase> = new Set(daemonPhases),
+  program: Program = "package"
 ): BenchOptions => {
   const heldSeconds = Math.max(10, Math.round(60 * Math.min(1, rows / 1_000_000)))
   return {
@@ -127,7 +132,8 @@ export const optionsFor = (
     pushRows: Math.min(10_000, Math.floor(rows / 20)),
     skip,
     daemonPhases: phases,
-    profile
+    profile,
+    program
   }
 }
 
@@ -146,6 +152,7 @@ export const parseBenchOptions = (
   const skip = new Set<Section>()
   let phases: ReadonlySet<DaemonPhase> = new Set(daemonPhases)
   let profile = false
+  let program: Program = "package"
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!
     if (arg === "--") continue
@@ -188,6 +195,10 @@ export const parseBenchOptions = (
         if (inline !== undefined) throw new UsageError("--profile takes no value")
         profile = true
         break
+      case "--from-source":
+        if (inline !== undefined) throw new UsageError("--from-source takes no value")
+        program = "source"
+        break
       case "--help":
       case "-h":
         throw new HelpRequested(usage)
@@ -195,5 +206,5 @@ export const parseBenchOptions = (
         throw new UsageError(`unknown argument "${arg}"; ${usage}`)
     }
   }
-  return optionsFor(rows, skip, profile, rtts, phases)
+  return optionsFor(rows, skip, profile, rtts, phases, program)
 }

@@ -109,6 +109,7 @@ export const benchRun = (context: RunContext) =>
           workDir: context.workDir,
           subjects,
           profile: options.profile,
+          program: options.program,
           links
         }
         log(`[${name}] baseline: raw COPY pipe Neon -> workspace`)

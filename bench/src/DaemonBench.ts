@@ -40,7 +40,8 @@ import {
   type IdRange,
   pacedCommits
 } from "./LoadGenerator.ts"
-import { type RunningChild, scopedNodeChild, scriptCommand } from "./NodeChild.ts"
+import { type RunningChild, scopedNodeChild } from "./NodeChild.ts"
+import { programCommand } from "./Program.ts"
 import {
   completeInOneStatement,
   enricherEdits,
@@ -209,8 +210,8 @@ const startDaemon = (context: DaemonBenchContext) =>
   Effect.gen(function* () {
     const port = yield* Effect.promise(freePort)
     const started = performance.now()
-    // as `pnpm start` runs it: the heap sizing the daemon is meant to run with
-    const command = scriptCommand("start")
+    // with the heap sizing `pnpm start` gives it, from the package's bundle (or the sources)
+    const command = programCommand("start", context.options.program)
     const daemon = yield* scopedNodeChild({
       args: [command.script],
       env: {

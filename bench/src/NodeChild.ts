@@ -1,6 +1,6 @@
 /**
  * Runs a Node program of this repo as a child process and measures it: wall time, peak resident memory
- * (from `getrusage` through the `PeakRss.ts` preload, and from `/proc` samples), CPU time, stdout, and the
+ * (from `getrusage` through the `PeakRss.js` preload, and from `/proc` samples), CPU time, stdout, and the
  * tail of stderr.
  *
  * Invariant: a child started here never outlives the bench: `kill()` (called by the scope that owns it)
@@ -17,7 +17,7 @@ import { type RssSampler, sampleRss } from "./RssSampler.ts"
 /** The repository root (bench/src/../..). */
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url))
 
-const preload = new URL("./PeakRss.ts", import.meta.url).href
+const preload = new URL("./PeakRss.js", import.meta.url).href
 
 /** What a finished child did. */
 export interface ChildResult {
@@ -59,7 +59,7 @@ export interface ChildOptions {
   readonly nodeFlags?: ReadonlyArray<string>
 }
 
-/** Starts `node --import PeakRss.ts <args>` with the environment of this process plus `env`. */
+/** Starts `node --import PeakRss.js <args>` with the environment of this process plus `env`. */
 export const startNodeChild = (options: ChildOptions): RunningChild => {
   rmSync(options.reportFile, { force: true })
   const started = performance.now()

@@ -12,7 +12,8 @@ import * as Effect from "effect/Effect"
 import { type CpuReading, type CpuSubjects, startCpuMeter } from "./CpuMeter.ts"
 import { type ProfileSummary, profileFlags, summariseProfile } from "./CpuProfile.ts"
 import { type LinkDelta, type Links, linkDelta } from "./Links.ts"
-import { type ChildResult, runNodeChild, scriptCommand } from "./NodeChild.ts"
+import { type ChildResult, runNodeChild } from "./NodeChild.ts"
+import { type Program, programCommand } from "./Program.ts"
 import { phaseStatements, resetPhaseStatements, type StatementFigure } from "./StatementStats.ts"
 import { round } from "./Stats.ts"
 
@@ -31,6 +32,8 @@ export interface StageContext {
   readonly subjects: Omit<CpuSubjects, "child">
   /** profile the stage's process (`--profile`) */
   readonly profile: boolean
+  /** the CLI measured: the package's bundle or the sources */
+  readonly program: Program
   /** the run's links (what they carried during each stage is reported) */
   readonly links: Links
 }
@@ -78,11 +81,11 @@ const parseResult = (stdout: string): Record<string, unknown> | null => {
   return null
 }
 
-/** The CLI as `pnpm enrich-sync` runs it (the root package.json's script: its node flags and its script). */
-const cliCommand = scriptCommand("enrich-sync")
+/** The CLI as `pnpm enrich-sync` runs it (its node flags), from the package's bundle or the sources. */
+const cliCommand = (context: StageContext) => programCommand("enrich-sync", context.program)
 
 const cliArgs = (stage: Stage, context: StageContext): ReadonlyArray<string> => [
-  cliCommand.script,
+  cliCommand(context).script,
   stage,
   "--entity",
   "company",
@@ -140,7 +143,7 @@ export const runStage = (stage: Stage, context: StageContext): Effect.Effect<Sta
     const linksBefore = yield* Effect.promise(() => context.links.stats())
     const meter = startCpuMeter(context.subjects)
     const profileDir = join(context.workDir, "profiles", `${stage}-${++runs}`)
-    const nodeFlags = [...cliCommand.nodeFlags, ...(context.profile ? profileFlags(profileDir) : [])]
+    const nodeFlags = [...cliCommand(context).nodeFlags, ...(context.profile ? profileFlags(profileDir) : [])]
     const cli = yield* runNodeChild({ args, env, cwd: context.workDir, reportFile, nodeFlags })
     const cpu = meter.read()
     const links = linkDelta(linksBefore, yield* Effect.promise(() => context.links.stats()))

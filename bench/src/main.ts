@@ -31,6 +31,7 @@ import { benchRun, idRanges } from "./BenchRun.ts"
 import { codeVersion } from "./CodeVersion.ts"
 import { type CpuReading, postmasterOf } from "./CpuMeter.ts"
 import { describeMachine, describeServer, load } from "./Machine.ts"
+import { buildPackage } from "./Program.ts"
 import { benchServers, seedNeon } from "./Servers.ts"
 import { withConnection } from "./Sql.ts"
 import { round } from "./Stats.ts"
@@ -103,6 +104,9 @@ const program = (options: BenchOptions) =>
       const startedAt = new Date().toISOString()
       const machine = describeMachine()
       const code = codeVersion()
+      const runsPrograms = !options.skip.has("cli") || !options.skip.has("daemon")
+      const build = options.program === "package" && runsPrograms ? buildPackage() : null
+      if (build !== null) log(`built the enrich-sync package's bundles (${build.dir}) in ${build.seconds} s`)
       log(
         `rows: ${options.rows}; round trips: ${options.rttsMs.join(", ")} ms; starting two PostgreSQL servers`
       )
@@ -199,6 +203,10 @@ const program = (options: BenchOptions) =>
             pushRows: options.pushRows,
             idRanges: idRanges(options)
           },
+          programs:
+            options.program === "package"
+              ? `the enrich-sync package's bundles (${build?.dir ?? "apps/cli/dist"}/syncd.js, enrich-sync.js: what the installed bins and the container image run), built by apps/cli/scripts/bundle.ts at the start of the run${build === null ? "" : ` (${build.seconds} s)`}, with the node flags of the root package.json's scripts`
+              : "the TypeScript sources, as the repository's pnpm start and pnpm enrich-sync run them (--from-source)",
           skipped: [...options.skip],
           daemonPhases: [...options.daemonPhases],
           profiled: options.profile

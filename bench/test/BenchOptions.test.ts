@@ -13,6 +13,7 @@ describe("BenchOptions", () => {
     assert.strictEqual(options.heldSeconds, 60)
     assert.deepStrictEqual(options.rttsMs, [0, 20])
     assert.strictEqual(options.profile, false)
+    assert.strictEqual(options.program, "package")
   })
 
   it("reads the round trips from --rtt or BENCH_RTT, ascending and once each, the flag winning", () => {
@@ -57,6 +58,11 @@ describe("BenchOptions", () => {
       /--daemon-phases takes one or more of pushLatency, .*\(got "bulk"\)/
     )
     assert.throws(() => parseBenchOptions(["--daemon-phases", ""], undefined), UsageError)
+  })
+
+  it("reads --from-source: the sources instead of the package's bundles", () => {
+    assert.strictEqual(parseBenchOptions(["--from-source"], undefined).program, "source")
+    assert.throws(() => parseBenchOptions(["--from-source=yes"], undefined), /--from-source takes no value/)
   })
 
   it("answers --help with the usage, not an error", () => {
