@@ -125,7 +125,7 @@ const notMarked = (entity: Entity, error: DatabaseError, keys: number): Database
  */
 const heldBack = (key: string, status: string | null): SkippedKey => ({
   key,
-  reason: `its workspace row has edits not yet pushed to Neon (enrichment_status ${status === null ? "NULL" : JSON.stringify(status)}); promoting it now would leave them behind: push them (a row is pushed once its enrichment_status is complete), run revalidate, then promote again`,
+  reason: `its workspace row has edits not yet pushed to Neon (enrichment_status ${status === null ? "NULL" : JSON.stringify(status)}); promoting it now would leave them behind: push them (a row is pushed, and re-validated, once its enrichment_status is complete), then promote again`,
   unpushedEdits: true
 })
 
