@@ -17,7 +17,7 @@ import * as Flags from "./CommonFlags.ts"
 import { formatTable, Output } from "./Output.ts"
 import { withBothSides } from "./Preflight.ts"
 import type { PromoteRun } from "./Promote.ts"
-import { renderPromote, runPromote } from "./Promote.ts"
+import { notPromotedLines, renderPromote, runPromote } from "./Promote.ts"
 import { renderPush, runPush } from "./Push.ts"
 import { renderRevalidate, runRevalidate } from "./Revalidate.ts"
 
@@ -91,6 +91,7 @@ export const renderPipelineSummary = (
     `Totals: pushed ${sum(push, (p) => p.merge?.pushed ?? 0)}, PASSED ${sum(revalidate, (r) => r.passed)}, FAILED ${sum(revalidate, (r) => r.failed)}, promoted ${promote.promoted}`
   )
   for (const file of promote.backupFiles) lines.push(`Backup of the promoted rows: ${file}`)
+  lines.push(...notPromotedLines(promote))
   return lines.join("\n")
 }
 

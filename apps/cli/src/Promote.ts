@@ -62,17 +62,21 @@ export const mergeSkipped = (
   ids: ReadonlyArray<string> | null
 ): ReadonlyArray<SkippedKey> => {
   if (ids === null || reports.length <= 1) return reports.flatMap((r) => r.skipped)
-  const reasons = new Map<string, Array<string>>()
+  const byKey = new Map<string, Array<SkippedKey>>()
   for (const report of reports) {
-    for (const s of report.skipped) reasons.set(s.key, [...(reasons.get(s.key) ?? []), s.reason])
+    for (const s of report.skipped) byKey.set(s.key, [...(byKey.get(s.key) ?? []), s])
   }
   const tables = entities.map((e) => qualified(e.sourceTable)).join(" nor ")
   const merged: Array<SkippedKey> = []
-  for (const [key, list] of reasons) {
+  for (const [key, list] of byKey) {
     // skipped by fewer entities than there are: one of them promoted it
     if (list.length < reports.length) continue
-    const telling = list.filter((r) => !notFound(r))
-    merged.push({ key, reason: telling.length > 0 ? telling.join("; ") : `not in ${tables}` })
+    const telling = list.filter((s) => !notFound(s.reason))
+    merged.push({
+      key,
+      reason: telling.length > 0 ? telling.map((s) => s.reason).join("; ") : `not in ${tables}`,
+      ...(telling.some((s) => s.unpushedEdits === true) ? { unpushedEdits: true as const } : {})
+    })
   }
   return merged
 }
@@ -111,13 +115,19 @@ export const renderPromote = (run: PromoteRun, source: string, dryRun: boolean):
     `${dryRun ? "Would promote" : "Promoted"}: ${run.promoted.toLocaleString("en-US")}`
   ]
   for (const file of run.backupFiles) lines.push(`Backup of the promoted rows: ${file}`)
-  if (run.skipped.length > 0) {
-    lines.push(`Not promoted (${run.skipped.length}):`)
-    for (const s of run.skipped.slice(0, 20)) lines.push(`  ${s.key}  ${s.reason}`)
-    if (run.skipped.length > 20) lines.push(`  ... and ${run.skipped.length - 20} more (see --json)`)
-  }
+  lines.push(...notPromotedLines(run))
   return lines.join("\n")
 }
+
+/** The ids a promotion left out, with the reason: the first 20, then how many more. */
+export const notPromotedLines = (run: PromoteRun): ReadonlyArray<string> =>
+  run.skipped.length === 0
+    ? []
+    : [
+        `Not promoted (${run.skipped.length}):`,
+        ...run.skipped.slice(0, 20).map((s) => `  ${s.key}  ${s.reason}`),
+        ...(run.skipped.length > 20 ? [`  ... and ${run.skipped.length - 20} more (see --json)`] : [])
+      ]
 
 /** `--passed-ids-file F` (`-`: standard input). */
 export const passedIdsInput = Flag.String("passed-ids-file").pipe(
