@@ -99,7 +99,8 @@ export const promotePassed = (
       const left = report.skipped.filter((s) => s.unpushedEdits === true).map((s) => s.key)
       if (left.length === 0) held.delete(entity.name)
       else {
-        const newly = left.filter((k) => !heldKeys.has(k))
+        // said once per key: a key held again once the 5 minutes are over is not news
+        const newly = left.filter((k) => before?.keys.has(k) !== true)
         held.set(entity.name, { keys: yield* versions(entity, left), until: now + heldFor })
         if (newly.length > 0)
           yield* Effect.logInfo(
