@@ -30,9 +30,9 @@ export const activeWorkspaceCount = (entity: Entity, keys: ReadonlyArray<string>
  * `enrichment_status`: active rows whose projection differs from what both sides last agreed on
  * (`last_sync_hash`); edits still held back by push gating (not `complete` yet) count too. Promoting such a
  * key would leave those edits behind in a row marked promoted, which syncs no more. Only rows that can
- * differ are hashed: a row is its own agreed base (`sync_base` NULL) and not `sync_dirty` until a person
- * edits it through the workspace trigger (hashing every row of a 5,000-key batch took 65 ms of the
- * workspace's time; an edit made with the trigger bypassed leaves neither mark, and is not seen here).
+ * differ are hashed (hashing is the costly part): a row is its own agreed base (`sync_base` NULL) and not
+ * `sync_dirty` until a person edits it through the workspace trigger; an edit made with the trigger bypassed
+ * leaves neither mark, and is not seen here.
  */
 export const unpushedEdits = (
   entity: Entity,
