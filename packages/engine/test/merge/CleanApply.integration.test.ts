@@ -5,9 +5,12 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/testing/TestClock"
 import pg from "pg"
-import { applyCleanSlices, readCleanSlices } from "../../src/merge/CleanApply.ts"
+import { applyCleanSlices, inSyncSql, readCleanSlices } from "../../src/merge/CleanApply.ts"
+import { projectionWorkspaceColumns } from "../../src/merge/CopyProjection.ts"
 import { applyKeys } from "../../src/merge/MergeApply.ts"
+import { backfillEntity } from "../../src/stages/Backfill.ts"
 import { verifyEntity } from "../../src/stages/Verify.ts"
+import { WorkspaceDatabase } from "../../src/store/Database.ts"
 import {
   companyJsonText,
   companyKeysBetween,
@@ -447,6 +450,37 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
           assert.strictEqual(verified.neonChanged.count + verified.corruptBase.count, 0)
           assert.deepStrictEqual(verified.unsyncedEdits.keys, [edited])
         })
+    )
+  })
+
+  layer(engineFixture({ seed: { companies: 5000, people: 0 } }))((it) => {
+    it.effect("finds the staged rows in sync by their key, also on a table not analyzed yet", () =>
+      Effect.gen(function* () {
+        // just backfilled: the workspace table has no statistics
+        yield* backfillEntity(Company)
+        const db = yield* WorkspaceDatabase
+        const [found, plan] = yield* db.transaction((tx) =>
+          Effect.gen(function* () {
+            yield* tx.query(
+              `CREATE TEMPORARY TABLE enrich_sync_clean_company ON COMMIT DROP AS
+                 SELECT ${projectionWorkspaceColumns(Company).join(", ")} FROM company_needs_enrichment LIMIT 500`
+            )
+            return [
+              yield* tx.query(inSyncSql(Company)),
+              yield* tx.query(`EXPLAIN (FORMAT JSON) ${inSyncSql(Company)}`)
+            ] as const
+          })
+        )
+        assert.strictEqual(found.length, 500)
+        // each staged key looks its row up by the key's index: never a scan of the whole table
+        const scans: Array<string> = []
+        const walk = (node: Record<string, unknown>) => {
+          if (node["Relation Name"] === "company_needs_enrichment") scans.push(String(node["Node Type"]))
+          for (const child of (node.Plans as Array<Record<string, unknown>> | undefined) ?? []) walk(child)
+        }
+        walk((plan[0]!["QUERY PLAN"] as Array<{ Plan: Record<string, unknown> }>)[0]!.Plan)
+        assert.deepStrictEqual(scans, ["Index Scan"])
+      })
     )
   })
 })
