@@ -741,59 +741,70 @@ export const benchDaemon = (context: DaemonBenchContext) =>
         live: realtimeLiveAt !== null
       }
       const benched: BenchedDaemon = { context, daemon, port, neon, workspace }
-      const runs = (phase: DaemonPhase) => context.options.daemonPhases.has(phase)
-      const skipped = { skipped: "not in --daemon-phases" } as const
-      daemon.sampler.phase("pushLatency")
-      if (runs("pushLatency"))
-        context.log(`daemon: (a) workspace -> Neon latency, ${context.options.pushLatencyRate} edits/s`)
-      const pushLatency = !runs("pushLatency")
-        ? skipped
-        : realtimeLiveAt === null
-          ? failedPart(new Error("the daemon's Realtime subscription did not become live within 60 s"))
-          : yield* attempt(() => benchPushLatency(benched))
-      daemon.sampler.phase("pushBulk")
-      if (runs("pushBulk"))
-        context.log(
-          `daemon: (b) ${context.ranges.pushBulk.to - context.ranges.pushBulk.from + 1} rows completed in one statement`
-        )
-      const pushBulk = !runs("pushBulk")
-        ? skipped
-        : realtimeLiveAt === null
-          ? failedPart(new Error("the daemon's Realtime subscription did not become live within 60 s"))
-          : yield* attempt(() => benchPushBulk(benched))
+      const runs = (name: DaemonPhase) => context.options.daemonPhases.has(name)
+      /** Phase `name`, when `--daemon-phases` has it (its log line first), else reported as skipped. */
+      const phase = <A extends object>(
+        name: DaemonPhase,
+        what: string | null,
+        body: Effect.Effect<A>
+      ): Effect.Effect<A | { readonly skipped: string }> =>
+        Effect.suspend((): Effect.Effect<A | { readonly skipped: string }> => {
+          daemon.sampler.phase(name)
+          if (!runs(name)) return Effect.succeed({ skipped: "not in --daemon-phases" })
+          if (what !== null) context.log(`daemon: ${what}`)
+          return body
+        })
+      /** a push phase: fails at once when the daemon's Realtime subscription never became live */
+      const whenLive = <A extends object>(
+        body: Effect.Effect<A>
+      ): Effect.Effect<A | ReturnType<typeof failedPart>> =>
+        realtimeLiveAt === null
+          ? Effect.sync(() =>
+              failedPart(new Error("the daemon's Realtime subscription did not become live within 60 s"))
+            )
+          : body
+      const pushLatency = yield* phase(
+        "pushLatency",
+        `(a) workspace -> Neon latency, ${context.options.pushLatencyRate} edits/s`,
+        whenLive(attempt(() => benchPushLatency(benched)))
+      )
+      const pushBulk = yield* phase(
+        "pushBulk",
+        `(b) ${context.ranges.pushBulk.to - context.ranges.pushBulk.from + 1} rows completed in one statement`,
+        whenLive(attempt(() => benchPushBulk(benched)))
+      )
       const realtimeStats = standIn.stats()
       yield* Effect.promise(() => standIn.close())
       yield* Effect.promise(() => removePushProbe(neon))
       const settled = yield* Effect.promise(() => waitQuiet(port))
 
-      daemon.sampler.phase("bulkUpdate")
-      if (runs("bulkUpdate"))
-        context.log(
-          `daemon: (c) one bulk UPDATE of ${context.ranges.bulk.to - context.ranges.bulk.from + 1} rows`
-        )
-      const bulk = runs("bulkUpdate") ? yield* attempt(() => benchBulk(benched)) : skipped
-      daemon.sampler.phase("heldRate")
+      const bulk = yield* phase(
+        "bulkUpdate",
+        `(c) one bulk UPDATE of ${context.ranges.bulk.to - context.ranges.bulk.from + 1} rows`,
+        attempt(() => benchBulk(benched))
+      )
       const rate = heldRateFor(context.rttMs)
-      if (runs("heldRate"))
-        context.log(
-          `daemon: (d) small transactions held at ${rate} rows/s for ${context.options.heldSeconds} s`
+      const held = yield* phase(
+        "heldRate",
+        `(d) small transactions held at ${rate} rows/s for ${context.options.heldSeconds} s`,
+        attempt(() => benchHeld(benched))
+      )
+      const sustainedRate = yield* phase(
+        "sustainedRate",
+        null,
+        attempt(() =>
+          searchSustained(context, daemon, port, {
+            rate,
+            sustained: "lag" in held && sustained(held),
+            appliedRowsPerSecond: "lag" in held ? held.appliedRowsPerSecond : null
+          })
         )
-      const held = runs("heldRate") ? yield* attempt(() => benchHeld(benched)) : skipped
-      daemon.sampler.phase("sustainedRate")
-      const sustainedRate = !runs("sustainedRate")
-        ? skipped
-        : yield* attempt(() =>
-            searchSustained(context, daemon, port, {
-              rate,
-              sustained: "lag" in held && sustained(held),
-              appliedRowsPerSecond: "lag" in held ? held.appliedRowsPerSecond : null
-            })
-          )
-      daemon.sampler.phase("latency")
-      if (runs("latency"))
-        context.log(`daemon: (e) Neon -> workspace latency at ${context.options.latencyRate} commits/s`)
-      yield* Effect.promise(() => waitQuiet(port))
-      const latency = runs("latency") ? yield* attempt(() => benchLatency(benched)) : skipped
+      )
+      const latency = yield* phase(
+        "latency",
+        `(e) Neon -> workspace latency at ${context.options.latencyRate} commits/s`,
+        Effect.promise(() => waitQuiet(port)).pipe(Effect.andThen(attempt(() => benchLatency(benched))))
+      )
       daemon.sampler.phase("stop")
       const peaks = daemon.sampler.peaks()
       const result = yield* Effect.promise(() => daemon.kill(20_000))
