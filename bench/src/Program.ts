@@ -17,10 +17,10 @@ import { repoRoot, scriptCommand } from "./NodeChild.ts"
 export type Program = "package" | "source"
 
 /** Where the package's bundles are built, from the repository root. */
-const bundleDir = "apps/cli/dist"
+export const bundleDir = "apps/cli/dist"
 
-/** Builds the package's bundles (as `pnpm pack` does); returns where and how long it took. */
-export const buildPackage = (): { readonly seconds: number; readonly dir: string } => {
+/** Builds the package's bundles (as `pnpm pack` does) in `bundleDir`; returns how long it took (seconds). */
+export const buildPackage = (): number => {
   const started = performance.now()
   execFileSync(process.execPath, [join(repoRoot, "apps/cli/scripts/bundle.ts")], {
     cwd: join(repoRoot, "apps/cli"),
@@ -30,7 +30,7 @@ export const buildPackage = (): { readonly seconds: number; readonly dir: string
     if (!existsSync(join(repoRoot, bundleDir, bin)))
       throw new Error(`the package's build (apps/cli/scripts/bundle.ts) made no ${bundleDir}/${bin}`)
   }
-  return { seconds: Math.round(performance.now() - started) / 1000, dir: bundleDir }
+  return Math.round(performance.now() - started) / 1000
 }
 
 /**

@@ -31,7 +31,7 @@ import { benchRun, idRanges } from "./BenchRun.ts"
 import { codeVersion } from "./CodeVersion.ts"
 import { type CpuReading, postmasterOf } from "./CpuMeter.ts"
 import { describeMachine, describeServer, load } from "./Machine.ts"
-import { buildPackage } from "./Program.ts"
+import { buildPackage, bundleDir } from "./Program.ts"
 import { benchServers, seedNeon } from "./Servers.ts"
 import { withConnection } from "./Sql.ts"
 import { round } from "./Stats.ts"
@@ -105,8 +105,9 @@ const program = (options: BenchOptions) =>
       const machine = describeMachine()
       const code = codeVersion()
       const runsPrograms = !options.skip.has("cli") || !options.skip.has("daemon")
-      const build = options.program === "package" && runsPrograms ? buildPackage() : null
-      if (build !== null) log(`built the enrich-sync package's bundles (${build.dir}) in ${build.seconds} s`)
+      const buildSeconds = options.program === "package" && runsPrograms ? buildPackage() : null
+      if (buildSeconds !== null)
+        log(`built the enrich-sync package's bundles (${bundleDir}) in ${buildSeconds} s`)
       log(
         `rows: ${options.rows}; round trips: ${options.rttsMs.join(", ")} ms; starting two PostgreSQL servers`
       )
@@ -205,7 +206,7 @@ const program = (options: BenchOptions) =>
           },
           programs:
             options.program === "package"
-              ? `the enrich-sync package's bundles (${build?.dir ?? "apps/cli/dist"}/syncd.js, enrich-sync.js: what the installed bins and the container image run), built by apps/cli/scripts/bundle.ts at the start of the run${build === null ? "" : ` (${build.seconds} s)`}, with the node flags of the root package.json's scripts`
+              ? `the enrich-sync package's bundles (${bundleDir}/syncd.js, enrich-sync.js: what the installed bins and the container image run), built by apps/cli/scripts/bundle.ts at the start of the run${buildSeconds === null ? "" : ` (${buildSeconds} s)`}, with the node flags of the root package.json's scripts`
               : "the TypeScript sources, as the repository's pnpm start and pnpm enrich-sync run them (--from-source)",
           skipped: [...options.skip],
           daemonPhases: [...options.daemonPhases],

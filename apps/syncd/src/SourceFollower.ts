@@ -162,9 +162,8 @@ export const followSource = (options: SourceFollowerOptions) =>
       Effect.gen(function* () {
         switch (step._tag) {
           case "Merge": {
-            // beside the merges in flight (their keys are not this one's), at most `sharedMerges` of them; a
-            // large one alone
-            // (waiting for one already done takes no time, and fails as it failed)
+            // beside the merges in flight (their keys are not this one's), at most `sharedMerges` of them, a
+            // large one alone (waiting for one already done takes no time, and fails as it failed)
             const beside = step.changes.length > (options.writeAloneAbove ?? 1000) ? 1 : sharedMerges
             while (running.length >= beside) yield* Deferred.await(running.shift()!)
             yield* Effect.forkChild(merge(step))

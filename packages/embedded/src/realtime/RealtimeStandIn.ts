@@ -301,6 +301,8 @@ export const startRealtimeStandIn = async (options: RealtimeStandInOptions): Pro
 
   /** each table's primary key columns (`schema.name`), looked up when a binding with `select` activates */
   const primaryKeys = new Map<string, ReadonlyArray<string>>()
+  /** what frames keep of a table's changes, per select (see `kept`), made again when a primary key is looked up */
+  const keptSets = new Map<string, ReadonlySet<string>>()
   const lookUpPrimaryKey = async (schema: string, table: string) => {
     const rows = await lookups
       .query(
@@ -312,12 +314,23 @@ export const startRealtimeStandIn = async (options: RealtimeStandInOptions): Pro
       .then((r) => r.rows.map((row) => String(row.name)))
       .catch(() => [])
     primaryKeys.set(`${schema}.${table}`, rows)
+    keptSets.clear()
   }
-  /** What a frame for bindings with `select` keeps of a change: those columns and the primary key. */
-  const kept = (change: RowChange, select: ReadonlyArray<string> | null): ReadonlySet<string> | null =>
-    select === null
-      ? null
-      : new Set([...select, ...(primaryKeys.get(`${change.schema}.${change.table}`) ?? [])])
+  /**
+   * What a frame for bindings with `select` keeps of a change: those columns and the primary key (made once
+   * per table and select, not for every change).
+   */
+  const kept = (change: RowChange, select: ReadonlyArray<string> | null, selectKey: string) => {
+    if (select === null) return null
+    const table = `${change.schema}.${change.table}`
+    const key = `${table}\u0000${selectKey}`
+    let set = keptSets.get(key)
+    if (set === undefined) {
+      set = new Set([...select, ...(primaryKeys.get(table) ?? [])])
+      keptSets.set(key, set)
+    }
+    return set
+  }
 
   /** Inserts the channel's subscriptions, all of them or none, and says so (§2.5). */
   const activate = async (conn: Connection, channel: Channel) => {
@@ -436,7 +449,7 @@ export const startRealtimeStandIn = async (options: RealtimeStandInOptions): Pro
             for (const [key, { select, ids }] of frames) {
               let frameData = data.get(key)
               if (frameData === undefined) {
-                frameData = changeData(change, maxRecordBytes, kept(change, select))
+                frameData = changeData(change, maxRecordBytes, kept(change, select, key))
                 data.set(key, frameData)
               }
               send(conn, {
