@@ -11,6 +11,7 @@ import { applyKeys } from "../../src/merge/MergeApply.ts"
 import { backfillEntity } from "../../src/stages/Backfill.ts"
 import { verifyEntity } from "../../src/stages/Verify.ts"
 import { WorkspaceDatabase } from "../../src/store/Database.ts"
+import { neonCompanies, workspaceCompanies, workspaceCompaniesAsEngine } from "../support/CompanyRows.ts"
 import {
   companyJsonText,
   companyKeysBetween,
@@ -18,12 +19,22 @@ import {
   exactJson,
   mergeAllFromNeon,
   onNeon,
-  onWorkspace,
-  onWorkspaceAsEngine
+  onWorkspace
 } from "../support/EngineFixture.ts"
 
 /** Every Neon company merged into the workspace (what the clean path starts from; merging again is a no-op). */
 const pullCompanies = mergeAllFromNeon(Company)
+
+/** The hash each workspace row `keys` stores is its Neon row's source hash. */
+const assertStoredHashesAreNeons = (keys: ReadonlyArray<string>) =>
+  Effect.gen(function* () {
+    const hashes = yield* neonCompanies.select(
+      keys,
+      `company_unique_id AS key, enrich_sync.company_source_hash(t) AS h`
+    )
+    const stored = yield* workspaceCompanies.select(keys, `company_unique_id AS key, last_sync_hash AS h`)
+    assert.deepStrictEqual(stored, hashes)
+  })
 
 describe("the clean path: Neon changes into rows nobody touched, on COPY bytes", () => {
   layer(engineFixture({ seed: {} }))((it) => {
@@ -35,14 +46,10 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
           const fast = demoCompanyKey(40)
           const full = demoCompanyKey(41)
           // the engine rewrites `full` (its own write: no trigger), so its xmin no longer proves it untouched
-          yield* onWorkspaceAsEngine(
-            `UPDATE company_needs_enrichment SET city = ' ' || city || ' ' WHERE company_unique_id = $1`,
-            [full]
-          )
-          yield* onNeon(
-            `UPDATE marketing.company_invalid SET phone = '(304) 555-0140', zip = NULL, updated_at = now()
-              WHERE company_unique_id = ANY($1)`,
-            [[fast, full]]
+          yield* workspaceCompaniesAsEngine.update(full, `city = ' ' || city || ' '`)
+          yield* neonCompanies.update(
+            [fast, full],
+            `phone = '(304) 555-0140', zip = NULL, updated_at = now()`
           )
           const read = yield* readCleanSlices(Company, [fast, full], new Map())
           assert.strictEqual(read.rows, 2)
@@ -54,13 +61,12 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
           assert.deepStrictEqual([...again.inSync], [fast])
           const merged = yield* applyKeys(Company, [{ key: full }])
           assert.strictEqual(merged.updated, 1)
-          const after = yield* onWorkspace(
-            `SELECT company_unique_id AS key, phone, zip, city, sync_base, sync_dirty, last_sync_hash = enrich_sync.company_workspace_hash(t) AS agreed,
-                    updated_at = (SELECT max(x) FROM unnest(ARRAY[$2::timestamp]) x) AS stamped, pulled_from_neon_at IS NOT NULL AS pulled,
-                    xmin::text::bigint = sync_xid AS untouched
-               FROM company_needs_enrichment t WHERE company_unique_id = ANY($1) ORDER BY 1`,
+          const after = yield* workspaceCompanies.select(
+            [fast, full],
+            `company_unique_id AS key, phone, zip, city, sync_base, sync_dirty, last_sync_hash = enrich_sync.company_workspace_hash(t) AS agreed,
+             updated_at = (SELECT max(x) FROM unnest(ARRAY[$2::timestamp]) x) AS stamped, pulled_from_neon_at IS NOT NULL AS pulled,
+             xmin::text::bigint = sync_xid AS untouched`,
             [
-              [fast, full],
               (yield* onNeon(
                 `SELECT max(updated_at)::text AS u FROM marketing.company_invalid WHERE company_unique_id = ANY($1)`,
                 [[fast, full]]
@@ -93,15 +99,7 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
           // the full merge kept the spaces the projection ignores; the one statement wrote nothing there either
           assert.match(String(after.find((r) => r.key === full)?.city), /^ .* $/)
           assert.notMatch(String(after.find((r) => r.key === fast)?.city), /^ /)
-          const hashes = yield* onNeon(
-            `SELECT company_unique_id AS key, enrich_sync.company_source_hash(t) AS h FROM marketing.company_invalid t WHERE company_unique_id = ANY($1) ORDER BY 1`,
-            [[fast, full]]
-          )
-          const stored = yield* onWorkspace(
-            `SELECT company_unique_id AS key, last_sync_hash AS h FROM company_needs_enrichment WHERE company_unique_id = ANY($1) ORDER BY 1`,
-            [[fast, full]]
-          )
-          assert.deepStrictEqual(stored, hashes)
+          yield* assertStoredHashesAreNeons([fast, full])
         })
     )
 
@@ -150,11 +148,10 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
           assert.strictEqual((yield* applyCleanSlices(Company, one)).written.size, 4)
           const { written } = yield* applyCleanSlices(Company, read)
           assert.deepStrictEqual([...written].sort(), [...keys].sort())
-          const rows = yield* onWorkspace(
-            `SELECT company_unique_id AS key, industry, updated_at::text AS updated_at, neon_id,
-                    last_sync_hash = enrich_sync.company_workspace_hash(t) AS agreed, xmin::text::bigint = sync_xid AS untouched
-               FROM company_needs_enrichment t WHERE company_unique_id = ANY($1)`,
-            [keys]
+          const rows = yield* workspaceCompanies.select(
+            keys,
+            `company_unique_id AS key, industry, updated_at::text AS updated_at, neon_id,
+             last_sync_hash = enrich_sync.company_workspace_hash(t) AS agreed, xmin::text::bigint = sync_xid AS untouched`
           )
           for (const row of rows) {
             assert.strictEqual(row.industry, `Sliced ${row.neon_id}`)
@@ -176,18 +173,16 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
           yield* pullCompanies
           const viaClean = demoCompanyKey(42)
           const viaFull = demoCompanyKey(43)
-          yield* onNeon(
-            `UPDATE marketing.company_invalid SET phone = '(304) 555-0142', industry = 'Either way', updated_at = '2031-01-01 00:00:00'
-            WHERE company_unique_id = ANY($1)`,
-            [[viaClean, viaFull]]
+          yield* neonCompanies.update(
+            [viaClean, viaFull],
+            `phone = '(304) 555-0142', industry = 'Either way', updated_at = '2031-01-01 00:00:00'`
           )
           assert.strictEqual((yield* applyKeys(Company, [{ key: viaClean }])).updated, 1)
           assert.strictEqual((yield* applyKeys(Company, [{ key: viaFull }], { clean: false })).updated, 1)
-          const rows = yield* onWorkspace(
-            `SELECT phone, industry, updated_at::text AS updated_at, sync_base, sync_dirty,
-                  last_sync_hash = enrich_sync.company_workspace_hash(t) AS agreed, xmin::text::bigint = sync_xid AS untouched
-             FROM company_needs_enrichment t WHERE company_unique_id = ANY($1) ORDER BY company_unique_id`,
-            [[viaClean, viaFull]]
+          const rows = yield* workspaceCompanies.select(
+            [viaClean, viaFull],
+            `phone, industry, updated_at::text AS updated_at, sync_base, sync_dirty,
+             last_sync_hash = enrich_sync.company_workspace_hash(t) AS agreed, xmin::text::bigint = sync_xid AS untouched`
           )
           assert.strictEqual(rows.length, 2)
           assert.deepStrictEqual(rows[0], rows[1])
@@ -245,10 +240,7 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
             assert.strictEqual(read.rows, 1)
             assert.match(read.snapshot, /^\d+:\d+:[\d,]*$/)
             assert.deepStrictEqual([...(yield* applyCleanSlices(Company, read)).written], [key])
-            const [row] = yield* onWorkspace(
-              `SELECT industry FROM company_needs_enrichment WHERE company_unique_id = $1`,
-              [key]
-            )
+            const row = yield* workspaceCompanies.row(key, `industry`)
             assert.strictEqual(row?.industry, "Seen once visible")
           })
         )
@@ -271,10 +263,7 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
             Effect.flip
           )
           assert.strictEqual(failed._tag, "DatabaseError")
-          const industries = yield* onWorkspace(
-            `SELECT company_unique_id AS key, industry FROM company_needs_enrichment WHERE company_unique_id = ANY($1)`,
-            [keys]
-          )
+          const industries = yield* workspaceCompanies.select(keys, `company_unique_id AS key, industry`)
           for (const row of industries)
             assert.strictEqual(
               String(row.industry).startsWith("Atomic"),
@@ -298,22 +287,18 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
           yield* pullCompanies
           const key = demoCompanyKey(50)
           // Neon changes the record, and the daemon reads the change for its next batch
-          yield* onNeon(
-            `UPDATE marketing.company_invalid SET phone = '(304) 555-0150', updated_at = now() WHERE company_unique_id = $1`,
-            [key]
-          )
+          yield* neonCompanies.update(key, `phone = '(304) 555-0150', updated_at = now()`)
           const read = yield* readCleanSlices(Company, [key], new Map())
           assert.strictEqual(read.rows, 1)
           // meanwhile a person completes the row and the engine pushes it: the row is the engine's again
-          yield* onWorkspace(
-            `UPDATE company_needs_enrichment SET website = 'https://pushed.example', enrichment_status = 'complete' WHERE company_unique_id = $1`,
-            [key]
+          yield* workspaceCompanies.update(
+            key,
+            `website = 'https://pushed.example', enrichment_status = 'complete'`
           )
           assert.strictEqual((yield* applyKeys(Company, [{ key }])).pushed, 1)
-          const [row] = yield* onWorkspace(
-            `SELECT xmin::text::bigint = sync_xid AND sync_base IS NULL AND NOT sync_dirty AS clean
-               FROM company_needs_enrichment WHERE company_unique_id = $1`,
-            [key]
+          const row = yield* workspaceCompanies.row(
+            key,
+            `xmin::text::bigint = sync_xid AND sync_base IS NULL AND NOT sync_dirty AS clean`
           )
           assert.isTrue(row?.clean)
           // the batch read before the push is written now: not over the pushed row, and not taken for in sync
@@ -326,22 +311,15 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
           const echo = yield* applyCleanSlices(Company, yield* readCleanSlices(Company, [key], new Map()))
           assert.deepStrictEqual([[...echo.written], [...echo.inSync]], [[], [key]])
           const sides = yield* Effect.all([
-            onNeon(`SELECT website, phone FROM marketing.company_invalid WHERE company_unique_id = $1`, [
-              key
-            ]),
-            onWorkspace(`SELECT website, phone FROM company_needs_enrichment WHERE company_unique_id = $1`, [
-              key
-            ])
+            neonCompanies.select([key], `website, phone`),
+            workspaceCompanies.select([key], `website, phone`)
           ])
           assert.deepStrictEqual(sides, [
             [{ website: "https://pushed.example", phone: "(304) 555-0150" }],
             [{ website: "https://pushed.example", phone: "(304) 555-0150" }]
           ])
           // a batch read after the push is written as usual
-          yield* onNeon(
-            `UPDATE marketing.company_invalid SET phone = '(304) 555-0151', updated_at = now() WHERE company_unique_id = $1`,
-            [key]
-          )
+          yield* neonCompanies.update(key, `phone = '(304) 555-0151', updated_at = now()`)
           const fresh = yield* readCleanSlices(Company, [key], new Map())
           assert.deepStrictEqual([...(yield* applyCleanSlices(Company, fresh)).written], [key])
         })
@@ -356,17 +334,11 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
           [odd]
         )
         assert.strictEqual((yield* applyKeys(Company, [{ key: odd }])).inserted, 1)
-        yield* onNeon(
-          `UPDATE marketing.company_invalid SET company_name = 'Odd key, renamed' WHERE company_unique_id = $1`,
-          [odd]
-        )
+        yield* neonCompanies.update(odd, `company_name = 'Odd key, renamed'`)
         const read = yield* readCleanSlices(Company, [odd], new Map([[odd, null]]))
         assert.strictEqual(read.rows, 1)
         assert.deepStrictEqual([...(yield* applyCleanSlices(Company, read)).written], [odd])
-        const [row] = yield* onWorkspace(
-          `SELECT company_name FROM company_needs_enrichment WHERE company_unique_id = $1`,
-          [odd]
-        )
+        const row = yield* workspaceCompanies.row(odd, `company_name`)
         assert.strictEqual(row?.company_name, "Odd key, renamed")
       })
     )
@@ -381,31 +353,22 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
           const keys = [clean, edited]
           // a person's edit, not pushed yet: the row is no longer the engine's, so its key takes the full merge,
           // which keeps the agreed record in sync_base
-          yield* onWorkspace(
-            `UPDATE company_needs_enrichment SET website = 'https://wip.example', enrichment_status = 'in_progress'
-              WHERE company_unique_id = $1`,
-            [edited]
+          yield* workspaceCompanies.update(
+            edited,
+            `website = 'https://wip.example', enrichment_status = 'in_progress'`
           )
           const neonWrites = (errors: string, warnings: string | null) =>
-            onNeon(
-              `UPDATE marketing.company_invalid SET validation_errors = $2::jsonb, validation_warnings = $3::jsonb, updated_at = now()
-                WHERE company_unique_id = ANY($1)`,
-              [keys, errors, warnings]
+            neonCompanies.update(
+              keys,
+              `validation_errors = $2::jsonb, validation_warnings = $3::jsonb, updated_at = now()`,
+              [errors, warnings]
             )
           const agree = Effect.gen(function* () {
             for (const key of keys) {
               const { neon, workspace } = yield* companyJsonText(key)
               assert.deepStrictEqual(workspace, neon, key)
             }
-            const hashes = yield* onNeon(
-              `SELECT enrich_sync.company_source_hash(t) AS h FROM marketing.company_invalid t WHERE company_unique_id = ANY($1) ORDER BY company_unique_id`,
-              [keys]
-            )
-            const stored = yield* onWorkspace(
-              `SELECT last_sync_hash AS h FROM company_needs_enrichment WHERE company_unique_id = ANY($1) ORDER BY company_unique_id`,
-              [keys]
-            )
-            assert.deepStrictEqual(stored, hashes)
+            yield* assertStoredHashesAreNeons(keys)
           })
 
           // the untouched row takes the one statement on COPY bytes; the edited one is left to the full merge
@@ -422,11 +385,9 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
             neon: { errors: exactJson, warnings: "null" },
             workspace: { errors: exactJson, warnings: "null" }
           })
-          const [base] = yield* onWorkspace(
-            `SELECT sync_base->'validation_errors' AS errors, (sync_base->'validation_errors')::text AS errors_text,
-                    sync_base->'validation_warnings' IS NOT NULL AS warnings_kept, md5(sync_base::text) = last_sync_hash AS agreed
-               FROM company_needs_enrichment WHERE company_unique_id = $1`,
-            [edited]
+          const base = yield* workspaceCompanies.row(
+            edited,
+            `sync_base->'validation_errors' AS errors, (sync_base->'validation_errors')::text AS errors_text, sync_base->'validation_warnings' IS NOT NULL AS warnings_kept, md5(sync_base::text) = last_sync_hash AS agreed`
           )
           assert.deepInclude(base, { errors_text: exactJson, warnings_kept: true, agreed: true })
 

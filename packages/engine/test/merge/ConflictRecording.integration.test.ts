@@ -8,6 +8,7 @@ import { Company } from "@enrich-sync/core"
 import { demoCompanyKey } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import { applyKeys } from "../../src/merge/MergeApply.ts"
+import { neonCompanies, workspaceCompanies } from "../support/CompanyRows.ts"
 import {
   editHeldRow,
   engineFixture,
@@ -28,16 +29,13 @@ const conflictsOf = (key: string) =>
 /** Marks a company complete in the workspace and merges it, so both sides hold `complete`. */
 const completeOnBothSides = (key: string) =>
   Effect.gen(function* () {
-    yield* onWorkspace(
-      `UPDATE company_needs_enrichment SET enrichment_status = 'complete', enriched_by = 'enricher@example.com' WHERE company_unique_id = $1`,
-      [key]
+    yield* workspaceCompanies.update(
+      key,
+      `enrichment_status = 'complete', enriched_by = 'enricher@example.com'`
     )
     const stats = yield* applyKeys(Company, [{ key }])
     assert.strictEqual(stats.pushed, 1)
-    const [neon] = yield* onNeon(
-      `SELECT enrichment_status FROM marketing.company_invalid WHERE company_unique_id = $1`,
-      [key]
-    )
+    const neon = yield* neonCompanies.row(key, `enrichment_status`)
     assert.strictEqual(neon?.enrichment_status, "complete")
   })
 
@@ -57,22 +55,19 @@ describe("conflicts are recorded whichever side is overwritten", () => {
         Effect.gen(function* () {
           const key = demoCompanyKey(10)
           yield* completeOnBothSides(key)
-          const [before] = yield* onWorkspace(
-            `SELECT updated_at::text AS updated_at, pushed_to_neon_at::text AS pushed FROM company_needs_enrichment WHERE company_unique_id = $1`,
-            [key]
+          const before = yield* workspaceCompanies.row(
+            key,
+            `updated_at::text AS updated_at, pushed_to_neon_at::text AS pushed`
           )
           // a re-import sets the status to NULL (which projects to `pending`), and bumps updated_at
-          yield* onNeon(
-            `UPDATE marketing.company_invalid SET enrichment_status = NULL, updated_at = '2031-05-06 07:08:09.123456' WHERE company_unique_id = $1`,
-            [key]
+          yield* neonCompanies.update(
+            key,
+            `enrichment_status = NULL, updated_at = '2031-05-06 07:08:09.123456'`
           )
           const stats = yield* applyKeys(Company, [{ key }])
           assert.strictEqual(stats.pushed, 1)
           assert.strictEqual(stats.conflicts, 1)
-          const [neon] = yield* onNeon(
-            `SELECT enrichment_status, xmin::text::bigint AS xmin FROM marketing.company_invalid WHERE company_unique_id = $1`,
-            [key]
-          )
+          const neon = yield* neonCompanies.row(key, `enrichment_status, xmin::text::bigint AS xmin`)
           assert.strictEqual(neon?.enrichment_status, "complete")
           assert.deepStrictEqual(yield* conflictsOf(key), [
             {
@@ -87,9 +82,9 @@ describe("conflicts are recorded whichever side is overwritten", () => {
             }
           ])
           // the workspace row records the push and the Neon version it was merged with
-          const [ws] = yield* onWorkspace(
-            `SELECT enrichment_status, source_xmin, pushed_to_neon_at::text AS pushed, sync_dirty FROM company_needs_enrichment WHERE company_unique_id = $1`,
-            [key]
+          const ws = yield* workspaceCompanies.row(
+            key,
+            `enrichment_status, source_xmin, pushed_to_neon_at::text AS pushed, sync_dirty`
           )
           assert.strictEqual(ws?.enrichment_status, "complete")
           assert.strictEqual(ws?.source_xmin, neon?.xmin)
@@ -109,14 +104,8 @@ describe("conflicts are recorded whichever side is overwritten", () => {
           const key = demoCompanyKey(11)
           yield* completeOnBothSides(key)
           // Neon changes the city first, the workspace later (newer): the workspace's city wins
-          yield* onNeon(
-            `UPDATE marketing.company_invalid SET city = 'Star City', updated_at = '2001-01-01' WHERE company_unique_id = $1`,
-            [key]
-          )
-          yield* onWorkspace(
-            `UPDATE company_needs_enrichment SET city = 'Westover' WHERE company_unique_id = $1`,
-            [key]
-          )
+          yield* neonCompanies.update(key, `city = 'Star City', updated_at = '2001-01-01'`)
+          yield* workspaceCompanies.update(key, `city = 'Westover'`)
           const stats = yield* Effect.scoped(
             Effect.gen(function* () {
               // a person holds the workspace row: the merge reads it, pushes to Neon, and its workspace
@@ -142,10 +131,9 @@ describe("conflicts are recorded whichever side is overwritten", () => {
             logged.map((c) => [c.field, c.winner, c.source_value, c.workspace_value]),
             [["city", "workspace", "Star City", "Westover"]]
           )
-          const [ws] = yield* onWorkspace(
-            `SELECT city, enrichment_notes, enrich_sync.company_workspace_hash(t) = last_sync_hash AS agreed
-               FROM company_needs_enrichment t WHERE company_unique_id = $1`,
-            [key]
+          const ws = yield* workspaceCompanies.row(
+            key,
+            `city, enrichment_notes, enrich_sync.company_workspace_hash(t) = last_sync_hash AS agreed`
           )
           assert.deepStrictEqual(ws, { city: "Westover", enrichment_notes: "called them", agreed: true })
         })

@@ -3,12 +3,8 @@ import { Company, Person, projectWorkspace, syncHash } from "@enrich-sync/core"
 import { demoCompanyKey } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import { applyKeys } from "../../src/merge/MergeApply.ts"
-import { engineFixture, onNeon, onWorkspace, onWorkspaceAsEngine } from "../support/EngineFixture.ts"
-
-const allKeys = (table: string, key: string) =>
-  Effect.map(onNeon(`SELECT ${key} AS k FROM ${table} ORDER BY id`), (rows) =>
-    rows.map((r) => ({ key: String(r.k) }))
-  )
+import { neonCompanies, workspaceCompanies, workspaceCompaniesAsEngine } from "../support/CompanyRows.ts"
+import { engineFixture, mergeAllFromNeon, onNeon, onWorkspace } from "../support/EngineFixture.ts"
 
 /**
  * What the engine stored agrees with the rows, as the database computes it: a row without a stored base is
@@ -30,11 +26,8 @@ describe("merge-apply against real databases", () => {
       "pulls new Neon rows into the workspace as pending, with their hash (each row its own base)",
       () =>
         Effect.gen(function* () {
-          const companies = yield* applyKeys(
-            Company,
-            yield* allKeys("marketing.company_invalid", "company_unique_id")
-          )
-          const people = yield* applyKeys(Person, yield* allKeys("marketing.people_invalid", "unique_id"))
+          const companies = yield* mergeAllFromNeon(Company)
+          const people = yield* mergeAllFromNeon(Person)
           assert.strictEqual(companies.inserted, 119)
           assert.strictEqual(people.inserted, 5)
           assert.strictEqual(
@@ -45,10 +38,9 @@ describe("merge-apply against real databases", () => {
             yield* assertHashesAgree("people_needs_enrichment", "enrich_sync.people_workspace_hash"),
             5
           )
-          const [row] = yield* onWorkspace(
-            `SELECT enrichment_status, pulled_from_neon_at IS NOT NULL AS pulled, original_validation_errors, reason_code, sync_dirty
-             FROM company_needs_enrichment WHERE company_unique_id = $1`,
-            [demoCompanyKey(0)]
+          const row = yield* workspaceCompanies.row(
+            demoCompanyKey(0),
+            `enrichment_status, pulled_from_neon_at IS NOT NULL AS pulled, original_validation_errors, reason_code, sync_dirty`
           )
           assert.strictEqual(row?.enrichment_status, "pending")
           assert.isTrue(row?.pulled)
@@ -58,10 +50,7 @@ describe("merge-apply against real databases", () => {
           )
           assert.strictEqual(stored?.n, 0)
           // merging again writes nothing
-          const again = yield* applyKeys(
-            Company,
-            yield* allKeys("marketing.company_invalid", "company_unique_id")
-          )
+          const again = yield* mergeAllFromNeon(Company)
           assert.strictEqual(again.unchanged, 119)
           assert.strictEqual(again.inserted + again.updated + again.pushed, 0)
         })
@@ -72,27 +61,23 @@ describe("merge-apply against real databases", () => {
       () =>
         Effect.gen(function* () {
           const key = demoCompanyKey(0)
-          yield* onWorkspace(
-            `UPDATE company_needs_enrichment
-              SET website = 'https://monongaliacounty.com', domain = 'monongaliacounty.com', enrichment_status = 'complete',
-                  enrichment_notes = 'Found via Google search', enriched_by = 'enricher@example.com', enriched_at = now(), updated_at = now()
-            WHERE company_unique_id = $1`,
-            [key]
+          yield* workspaceCompanies.update(
+            key,
+            `website = 'https://monongaliacounty.com', domain = 'monongaliacounty.com', enrichment_status = 'complete',
+              enrichment_notes = 'Found via Google search', enriched_by = 'enricher@example.com', enriched_at = now(), updated_at = now()`
           )
           const stats = yield* applyKeys(Company, [{ key }])
           assert.strictEqual(stats.pushed, 1)
-          const [neon] = yield* onNeon(
-            `SELECT website, domain, enrichment_status, enriched_by, validation_status, validation_errors, reason_code
-             FROM marketing.company_invalid WHERE company_unique_id = $1`,
-            [key]
+          const neon = yield* neonCompanies.row(
+            key,
+            `website, domain, enrichment_status, enriched_by, validation_status, validation_errors, reason_code`
           )
           assert.strictEqual(neon?.website, "https://monongaliacounty.com")
           assert.strictEqual(neon?.enrichment_status, "complete")
           assert.strictEqual(neon?.enriched_by, "enricher@example.com")
-          const [ws] = yield* onWorkspace(
-            `SELECT original_validation_errors, validation_status, reason_code, pushed_to_neon_at IS NOT NULL AS pushed, enrichment_notes
-             FROM company_needs_enrichment WHERE company_unique_id = $1`,
-            [key]
+          const ws = yield* workspaceCompanies.row(
+            key,
+            `original_validation_errors, validation_status, reason_code, pushed_to_neon_at IS NOT NULL AS pushed, enrichment_notes`
           )
           // the outcome of re-validation reached both sides
           assert.deepStrictEqual(ws?.original_validation_errors, neon?.validation_errors)
@@ -115,25 +100,18 @@ describe("merge-apply against real databases", () => {
     it.effect("edits held back until complete; Neon changes still flow in", () =>
       Effect.gen(function* () {
         const key = demoCompanyKey(1)
-        yield* onWorkspace(
-          `UPDATE company_needs_enrichment SET website = 'https://draft.example', enrichment_status = 'in_progress' WHERE company_unique_id = $1`,
-          [key]
+        yield* workspaceCompanies.update(
+          key,
+          `website = 'https://draft.example', enrichment_status = 'in_progress'`
         )
-        yield* onNeon(
-          `UPDATE marketing.company_invalid SET phone = '(304) 555-0177' WHERE company_unique_id = $1`,
-          [key]
-        )
+        yield* neonCompanies.update(key, `phone = '(304) 555-0177'`)
         const stats = yield* applyKeys(Company, [{ key }])
         assert.strictEqual(stats.pushed, 0)
-        const [neon] = yield* onNeon(
-          `SELECT website, enrichment_status FROM marketing.company_invalid WHERE company_unique_id = $1`,
-          [key]
-        )
+        const neon = yield* neonCompanies.row(key, `website, enrichment_status`)
         assert.strictEqual(neon?.website, null)
-        const [ws] = yield* onWorkspace(
-          `SELECT website, phone, enrichment_status, enrich_sync.company_workspace_hash(t) <> last_sync_hash AS unsynced
-             FROM company_needs_enrichment t WHERE company_unique_id = $1`,
-          [key]
+        const ws = yield* workspaceCompanies.row(
+          key,
+          `website, phone, enrichment_status, enrich_sync.company_workspace_hash(t) <> last_sync_hash AS unsynced`
         )
         assert.deepStrictEqual(ws, {
           website: "https://draft.example",
@@ -142,28 +120,20 @@ describe("merge-apply against real databases", () => {
           unsynced: true
         })
         // the pending edit is not part of the agreed base: the base is stored beside the row
-        const [base] = yield* onWorkspace(
-          `SELECT sync_base->>'website' AS website, sync_base->>'phone' AS phone, enrich_sync.sync_hash(sync_base) = last_sync_hash AS agreed
-             FROM company_needs_enrichment WHERE company_unique_id = $1`,
-          [key]
+        const base = yield* workspaceCompanies.row(
+          key,
+          `sync_base->>'website' AS website, sync_base->>'phone' AS phone, enrich_sync.sync_hash(sync_base) = last_sync_hash AS agreed`
         )
         assert.deepStrictEqual(base, { website: null, phone: "(304) 555-0177", agreed: true })
         // completing it pushes the held edit
-        yield* onWorkspace(
-          `UPDATE company_needs_enrichment SET enrichment_status = 'complete' WHERE company_unique_id = $1`,
-          [key]
-        )
+        yield* workspaceCompanies.update(key, `enrichment_status = 'complete'`)
         assert.strictEqual((yield* applyKeys(Company, [{ key }])).pushed, 1)
-        const [after] = yield* onNeon(
-          `SELECT website FROM marketing.company_invalid WHERE company_unique_id = $1`,
-          [key]
-        )
+        const after = yield* neonCompanies.row(key, `website`)
         assert.strictEqual(after?.website, "https://draft.example")
         // both sides agree again: the row is its own base once more
-        const [clean] = yield* onWorkspace(
-          `SELECT sync_base IS NULL AS implied, enrich_sync.company_workspace_hash(t) = last_sync_hash AS agreed
-             FROM company_needs_enrichment t WHERE company_unique_id = $1`,
-          [key]
+        const clean = yield* workspaceCompanies.row(
+          key,
+          `sync_base IS NULL AS implied, enrich_sync.company_workspace_hash(t) = last_sync_hash AS agreed`
         )
         assert.deepStrictEqual(clean, { implied: true, agreed: true })
       })
@@ -172,34 +142,24 @@ describe("merge-apply against real databases", () => {
     it.effect("a person's first edit stores the agreed projection as the base; later edits keep it", () =>
       Effect.gen(function* () {
         const key = demoCompanyKey(6)
-        const [before] = yield* onWorkspace(
-          `SELECT sync_base, last_sync_hash, enrich_sync.company_workspace_hash(t) AS h FROM company_needs_enrichment t WHERE company_unique_id = $1`,
-          [key]
+        const before = yield* workspaceCompanies.row(
+          key,
+          `sync_base, last_sync_hash, enrich_sync.company_workspace_hash(t) AS h`
         )
         assert.strictEqual(before?.sync_base, null)
         assert.strictEqual(before?.h, before?.last_sync_hash)
-        yield* onWorkspace(
-          `UPDATE company_needs_enrichment SET city = 'Draft 1' WHERE company_unique_id = $1`,
-          [key]
-        )
-        yield* onWorkspace(
-          `UPDATE company_needs_enrichment SET city = 'Draft 2' WHERE company_unique_id = $1`,
-          [key]
-        )
-        const [after] = yield* onWorkspace(
-          `SELECT city, sync_base->>'city' AS base_city, enrich_sync.sync_hash(sync_base) AS base_hash, last_sync_hash, sync_dirty
-             FROM company_needs_enrichment WHERE company_unique_id = $1`,
-          [key]
+        yield* workspaceCompanies.update(key, `city = 'Draft 1'`)
+        yield* workspaceCompanies.update(key, `city = 'Draft 2'`)
+        const after = yield* workspaceCompanies.row(
+          key,
+          `city, sync_base->>'city' AS base_city, enrich_sync.sync_hash(sync_base) AS base_hash, last_sync_hash, sync_dirty`
         )
         assert.strictEqual(after?.city, "Draft 2")
         assert.notStrictEqual(after?.base_city, "Draft 1")
         assert.strictEqual(after?.base_hash, after?.last_sync_hash)
         assert.isTrue(after?.sync_dirty)
         // Neon changes the same field meanwhile: a real conflict against the stored base, not a silent overwrite
-        yield* onNeon(
-          `UPDATE marketing.company_invalid SET city = 'Neon City' WHERE company_unique_id = $1`,
-          [key]
-        )
+        yield* neonCompanies.update(key, `city = 'Neon City'`)
         const stats = yield* applyKeys(Company, [{ key, committedAt: "2000-01-01T00:00:00Z" }])
         assert.strictEqual(stats.conflicts, 1)
         const [logged] = yield* onWorkspace(
@@ -214,14 +174,8 @@ describe("merge-apply against real databases", () => {
       Effect.gen(function* () {
         const key = demoCompanyKey(7)
         // the engine's flag skips the trigger, as a bulk load with triggers disabled would
-        yield* onWorkspaceAsEngine(
-          `UPDATE company_needs_enrichment SET phone = 'Hidden edit' WHERE company_unique_id = $1`,
-          [key]
-        )
-        yield* onNeon(
-          `UPDATE marketing.company_invalid SET phone = 'Neon phone' WHERE company_unique_id = $1`,
-          [key]
-        )
+        yield* workspaceCompaniesAsEngine.update(key, `phone = 'Hidden edit'`)
+        yield* neonCompanies.update(key, `phone = 'Neon phone'`)
         const stats = yield* applyKeys(Company, [{ key }])
         assert.strictEqual(stats.conflicts, 1)
         const [logged] = yield* onWorkspace(
@@ -229,10 +183,7 @@ describe("merge-apply against real databases", () => {
           [key]
         )
         assert.deepStrictEqual(logged, { source_value: "Neon phone", workspace_value: "Hidden edit" })
-        const [ws] = yield* onWorkspace(
-          `SELECT phone FROM company_needs_enrichment WHERE company_unique_id = $1`,
-          [key]
-        )
+        const ws = yield* workspaceCompanies.row(key, `phone`)
         assert.strictEqual(ws?.phone, "Neon phone")
         yield* assertHashesAgree("company_needs_enrichment", "enrich_sync.company_workspace_hash")
       })
@@ -241,29 +192,17 @@ describe("merge-apply against real databases", () => {
     it.effect("a conflict: the newer edit wins and the losing value is logged with both times", () =>
       Effect.gen(function* () {
         const key = demoCompanyKey(2)
-        yield* onWorkspace(
-          `UPDATE company_needs_enrichment SET enrichment_status = 'complete' WHERE company_unique_id = $1`,
-          [key]
-        )
+        yield* workspaceCompanies.update(key, `enrichment_status = 'complete'`)
         yield* applyKeys(Company, [{ key }])
         // Neon edits first (an UPDATE that does not bump updated_at), the workspace edits later
-        yield* onNeon(
-          `UPDATE marketing.company_invalid SET city = 'Star City' WHERE company_unique_id = $1`,
-          [key]
-        )
+        yield* neonCompanies.update(key, `city = 'Star City'`)
         yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 20)))
-        yield* onWorkspace(
-          `UPDATE company_needs_enrichment SET city = 'Westover' WHERE company_unique_id = $1`,
-          [key]
-        )
+        yield* workspaceCompanies.update(key, `city = 'Westover'`)
         const stats = yield* applyKeys(Company, [
           { key, committedAt: new Date(Date.now() - 10).toISOString() }
         ])
         assert.strictEqual(stats.conflicts, 1)
-        const [neon] = yield* onNeon(
-          `SELECT city FROM marketing.company_invalid WHERE company_unique_id = $1`,
-          [key]
-        )
+        const neon = yield* neonCompanies.row(key, `city`)
         assert.strictEqual(neon?.city, "Westover")
         const conflicts = yield* onWorkspace(
           `SELECT field, winner, reason, source_value, workspace_value, source_edited_at IS NOT NULL AS st, workspace_edited_at IS NOT NULL AS wt
@@ -298,10 +237,9 @@ describe("merge-apply against real databases", () => {
         const stats = yield* applyKeys(Company, [{ key: promoted }, { key: deleted }])
         assert.strictEqual(stats.promoted, 1)
         assert.strictEqual(stats.removed, 1)
-        const rows = yield* onWorkspace(
-          `SELECT company_unique_id AS key, sync_state, promoted_at IS NOT NULL AS p, removed_at IS NOT NULL AS r FROM company_needs_enrichment
-            WHERE company_unique_id = ANY($1) ORDER BY company_unique_id`,
-          [[promoted, deleted]]
+        const rows = yield* workspaceCompanies.select(
+          [promoted, deleted],
+          `company_unique_id AS key, sync_state, promoted_at IS NOT NULL AS p, removed_at IS NOT NULL AS r`
         )
         assert.deepStrictEqual(
           rows,
@@ -316,10 +254,7 @@ describe("merge-apply against real databases", () => {
           [deleted]
         )
         yield* applyKeys(Company, [{ key: deleted }])
-        const [back] = yield* onWorkspace(
-          `SELECT sync_state, company_name FROM company_needs_enrichment WHERE company_unique_id = $1`,
-          [deleted]
-        )
+        const back = yield* workspaceCompanies.row(deleted, `sync_state, company_name`)
         assert.deepStrictEqual(back, { sync_state: "active", company_name: "Back again" })
       })
     )
@@ -327,17 +262,14 @@ describe("merge-apply against real databases", () => {
     it.effect("a dry run plans and counts but writes nothing", () =>
       Effect.gen(function* () {
         const key = demoCompanyKey(5)
-        yield* onWorkspace(
-          `UPDATE company_needs_enrichment SET website = 'https://dry.example', enrichment_status = 'complete' WHERE company_unique_id = $1`,
-          [key]
+        yield* workspaceCompanies.update(
+          key,
+          `website = 'https://dry.example', enrichment_status = 'complete'`
         )
         const stats = yield* applyKeys(Company, [{ key }], { dryRun: true })
         assert.strictEqual(stats.pushed, 1)
         assert.deepStrictEqual(stats.changes[0]?.action, "push")
-        const [neon] = yield* onNeon(
-          `SELECT website FROM marketing.company_invalid WHERE company_unique_id = $1`,
-          [key]
-        )
+        const neon = yield* neonCompanies.row(key, `website`)
         assert.strictEqual(neon?.website, null)
       })
     )

@@ -15,6 +15,7 @@ import { applyKeys } from "../../src/merge/MergeApply.ts"
 import { applyPushJournal, drainPushJournal } from "../../src/merge/PushJournalApply.ts"
 import { SourceDatabase, type WorkspaceDatabase } from "../../src/store/Database.ts"
 import { journalIds, sweepReceipts } from "../../src/store/PushJournal.ts"
+import { neonCompanies, workspaceCompanies } from "../support/CompanyRows.ts"
 import {
   editHeldRow,
   engineFixture,
@@ -51,14 +52,8 @@ const hasReceipt = (pushId: unknown) =>
 
 const websites = (key: string) =>
   Effect.gen(function* () {
-    const [neon] = yield* onNeon(
-      `SELECT website FROM marketing.company_invalid WHERE company_unique_id = $1`,
-      [key]
-    )
-    const [workspace] = yield* onWorkspace(
-      `SELECT website FROM company_needs_enrichment WHERE company_unique_id = $1`,
-      [key]
-    )
+    const neon = yield* neonCompanies.row(key, `website`)
+    const workspace = yield* workspaceCompanies.row(key, `website`)
     return { neon: neon?.website, workspace: workspace?.website }
   })
 
@@ -93,13 +88,10 @@ const killLockWaiters = (side: Side) =>
 /** Neon edits the website (older), a person edits it too (newer) and completes the row: a push overwrites Neon's. */
 const conflictingEdits = (key: string) =>
   Effect.gen(function* () {
-    yield* onNeon(
-      `UPDATE marketing.company_invalid SET website = 'https://neon.example', updated_at = '2001-01-01' WHERE company_unique_id = $1`,
-      [key]
-    )
-    yield* onWorkspace(
-      `UPDATE company_needs_enrichment SET website = 'https://person.example', enrichment_status = 'complete' WHERE company_unique_id = $1`,
-      [key]
+    yield* neonCompanies.update(key, `website = 'https://neon.example', updated_at = '2001-01-01'`)
+    yield* workspaceCompanies.update(
+      key,
+      `website = 'https://person.example', enrichment_status = 'complete'`
     )
   })
 
@@ -152,9 +144,9 @@ describe("a push that stops anywhere after its Neon commit loses nothing and log
       () =>
         Effect.gen(function* () {
           const key = demoCompanyKey(30)
-          yield* onWorkspace(
-            `UPDATE company_needs_enrichment SET website = 'https://first.example', enrichment_status = 'complete' WHERE company_unique_id = $1`,
-            [key]
+          yield* workspaceCompanies.update(
+            key,
+            `website = 'https://first.example', enrichment_status = 'complete'`
           )
           const stats = yield* Effect.scoped(
             Effect.gen(function* () {
@@ -186,10 +178,7 @@ describe("a push that stops anywhere after its Neon commit loses nothing and log
         Effect.gen(function* () {
           const key = demoCompanyKey(31)
           // and an edit of a Neon-owned field, with JSON numbers a double cannot hold: Neon's value wins it
-          yield* onWorkspace(
-            `UPDATE company_needs_enrichment SET original_validation_errors = $2::jsonb WHERE company_unique_id = $1`,
-            [key, exactJson]
-          )
+          yield* workspaceCompanies.update(key, `original_validation_errors = $2::jsonb`, [exactJson])
           yield* conflictingEdits(key)
           yield* Effect.scoped(
             Effect.gen(function* () {
@@ -270,10 +259,7 @@ describe("a push that stops anywhere after its Neon commit loses nothing and log
           yield* onWorkspace(`UPDATE enrich_sync.push_receipts SET created_at = now() - interval '2 days'`)
           yield* sweepReceipts(yield* journalIds())
           assert.isTrue(yield* hasReceipt(entry?.push_id))
-          const [before] = yield* onWorkspace(
-            `SELECT last_sync_hash, sync_dirty FROM company_needs_enrichment WHERE company_unique_id = $1`,
-            [key]
-          )
+          const before = yield* workspaceCompanies.row(key, `last_sync_hash, sync_dirty`)
           assert.isFalse(before?.sync_dirty, "the workspace write landed")
 
           assert.strictEqual(yield* drainPushJournal([Company]), 1)
@@ -281,10 +267,7 @@ describe("a push that stops anywhere after its Neon commit loses nothing and log
           assert.deepStrictEqual(yield* conflictsOf(key), [neonLost])
           // its entry gone, the old receipt is swept
           assert.isFalse(yield* hasReceipt(entry?.push_id))
-          const [after] = yield* onWorkspace(
-            `SELECT last_sync_hash, sync_dirty FROM company_needs_enrichment WHERE company_unique_id = $1`,
-            [key]
-          )
+          const after = yield* workspaceCompanies.row(key, `last_sync_hash, sync_dirty`)
           assert.deepStrictEqual(after, before)
           assert.strictEqual((yield* applyKeys(Company, [{ key }])).unchanged, 1)
         })
