@@ -28,7 +28,7 @@ import {
 import type { ApplyStats } from "../merge/MergeApply.ts"
 import { applyKeysInBatches } from "../merge/MergeApply.ts"
 import { CopyLineCursor, parseCopyLine, unescapeField } from "../store/CopyFormat.ts"
-import { SourceDatabase, WorkspaceDatabase } from "../store/Database.ts"
+import { type Database, SourceDatabase, WorkspaceDatabase } from "../store/Database.ts"
 import { toDatabaseError } from "../store/DatabaseError.ts"
 import type { EntityStage } from "./EntityStage.ts"
 import { timed } from "./EntityStage.ts"
@@ -78,12 +78,16 @@ async function* toWorkspaceRows(
   onRows(projection.rows - before)
 }
 
+/** Both sides' databases, read once by `backfillEntity` for both of its paths. */
+interface Sides {
+  readonly source: Database
+  readonly workspace: Database
+}
+
 /** Copies all Neon rows of an entity into its (empty) workspace table in one transaction. */
-const copyPath = (entity: Entity, options: BackfillOptions, total: number) =>
+const copyPath = ({ source, workspace }: Sides, entity: Entity, options: BackfillOptions, total: number) =>
   Effect.scoped(
     Effect.gen(function* () {
-      const source = yield* SourceDatabase
-      const workspace = yield* WorkspaceDatabase
       const neon = yield* source.session
       const pulledAt = new Date(yield* Clock.currentTimeMillis).toISOString()
       let done = 0
@@ -123,11 +127,9 @@ interface Classified {
 }
 
 /** Merge-joins (key, version) of both sides in key order, and lists the keys that need a merge. */
-const classify = (entity: Entity, options: BackfillOptions, total: number) =>
+const classify = ({ source, workspace }: Sides, entity: Entity, options: BackfillOptions, total: number) =>
   Effect.scoped(
     Effect.gen(function* () {
-      const source = yield* SourceDatabase
-      const workspace = yield* WorkspaceDatabase
       const neon = yield* source.session
       const ws = yield* workspace.session
       const neonOut = yield* neon.copyOut(
@@ -191,7 +193,7 @@ export const backfillEntity: EntityStage<BackfillOptions, BackfillReport> = (ent
       `SELECT EXISTS (SELECT 1 FROM ${qualified(entity.workspaceTable)}) AS present`
     )
     if (any?.present !== true && options.dryRun !== true) {
-      const copied = yield* copyPath(entity, options, total).pipe(
+      const copied = yield* copyPath({ source, workspace }, entity, options, total).pipe(
         // someone inserted rows meanwhile: fall back to the merge path
         Effect.catchIf(
           (e) => failureOfCode(e.code) === "UniqueViolation",
@@ -210,7 +212,7 @@ export const backfillEntity: EntityStage<BackfillOptions, BackfillReport> = (ent
         }
       }
     }
-    const { candidates, unchanged } = yield* classify(entity, options, total)
+    const { candidates, unchanged } = yield* classify({ source, workspace }, entity, options, total)
     const merged = yield* applyKeysInBatches(
       entity,
       candidates,
