@@ -1,5 +1,6 @@
 /**
- * One database, Neon (the source) or the workspace (Supabase), as a service over a connection pool.
+ * One database, Neon (the source) or the workspace (Supabase), as a service over a connection pool, and
+ * the read of a batch of keys that both sides' stores make.
  *
  * Invariant: a `transaction` either commits every statement of its body or none (the body's failure or
  * interruption rolls back; on interruption the running statement is cancelled first, so stopping is
@@ -210,3 +211,26 @@ export class WorkspaceDatabase extends Context.Service<WorkspaceDatabase, Databa
   static readonly layer = (url: Redacted.Redacted<string>, options?: PoolOptions) =>
     layerFor(WorkspaceDatabase, "workspace", url, options)
 }
+
+/**
+ * The rows of a batch of keys on the side `database`: `sql` reads them (its one parameter, the keys), and
+ * `toRow` makes each into what the caller reads, set under its key (column `keyColumn`, as text). A key
+ * without a row is missing from the map; no keys, no query.
+ */
+export const readByKey = <I, A>(
+  database: Context.Service<I, Database>,
+  sql: string,
+  keyColumn: string,
+  keys: ReadonlyArray<string>,
+  toRow: (row: Row, key: string) => A
+): Effect.Effect<ReadonlyMap<string, A>, DatabaseError, I> =>
+  Effect.gen(function* () {
+    const read = new Map<string, A>()
+    if (keys.length === 0) return read
+    const db = yield* database
+    for (const row of yield* db.query(sql, [keys])) {
+      const key = String(row[keyColumn])
+      read.set(key, toRow(row, key))
+    }
+    return read
+  })

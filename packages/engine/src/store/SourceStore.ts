@@ -11,7 +11,7 @@ import type { Entity, SyncField, SyncRecord, SyncValue } from "@enrich-sync/core
 import { canonicalTimestamp, projectSource, qualified, sourceHashFunction } from "@enrich-sync/core"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
-import { SourceDatabase } from "./Database.ts"
+import { readByKey, SourceDatabase } from "./Database.ts"
 import { DatabaseError } from "./DatabaseError.ts"
 import type { PushJournalEntry } from "./PushJournal.ts"
 import { journaledSql, journalInsertSql, journalPayload } from "./PushJournal.ts"
@@ -87,10 +87,10 @@ const selectSql = (entity: Entity) => {
             FROM ${table} AS t WHERE t.${entity.key} = ANY($1::text[])`
 }
 
-const toSourceRow = (entity: Entity, row: Record<string, unknown>): SourceRow => {
+const toSourceRow = (entity: Entity, row: Record<string, unknown>, key: string): SourceRow => {
   const record = projectSource(entity, row)
   return {
-    key: String(row[entity.key]),
+    key,
     record,
     updatedAt: canonicalTimestamp(row.updated_at),
     xmin: Number(row.source_xmin),
@@ -163,12 +163,7 @@ export const readSource = (
   entity: Entity,
   keys: ReadonlyArray<string>
 ): Effect.Effect<ReadonlyMap<string, SourceRow>, DatabaseError, SourceDatabase> =>
-  Effect.gen(function* () {
-    if (keys.length === 0) return new Map()
-    const db = yield* SourceDatabase
-    const rows = yield* db.query(selectSql(entity), [keys])
-    return new Map(rows.map((r) => [String(r[entity.key]), toSourceRow(entity, r)]))
-  })
+  readByKey(SourceDatabase, selectSql(entity), entity.key, keys, (row, key) => toSourceRow(entity, row, key))
 
 const updateSql = (entity: Entity) => {
   const table = qualified(entity.sourceTable)

@@ -23,7 +23,7 @@ import {
 import * as Effect from "effect/Effect"
 import type { ConflictEntry } from "./ConflictLog.ts"
 import { conflictRecords, logConflictRecords } from "./ConflictLog.ts"
-import { type Row, type TransactionOptions, WorkspaceDatabase } from "./Database.ts"
+import { type Row, readByKey, type TransactionOptions, WorkspaceDatabase } from "./Database.ts"
 import type { DatabaseError } from "./DatabaseError.ts"
 import type { PushJournalEntry } from "./PushJournal.ts"
 import { claimedIds, claimReceiptsSql, rebaseRows } from "./PushJournal.ts"
@@ -118,29 +118,21 @@ export const readWorkspace = (
   entity: Entity,
   keys: ReadonlyArray<string>
 ): Effect.Effect<ReadonlyMap<string, WorkspaceRow>, DatabaseError, WorkspaceDatabase> =>
-  Effect.gen(function* () {
-    if (keys.length === 0) return new Map()
-    const db = yield* WorkspaceDatabase
-    const rows = yield* db.query(selectSql(entity), [keys])
-    const read = new Map<string, WorkspaceRow>()
-    for (const r of rows) {
-      const key = String(r[entity.key])
-      const record = projectWorkspace(entity, r)
-      const lastSyncHash = r.last_sync_hash === null ? null : String(r.last_sync_hash)
-      read.set(key, {
-        key,
-        record,
-        base: baseOf(entity, record, r.sync_base, lastSyncHash),
-        storedBase: r.sync_base !== null && r.sync_base !== undefined,
-        lastSyncHash,
-        updatedAtRaw: r.updated_at === null ? null : String(r.updated_at),
-        updatedAt: canonicalTimestamp(r.updated_at),
-        syncState: (r.sync_state as SyncState | null) ?? "active",
-        dirty: r.sync_dirty !== false,
-        sourceXmin: r.source_xmin === null || r.source_xmin === undefined ? null : Number(r.source_xmin)
-      })
+  readByKey(WorkspaceDatabase, selectSql(entity), entity.key, keys, (r, key): WorkspaceRow => {
+    const record = projectWorkspace(entity, r)
+    const lastSyncHash = r.last_sync_hash === null ? null : String(r.last_sync_hash)
+    return {
+      key,
+      record,
+      base: baseOf(entity, record, r.sync_base, lastSyncHash),
+      storedBase: r.sync_base !== null && r.sync_base !== undefined,
+      lastSyncHash,
+      updatedAtRaw: r.updated_at === null ? null : String(r.updated_at),
+      updatedAt: canonicalTimestamp(r.updated_at),
+      syncState: (r.sync_state as SyncState | null) ?? "active",
+      dirty: r.sync_dirty !== false,
+      sourceXmin: r.source_xmin === null || r.source_xmin === undefined ? null : Number(r.source_xmin)
     }
-    return read
   })
 
 const insertColumns = (entity: Entity): ReadonlyArray<SetColumn> => [
