@@ -1,4 +1,3 @@
-import { runCases } from "../support/ValidationCases.ts"
-import { cases } from "./Address.cases.ts"
+import { caseTable, runCases } from "../support/ValidationCases.ts"
 
-runCases("Address", cases)
+runCases("Address", caseTable("Address"))

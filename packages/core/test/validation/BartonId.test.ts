@@ -1,4 +1,3 @@
-import { runCases } from "../support/ValidationCases.ts"
-import { cases } from "./BartonId.cases.ts"
+import { caseTable, runCases } from "../support/ValidationCases.ts"
 
-runCases("BartonId", cases)
+runCases("BartonId", caseTable("BartonId"))

@@ -1,4 +1,3 @@
-import { runCases } from "../support/ValidationCases.ts"
-import { cases } from "./Domain.cases.ts"
+import { caseTable, runCases } from "../support/ValidationCases.ts"
 
-runCases("Domain", cases)
+runCases("Domain", caseTable("Domain"))

@@ -1,4 +1,3 @@
-import { runCases } from "../support/ValidationCases.ts"
-import { cases } from "./Email.cases.ts"
+import { caseTable, runCases } from "../support/ValidationCases.ts"
 
-runCases("Email", cases)
+runCases("Email", caseTable("Email"))

@@ -1,4 +1,3 @@
-import { runCases } from "../support/ValidationCases.ts"
-import { cases } from "./EmployeeCount.cases.ts"
+import { caseTable, runCases } from "../support/ValidationCases.ts"
 
-runCases("EmployeeCount", cases)
+runCases("EmployeeCount", caseTable("EmployeeCount"))

@@ -1,4 +1,3 @@
-import { runCases } from "../support/ValidationCases.ts"
-import { cases } from "./Linkedin.cases.ts"
+import { caseTable, runCases } from "../support/ValidationCases.ts"
 
-runCases("Linkedin", cases)
+runCases("Linkedin", caseTable("Linkedin"))

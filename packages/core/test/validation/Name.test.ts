@@ -1,4 +1,3 @@
-import { runCases } from "../support/ValidationCases.ts"
-import { cases } from "./Name.cases.ts"
+import { caseTable, runCases } from "../support/ValidationCases.ts"
 
-runCases("Name", cases)
+runCases("Name", caseTable("Name"))

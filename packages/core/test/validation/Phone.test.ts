@@ -1,4 +1,3 @@
-import { runCases } from "../support/ValidationCases.ts"
-import { cases } from "./Phone.cases.ts"
+import { caseTable, runCases } from "../support/ValidationCases.ts"
 
-runCases("Phone", cases)
+runCases("Phone", caseTable("Phone"))

@@ -1,15 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { reasonCodes } from "../../src/validation/ReasonCode.ts"
-import { cases as address } from "./Address.cases.ts"
-import { cases as bartonId } from "./BartonId.cases.ts"
-import { cases as domain } from "./Domain.cases.ts"
-import { cases as email } from "./Email.cases.ts"
-import { cases as employeeCount } from "./EmployeeCount.cases.ts"
-import { cases as linkedin } from "./Linkedin.cases.ts"
-import { cases as name } from "./Name.cases.ts"
-import { cases as phone } from "./Phone.cases.ts"
-import { cases as composition } from "./Validation.cases.ts"
-import { cases as website } from "./Website.cases.ts"
+import { caseTable, families } from "../support/ValidationCases.ts"
 
 describe("reasonCodes", () => {
   it("are SCREAMING_SNAKE and each has a meaning", () => {
@@ -21,7 +12,8 @@ describe("reasonCodes", () => {
 
   it("list every code the tables produce, and the tables produce every listed code", () => {
     const produced = new Set(
-      [address, bartonId, domain, email, employeeCount, linkedin, name, phone, website, composition]
+      families
+        .map(caseTable)
         .flatMap((t) => [...t.company, ...t.person])
         .map((c) => c.reason)
     )

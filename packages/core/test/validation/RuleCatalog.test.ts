@@ -10,31 +10,9 @@ import type { Entity } from "../../src/Entity.ts"
 import { Person } from "../../src/Person.ts"
 import type { SyncRecord, SyncValue } from "../../src/Projection.ts"
 import { fieldPriority, reasonCodes, validate, validationRules } from "../../src/validation/index.ts"
-import type { CaseTable } from "../support/ValidationCases.ts"
-import { company, person } from "../support/ValidationCases.ts"
-import { cases as address } from "./Address.cases.ts"
-import { cases as bartonId } from "./BartonId.cases.ts"
-import { cases as domain } from "./Domain.cases.ts"
-import { cases as email } from "./Email.cases.ts"
-import { cases as employeeCount } from "./EmployeeCount.cases.ts"
-import { cases as linkedin } from "./Linkedin.cases.ts"
-import { cases as name } from "./Name.cases.ts"
-import { cases as phone } from "./Phone.cases.ts"
-import { cases as validation } from "./Validation.cases.ts"
-import { cases as website } from "./Website.cases.ts"
+import { caseTable, company, families, person } from "../support/ValidationCases.ts"
 
-const tables: ReadonlyArray<CaseTable> = [
-  address,
-  bartonId,
-  domain,
-  email,
-  employeeCount,
-  linkedin,
-  name,
-  phone,
-  validation,
-  website
-]
+const tables = families.map(caseTable)
 
 const entities: ReadonlyArray<Entity> = [Company, Person]
 

@@ -2,8 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Company } from "../../src/Company.ts"
 import { Person } from "../../src/Person.ts"
 import { validate, validateCompany, validatePerson } from "../../src/validation/Validation.ts"
-import { company, person, runCases } from "../support/ValidationCases.ts"
-import { cases as composition } from "./Validation.cases.ts"
+import { caseTable, company, person, runCases } from "../support/ValidationCases.ts"
 
 describe("the sync guide's records", () => {
   it("a company without a website fails exactly as the seed says", () => {
@@ -38,4 +37,4 @@ describe("the sync guide's records", () => {
   })
 })
 
-runCases("types and priority", composition)
+runCases("types and priority", caseTable("Validation"))

@@ -1,4 +1,3 @@
-import { runCases } from "../support/ValidationCases.ts"
-import { cases } from "./Website.cases.ts"
+import { caseTable, runCases } from "../support/ValidationCases.ts"
 
-runCases("Website", cases)
+runCases("Website", caseTable("Website"))
