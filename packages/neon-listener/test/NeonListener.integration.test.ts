@@ -8,7 +8,7 @@
 
 import { assert, describe, it } from "@effect/vitest"
 import { formatLsn, parseLsn } from "@enrich-sync/core"
-import { injectedServers, PostgresServer } from "@enrich-sync/testing"
+import { injectedServers } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import * as Latch from "effect/Latch"
 import { ensureSlot } from "../src/Slot.ts"
@@ -20,6 +20,7 @@ import {
   freshSource,
   slotReaches,
   slotRow,
+  sourceOfItsOwn,
   startListener,
   streaming
 } from "./support/Source.ts"
@@ -142,8 +143,7 @@ describe("NeonListener", () => {
           // here), and any WAL written on the server brings one. So: a server of its own (no other test's
           // WAL), no heartbeat or periodic status within the test, and a fourth transaction delivered and
           // never acknowledged, which holds the slot before it whatever keepalive comes.
-          const server = yield* PostgresServer.scoped({ name: "nl-coalesce" })
-          const source = yield* freshSource(server, "nl_coalesce")
+          const { source } = yield* sourceOfItsOwn("coalesce")
           const { sql } = source
           const running = yield* startListener(
             {

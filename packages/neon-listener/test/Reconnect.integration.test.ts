@@ -6,7 +6,7 @@
  */
 
 import { assert, describe, it } from "@effect/vitest"
-import { injectedServers, PostgresServer } from "@enrich-sync/testing"
+import { injectedServers } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import type { Changes, ListenerEvent } from "../src/ListenerEvent.ts"
 import {
@@ -19,6 +19,7 @@ import {
   type Sql,
   slotReaches,
   slotRow,
+  sourceOfItsOwn,
   startListener,
   streaming,
   walsenderPid
@@ -197,8 +198,7 @@ describe("NeonListener reconnects", () => {
     () =>
       Effect.scoped(
         Effect.gen(function* () {
-          const server = yield* PostgresServer.scoped({ name: "nl-restart" })
-          const source = yield* freshSource(server, "nl_restart")
+          const { server, source } = yield* sourceOfItsOwn("restart")
           const slot = source.config.slot!
           const running = yield* startListener(
             { ...source.config, maxChunkChanges: 500, heartbeatInterval: "200 millis" },

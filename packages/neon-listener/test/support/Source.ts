@@ -3,12 +3,12 @@
  * (`id bigserial primary key`, a unique, NOT NULL Barton ID made the replica identity, as the migrations
  * do), a SQL client, a listener bound to the test's scope with a consumer that records what it gets, and
  * polling helpers (no fixed sleeps where a condition can be awaited), and the check of a failure's
- * message.
+ * message. A test that needs a server to itself gets one with its source (`sourceOfItsOwn`).
  */
 import { assert } from "@effect/vitest"
 import { type Lsn, parseLsn } from "@enrich-sync/core"
 import type { ServerInfo } from "@enrich-sync/testing"
-import { TestDatabase } from "@enrich-sync/testing"
+import { PostgresServer, TestDatabase } from "@enrich-sync/testing"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
@@ -115,6 +115,16 @@ export const freshSource = (
         slotBusyTimeout: "5 seconds"
       }
     }
+  })
+
+/**
+ * A fresh source on a PostgreSQL server of the test's own (`nl-<name>`, its database `nl_<name>...`): no
+ * other test's WAL reaches its slot, and the test may restart the server.
+ */
+export const sourceOfItsOwn = (name: string) =>
+  Effect.gen(function* () {
+    const server = yield* PostgresServer.scoped({ name: `nl-${name}` })
+    return { server, source: yield* freshSource(server, `nl_${name}`) }
   })
 
 /** Polls `check` every 25 ms until it returns a value other than `undefined`; dies after `timeout`. */
