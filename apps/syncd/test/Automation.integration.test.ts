@@ -11,7 +11,13 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { demoCompanyAt, demoCompanyKey } from "@enrich-sync/testing"
-import { type DaemonProcess, eventually, query, startDaemon } from "./support/DaemonProcess.ts"
+import {
+  type DaemonProcess,
+  eventually,
+  query,
+  startDaemon,
+  workspaceCompanyHas
+} from "./support/DaemonProcess.ts"
 import { type Databases, freshDatabases } from "./support/Databases.ts"
 
 /** The guide's manual enrichment: this row passes the rules once its website is set. */
@@ -139,14 +145,10 @@ describe("syncd's automated mode", () => {
       lines.some((l) => l.includes(key)),
       "the promoted row is in a backup file"
     )
-    await eventually("the workspace row is marked promoted", async () => {
-      const [row] = await query(
-        dbs.workspaceUrl,
-        "SELECT sync_state FROM company_needs_enrichment WHERE company_unique_id = $1",
-        [key]
-      )
-      return row?.sync_state === "promoted"
-    })
+    await eventually(
+      "the workspace row is marked promoted",
+      workspaceCompanyHas(dbs.workspaceUrl, key, { sync_state: "promoted" })
+    )
     const port = /health on http:\/\/127\.0\.0\.1:(\d+)\//.exec(daemon.output())?.[1]
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
     assert.match(metrics, /^enrich_sync_promoted_total [1-9]/m)

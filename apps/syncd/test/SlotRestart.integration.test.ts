@@ -6,7 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { demoCompanyKey } from "@enrich-sync/testing"
-import { eventually, query, startDaemon } from "./support/DaemonProcess.ts"
+import { eventually, query, startDaemon, workspaceCompanyHas } from "./support/DaemonProcess.ts"
 import { databasesOfSuite } from "./support/Databases.ts"
 
 describe("a slot created anew", () => {
@@ -34,14 +34,10 @@ describe("a slot created anew", () => {
         "UPDATE marketing.company_invalid SET city = 'After Restore' WHERE company_unique_id = $1",
         [key]
       )
-      await eventually("the change after the new slot reached the workspace", async () => {
-        const [row] = await query(
-          dbs.workspaceUrl,
-          "SELECT city FROM company_needs_enrichment WHERE company_unique_id = $1",
-          [key]
-        )
-        return row?.city === "After Restore"
-      })
+      await eventually(
+        "the change after the new slot reached the workspace",
+        workspaceCompanyHas(dbs.workspaceUrl, key, { city: "After Restore" })
+      )
       const [progress] = await query(
         dbs.workspaceUrl,
         "SELECT applied_lsn < 'FF/0'::pg_lsn AS restarted FROM enrich_sync.replication_progress WHERE slot = $1",

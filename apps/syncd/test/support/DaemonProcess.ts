@@ -111,3 +111,16 @@ export const query = async (url: string, sql: string, params: ReadonlyArray<unkn
     await client.end()
   }
 }
+
+/** A check for `eventually`: the workspace's company row `key` exists and holds `expected` (column: value). */
+export const workspaceCompanyHas =
+  (workspaceUrl: string, key: string, expected: Readonly<Record<string, unknown>>) =>
+  async (): Promise<boolean> => {
+    const columns = Object.keys(expected)
+    const [row] = await query(
+      workspaceUrl,
+      `SELECT ${columns.join(", ")} FROM company_needs_enrichment WHERE company_unique_id = $1`,
+      [key]
+    )
+    return row !== undefined && columns.every((c) => row[c] === expected[c])
+  }
