@@ -12,14 +12,14 @@ describe("libpqConnectionString", () => {
     )
   })
 
-  it("leaves strings without sslmode, with uselibpqcompat, or not URLs, as they are", () => {
-    for (const url of [
+  describe("leaves strings without sslmode, with uselibpqcompat, or not URLs, as they are", () => {
+    it.each([
       "postgresql://u:p@h/db",
       "postgresql://u:p@h/db?application_name=x",
       "postgresql://u:p@h/db?sslmode=require&uselibpqcompat=false",
       "not a url"
-    ]) {
+    ])("%s", (url) => {
       assert.strictEqual(libpqConnectionString(url), url)
-    }
+    })
   })
 })

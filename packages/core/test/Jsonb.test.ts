@@ -4,7 +4,7 @@ import { isRawJson, jsonNull, jsonNumber, numberText, numericText, parseJsonb } 
 import { canonicalJson } from "../src/SyncHash.ts"
 
 /** JSON number tokens of any size and precision: long digit strings, fractions, exponents, zeros. */
-export const numberToken = fc
+const numberToken = fc
   .record({
     sign: fc.constantFrom("", "-"),
     whole: fc.oneof(
