@@ -205,15 +205,23 @@ export const prometheus = (
   }
 ): string => {
   const lines: Array<string> = []
+  /** a metric family: its HELP and TYPE lines, then one line per sample (`suffix`: what follows the name) */
+  const family = (
+    name: string,
+    type: "counter" | "gauge" | "histogram",
+    help: string,
+    samples: ReadonlyArray<readonly [suffix: string, value: number]>
+  ) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`)
+    for (const [suffix, value] of samples) lines.push(`${name}${suffix} ${value}`)
+  }
+  /** one of the daemon's own families (`enrich_sync_`), its samples told apart by their labels */
   const metric = (
     name: string,
     type: "counter" | "gauge",
     help: string,
     values: ReadonlyArray<readonly [labels: string, value: number]>
-  ) => {
-    lines.push(`# HELP enrich_sync_${name} ${help}`, `# TYPE enrich_sync_${name} ${type}`)
-    for (const [labels, value] of values) lines.push(`enrich_sync_${name}${labels} ${value}`)
-  }
+  ) => family(`enrich_sync_${name}`, type, help, values)
   /** a counter or gauge without labels */
   const counter = (name: string, help: string, value: number) => metric(name, "counter", help, [["", value]])
   const gauge = (name: string, help: string, value: number) => metric(name, "gauge", help, [["", value]])
@@ -291,16 +299,12 @@ export const prometheus = (
       )
     )
   }
-  lines.push(
-    "# HELP enrich_sync_batch_duration_seconds time to merge one batch on both sides",
-    "# TYPE enrich_sync_batch_duration_seconds histogram",
-    ...batchBuckets.map(
-      (le, i) => `enrich_sync_batch_duration_seconds_bucket{le="${le}"} ${m.batchSeconds.buckets[i]}`
-    ),
-    `enrich_sync_batch_duration_seconds_bucket{le="+Inf"} ${m.batchSeconds.count}`,
-    `enrich_sync_batch_duration_seconds_sum ${m.batchSeconds.sum}`,
-    `enrich_sync_batch_duration_seconds_count ${m.batchSeconds.count}`
-  )
+  family("enrich_sync_batch_duration_seconds", "histogram", "time to merge one batch on both sides", [
+    ...batchBuckets.map((le, i) => [`_bucket{le="${le}"}`, m.batchSeconds.buckets[i]!] as const),
+    ['_bucket{le="+Inf"}', m.batchSeconds.count],
+    ["_sum", m.batchSeconds.sum],
+    ["_count", m.batchSeconds.count]
+  ])
   gauge("live", "1 while the daemon leads and follows both sides", m.live ? 1 : 0)
   metric("role", "gauge", "1 for this daemon's role", [
     ['{role="leader"}', m.role === "leader" ? 1 : 0],
@@ -310,16 +314,12 @@ export const prometheus = (
     const lag = (Date.parse(m.lastAppliedAt) - Date.parse(m.lastCommitTime)) / 1000
     gauge("neon_lag_seconds", "time from the last applied Neon commit to its apply", Math.max(0, lag))
   }
-  lines.push(
-    "# HELP process_resident_memory_bytes resident memory of the daemon",
-    "# TYPE process_resident_memory_bytes gauge",
-    `process_resident_memory_bytes ${memory.rss}`,
-    "# HELP enrich_sync_heap_used_bytes JavaScript heap in use",
-    "# TYPE enrich_sync_heap_used_bytes gauge",
-    `enrich_sync_heap_used_bytes ${memory.heapUsed}`,
-    "# HELP enrich_sync_external_memory_bytes memory held outside the JavaScript heap (Buffers among it)",
-    "# TYPE enrich_sync_external_memory_bytes gauge",
-    `enrich_sync_external_memory_bytes ${memory.external}`
+  family("process_resident_memory_bytes", "gauge", "resident memory of the daemon", [["", memory.rss]])
+  gauge("heap_used_bytes", "JavaScript heap in use", memory.heapUsed)
+  gauge(
+    "external_memory_bytes",
+    "memory held outside the JavaScript heap (Buffers among it)",
+    memory.external
   )
   return `${lines.join("\n")}\n`
 }
