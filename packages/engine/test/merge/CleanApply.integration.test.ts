@@ -5,7 +5,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/testing/TestClock"
 import pg from "pg"
-import { applyCleanSlices, inSyncSql, readCleanSlices } from "../../src/merge/CleanApply.ts"
+import { applyCleanSlices, type CleanSlices, inSyncSql, readCleanSlices } from "../../src/merge/CleanApply.ts"
 import { projectionWorkspaceColumns } from "../../src/merge/CopyProjection.ts"
 import { applyKeys } from "../../src/merge/MergeApply.ts"
 import { backfillEntity } from "../../src/stages/Backfill.ts"
@@ -24,6 +24,14 @@ import {
 
 /** Every Neon company merged into the workspace (what the clean path starts from; merging again is a no-op). */
 const pullCompanies = mergeAllFromNeon(Company)
+
+/** Applying `read` writes the one row `key`, whose workspace `column` then holds `value`. */
+const assertCleanWrites = (read: CleanSlices, key: string, column: string, value: string) =>
+  Effect.gen(function* () {
+    assert.deepStrictEqual([...(yield* applyCleanSlices(Company, read)).written], [key])
+    const row = yield* workspaceCompanies.row(key, column)
+    assert.strictEqual(row?.[column], value)
+  })
 
 /** The hash each workspace row `keys` stores is its Neon row's source hash. */
 const assertStoredHashesAreNeons = (keys: ReadonlyArray<string>) =>
@@ -239,9 +247,7 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
             const read = yield* Fiber.join(reading)
             assert.strictEqual(read.rows, 1)
             assert.match(read.snapshot, /^\d+:\d+:[\d,]*$/)
-            assert.deepStrictEqual([...(yield* applyCleanSlices(Company, read)).written], [key])
-            const row = yield* workspaceCompanies.row(key, `industry`)
-            assert.strictEqual(row?.industry, "Seen once visible")
+            yield* assertCleanWrites(read, key, "industry", "Seen once visible")
           })
         )
     )
@@ -337,9 +343,7 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
         yield* neonCompanies.update(odd, `company_name = 'Odd key, renamed'`)
         const read = yield* readCleanSlices(Company, [odd], new Map([[odd, null]]))
         assert.strictEqual(read.rows, 1)
-        assert.deepStrictEqual([...(yield* applyCleanSlices(Company, read)).written], [odd])
-        const row = yield* workspaceCompanies.row(odd, `company_name`)
-        assert.strictEqual(row?.company_name, "Odd key, renamed")
+        yield* assertCleanWrites(read, odd, "company_name", "Odd key, renamed")
       })
     )
 

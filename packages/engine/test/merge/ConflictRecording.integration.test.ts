@@ -12,8 +12,8 @@ import { neonCompanies, workspaceCompanies } from "../support/CompanyRows.ts"
 import {
   editHeldRow,
   engineFixture,
-  mergeAllFromNeon,
   mergeHeldAtTheWorkspace,
+  mergeTheSeededCompanies,
   onNeon,
   onWorkspace
 } from "../support/EngineFixture.ts"
@@ -26,7 +26,7 @@ const conflictsOf = (key: string) =>
     [key]
   )
 
-/** Marks a company complete in the workspace and merges it, so both sides hold `complete`. */
+/** Marks the company `key` complete in the workspace and merges it, so both sides hold `complete`: its key. */
 const completeOnBothSides = (key: string) =>
   Effect.gen(function* () {
     yield* workspaceCompanies.update(
@@ -37,24 +37,19 @@ const completeOnBothSides = (key: string) =>
     assert.strictEqual(stats.pushed, 1)
     const neon = yield* neonCompanies.row(key, `enrichment_status`)
     assert.strictEqual(neon?.enrichment_status, "complete")
+    return key
   })
 
 describe("conflicts are recorded whichever side is overwritten", () => {
   // the live clock: a test waits in real time for a push to reach Neon
   layer(engineFixture({ seed: {} }), { excludeTestServices: true })((it) => {
-    it.effect("setup: every Neon company merged into the workspace", () =>
-      Effect.gen(function* () {
-        const stats = yield* mergeAllFromNeon(Company)
-        assert.strictEqual(stats.inserted, 119)
-      })
-    )
+    it.effect("setup: every Neon company merged into the workspace", () => mergeTheSeededCompanies)
 
     it.effect(
       "Neon moves enrichment_status backwards on a row complete on both sides: Neon gets complete back, and its value is logged with both values and times",
       () =>
         Effect.gen(function* () {
-          const key = demoCompanyKey(10)
-          yield* completeOnBothSides(key)
+          const key = yield* completeOnBothSides(demoCompanyKey(10))
           const before = yield* workspaceCompanies.row(
             key,
             `updated_at::text AS updated_at, pushed_to_neon_at::text AS pushed`
@@ -101,8 +96,7 @@ describe("conflicts are recorded whichever side is overwritten", () => {
       "a push that overwrote a Neon value logs it even when its workspace write loses the race to a person's edit",
       () =>
         Effect.gen(function* () {
-          const key = demoCompanyKey(11)
-          yield* completeOnBothSides(key)
+          const key = yield* completeOnBothSides(demoCompanyKey(11))
           // Neon changes the city first, the workspace later (newer): the workspace's city wins
           yield* neonCompanies.update(key, `city = 'Star City', updated_at = '2001-01-01'`)
           yield* workspaceCompanies.update(key, `city = 'Westover'`)
@@ -117,11 +111,7 @@ describe("conflicts are recorded whichever side is overwritten", () => {
                   ([neon]) => neon?.city === "Westover"
                 )
               )
-              return yield* editHeldRow(
-                held,
-                key,
-                `UPDATE company_needs_enrichment SET enrichment_notes = 'called them' WHERE company_unique_id = $1`
-              )
+              return yield* editHeldRow(held, key, `enrichment_notes = 'called them'`)
             })
           )
           assert.isAbove(stats.retries, 0, "the workspace write lost its race and the key was merged again")

@@ -109,6 +109,15 @@ export const mergeAllFromNeon = (entity: Entity) =>
     )
   )
 
+/**
+ * The first step of a suite whose tests share its databases: every seeded Neon company merged into the
+ * still empty workspace (all 119 inserted); the tests after it start from there.
+ */
+export const mergeTheSeededCompanies = Effect.gen(function* () {
+  const stats = yield* mergeAllFromNeon(Company)
+  assert.strictEqual(stats.inserted, 119)
+})
+
 /** The company keys of Neon rows `from` to `to` (by id), in id order. */
 export const companyKeysBetween = (from: number, to: number) =>
   Effect.map(
@@ -177,10 +186,10 @@ export const mergeHeldAtTheWorkspace = (
     return held
   })
 
-/** The person edits the held row (`sql`, the key as $1) and commits: the merge's stats once it has ended. */
-export const editHeldRow = (held: HeldMerge, key: string, sql: string) =>
+/** The person edits the held row `key` with `set` (a SET list) and commits: the merge's stats once it has ended. */
+export const editHeldRow = (held: HeldMerge, key: string, set: string) =>
   Effect.gen(function* () {
-    yield* held.person.query(sql, [key])
+    yield* held.person.query(`UPDATE company_needs_enrichment SET ${set} WHERE company_unique_id = $1`, [key])
     yield* held.person.query("COMMIT")
     return yield* Fiber.join(held.merging)
   })
