@@ -8,6 +8,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import * as Schema from "effect/Schema"
+import type { ParseOptions } from "effect/SchemaAST"
 import { Company } from "../../src/Company.ts"
 import type { Entity } from "../../src/Entity.ts"
 import { Person } from "../../src/Person.ts"
@@ -57,7 +58,7 @@ const entities = { company: Company, person: Person } as const
 const sides = ["company", "person"] as const
 
 /** Decodes what was read from `file` (test/…), refusing unknown keys, or throws an error naming the file. */
-const decode = <A>(file: string, decoder: (input: unknown, options: object) => A, data: unknown): A => {
+const decode = <A>(file: string, decoder: (input: unknown, options: ParseOptions) => A, data: unknown): A => {
   try {
     return decoder(data, { onExcessProperty: "error", errors: "all" })
   } catch (cause) {
