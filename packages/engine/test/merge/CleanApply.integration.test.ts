@@ -17,13 +17,9 @@ import {
   companyKeysBetween,
   engineFixture,
   exactJson,
-  mergeAllFromNeon,
   onNeon,
   onWorkspace
 } from "../support/EngineFixture.ts"
-
-/** Every Neon company merged into the workspace (what the clean path starts from; merging again is a no-op). */
-const pullCompanies = mergeAllFromNeon(Company)
 
 /** Applying `read` writes the one row `key`, whose workspace `column` then holds `value`. */
 const assertCleanWrites = (read: CleanSlices, key: string, column: string, value: string) =>
@@ -45,14 +41,13 @@ const assertStoredHashesAreNeons = (keys: ReadonlyArray<string>) =>
   })
 
 describe("the clean path: Neon changes into rows nobody touched, on COPY bytes", () => {
-  layer(engineFixture({ seed: {} }))((it) => {
+  // every Neon company merged into the workspace: what the clean path starts from
+  layer(engineFixture({ seed: {}, merged: [Company] }))((it) => {
     it.effect(
       "a row untouched since the engine's write takes Neon's change in one statement, as the full merge would",
       () =>
         Effect.gen(function* () {
-          yield* pullCompanies
-          const fast = demoCompanyKey(40)
-          const full = demoCompanyKey(41)
+          const [fast, full] = [demoCompanyKey(40), demoCompanyKey(41)]
           // the engine rewrites `full` (its own write: no trigger), so its xmin no longer proves it untouched
           yield* workspaceCompaniesAsEngine.update(full, `city = ' ' || city || ' '`)
           yield* neonCompanies.update(
@@ -115,7 +110,6 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
       "untouched rows are written in slices of every n-th row, each row once, with the commit time as the edit time when later",
       () =>
         Effect.gen(function* () {
-          yield* pullCompanies
           const keys = yield* companyKeysBetween(60, 82)
           assert.strictEqual(keys.length, 23)
           yield* onNeon(
@@ -178,9 +172,7 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
       "a merge told to skip the clean path (keys a person edited) writes an untouched row the same way",
       () =>
         Effect.gen(function* () {
-          yield* pullCompanies
-          const viaClean = demoCompanyKey(42)
-          const viaFull = demoCompanyKey(43)
+          const [viaClean, viaFull] = [demoCompanyKey(42), demoCompanyKey(43)]
           yield* neonCompanies.update(
             [viaClean, viaFull],
             `phone = '(304) 555-0142', industry = 'Either way', updated_at = '2031-01-01 00:00:00'`
@@ -211,7 +203,6 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
       () =>
         Effect.scoped(
           Effect.gen(function* () {
-            yield* pullCompanies
             const key = demoCompanyKey(95)
             const dbs = yield* TwoDatabases
             // a Neon transaction the stream would have reported, not visible yet: still open here
@@ -256,7 +247,6 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
       "a slice that fails writes nothing of its own, keeps the slices before it, and leaves no transaction open",
       () =>
         Effect.gen(function* () {
-          yield* pullCompanies
           const keys = yield* companyKeysBetween(90, 93)
           yield* onNeon(
             `UPDATE marketing.company_invalid SET industry = 'Atomic ' || id WHERE id BETWEEN 90 AND 93`
@@ -290,7 +280,6 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
       "rows read before the engine pushed them are left to the full merge: the read's older values never undo the push",
       () =>
         Effect.gen(function* () {
-          yield* pullCompanies
           const key = demoCompanyKey(50)
           // Neon changes the record, and the daemon reads the change for its next batch
           yield* neonCompanies.update(key, `phone = '(304) 555-0150', updated_at = now()`)
@@ -333,7 +322,6 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
 
     it.effect("keys holding quotes, backslashes and array syntax are read and written as they are", () =>
       Effect.gen(function* () {
-        yield* pullCompanies
         const odd = `it's "odd" \\ {a,b} \\N`
         yield* onNeon(
           `INSERT INTO marketing.company_invalid (company_unique_id, company_name, reason_code, validation_errors) VALUES ($1, 'Odd key', 'EMPTY_WEBSITE', '{"website": "empty or blank"}')`,
@@ -351,9 +339,7 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
       "JSON passes byte for byte (numbers of any precision, JSON null apart from SQL NULL), on the clean path and the full merge",
       () =>
         Effect.gen(function* () {
-          yield* pullCompanies
-          const clean = demoCompanyKey(90)
-          const edited = demoCompanyKey(91)
+          const [clean, edited] = [demoCompanyKey(90), demoCompanyKey(91)]
           const keys = [clean, edited]
           // a person's edit, not pushed yet: the row is no longer the engine's, so its key takes the full merge,
           // which keeps the agreed record in sync_base

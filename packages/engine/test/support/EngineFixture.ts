@@ -25,6 +25,8 @@ export interface FixtureOptions {
   readonly migrate?: boolean
   /** seed the demo rows into Neon (default: no rows) */
   readonly seed?: DemoDataOptions
+  /** merge every Neon row of these entities into the workspace once seeded (default: none) */
+  readonly merged?: ReadonlyArray<Entity>
 }
 
 /** The database services on the fixture's databases. */
@@ -38,7 +40,7 @@ export const databasesLayer = Layer.unwrap(
   })
 )
 
-/** Two fresh databases, migrated (and seeded), with the engine's services on them. */
+/** Two fresh databases, migrated (seeded, and merged), with the engine's services on them. */
 export const engineFixture = (options: FixtureOptions = {}) =>
   databasesLayer.pipe(
     Layer.provideMerge(
@@ -46,25 +48,25 @@ export const engineFixture = (options: FixtureOptions = {}) =>
         (dbs) =>
           Effect.gen(function* () {
             if (options.migrate === false) return
+            const databases = Layer.mergeAll(
+              SourceDatabase.layer(Redacted.make(dbs.neon.url)),
+              WorkspaceDatabase.layer(Redacted.make(dbs.workspace.url))
+            )
             yield* Effect.scoped(
               Effect.gen(function* () {
                 const source = yield* SourceDatabase
                 const workspace = yield* WorkspaceDatabase
                 yield* applyMigrations(source)
                 yield* applyMigrations(workspace)
-              }).pipe(
-                Effect.provide(
-                  Layer.mergeAll(
-                    SourceDatabase.layer(Redacted.make(dbs.neon.url)),
-                    WorkspaceDatabase.layer(Redacted.make(dbs.workspace.url))
-                  )
-                )
-              )
+              }).pipe(Effect.provide(databases))
             )
             if (options.seed !== undefined) {
               const seed = options.seed
               yield* Effect.promise(() => seedDemoData(dbs.neon.url, seed))
             }
+            yield* Effect.scoped(
+              Effect.forEach(options.merged ?? [], mergeAllFromNeon).pipe(Effect.provide(databases))
+            )
           }).pipe(Effect.orDie),
         { prefix: "engine" }
       )
