@@ -8,14 +8,8 @@
 import { createServer } from "node:net"
 import { assert, describe, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import {
-  assertFailure,
-  assertSuccess,
-  CliFixture,
-  cliFixture,
-  onNeon,
-  parseJson
-} from "./support/CliFixture.ts"
+import { CliFixture, cliFixture, onNeon } from "./support/CliFixture.ts"
+import { assertFailure, assertSuccess, parseJson } from "./support/CliResult.ts"
 
 /** A port on 127.0.0.1 that nothing listens on. */
 const closedPort = Effect.promise(

@@ -13,14 +13,14 @@ import { migrationsFor } from "@enrich-sync/core"
 import { demoCompanyKey, demoPersonKey, seedDemoData } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import {
-  assertFailure,
-  assertSuccess,
   CliFixture,
   cliFixture,
+  companyRow,
   onNeon,
   onWorkspace,
-  parseJson
+  updateCompany
 } from "./support/CliFixture.ts"
+import { assertFailure, assertSuccess, entityColumns, parseJson } from "./support/CliResult.ts"
 
 const count = (rows: ReadonlyArray<Record<string, unknown>>) => Number(rows[0]?.n)
 
@@ -44,11 +44,13 @@ WHERE company_unique_id = '04.04.01.01.00101.101';`
 
 /** Enriches one demo company the way the guide does (a website and its domain, marked complete). */
 const enrichCompany = (index: number) =>
-  onWorkspace(
-    `UPDATE company_needs_enrichment SET website = $2, domain = $3, enrichment_status = 'complete',
-            enriched_by = 'enricher@example.com', enriched_at = now(), updated_at = now()
-      WHERE company_unique_id = $1`,
-    [demoCompanyKey(index), `https://valley${index}.com`, `valley${index}.com`]
+  updateCompany(
+    "workspace",
+    demoCompanyKey(index),
+    `website = $2, domain = $3, enrichment_status = 'complete', enriched_by = 'enricher@example.com',
+     enriched_at = now(), updated_at = now()`,
+    `https://valley${index}.com`,
+    `valley${index}.com`
   )
 
 describe("enrich-sync commands", () => {
@@ -105,47 +107,29 @@ describe("enrich-sync commands", () => {
 
         const dry = parseJson(assertSuccess(yield* cli.run(["backfill", "--dry-run", "--json"])))
         assert.strictEqual(dry.dryRun, true)
-        const planned = dry.entities as Array<{ entity: string; merge: { inserted: number } }>
-        assert.deepStrictEqual(
-          planned.map((e) => [e.entity, e.merge.inserted]),
-          [
-            ["company", 119],
-            ["people", 5]
-          ]
-        )
+        assert.deepStrictEqual(entityColumns(dry, "entity", "merge.inserted"), [
+          ["company", 119],
+          ["people", 5]
+        ])
         assert.strictEqual(yield* workspaceCount("company_needs_enrichment"), 0)
         assert.strictEqual(yield* workspaceCount("people_needs_enrichment"), 0)
 
         const pulled = assertSuccess(yield* cli.run(["backfill"]))
         assert.match(pulled.stdout, /company +119 +119/)
         assert.match(pulled.stdout, /people +5 +5/)
-        assert.strictEqual(
-          yield* workspaceCount("company_needs_enrichment", "enrichment_status = 'pending'"),
-          119
-        )
-        assert.strictEqual(
-          yield* workspaceCount("people_needs_enrichment", "enrichment_status = 'pending'"),
-          5
-        )
+        const pending = "enrichment_status = 'pending'"
+        assert.strictEqual(yield* workspaceCount("company_needs_enrichment", pending), 119)
+        assert.strictEqual(yield* workspaceCount("people_needs_enrichment", pending), 5)
         const [before] = yield* onWorkspace(
           `SELECT max(updated_at)::text AS u, max(pulled_from_neon_at)::text AS p FROM company_needs_enrichment`
         )
 
         // the alias, and the JSON report of a re-run: every row unchanged, nothing written
         const rerun = parseJson(assertSuccess(yield* cli.run(["pull", "--json"])))
-        const reports = rerun.entities as Array<{
-          entity: string
-          path: string
-          candidates: number
-          unchanged: number
-        }>
-        assert.deepStrictEqual(
-          reports.map((r) => [r.entity, r.path, r.candidates, r.unchanged]),
-          [
-            ["company", "merge", 0, 119],
-            ["people", "merge", 0, 5]
-          ]
-        )
+        assert.deepStrictEqual(entityColumns(rerun, "entity", "path", "candidates", "unchanged"), [
+          ["company", "merge", 0, 119],
+          ["people", "merge", 0, 5]
+        ])
         const [after] = yield* onWorkspace(
           `SELECT max(updated_at)::text AS u, max(pulled_from_neon_at)::text AS p FROM company_needs_enrichment`
         )
@@ -170,20 +154,10 @@ describe("enrich-sync commands", () => {
         )
 
         const result = parseJson(assertSuccess(yield* cli.run(["revalidate", "--json"])))
-        const reports = result.entities as Array<{
-          entity: string
-          checked: number
-          passed: number
-          failed: number
-          changed: number
-        }>
-        assert.deepStrictEqual(
-          reports.map((r) => [r.entity, r.checked, r.passed, r.failed, r.changed]),
-          [
-            ["company", 119, 0, 119, 0],
-            ["people", 5, 0, 5, 0]
-          ]
-        )
+        assert.deepStrictEqual(entityColumns(result, "entity", "checked", "passed", "failed", "changed"), [
+          ["company", 119, 0, 119, 0],
+          ["people", 5, 0, 5, 0]
+        ])
         // byte for byte: every column of every row, as Postgres prints it
         assert.deepStrictEqual(yield* neonRows, before)
         assert.strictEqual(yield* neonCount("public.shq_validation_log", "action = 'revalidate'"), 0)
@@ -206,28 +180,18 @@ describe("enrich-sync commands", () => {
           )
 
           const pushed = parseJson(assertSuccess(yield* cli.run(["push", "--json"])))
-          const company = (
-            pushed.entities as Array<{ entity: string; candidates: number; merge: { pushed: number } }>
-          )[0]!
-          assert.deepStrictEqual(
-            [company.entity, company.candidates, company.merge.pushed],
-            ["company", 1, 1]
-          )
-          const [neonRow] = yield* onNeon(
-            `SELECT website, domain, enrichment_status FROM marketing.company_invalid WHERE company_unique_id = $1`,
-            [key]
-          )
-          assert.deepStrictEqual(neonRow, {
+          const [company] = entityColumns(pushed, "entity", "candidates", "merge.pushed")
+          assert.deepStrictEqual(company, ["company", 1, 1])
+          assert.deepStrictEqual(yield* companyRow("neon", key, "website, domain, enrichment_status"), {
             website: "https://monongaliacounty.com",
             domain: "monongaliacounty.com",
             enrichment_status: "complete"
           })
           assert.isAbove(yield* neonCount("public.shq_validation_log", `record_id = '${key}'`), 0)
-          const [ws] = yield* onWorkspace(
-            `SELECT pushed_to_neon_at IS NOT NULL AS pushed FROM company_needs_enrichment WHERE company_unique_id = $1`,
-            [key]
+          assert.deepStrictEqual(
+            yield* companyRow("workspace", key, "pushed_to_neon_at IS NOT NULL AS pushed"),
+            { pushed: true }
           )
-          assert.deepStrictEqual(ws, { pushed: true })
 
           // a dry run of revalidate writes nothing, not even the ids file
           const idsFile = join(cli.cwd, "passed_companies.txt")
@@ -272,11 +236,9 @@ describe("enrich-sync commands", () => {
           assert.strictEqual(yield* neonCount("marketing.company_invalid", `company_unique_id = '${key}'`), 0)
           assert.strictEqual(yield* neonCount("marketing.company_invalid"), 118)
           // the workspace row is kept, marked promoted
-          const [marked] = yield* onWorkspace(
-            `SELECT sync_state FROM company_needs_enrichment WHERE company_unique_id = $1`,
-            [key]
-          )
-          assert.deepStrictEqual(marked, { sync_state: "promoted" })
+          assert.deepStrictEqual(yield* companyRow("workspace", key, "sync_state"), {
+            sync_state: "promoted"
+          })
         })
     )
 
@@ -327,10 +289,7 @@ describe("enrich-sync commands", () => {
 
           const changed = demoCompanyKey(20)
           const lost = demoCompanyKey(21)
-          yield* onNeon(
-            `UPDATE marketing.company_invalid SET industry = 'Coal Mining' WHERE company_unique_id = $1`,
-            [changed]
-          )
+          yield* updateCompany("neon", changed, "industry = 'Coal Mining'")
           yield* onWorkspace(`DELETE FROM company_needs_enrichment WHERE company_unique_id = $1`, [lost])
           const differs = assertSuccess(yield* cli.run(["verify", "--entity", "company"]))
           assert.match(
@@ -350,15 +309,11 @@ describe("enrich-sync commands", () => {
 
           const repaired = parseJson(assertSuccess(yield* cli.run(["verify", "--repair", "--json"])))
           assert.strictEqual(repaired.inSync, true)
-          const company = (
-            repaired.entities as Array<{ report: { repaired: { inserted: number; updated: number } } }>
-          )[0]!
-          assert.deepStrictEqual([company.report.repaired.inserted, company.report.repaired.updated], [1, 1])
-          const [row] = yield* onWorkspace(
-            `SELECT industry FROM company_needs_enrichment WHERE company_unique_id = $1`,
-            [changed]
-          )
-          assert.deepStrictEqual(row, { industry: "Coal Mining" })
+          const [company] = entityColumns(repaired, "report.repaired.inserted", "report.repaired.updated")
+          assert.deepStrictEqual(company, [1, 1])
+          assert.deepStrictEqual(yield* companyRow("workspace", changed, "industry"), {
+            industry: "Coal Mining"
+          })
           assert.strictEqual(
             yield* workspaceCount("company_needs_enrichment", `company_unique_id = '${lost}'`),
             1
@@ -379,9 +334,10 @@ describe("enrich-sync commands", () => {
             [demoPersonKey(0)]
           )
           // an enrichment still in progress is not pushed
-          yield* onWorkspace(
-            `UPDATE company_needs_enrichment SET website = 'https://draft.example', enrichment_status = 'in_progress' WHERE company_unique_id = $1`,
-            [demoCompanyKey(4)]
+          yield* updateCompany(
+            "workspace",
+            demoCompanyKey(4),
+            `website = 'https://draft.example', enrichment_status = 'in_progress'`
           )
           const dry = assertSuccess(yield* cli.run(["pipeline", "--no-wait", "--dry-run"]))
           assert.include(dry.stdout, "Pipeline summary (dry run: nothing was written)")

@@ -9,15 +9,8 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { demoCompanyKey, seedDemoData } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
-import {
-  assertFailure,
-  assertSuccess,
-  CliFixture,
-  cliFixture,
-  onNeon,
-  onWorkspace,
-  parseJson
-} from "./support/CliFixture.ts"
+import { CliFixture, cliFixture, companyRow, onWorkspace, updateCompany } from "./support/CliFixture.ts"
+import { assertFailure, assertSuccess, entityColumns, parseJson } from "./support/CliResult.ts"
 
 interface ListedConflict {
   readonly id: number
@@ -45,7 +38,7 @@ const list = (...args: ReadonlyArray<string>) =>
 const unreviewedInStatus = Effect.gen(function* () {
   const cli = yield* CliFixture
   const status = parseJson(assertSuccess(yield* cli.run(["status", "--json"])))
-  return (status.entities as Array<{ unreviewedConflicts: number }>).map((e) => e.unreviewedConflicts)
+  return entityColumns(status, "unreviewedConflicts").flat()
 })
 
 describe("enrich-sync conflicts", () => {
@@ -62,7 +55,7 @@ describe("enrich-sync conflicts", () => {
           [[statusKey, cityKey]]
         )
         const pushed = parseJson(assertSuccess(yield* cli.run(["push", "--json"])))
-        assert.strictEqual((pushed.entities as Array<{ merge: { pushed: number } }>)[0]?.merge.pushed, 2)
+        assert.deepStrictEqual(entityColumns(pushed, "merge.pushed")[0], [2])
         const none = assertSuccess(yield* cli.run(["conflicts"]))
         assert.include(none.stdout, "No conflicts logged")
       })
@@ -72,17 +65,11 @@ describe("enrich-sync conflicts", () => {
       "Neon NULLs a complete status: the next merge writes complete back on Neon and lists the overwritten value",
       () =>
         Effect.gen(function* () {
-          const cli = yield* CliFixture
-          yield* onNeon(
-            `UPDATE marketing.company_invalid SET enrichment_status = NULL, updated_at = now() WHERE company_unique_id = $1`,
-            [statusKey]
-          )
+          yield* updateCompany("neon", statusKey, "enrichment_status = NULL, updated_at = now()")
           // a backfill re-run merges the rows whose Neon version moved
+          const cli = yield* CliFixture
           assertSuccess(yield* cli.run(["backfill", "--entity", "company"]))
-          const [neon] = yield* onNeon(
-            `SELECT enrichment_status FROM marketing.company_invalid WHERE company_unique_id = $1`,
-            [statusKey]
-          )
+          const neon = yield* companyRow("neon", statusKey, "enrichment_status")
           assert.strictEqual(neon?.enrichment_status, "complete")
           const listed = yield* list()
           assert.strictEqual(listed.total, 1)
@@ -115,14 +102,8 @@ describe("enrich-sync conflicts", () => {
       () =>
         Effect.gen(function* () {
           const cli = yield* CliFixture
-          yield* onNeon(
-            `UPDATE marketing.company_invalid SET city = 'Star City', updated_at = '2001-01-01' WHERE company_unique_id = $1`,
-            [cityKey]
-          )
-          yield* onWorkspace(
-            `UPDATE company_needs_enrichment SET city = 'Westover' WHERE company_unique_id = $1`,
-            [cityKey]
-          )
+          yield* updateCompany("neon", cityKey, "city = 'Star City', updated_at = '2001-01-01'")
+          yield* updateCompany("workspace", cityKey, "city = 'Westover'")
           assertSuccess(yield* cli.run(["push"]))
           const byKey = yield* list("--key", cityKey)
           assert.strictEqual(byKey.total, 1)
@@ -144,14 +125,8 @@ describe("enrich-sync conflicts", () => {
           )
           const report = restored.restored as { side: string; value: string; loggedAs: number }
           assert.deepStrictEqual([report.side, report.value], ["source", "Star City"])
-          const [neon] = yield* onNeon(
-            `SELECT city FROM marketing.company_invalid WHERE company_unique_id = $1`,
-            [cityKey]
-          )
-          const [ws] = yield* onWorkspace(
-            `SELECT city FROM company_needs_enrichment WHERE company_unique_id = $1`,
-            [cityKey]
-          )
+          const neon = yield* companyRow("neon", cityKey, "city")
+          const ws = yield* companyRow("workspace", cityKey, "city")
           assert.deepStrictEqual([neon?.city, ws?.city], ["Star City", "Star City"])
           const after = yield* list("--key", cityKey)
           const original = after.conflicts.find((c) => c.id === city.id)!

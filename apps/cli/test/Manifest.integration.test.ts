@@ -11,7 +11,8 @@ import type { SyncManifest } from "@enrich-sync/core"
 import { syncManifest } from "@enrich-sync/core"
 import { seedDemoData } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
-import { assertFailure, assertSuccess, CliFixture, cliFixture, parseJson } from "./support/CliFixture.ts"
+import { CliFixture, cliFixture } from "./support/CliFixture.ts"
+import { assertFailure, assertSuccess, parseJson } from "./support/CliResult.ts"
 
 const offline = { NEON_DATABASE_URL: undefined, SUPABASE_DATABASE_URL: undefined }
 

@@ -2,7 +2,8 @@
  * The CLI's integration fixture: two fresh databases on the real test servers (one "Neon", one
  * "workspace"), a scratch working folder, and a runner that starts the real `enrich-sync` bin as a child
  * process (`node apps/cli/bin/enrich-sync.js ...`, the bin a user runs) with NEON_DATABASE_URL and SUPABASE_DATABASE_URL pointing at
- * them, and the engine's database services to set up and check their state.
+ * them, and the engine's database services to set up and check their state (and to read and update one
+ * company on either side). How a run's output is read is in `CliResult.ts`.
  *
  * Invariant: every run is checked for leaked credentials: neither server's password (raw or URL-encoded)
  * may appear in its stdout or stderr.
@@ -13,23 +14,16 @@ import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { assert } from "@effect/vitest"
-import { SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
+import { type DatabaseError, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
 import { type DatabaseOnServer, TwoDatabases } from "@enrich-sync/testing"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import { assertNoSecret, type CliResult } from "./CliResult.ts"
 
 /** The bin under test. */
 export const binPath = fileURLToPath(new URL("../../bin/enrich-sync.js", import.meta.url))
-
-/** What a run printed and how it ended. */
-export interface CliResult {
-  readonly code: number | null
-  readonly stdout: string
-  readonly stderr: string
-}
 
 /** How a run is started. */
 export interface RunOptions {
@@ -86,16 +80,6 @@ export interface CliFixtureShape {
   readonly run: (args: ReadonlyArray<string>, options?: RunOptions) => Effect.Effect<CliResult>
   /** runs a shell command line (`$CLI` is the bin, e.g. `$CLI revalidate | $CLI promote`), checked the same way */
   readonly shell: (script: string, options?: RunOptions) => Effect.Effect<CliResult>
-}
-
-/** Fails the test when a secret appears in what a run printed. */
-export const assertNoSecret = (result: CliResult, secrets: ReadonlyArray<string>): void => {
-  for (const secret of secrets) {
-    for (const form of new Set([secret, encodeURIComponent(secret)])) {
-      assert.notInclude(result.stdout, form, "a password appeared on stdout")
-      assert.notInclude(result.stderr, form, "a password appeared on stderr")
-    }
-  }
 }
 
 /** The fixture service. */
@@ -172,30 +156,37 @@ export const onNeon = (sql: string, params?: ReadonlyArray<unknown>) =>
 export const onWorkspace = (sql: string, params?: ReadonlyArray<unknown>) =>
   WorkspaceDatabase.use((db) => db.query(sql, params))
 
-/** The one JSON object a `--json` run printed on stdout. */
-export const parseJson = (result: CliResult): Record<string, unknown> => {
-  const lines = result.stdout.trim().split("\n")
-  assert.strictEqual(lines.length, 1, `stdout holds exactly one line of JSON: ${result.stdout}`)
-  return JSON.parse(lines[0]!) as Record<string, unknown>
+/** Runs SQL on one side or the other. */
+type RunSql = (
+  sql: string,
+  params?: ReadonlyArray<unknown>
+) => Effect.Effect<ReadonlyArray<Record<string, unknown>>, DatabaseError, SourceDatabase | WorkspaceDatabase>
+
+/** Where each side keeps the companies, and how the tests run SQL there. */
+const companies: Record<"neon" | "workspace", { readonly table: string; readonly run: RunSql }> = {
+  neon: { table: "marketing.company_invalid", run: onNeon },
+  workspace: { table: "company_needs_enrichment", run: onWorkspace }
 }
 
-/** Asserts a failed run: the exit code, and stderr being one line `enrich-sync: ...` that includes every `parts`. */
-export const assertFailure = (result: CliResult, code: number, ...parts: ReadonlyArray<string>): string => {
-  assert.strictEqual(result.code, code, `exit code (stderr: ${result.stderr})`)
-  const lines = result.stderr.trim().split("\n")
-  assert.strictEqual(lines.length, 1, `stderr is one line: ${result.stderr}`)
-  const line = lines[0]!
-  assert.isTrue(line.startsWith("enrich-sync: "), line)
-  for (const part of parts) assert.include(line, part)
-  return line
-}
-
-/** Asserts a successful run. */
-export const assertSuccess = (result: CliResult): CliResult => {
-  assert.strictEqual(
-    result.code,
-    0,
-    `exit code 0 expected; stderr: ${result.stderr}; stdout: ${result.stdout}`
+/** The columns (`columns`, a SELECT list) of the company `key` on one side; undefined when it has no such row. */
+export const companyRow = (side: keyof typeof companies, key: string, columns: string) => {
+  const { table, run } = companies[side]
+  return Effect.map(
+    run(`SELECT ${columns} FROM ${table} WHERE company_unique_id = $1`, [key]),
+    (rows) => rows[0]
   )
-  return result
+}
+
+/**
+ * Updates the company `key` on one side (`set` is the SET list; `params` are its `$2`, `$3`, ...): on the
+ * workspace as a person's edit.
+ */
+export const updateCompany = (
+  side: keyof typeof companies,
+  key: string,
+  set: string,
+  ...params: ReadonlyArray<unknown>
+) => {
+  const { table, run } = companies[side]
+  return run(`UPDATE ${table} SET ${set} WHERE company_unique_id = $1`, [key, ...params])
 }
