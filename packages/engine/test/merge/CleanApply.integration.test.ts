@@ -11,7 +11,12 @@ import { applyKeys } from "../../src/merge/MergeApply.ts"
 import { backfillEntity } from "../../src/stages/Backfill.ts"
 import { verifyEntity } from "../../src/stages/Verify.ts"
 import { WorkspaceDatabase } from "../../src/store/Database.ts"
-import { neonCompanies, workspaceCompanies, workspaceCompaniesAsEngine } from "../support/CompanyRows.ts"
+import {
+  enterWebsite,
+  neonCompanies,
+  workspaceCompanies,
+  workspaceCompaniesAsEngine
+} from "../support/CompanyRows.ts"
 import {
   companyJsonText,
   companyKeysBetween,
@@ -286,10 +291,7 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
           const read = yield* readCleanSlices(Company, [key], new Map())
           assert.strictEqual(read.rows, 1)
           // meanwhile a person completes the row and the engine pushes it: the row is the engine's again
-          yield* workspaceCompanies.update(
-            key,
-            `website = 'https://pushed.example', enrichment_status = 'complete'`
-          )
+          yield* enterWebsite(key, "https://pushed.example", "complete")
           assert.strictEqual((yield* applyKeys(Company, [{ key }])).pushed, 1)
           const row = yield* workspaceCompanies.row(
             key,
@@ -343,10 +345,7 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
           const keys = [clean, edited]
           // a person's edit, not pushed yet: the row is no longer the engine's, so its key takes the full merge,
           // which keeps the agreed record in sync_base
-          yield* workspaceCompanies.update(
-            edited,
-            `website = 'https://wip.example', enrichment_status = 'in_progress'`
-          )
+          yield* enterWebsite(edited, "https://wip.example", "in_progress")
           const neonWrites = (errors: string, warnings: string | null) =>
             neonCompanies.update(
               keys,

@@ -3,7 +3,12 @@ import { Company, Person, projectWorkspace, syncHash } from "@enrich-sync/core"
 import { demoCompanyKey } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import { applyKeys } from "../../src/merge/MergeApply.ts"
-import { neonCompanies, workspaceCompanies, workspaceCompaniesAsEngine } from "../support/CompanyRows.ts"
+import {
+  enterWebsite,
+  neonCompanies,
+  workspaceCompanies,
+  workspaceCompaniesAsEngine
+} from "../support/CompanyRows.ts"
 import { engineFixture, mergeAllFromNeon, onNeon, onWorkspace } from "../support/EngineFixture.ts"
 
 /**
@@ -100,10 +105,7 @@ describe("merge-apply against real databases", () => {
     it.effect("edits held back until complete; Neon changes still flow in", () =>
       Effect.gen(function* () {
         const key = demoCompanyKey(1)
-        yield* workspaceCompanies.update(
-          key,
-          `website = 'https://draft.example', enrichment_status = 'in_progress'`
-        )
+        yield* enterWebsite(key, "https://draft.example", "in_progress")
         yield* neonCompanies.update(key, `phone = '(304) 555-0177'`)
         const stats = yield* applyKeys(Company, [{ key }])
         assert.strictEqual(stats.pushed, 0)
@@ -262,10 +264,7 @@ describe("merge-apply against real databases", () => {
     it.effect("a dry run plans and counts but writes nothing", () =>
       Effect.gen(function* () {
         const key = demoCompanyKey(5)
-        yield* workspaceCompanies.update(
-          key,
-          `website = 'https://dry.example', enrichment_status = 'complete'`
-        )
+        yield* enterWebsite(key, "https://dry.example", "complete")
         const stats = yield* applyKeys(Company, [{ key }], { dryRun: true })
         assert.strictEqual(stats.pushed, 1)
         assert.deepStrictEqual(stats.changes[0]?.action, "push")

@@ -15,7 +15,7 @@ import { applyKeys } from "../../src/merge/MergeApply.ts"
 import { applyPushJournal, drainPushJournal } from "../../src/merge/PushJournalApply.ts"
 import { SourceDatabase, type WorkspaceDatabase } from "../../src/store/Database.ts"
 import { journalIds, sweepReceipts } from "../../src/store/PushJournal.ts"
-import { neonCompanies, workspaceCompanies } from "../support/CompanyRows.ts"
+import { enterWebsite, neonCompanies, workspaceCompanies } from "../support/CompanyRows.ts"
 import {
   editHeldRow,
   engineFixture,
@@ -89,10 +89,7 @@ const killLockWaiters = (side: Side) =>
 const conflictingEdits = (key: string) =>
   Effect.gen(function* () {
     yield* neonCompanies.update(key, `website = 'https://neon.example', updated_at = '2001-01-01'`)
-    yield* workspaceCompanies.update(
-      key,
-      `website = 'https://person.example', enrichment_status = 'complete'`
-    )
+    yield* enterWebsite(key, "https://person.example", "complete")
   })
 
 /**
@@ -143,10 +140,7 @@ describe("a push that stops anywhere after its Neon commit loses nothing and log
       () =>
         Effect.gen(function* () {
           const key = demoCompanyKey(30)
-          yield* workspaceCompanies.update(
-            key,
-            `website = 'https://first.example', enrichment_status = 'complete'`
-          )
+          yield* enterWebsite(key, "https://first.example", "complete")
           const stats = yield* Effect.scoped(
             Effect.gen(function* () {
               const held = yield* pushHeldAtTheWorkspace(key, "https://first.example")

@@ -46,3 +46,7 @@ export const workspaceCompanies = companyRows(Company.workspaceTable, onWorkspac
 
 /** The workspace's company rows written as the engine's own write, behind the trigger's back. */
 export const workspaceCompaniesAsEngine = companyRows(Company.workspaceTable, onWorkspaceAsEngine)
+
+/** A person enters `website` for the workspace company `key` and sets its enrichment status. */
+export const enterWebsite = (key: string, website: string, status: "in_progress" | "complete") =>
+  workspaceCompanies.update(key, `website = $2, enrichment_status = $3`, [website, status])
