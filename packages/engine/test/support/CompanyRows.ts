@@ -2,7 +2,8 @@
  * Company rows read and written by their keys on either side, for the merge tests' set-up and assertions.
  * A test names only the columns (a SELECT list over the row `t`) or the SET list; the table and the key
  * column are spelled here once. Rows come back in key order; the keys are `$1`, a test's own parameters
- * `$2` on. Workspace updates are a person's edits (the trigger sees them), unless made through `workspaceCompaniesAsEngine`.
+ * `$2` on. Workspace updates are a person's edits (the trigger sees them), except through
+ * `workspaceCompaniesAsEngine`.
  */
 
 import { Company, qualified, type TableName } from "@enrich-sync/core"
