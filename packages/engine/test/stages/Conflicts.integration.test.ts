@@ -28,16 +28,37 @@ const cityOf = (key: string) =>
     return { neon: neon?.city, neonUpdatedAt: neon?.updated_at, workspace: ws?.city, unsynced: ws?.unsynced }
   })
 
+/** The city of `key` on Neon and in the workspace, and whether the workspace row holds an unsynced edit. */
+const citiesOf = (key: string) =>
+  Effect.map(cityOf(key), (city) => [city.neon, city.workspace, city.unsynced])
+
 const conflictsOf = (key: string) => Effect.map(listConflicts({ key }, 100), (page) => page.conflicts)
 
-/** Both sides change the city of `key`; the workspace's edit is newer when `workspaceWins`. */
-const conflictOnCity = (key: string, neonCity: string, workspaceCity: string, workspaceWins: boolean) =>
+/**
+ * The companies of the tests: a city whose Neon value loses and one whose workspace value loses, a status
+ * Neon moves backwards, a field changed again since its conflict, a row deleted on Neon.
+ */
+const [neonLoses, workspaceLoses, statusKey, changedKey, goneKey] = [
+  demoCompanyKey(20),
+  demoCompanyKey(21),
+  demoCompanyKey(22),
+  demoCompanyKey(23),
+  demoCompanyKey(24)
+]
+
+/** Both sides change the city of `key`, `winner`'s edit the newer one: the conflict logged, won by `winner`. */
+const conflictOnCity = (
+  key: string,
+  neonCity: string,
+  workspaceCity: string,
+  winner: "source" | "workspace"
+) =>
   Effect.gen(function* () {
     yield* onWorkspace(`UPDATE company_needs_enrichment SET city = $2 WHERE company_unique_id = $1`, [
       key,
       workspaceCity
     ])
-    const neonTime = workspaceWins ? "2001-01-01 00:00:00" : "2099-01-01 00:00:00"
+    const neonTime = winner === "workspace" ? "2001-01-01 00:00:00" : "2099-01-01 00:00:00"
     yield* onNeon(
       `UPDATE marketing.company_invalid SET city = $2, updated_at = $3 WHERE company_unique_id = $1`,
       [key, neonCity, neonTime]
@@ -45,7 +66,9 @@ const conflictOnCity = (key: string, neonCity: string, workspaceCity: string, wo
     const stats = yield* applyKeys(Company, [{ key, committedAt: neonTime }])
     assert.strictEqual(stats.conflicts, 1)
     const logged = yield* conflictsOf(key)
-    return logged[logged.length - 1]!
+    const conflict = logged[logged.length - 1]!
+    assert.strictEqual(conflict.winner, winner)
+    return conflict
   })
 
 describe("restoring a conflict's losing value", () => {
@@ -53,12 +76,12 @@ describe("restoring a conflict's losing value", () => {
     it.effect("setup: every Neon company merged, three of them complete on both sides", () =>
       Effect.gen(function* () {
         yield* mergeAllFromNeon(Company)
-        for (const i of [20, 22, 24]) {
+        for (const key of [neonLoses, statusKey, goneKey]) {
           yield* onWorkspace(
             `UPDATE company_needs_enrichment SET enrichment_status = 'complete' WHERE company_unique_id = $1`,
-            [demoCompanyKey(i)]
+            [key]
           )
-          yield* applyKeys(Company, [{ key: demoCompanyKey(i) }])
+          yield* applyKeys(Company, [{ key }])
         }
       })
     )
@@ -67,12 +90,10 @@ describe("restoring a conflict's losing value", () => {
       "Neon's value lost: written back on Neon with a fresh time and merged into the workspace; the replaced value restores the other way",
       () =>
         Effect.gen(function* () {
-          const key = demoCompanyKey(20)
-          const lost = yield* conflictOnCity(key, "Star City", "Westover", true)
-          assert.strictEqual(lost.winner, "workspace")
-          assert.deepStrictEqual(yield* cityOf(key), {
+          const lost = yield* conflictOnCity(neonLoses, "Star City", "Westover", "workspace")
+          assert.deepStrictEqual(yield* cityOf(neonLoses), {
             neon: "Westover",
-            neonUpdatedAt: (yield* cityOf(key)).neonUpdatedAt,
+            neonUpdatedAt: (yield* cityOf(neonLoses)).neonUpdatedAt,
             workspace: "Westover",
             unsynced: false
           })
@@ -82,7 +103,7 @@ describe("restoring a conflict's losing value", () => {
           assert.strictEqual(report.value, "Star City")
           assert.strictEqual(report.replaced, "Westover")
           assert.strictEqual(report.merge.updated, 1)
-          const after = yield* cityOf(key)
+          const after = yield* cityOf(neonLoses)
           assert.strictEqual(after.neon, "Star City")
           assert.strictEqual(after.workspace, "Star City")
           assert.isAbove(
@@ -91,7 +112,7 @@ describe("restoring a conflict's losing value", () => {
             "a fresh edit time"
           )
 
-          const logged = yield* conflictsOf(key)
+          const logged = yield* conflictsOf(neonLoses)
           const original = logged.find((c) => c.id === lost.id)!
           assert.isNotNull(original.restoredAt)
           assert.strictEqual(original.reviewedBy, "ana@example.com")
@@ -117,11 +138,7 @@ describe("restoring a conflict's losing value", () => {
           const undo = yield* restoreConflict(report.loggedAs)
           assert.strictEqual(undo.side, "workspace")
           assert.strictEqual(undo.merge.pushed, 1)
-          const undone = yield* cityOf(key)
-          assert.deepStrictEqual(
-            [undone.neon, undone.workspace, undone.unsynced],
-            ["Westover", "Westover", false]
-          )
+          assert.deepStrictEqual(yield* citiesOf(neonLoses), ["Westover", "Westover", false])
         })
     )
 
@@ -129,18 +146,12 @@ describe("restoring a conflict's losing value", () => {
       "the workspace's value lost on a row not yet pushable: written back as a person's edit, pending until the row is complete",
       () =>
         Effect.gen(function* () {
-          const key = demoCompanyKey(21)
-          const lost = yield* conflictOnCity(key, "Neon City", "Draft City", false)
-          assert.strictEqual(lost.winner, "source")
+          const lost = yield* conflictOnCity(workspaceLoses, "Neon City", "Draft City", "source")
           const report = yield* restoreConflict(lost.id)
           assert.strictEqual(report.side, "workspace")
           assert.strictEqual(report.merge.pushed, 0)
-          const after = yield* cityOf(key)
-          assert.deepStrictEqual(
-            [after.neon, after.workspace, after.unsynced],
-            ["Neon City", "Draft City", true]
-          )
-          const replaced = (yield* conflictsOf(key)).find((c) => c.id === report.loggedAs)!
+          assert.deepStrictEqual(yield* citiesOf(workspaceLoses), ["Neon City", "Draft City", true])
+          const replaced = (yield* conflictsOf(workspaceLoses)).find((c) => c.id === report.loggedAs)!
           assert.deepStrictEqual(
             [replaced.winner, replaced.source.value, replaced.workspace.value, replaced.pending],
             ["workspace", "Neon City", "Draft City", true]
@@ -155,13 +166,12 @@ describe("restoring a conflict's losing value", () => {
         assert.include(missing.message, "enrich-sync conflicts")
 
         // the issue's case: Neon's NULL status lost to complete, and stays lost
-        const key = demoCompanyKey(22)
         yield* onNeon(
           `UPDATE marketing.company_invalid SET enrichment_status = NULL WHERE company_unique_id = $1`,
-          [key]
+          [statusKey]
         )
-        yield* applyKeys(Company, [{ key }])
-        const [status] = yield* conflictsOf(key)
+        yield* applyKeys(Company, [{ key: statusKey }])
+        const [status] = yield* conflictsOf(statusKey)
         assert.strictEqual(status?.reason, "status-only-forward")
         const backwards = yield* Effect.flip(restoreConflict(status!.id))
         assert.strictEqual(backwards.reason, "NotRestorable")
@@ -169,8 +179,7 @@ describe("restoring a conflict's losing value", () => {
         assert.include(backwards.message, `enrich-sync conflicts review ${status!.id}`)
 
         // Neon changed the field again since the conflict
-        const changedKey = demoCompanyKey(23)
-        const changed = yield* conflictOnCity(changedKey, "Old Neon", "Newer workspace", false)
+        const changed = yield* conflictOnCity(changedKey, "Old Neon", "Newer workspace", "source")
         yield* onWorkspace(
           `UPDATE company_needs_enrichment SET city = 'Third value' WHERE company_unique_id = $1`,
           [changedKey]
@@ -181,8 +190,7 @@ describe("restoring a conflict's losing value", () => {
         assert.strictEqual((yield* cityOf(changedKey)).workspace, "Third value")
 
         // the Neon row is gone
-        const goneKey = demoCompanyKey(24)
-        const gone = yield* conflictOnCity(goneKey, "Gone City", "Workspace City", true)
+        const gone = yield* conflictOnCity(goneKey, "Gone City", "Workspace City", "workspace")
         yield* onNeon(`DELETE FROM marketing.company_invalid WHERE company_unique_id = $1`, [goneKey])
         const rowGone = yield* Effect.flip(restoreConflict(gone.id))
         assert.strictEqual(rowGone.reason, "RowGone")

@@ -7,13 +7,13 @@ import { backfillEntity } from "../../src/stages/Backfill.ts"
 import type { Progress } from "../../src/stages/Progress.ts"
 import { pushCandidates, pushEntity } from "../../src/stages/Push.ts"
 import { verifyEntity } from "../../src/stages/Verify.ts"
-import { companyJsonText, engineFixture, exactJson, onNeon, onWorkspace } from "../support/EngineFixture.ts"
+import { neonCompanies, workspaceCompanies } from "../support/CompanyRows.ts"
+import { companyJsonText, engineFixture, exactJson, onNeon } from "../support/EngineFixture.ts"
 
 const [k1, k2, k3, k4] = [demoCompanyKey(50), demoCompanyKey(51), demoCompanyKey(52), demoCompanyKey(53)]
 
 /** A person's edit of one workspace company (`set` is the SET list). */
-const edit = (key: string, set: string) =>
-  onWorkspace(`UPDATE company_needs_enrichment SET ${set} WHERE company_unique_id = $1`, [key])
+const edit = workspaceCompanies.update
 
 const pushLog = Effect.map(
   onNeon(`SELECT record_id FROM public.shq_validation_log WHERE action = 'push' ORDER BY record_id`),
@@ -61,10 +61,7 @@ describe("push", () => {
         // the duration is the Clock's: the test clock does not move by itself
         assert.strictEqual(report.durationMs, 0)
         assert.deepStrictEqual(yield* pushLog, [k1, k2].sort())
-        const [neon] = yield* onNeon(
-          `SELECT website, enrichment_status FROM marketing.company_invalid WHERE company_unique_id = $1`,
-          [k2]
-        )
+        const neon = yield* neonCompanies.row(k2, "website, enrichment_status")
         assert.deepStrictEqual(neon, { website: "https://pushed.example", enrichment_status: "complete" })
 
         const again = yield* pushEntity(Company)
@@ -72,10 +69,7 @@ describe("push", () => {
         assert.isNull(again.merge)
         assert.deepStrictEqual(yield* pushLog, [k1, k2].sort())
         // the held edit stays where it is
-        const [held] = yield* onNeon(
-          `SELECT website FROM marketing.company_invalid WHERE company_unique_id = $1`,
-          [k3]
-        )
+        const held = yield* neonCompanies.row(k3, "website")
         assert.notStrictEqual(held?.website, "https://draft.example")
       })
     )
@@ -87,29 +81,23 @@ describe("push keeps JSON exactly", () => {
     it.effect("an edit held, then pushed with complete, over a row whose JSON a double cannot hold", () =>
       Effect.gen(function* () {
         const key = demoCompanyKey(4)
-        yield* onNeon(
-          `UPDATE marketing.company_invalid SET validation_errors = $2::jsonb, validation_warnings = 'null'
-            WHERE company_unique_id = $1`,
-          [key, exactJson]
-        )
+        yield* neonCompanies.update(key, "validation_errors = $2::jsonb, validation_warnings = 'null'", [
+          exactJson
+        ])
         yield* backfillEntity(Company)
         const exact = { errors: exactJson, warnings: "null" }
         assert.deepStrictEqual(yield* companyJsonText(key), { neon: exact, workspace: exact })
 
         // held (in progress): the trigger keeps the agreed record, JSON as it is
         yield* edit(key, `website = 'https://held.example', enrichment_status = 'in_progress'`)
-        const base = onWorkspace(
-          `SELECT (sync_base->'validation_errors')::text AS errors, (sync_base->'validation_warnings')::text AS warnings,
-                  md5(sync_base::text) = last_sync_hash AS agreed
-             FROM company_needs_enrichment WHERE company_unique_id = $1`,
-          [key]
+        const base = workspaceCompanies.select(
+          [key],
+          `(sync_base->'validation_errors')::text AS errors, (sync_base->'validation_warnings')::text AS warnings,
+           md5(sync_base::text) = last_sync_hash AS agreed`
         )
         assert.deepStrictEqual(yield* base, [{ ...exact, agreed: true }])
         // a Neon change to another field meanwhile merges against that base: no conflict, JSON untouched
-        yield* onNeon(
-          `UPDATE marketing.company_invalid SET phone = '(304) 555-0144' WHERE company_unique_id = $1`,
-          [key]
-        )
+        yield* neonCompanies.update(key, "phone = '(304) 555-0144'")
         const merged = yield* applyKeys(Company, [{ key }])
         assert.deepInclude(merged, { updated: 1, conflicts: 0, pushed: 0 })
         assert.deepStrictEqual(yield* companyJsonText(key), { neon: exact, workspace: exact })
@@ -120,10 +108,7 @@ describe("push keeps JSON exactly", () => {
         const report = yield* pushEntity(Company)
         assert.strictEqual(report.merge?.pushed, 1)
         assert.deepStrictEqual(report.merge?.contended, [])
-        const [neon] = yield* onNeon(
-          `SELECT website, phone, enrichment_status FROM marketing.company_invalid WHERE company_unique_id = $1`,
-          [key]
-        )
+        const neon = yield* neonCompanies.row(key, "website, phone, enrichment_status")
         assert.deepStrictEqual(neon, {
           website: "https://held.example",
           phone: "(304) 555-0144",

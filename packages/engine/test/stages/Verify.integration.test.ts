@@ -7,14 +7,8 @@ import { backfillEntity } from "../../src/stages/Backfill.ts"
 import { pushEntity } from "../../src/stages/Push.ts"
 import { entityStatus } from "../../src/stages/Status.ts"
 import { verifyEntity } from "../../src/stages/Verify.ts"
-import { WorkspaceDatabase } from "../../src/store/Database.ts"
-import {
-  engineFixture,
-  exactJson,
-  onNeon,
-  onWorkspace,
-  onWorkspaceAsEngine
-} from "../support/EngineFixture.ts"
+import { neonCompanies, workspaceCompanies, workspaceCompaniesAsEngine } from "../support/CompanyRows.ts"
+import { engineFixture, exactJson, onNeon, onWorkspace } from "../support/EngineFixture.ts"
 
 describe("push, verify and status", () => {
   layer(engineFixture({ seed: {} }))((it) => {
@@ -31,10 +25,7 @@ describe("push, verify and status", () => {
           assert.deepInclude(byVersions, { inSync: true, compared: "versions", differingBuckets: 0 })
         }
         // a Neon update that changes nothing moves the row's version: its bucket is compared by content, and agrees
-        yield* onNeon(
-          `UPDATE marketing.company_invalid SET company_name = company_name WHERE company_unique_id = $1`,
-          [demoCompanyKey(40)]
-        )
+        yield* neonCompanies.update(demoCompanyKey(40), "company_name = company_name")
         const touched = yield* verifyEntity(Company, { buckets: 64 })
         assert.deepInclude(touched, { inSync: true, compared: "versions", differingBuckets: 1 })
         assert.strictEqual(touched.neonChanged.count, 0)
@@ -48,14 +39,13 @@ describe("push, verify and status", () => {
 
     it.effect("push sends exactly the complete rows with edits, and nothing twice", () =>
       Effect.gen(function* () {
-        yield* onWorkspace(
-          `UPDATE company_needs_enrichment SET website = 'https://a' || company_unique_id || '.example', enrichment_status = 'complete'
-            WHERE company_unique_id = ANY($1)`,
-          [[demoCompanyKey(10), demoCompanyKey(11)]]
+        yield* workspaceCompanies.update(
+          [demoCompanyKey(10), demoCompanyKey(11)],
+          `website = 'https://a' || company_unique_id || '.example', enrichment_status = 'complete'`
         )
-        yield* onWorkspace(
-          `UPDATE company_needs_enrichment SET website = 'https://draft.example', enrichment_status = 'in_progress' WHERE company_unique_id = $1`,
-          [demoCompanyKey(12)]
+        yield* workspaceCompanies.update(
+          demoCompanyKey(12),
+          `website = 'https://draft.example', enrichment_status = 'in_progress'`
         )
         const before = yield* entityStatus(Company)
         assert.strictEqual(before.workspace.pendingPushes, 2)
@@ -90,10 +80,7 @@ describe("push, verify and status", () => {
         const missing = demoCompanyKey(21)
         const gone = demoCompanyKey(22)
         // a Neon change not merged yet, a workspace row lost, a Neon row deleted (none of them seen by the engine)
-        yield* onNeon(
-          `UPDATE marketing.company_invalid SET industry = 'Coal Mining' WHERE company_unique_id = $1`,
-          [changed]
-        )
+        yield* neonCompanies.update(changed, "industry = 'Coal Mining'")
         yield* onWorkspace(`DELETE FROM company_needs_enrichment WHERE company_unique_id = $1`, [missing])
         yield* onNeon(`DELETE FROM marketing.company_invalid WHERE company_unique_id = $1`, [gone])
         const report = yield* verifyEntity(Company, { buckets: 256 })
@@ -123,15 +110,11 @@ describe("push, verify and status", () => {
     it.effect("deep verify catches a tampered base that a shallow one trusts", () =>
       Effect.gen(function* () {
         const key = demoCompanyKey(30)
-        const workspace = yield* WorkspaceDatabase
         // a person's edit of a workspace-only column: the trigger stores the base beside the row
-        yield* workspace.query(
-          `UPDATE company_needs_enrichment SET enrichment_notes = 'looked at' WHERE company_unique_id = $1`,
-          [key]
-        )
-        yield* onWorkspaceAsEngine(
-          `UPDATE company_needs_enrichment SET sync_base = jsonb_set(sync_base, '{city}', '"Nowhere"') WHERE company_unique_id = $1`,
-          [key]
+        yield* workspaceCompanies.update(key, "enrichment_notes = 'looked at'")
+        yield* workspaceCompaniesAsEngine.update(
+          key,
+          `sync_base = jsonb_set(sync_base, '{city}', '"Nowhere"')`
         )
         const deep = yield* verifyEntity(Company, { buckets: 64, deep: true })
         assert.deepStrictEqual(deep.corruptBase.keys, [key])
@@ -145,10 +128,7 @@ describe("verify tells JSON apart by its digits", () => {
     it.effect("a number written with other digits (2.5 for 2.50) on either side is a difference", () =>
       Effect.gen(function* () {
         const key = demoCompanyKey(3)
-        yield* onNeon(
-          `UPDATE marketing.company_invalid SET validation_errors = $2::jsonb WHERE company_unique_id = $1`,
-          [key, exactJson]
-        )
+        yield* neonCompanies.update(key, "validation_errors = $2::jsonb", [exactJson])
         yield* backfillEntity(Company)
         const fewerDigits = exactJson.replace("2.50", "2.5")
         const differences = (deep: boolean) =>
@@ -166,28 +146,19 @@ describe("verify tells JSON apart by its digits", () => {
         yield* bothReport(inSync)
 
         // on Neon
-        yield* onNeon(
-          `UPDATE marketing.company_invalid SET validation_errors = $2::jsonb WHERE company_unique_id = $1`,
-          [key, fewerDigits]
-        )
+        yield* neonCompanies.update(key, "validation_errors = $2::jsonb", [fewerDigits])
         yield* bothReport({ inSync: false, neonChanged: [key], unsyncedEdits: [] })
         yield* applyKeys(Company, [{ key }])
         yield* bothReport(inSync)
 
         // in the workspace, by a person
-        yield* onWorkspace(
-          `UPDATE company_needs_enrichment SET original_validation_errors = $2::jsonb WHERE company_unique_id = $1`,
-          [key, exactJson]
-        )
+        yield* workspaceCompanies.update(key, "original_validation_errors = $2::jsonb", [exactJson])
         yield* bothReport({ inSync: false, neonChanged: [], unsyncedEdits: [key] })
         yield* applyKeys(Company, [{ key }])
         yield* bothReport(inSync)
 
         // in the workspace, behind the trigger's back: only a deep verify re-hashes such a row
-        yield* onWorkspaceAsEngine(
-          `UPDATE company_needs_enrichment SET original_validation_errors = $2::jsonb WHERE company_unique_id = $1`,
-          [key, exactJson]
-        )
+        yield* workspaceCompaniesAsEngine.update(key, "original_validation_errors = $2::jsonb", [exactJson])
         assert.deepStrictEqual(yield* differences(true), {
           inSync: false,
           neonChanged: [],
