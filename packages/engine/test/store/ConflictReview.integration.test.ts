@@ -5,12 +5,13 @@
  */
 import { assert, describe, layer } from "@effect/vitest"
 import type { Conflict } from "@enrich-sync/core"
-import { Company, migrationChecksum, migrationsFor, Person } from "@enrich-sync/core"
+import { Company, migrationsFor, Person } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
 import { listConflicts, logConflicts, markReviewed, readConflict } from "../../src/store/ConflictLog.ts"
 import { WorkspaceDatabase } from "../../src/store/Database.ts"
 import { applyMigrations } from "../../src/store/Migrator.ts"
 import { schemaProblems } from "../../src/store/SchemaCheck.ts"
+import { earlierReleaseFixture } from "../support/EarlierRelease.ts"
 import { engineFixture, onWorkspace } from "../support/EngineFixture.ts"
 
 const conflict = (field: string, overrides: Partial<Conflict> = {}): Conflict => ({
@@ -25,30 +26,14 @@ const conflict = (field: string, overrides: Partial<Conflict> = {}): Conflict =>
 })
 
 describe("workspace migration 3 over a conflict log with rows", () => {
-  layer(engineFixture({ migrate: false }))((it) => {
+  layer(earlierReleaseFixture(3))((it) => {
     it.effect(
       "adds the review columns and index, keeps every conflict, and runs again changing nothing",
       () =>
         Effect.gen(function* () {
           const db = yield* WorkspaceDatabase
-          // the workspace as releases before migration 3 left it
-          const [first, second] = migrationsFor("workspace")
-          yield* db.transaction((tx) =>
-            Effect.gen(function* () {
-              yield* tx.query(`CREATE SCHEMA IF NOT EXISTS enrich_sync`)
-              yield* tx.query(
-                `CREATE TABLE enrich_sync.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`
-              )
-              for (const m of [first!, second!]) {
-                for (const statement of m.statements) yield* tx.query(statement)
-                yield* tx.query(
-                  `INSERT INTO enrich_sync.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)`,
-                  [m.version, m.name, migrationChecksum(m)]
-                )
-              }
-              yield* logConflicts(tx, Company, [{ key: "04.04.01.01.00101.101", conflict: conflict("city") }])
-            })
-          )
+          // the log of the releases before migration 3, holding a conflict
+          yield* logConflicts(db, Company, [{ key: "04.04.01.01.00101.101", conflict: conflict("city") }])
           assert.include(
             (yield* schemaProblems(db)).join("; "),
             "public.sync_conflicts.reviewed_at is missing"
@@ -93,16 +78,17 @@ describe("reading and reviewing the conflict log", () => {
   layer(engineFixture())((it) => {
     it.effect("lists by entity, key, time and review, newest within the limit, with the counts", () =>
       Effect.gen(function* () {
-        const db = yield* WorkspaceDatabase
-        yield* db.transaction((tx) =>
-          Effect.gen(function* () {
-            yield* logConflicts(tx, Company, [
-              { key: "04.04.01.01.00101.101", conflict: conflict("city") },
-              { key: "04.04.01.01.00101.101", conflict: conflict("phone", { pending: true }) },
-              { key: "04.04.01.01.00102.102", conflict: conflict("website") }
-            ])
-            yield* logConflicts(tx, Person, [{ key: "04.04.02.04.20000.001", conflict: conflict("email") }])
-          })
+        yield* WorkspaceDatabase.use((db) =>
+          db.transaction((tx) =>
+            Effect.andThen(
+              logConflicts(tx, Company, [
+                { key: "04.04.01.01.00101.101", conflict: conflict("city") },
+                { key: "04.04.01.01.00101.101", conflict: conflict("phone", { pending: true }) },
+                { key: "04.04.01.01.00102.102", conflict: conflict("website") }
+              ]),
+              logConflicts(tx, Person, [{ key: "04.04.02.04.20000.001", conflict: conflict("email") }])
+            )
+          )
         )
         // the first conflict was found long ago
         yield* onWorkspace(`UPDATE sync_conflicts SET detected_at = '2020-01-01' WHERE field = 'city'`)

@@ -3,9 +3,7 @@ import {
   Company,
   jsonNull,
   md5,
-  migrationChecksum,
   migrationsFor,
-  migrationTableSql,
   Person,
   projectBase,
   projectWorkspace,
@@ -17,7 +15,14 @@ import { applyKeys } from "../../src/merge/MergeApply.ts"
 import { SourceDatabase, WorkspaceDatabase } from "../../src/store/Database.ts"
 import { applyMigrations, planMigrations } from "../../src/store/Migrator.ts"
 import { requireSchema, schemaProblems } from "../../src/store/SchemaCheck.ts"
-import { engineFixture, onNeon, onWorkspace, onWorkspaceAsEngine } from "../support/EngineFixture.ts"
+import { earlierReleaseFixture } from "../support/EarlierRelease.ts"
+import {
+  engineFixture,
+  exactJson,
+  onNeon,
+  onWorkspace,
+  onWorkspaceAsEngine
+} from "../support/EngineFixture.ts"
 
 describe("migrations on empty databases", () => {
   layer(engineFixture({ migrate: false }))((it) => {
@@ -174,30 +179,17 @@ describe("the workspace trigger", () => {
   })
 })
 
+/** The workspace migration that keeps JSON exactly. */
+const jsonExact = migrationsFor("workspace").find((m) => m.name.startsWith("JSON kept exactly"))!
+
 describe("the migration that keeps JSON exactly, over rows the earlier release hashed", () => {
-  layer(engineFixture({ migrate: false }))((it) => {
+  // the workspace as the earlier release left it: every migration before this one applied
+  layer(earlierReleaseFixture(jsonExact.version))((it) => {
     it.effect(
       "re-hashes clean rows and stored bases as the engine's own write; rows whose base is unknown keep their hash",
       () =>
         Effect.gen(function* () {
-          const source = yield* SourceDatabase
           const workspace = yield* WorkspaceDatabase
-          const exact = migrationsFor("workspace").find((m) => m.name.startsWith("JSON kept exactly"))!
-          // the workspace as the earlier release left it: every migration before this one applied
-          yield* workspace.transaction((tx) =>
-            Effect.gen(function* () {
-              for (const statement of migrationTableSql) yield* tx.query(statement)
-              for (const m of migrationsFor("workspace").filter((m) => m.version < exact.version)) {
-                for (const statement of m.statements) yield* tx.query(statement)
-                yield* tx.query(
-                  `INSERT INTO enrich_sync.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)`,
-                  [m.version, m.name, migrationChecksum(m)]
-                )
-              }
-            })
-          )
-          yield* applyMigrations(source)
-          const errors = '["a", {"b": [1, 2.50, 0.0000001, 12345678901234567890123]}]'
           const keys = [
             "04.04.01.01.00001.001",
             "04.04.01.01.00002.002",
@@ -208,7 +200,7 @@ describe("the migration that keeps JSON exactly, over rows the earlier release h
           // the same records on both sides: warnings SQL NULL, JSON null, SQL NULL (edited later), one more,
           // and a row whose JSON holds no number
           const warnings = [null, "null", null, '{"zip": 1.0}', null]
-          const errorsOf = (i: number) => (i === 4 ? '{"website": "empty or blank"}' : errors)
+          const errorsOf = (i: number) => (i === 4 ? '{"website": "empty or blank"}' : exactJson)
           for (const [i, key] of keys.entries()) {
             const [neon] = yield* onNeon(
               `INSERT INTO marketing.company_invalid (company_unique_id, company_name, reason_code, validation_errors, validation_warnings)
@@ -300,8 +292,8 @@ describe("the migration that keeps JSON exactly, over rows the earlier release h
             [keys[2]]
           )
           assert.strictEqual(kept?.website, "https://exact.example")
-          assert.strictEqual(kept?.errors_text, errors)
-          assert.include(String(kept?.base_text), `"validation_errors": ${errors}`)
+          assert.strictEqual(kept?.errors_text, exactJson)
+          assert.include(String(kept?.base_text), `"validation_errors": ${exactJson}`)
           assert.strictEqual(kept?.last_sync_hash, md5(String(kept?.base_text)))
         })
     )
