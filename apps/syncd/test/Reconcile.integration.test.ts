@@ -1,0 +1,439 @@
+/**
+ * Merging with retries and the full reconcile of both sides (`Reconcile`), on real databases: `mergeKeys`
+ * merges every key it is handed in batches of `batchSize`; a failure retrying can fix (the merge's
+ * connection terminated while it waits for a row lock) is retried until the merge lands, one it cannot
+ * (a query the workspace refuses) escapes at once; keys that kept losing their compare-and-swap races are
+ * merged again until they win; `reconcile` copies Neon into an empty workspace table, and otherwise merges
+ * the keys that differ, counting and logging what it did. Time (the retries' backoff, the pause before a
+ * contended key is merged again) is driven by `TestClock`.
+ */
+import { assert, describe, layer } from "@effect/vitest"
+import { Company, qualified } from "@enrich-sync/core"
+import { applyMigrations, DatabaseError, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
+import { demoCompanyKey, seedDemoData, TwoDatabases } from "@enrich-sync/testing"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Redacted from "effect/Redacted"
+import * as TestClock from "effect/testing/TestClock"
+import pg from "pg"
+import { MergeLane } from "../src/MergeLane.ts"
+import { mergeKeys, reconcile } from "../src/Reconcile.ts"
+import { SyncMetrics } from "../src/SyncMetrics.ts"
+import { Webhooks } from "../src/Webhooks.ts"
+
+/** Two migrated databases with the demo rows on Neon and an empty workspace. */
+const databases = (prefix: string) =>
+  Layer.unwrap(
+    Effect.gen(function* () {
+      const dbs = yield* TwoDatabases
+      return Layer.mergeAll(
+        SourceDatabase.layer(Redacted.make(dbs.neon.url)),
+        WorkspaceDatabase.layer(Redacted.make(dbs.workspace.url))
+      )
+    })
+  ).pipe(
+    Layer.provideMerge(
+      TwoDatabases.layer(
+        (dbs) =>
+          Effect.gen(function* () {
+            yield* Effect.scoped(
+              Effect.gen(function* () {
+                yield* applyMigrations(yield* SourceDatabase)
+                yield* applyMigrations(yield* WorkspaceDatabase)
+              }).pipe(
+                Effect.provide(
+                  Layer.mergeAll(
+                    SourceDatabase.layer(Redacted.make(dbs.neon.url)),
+                    WorkspaceDatabase.layer(Redacted.make(dbs.workspace.url))
+                  )
+                )
+              )
+            )
+            yield* Effect.promise(() => seedDemoData(dbs.neon.url, {}))
+          }).pipe(Effect.orDie),
+        { prefix }
+      )
+    )
+  )
+
+/** The lane, fresh metrics and no webhooks: provided around each test (or each reconcile), which reads its own counters. */
+const services = Layer.mergeAll(
+  MergeLane.layer,
+  SyncMetrics.layer,
+  Layer.succeed(Webhooks)(Webhooks.of({ enabled: false, emit: () => Effect.void }))
+)
+
+const policy = { pushOn: ["complete"] }
+const neonTable = qualified(Company.sourceTable)
+const workspaceTable = qualified(Company.workspaceTable)
+
+/** A log line as the test's logger saw it. */
+interface Logged {
+  readonly level: string
+  readonly text: string
+}
+
+/** A logger that keeps the lines in `lines` (instead of printing them). */
+const capturing = (lines: Array<Logged>) =>
+  Logger.layer([
+    Logger.make(({ logLevel, message }) => {
+      const parts = Array.isArray(message) ? message : [message]
+      lines.push({ level: logLevel, text: parts.map(String).join(" ") })
+    })
+  ])
+
+const sleepLive = (ms: number) => Effect.promise(() => new Promise<void>((r) => setTimeout(r, ms)))
+
+/** Waits (on the real clock) until `check` holds. */
+const until = <A, E, R>(what: string, check: Effect.Effect<A | undefined, E, R>, timeoutMs = 20_000) =>
+  Effect.gen(function* () {
+    for (let waited = 0; waited < timeoutMs; waited += 25) {
+      const value = yield* check
+      if (value !== undefined) return value
+      yield* sleepLive(25)
+    }
+    return yield* Effect.die(new Error(`timed out waiting until ${what}`))
+  })
+
+/** Sets columns of a demo company's Neon row (`set`: a SET list whose `$2` is `value`). */
+const onNeon = (index: number, set: string, value: string) =>
+  SourceDatabase.use((db) =>
+    db.query(`UPDATE ${neonTable} SET ${set} WHERE company_unique_id = $1`, [demoCompanyKey(index), value])
+  )
+
+const neonRow = (index: number) =>
+  SourceDatabase.use((db) =>
+    db.query(`SELECT city, industry, enrichment_status FROM ${neonTable} WHERE company_unique_id = $1`, [
+      demoCompanyKey(index)
+    ])
+  ).pipe(Effect.map(([row]) => row))
+
+const workspaceRow = (index: number) =>
+  WorkspaceDatabase.use((db) =>
+    db.query(
+      `SELECT city, industry, enrichment_status, sync_state, sync_dirty FROM ${workspaceTable} WHERE company_unique_id = $1`,
+      [demoCompanyKey(index)]
+    )
+  ).pipe(Effect.map(([row]) => row))
+
+/** A plain connection to the workspace for the scope, as a person's tool would hold one. */
+const workspaceClient = Effect.gen(function* () {
+  const dbs = yield* TwoDatabases
+  const client = new pg.Client({ connectionString: dbs.workspace.url })
+  yield* Effect.promise(() => client.connect())
+  yield* Effect.addFinalizer(() => Effect.promise(() => client.end()))
+  return client
+})
+
+const keyChanges = (indexes: ReadonlyArray<number>) => indexes.map((i) => ({ key: demoCompanyKey(i) }))
+
+/** Keys merged from Neon into the workspace, as the test's metrics count them. */
+const mergedSoFar = SyncMetrics.use((m) => m.snapshot).pipe(
+  Effect.map((m) => m.merged["neon->workspace/company"] ?? 0)
+)
+
+/**
+ * Merges demo companies from Neon into the workspace (their rows are then there to lock, or to make lose their races), and
+ * returns the keys merged so far by the test's metrics.
+ */
+const mergedBefore = (indexes: ReadonlyArray<number>) =>
+  mergeKeys(Company, keyChanges(indexes), {
+    policy,
+    batchSize: 100,
+    direction: "neon->workspace"
+  }).pipe(Effect.andThen(mergedSoFar))
+
+describe("mergeKeys", () => {
+  layer(databases("reconcile_merge"), { excludeTestServices: true, timeout: "120 seconds" })((it) => {
+    it.effect("merges every key handed to it, in batches of batchSize", () =>
+      Effect.gen(function* () {
+        const indexes = [1, 2, 3, 4, 5]
+        for (const i of indexes) yield* onNeon(i, "city = $2", `Batched ${i}`)
+        yield* mergeKeys(Company, keyChanges(indexes), {
+          policy,
+          batchSize: 2,
+          direction: "neon->workspace"
+        })
+        for (const i of indexes) assert.strictEqual((yield* workspaceRow(i))?.city, `Batched ${i}`)
+        // each batch is one write: the rows it inserted share their transaction
+        const written = yield* WorkspaceDatabase.use((db) =>
+          db.query(
+            `SELECT array_agg(company_unique_id ORDER BY company_unique_id) AS keys FROM ${workspaceTable}
+              WHERE company_unique_id = ANY($1) GROUP BY xmin::text ORDER BY min(company_unique_id)`,
+            [indexes.map(demoCompanyKey)]
+          )
+        )
+        assert.deepStrictEqual(
+          written.map((r) => r.keys),
+          [[1, 2], [3, 4], [5]].map((batch) => batch.map(demoCompanyKey))
+        )
+        const metrics = yield* (yield* SyncMetrics).snapshot
+        assert.strictEqual(metrics.merged["neon->workspace/company"], 5)
+        assert.strictEqual(metrics.inserted, 5)
+        assert.strictEqual(metrics.batchSeconds.count, 3, "one batch of 2, 2 and 1 keys each")
+      }).pipe(Effect.provide(services), Effect.provide(TestClock.layer()))
+    )
+
+    it.effect(
+      "retries a merge whose connection was terminated while it waited for a row lock, until it lands",
+      () =>
+        Effect.gen(function* () {
+          const before = yield* mergedBefore([6])
+          yield* onNeon(6, "city = $2", "After Retry")
+          // a person holds the workspace row in an open transaction: the merge's write waits for it
+          const holder = yield* workspaceClient
+          yield* Effect.promise(() =>
+            holder.query(
+              `BEGIN; SELECT 1 FROM ${workspaceTable} WHERE company_unique_id = '${demoCompanyKey(6)}' FOR UPDATE`
+            )
+          )
+          const lines: Array<Logged> = []
+          const fiber = yield* mergeKeys(Company, keyChanges([6]), {
+            policy,
+            batchSize: 10,
+            direction: "neon->workspace"
+          }).pipe(Effect.provide(capturing(lines)), Effect.forkChild)
+          const waiting = WorkspaceDatabase.use((db) =>
+            db.query(
+              `SELECT pid FROM pg_stat_activity
+                WHERE datname = current_database() AND state = 'active' AND wait_event_type = 'Lock'`
+            )
+          ).pipe(Effect.map((rows) => rows.map((r) => Number(r.pid))))
+          const [first] = yield* until(
+            "the merge waits for the row",
+            Effect.map(waiting, (pids) => (pids.length === 1 ? pids : undefined))
+          )
+          // the server ends the merge's session (57P01): a failure retrying can fix
+          yield* WorkspaceDatabase.use((db) => db.query("SELECT pg_terminate_backend($1)", [first]))
+          const second = yield* until(
+            "the merge is tried again and waits for the row on a new connection",
+            Effect.gen(function* () {
+              yield* TestClock.adjust("1 second")
+              const pids = yield* waiting
+              return pids.length === 1 && pids[0] !== first ? pids[0] : undefined
+            })
+          )
+          assert.notStrictEqual(second, first)
+          assert.isUndefined(fiber.pollUnsafe(), "the merge has not given up")
+          assert.isTrue(
+            lines.some((l) => l.level === "Warn" && /^merging company records: .*; retrying$/.test(l.text)),
+            `the retry is logged as a warning: ${JSON.stringify(lines)}`
+          )
+          assert.notStrictEqual((yield* workspaceRow(6))?.city, "After Retry")
+          yield* Effect.promise(() => holder.query("COMMIT"))
+          yield* Fiber.join(fiber)
+          assert.strictEqual((yield* workspaceRow(6))?.city, "After Retry")
+          assert.strictEqual(yield* mergedSoFar, before + 1, "counted once, when it landed")
+        }).pipe(Effect.scoped, Effect.provide(services), Effect.provide(TestClock.layer()))
+    )
+
+    it.effect("lets a failure retrying cannot fix escape after one attempt", () =>
+      Effect.gen(function* () {
+        const key = demoCompanyKey(7)
+        yield* onNeon(7, "city = $2", "Refused")
+        // the workspace refuses every write of the row (as a constraint of its own would): P0001, a query error
+        const ws = yield* WorkspaceDatabase
+        yield* ws.query(`CREATE SEQUENCE public.reconcile_test_refusals`)
+        yield* ws.query(`CREATE FUNCTION public.reconcile_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN
+            IF NEW.company_unique_id = '${key}' THEN
+              PERFORM nextval('public.reconcile_test_refusals');
+              RAISE EXCEPTION 'the test refuses this row';
+            END IF;
+            RETURN NEW;
+          END $$`)
+        yield* ws.query(`CREATE TRIGGER reconcile_test_refuse BEFORE INSERT OR UPDATE ON ${workspaceTable}
+          FOR EACH ROW EXECUTE FUNCTION public.reconcile_test_refuse()`)
+        yield* Effect.addFinalizer(() =>
+          ws
+            .query(`DROP TRIGGER reconcile_test_refuse ON ${workspaceTable};
+              DROP FUNCTION public.reconcile_test_refuse(); DROP SEQUENCE public.reconcile_test_refusals`)
+            .pipe(Effect.orDie)
+        )
+        const fiber = yield* mergeKeys(Company, keyChanges([7]), {
+          policy,
+          batchSize: 10,
+          direction: "neon->workspace"
+        }).pipe(Effect.forkChild)
+        // time enough for any retry to run (a retry would wait for the clock, then try again)
+        const exit = yield* until(
+          "the merge has ended",
+          Effect.gen(function* () {
+            yield* TestClock.adjust("1 minute")
+            return fiber.pollUnsafe()
+          }),
+          5_000
+        )
+        assert.isTrue(Exit.isFailure(exit))
+        const failure = Exit.isFailure(exit) ? Cause.squash(exit.cause) : undefined
+        assert.instanceOf(failure, DatabaseError)
+        assert.isFalse(failure.retryable)
+        assert.strictEqual(failure.reason, "Query")
+        assert.include(failure.message, "the test refuses this row")
+        const [tried] = yield* ws.query(
+          `SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS n FROM public.reconcile_test_refusals`
+        )
+        assert.strictEqual(Number(tried?.n), 1, "tried once, not again")
+        assert.isUndefined(yield* workspaceRow(7))
+      }).pipe(Effect.scoped, Effect.provide(services), Effect.provide(TestClock.layer()))
+    )
+
+    it.effect("merges a key that kept losing its compare-and-swap races again, until it wins", () =>
+      Effect.gen(function* () {
+        const key = demoCompanyKey(8)
+        const before = yield* mergedBefore([8])
+        yield* onNeon(8, "city = $2", "Won At Last")
+        // while the gate is shut, every write of the row finds it changed (the update skips it, as the
+        // compare-and-swap does when a person's edit came first)
+        const ws = yield* WorkspaceDatabase
+        yield* ws.query(`CREATE TABLE public.reconcile_test_gate (open boolean NOT NULL, lost int NOT NULL)`)
+        yield* ws.query(`INSERT INTO public.reconcile_test_gate VALUES (false, 0)`)
+        yield* ws.query(`CREATE FUNCTION public.reconcile_test_lose() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN
+            IF NEW.company_unique_id = '${key}' AND NOT (SELECT open FROM public.reconcile_test_gate) THEN
+              UPDATE public.reconcile_test_gate SET lost = lost + 1;
+              RETURN NULL;
+            END IF;
+            RETURN NEW;
+          END $$`)
+        yield* ws.query(`CREATE TRIGGER reconcile_test_lose BEFORE UPDATE ON ${workspaceTable}
+          FOR EACH ROW EXECUTE FUNCTION public.reconcile_test_lose()`)
+        yield* Effect.addFinalizer(() =>
+          ws
+            .query(`DROP TRIGGER reconcile_test_lose ON ${workspaceTable};
+              DROP FUNCTION public.reconcile_test_lose(); DROP TABLE public.reconcile_test_gate`)
+            .pipe(Effect.orDie)
+        )
+        const metrics = yield* SyncMetrics
+        const fiber = yield* mergeKeys(Company, keyChanges([8]), {
+          policy,
+          batchSize: 10,
+          direction: "neon->workspace"
+        }).pipe(Effect.forkChild)
+        // the first merge gives up on the key after its rounds (counted), and waits to merge it again
+        const first = yield* until(
+          "the first merge is counted",
+          Effect.map(metrics.snapshot, (m) =>
+            m.merged["neon->workspace/company"] === before + 1 ? m : undefined
+          )
+        )
+        assert.isAbove(first.retries, 0, "the key was merged again within the first merge")
+        const [gate] = yield* ws.query(`SELECT lost FROM public.reconcile_test_gate`)
+        assert.isAbove(Number(gate?.lost), 1)
+        assert.isUndefined(fiber.pollUnsafe(), "the contended key is not dropped")
+        assert.notStrictEqual((yield* workspaceRow(8))?.city, "Won At Last")
+        yield* ws.query(`UPDATE public.reconcile_test_gate SET open = true`)
+        yield* until(
+          "the key is merged again",
+          Effect.gen(function* () {
+            yield* TestClock.adjust("200 millis")
+            return fiber.pollUnsafe()
+          })
+        )
+        yield* Fiber.join(fiber)
+        assert.strictEqual((yield* workspaceRow(8))?.city, "Won At Last")
+        const after = yield* metrics.snapshot
+        assert.strictEqual(
+          after.merged["neon->workspace/company"],
+          before + 2,
+          "the key's second merge is counted too"
+        )
+      }).pipe(Effect.scoped, Effect.provide(services), Effect.provide(TestClock.layer()))
+    )
+  })
+})
+
+describe("reconcile", () => {
+  layer(databases("reconcile_full"), { excludeTestServices: true, timeout: "120 seconds" })((it) => {
+    const options = { policy, batchSize: 50, direction: "reconcile" } as const
+
+    /** Reconciles the companies with fresh metrics; returns them and the lines logged. */
+    const reconciled = (why: string) =>
+      Effect.gen(function* () {
+        const lines: Array<Logged> = []
+        yield* reconcile(why, options, [Company]).pipe(Effect.provide(capturing(lines)))
+        const metrics = yield* (yield* SyncMetrics).snapshot
+        return { metrics, lines: lines.map((l) => l.text) }
+      }).pipe(Effect.provide(services))
+
+    const neonCount = SourceDatabase.use((db) =>
+      db.query(`SELECT count(*)::int AS n FROM ${neonTable}`)
+    ).pipe(Effect.map(([row]) => Number(row?.n)))
+
+    it.effect("copies every Neon row into an empty workspace table", () =>
+      Effect.gen(function* () {
+        const total = yield* neonCount
+        assert.isAbove(total, 100)
+        const { metrics, lines } = yield* reconciled("test, empty workspace")
+        const [copied] = yield* WorkspaceDatabase.use((db) =>
+          db.query(
+            `SELECT count(*)::int AS n, count(*) FILTER (WHERE last_sync_hash IS NOT NULL)::int AS hashed
+               FROM ${workspaceTable}`
+          )
+        )
+        assert.deepStrictEqual(copied, { n: total, hashed: total })
+        // the same values on both sides, row by row
+        const neonNames = yield* SourceDatabase.use((db) =>
+          db.query(`SELECT company_unique_id AS key, company_name, city FROM ${neonTable} ORDER BY 1`)
+        )
+        const workspaceNames = yield* WorkspaceDatabase.use((db) =>
+          db.query(`SELECT company_unique_id AS key, company_name, city FROM ${workspaceTable} ORDER BY 1`)
+        )
+        assert.deepStrictEqual(workspaceNames, neonNames)
+        assert.strictEqual(metrics.reconciles, 1)
+        assert.strictEqual(metrics.merged["reconcile/company"], total)
+        assert.include(lines, "reconciling both sides (test, empty workspace)")
+        assert.include(
+          lines,
+          `reconciled company: ${total} Neon rows, ${total} copied, 0 merged, 0 unchanged`
+        )
+      })
+    )
+
+    it.effect("merges the keys that differ: Neon's changes, a workspace edit, a Neon row gone", () =>
+      Effect.gen(function* () {
+        // a baseline: every row in the workspace (copied here unless the test before did it)
+        yield* reconciled("test, baseline")
+        const total = yield* neonCount
+        // a Neon change of one key
+        yield* onNeon(20, "city = $2", "Changed On Neon")
+        // a person completes a row in the workspace, while Neon changes another field of it
+        yield* WorkspaceDatabase.use((db) =>
+          db.query(
+            `UPDATE ${workspaceTable} SET city = 'Edited In Workspace', enrichment_status = 'complete'
+              WHERE company_unique_id = $1`,
+            [demoCompanyKey(21)]
+          )
+        )
+        yield* onNeon(21, "industry = $2", "Neon Industry")
+        // a Neon row deleted without being promoted
+        yield* SourceDatabase.use((db) =>
+          db.query(`DELETE FROM ${neonTable} WHERE company_unique_id = $1`, [demoCompanyKey(22)])
+        )
+        const { metrics, lines } = yield* reconciled("test, both sides changed")
+        assert.strictEqual((yield* workspaceRow(20))?.city, "Changed On Neon")
+        // the edit is pushed (the row is complete, as the policy asks) and Neon's change pulled
+        const edited = {
+          city: "Edited In Workspace",
+          industry: "Neon Industry",
+          enrichment_status: "complete"
+        }
+        assert.deepStrictEqual(yield* neonRow(21), edited)
+        assert.deepInclude(yield* workspaceRow(21), { ...edited, sync_dirty: false })
+        assert.strictEqual((yield* workspaceRow(22))?.sync_state, "removed")
+        assert.strictEqual(metrics.reconciles, 1)
+        assert.strictEqual(metrics.merged["reconcile/company"], 3)
+        assert.strictEqual(metrics.pushed, 1)
+        assert.strictEqual(metrics.removed, 1)
+        assert.include(
+          lines,
+          `reconciled company: ${total - 1} Neon rows, 0 copied, 3 merged, ${total - 3} unchanged`
+        )
+      })
+    )
+  })
+})
