@@ -9,63 +9,18 @@
  */
 import { assert, describe, layer } from "@effect/vitest"
 import { Company, qualified } from "@enrich-sync/core"
-import { applyMigrations, DatabaseError, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
-import { demoCompanyKey, seedDemoData, TwoDatabases } from "@enrich-sync/testing"
+import { DatabaseError, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
+import { demoCompanyKey, TwoDatabases } from "@enrich-sync/testing"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
-import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/testing/TestClock"
 import pg from "pg"
-import { MergeLane } from "../src/MergeLane.ts"
 import { mergeKeys, reconcile } from "../src/Reconcile.ts"
 import { SyncMetrics } from "../src/SyncMetrics.ts"
-import { Webhooks } from "../src/Webhooks.ts"
-
-/** Two migrated databases with the demo rows on Neon and an empty workspace. */
-const databases = (prefix: string) =>
-  Layer.unwrap(
-    Effect.gen(function* () {
-      const dbs = yield* TwoDatabases
-      return Layer.mergeAll(
-        SourceDatabase.layer(Redacted.make(dbs.neon.url)),
-        WorkspaceDatabase.layer(Redacted.make(dbs.workspace.url))
-      )
-    })
-  ).pipe(
-    Layer.provideMerge(
-      TwoDatabases.layer(
-        (dbs) =>
-          Effect.gen(function* () {
-            yield* Effect.scoped(
-              Effect.gen(function* () {
-                yield* applyMigrations(yield* SourceDatabase)
-                yield* applyMigrations(yield* WorkspaceDatabase)
-              }).pipe(
-                Effect.provide(
-                  Layer.mergeAll(
-                    SourceDatabase.layer(Redacted.make(dbs.neon.url)),
-                    WorkspaceDatabase.layer(Redacted.make(dbs.workspace.url))
-                  )
-                )
-              )
-            )
-            yield* Effect.promise(() => seedDemoData(dbs.neon.url, {}))
-          }).pipe(Effect.orDie),
-        { prefix }
-      )
-    )
-  )
-
-/** The lane, fresh metrics and no webhooks: provided around each test (or each reconcile), which reads its own counters. */
-const services = Layer.mergeAll(
-  MergeLane.layer,
-  SyncMetrics.layer,
-  Layer.succeed(Webhooks)(Webhooks.of({ enabled: false, emit: () => Effect.void }))
-)
+import { mergeServices, seededDatabases, until } from "./support/MergeLayers.ts"
 
 const policy = { pushOn: ["complete"] }
 const neonTable = qualified(Company.sourceTable)
@@ -85,19 +40,6 @@ const capturing = (lines: Array<Logged>) =>
       lines.push({ level: logLevel, text: parts.map(String).join(" ") })
     })
   ])
-
-const sleepLive = (ms: number) => Effect.promise(() => new Promise<void>((r) => setTimeout(r, ms)))
-
-/** Waits (on the real clock) until `check` holds. */
-const until = <A, E, R>(what: string, check: Effect.Effect<A | undefined, E, R>, timeoutMs = 20_000) =>
-  Effect.gen(function* () {
-    for (let waited = 0; waited < timeoutMs; waited += 25) {
-      const value = yield* check
-      if (value !== undefined) return value
-      yield* sleepLive(25)
-    }
-    return yield* Effect.die(new Error(`timed out waiting until ${what}`))
-  })
 
 /** Sets columns of a demo company's Neon row (`set`: a SET list whose `$2` is `value`). */
 const onNeon = (index: number, set: string, value: string) =>
@@ -129,7 +71,44 @@ const workspaceClient = Effect.gen(function* () {
   return client
 })
 
+/**
+ * A trigger of the scope on the workspace's company table: function `name` runs `body` (plpgsql, then
+ * `RETURN NEW`) at `events` of each row, keeping its count in `state` (created first, dropped last).
+ * Returns the workspace database.
+ */
+const workspaceTrigger = (
+  name: string,
+  options: {
+    readonly events: string
+    readonly body: string
+    readonly state: { readonly create: string; readonly drop: string }
+  }
+) =>
+  Effect.gen(function* () {
+    const ws = yield* WorkspaceDatabase
+    yield* ws.query(options.state.create)
+    yield* ws.query(`CREATE FUNCTION public.${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        ${options.body}
+        RETURN NEW;
+      END $$`)
+    yield* ws.query(`CREATE TRIGGER ${name} ${options.events} ON ${workspaceTable}
+      FOR EACH ROW EXECUTE FUNCTION public.${name}()`)
+    yield* Effect.addFinalizer(() =>
+      ws
+        .query(
+          `DROP TRIGGER ${name} ON ${workspaceTable}; DROP FUNCTION public.${name}(); ${options.state.drop}`
+        )
+        .pipe(Effect.orDie)
+    )
+    return ws
+  })
+
 const keyChanges = (indexes: ReadonlyArray<number>) => indexes.map((i) => ({ key: demoCompanyKey(i) }))
+
+/** `mergeKeys` of demo companies as the Neon follower calls it, in batches of `batchSize`. */
+const mergeFromNeon = (indexes: ReadonlyArray<number>, batchSize = 10) =>
+  mergeKeys(Company, keyChanges(indexes), { policy, batchSize, direction: "neon->workspace" })
 
 /** Keys merged from Neon into the workspace, as the test's metrics count them. */
 const mergedSoFar = SyncMetrics.use((m) => m.snapshot).pipe(
@@ -141,23 +120,15 @@ const mergedSoFar = SyncMetrics.use((m) => m.snapshot).pipe(
  * returns the keys merged so far by the test's metrics.
  */
 const mergedBefore = (indexes: ReadonlyArray<number>) =>
-  mergeKeys(Company, keyChanges(indexes), {
-    policy,
-    batchSize: 100,
-    direction: "neon->workspace"
-  }).pipe(Effect.andThen(mergedSoFar))
+  mergeFromNeon(indexes, 100).pipe(Effect.andThen(mergedSoFar))
 
 describe("mergeKeys", () => {
-  layer(databases("reconcile_merge"), { excludeTestServices: true, timeout: "120 seconds" })((it) => {
+  layer(seededDatabases("reconcile_merge"), { excludeTestServices: true, timeout: "120 seconds" })((it) => {
     it.effect("merges every key handed to it, in batches of batchSize", () =>
       Effect.gen(function* () {
         const indexes = [1, 2, 3, 4, 5]
         for (const i of indexes) yield* onNeon(i, "city = $2", `Batched ${i}`)
-        yield* mergeKeys(Company, keyChanges(indexes), {
-          policy,
-          batchSize: 2,
-          direction: "neon->workspace"
-        })
+        yield* mergeFromNeon(indexes, 2)
         for (const i of indexes) assert.strictEqual((yield* workspaceRow(i))?.city, `Batched ${i}`)
         // each batch is one write: the rows it inserted share their transaction
         const written = yield* WorkspaceDatabase.use((db) =>
@@ -175,7 +146,7 @@ describe("mergeKeys", () => {
         assert.strictEqual(metrics.merged["neon->workspace/company"], 5)
         assert.strictEqual(metrics.inserted, 5)
         assert.strictEqual(metrics.batchSeconds.count, 3, "one batch of 2, 2 and 1 keys each")
-      }).pipe(Effect.provide(services), Effect.provide(TestClock.layer()))
+      }).pipe(Effect.provide(mergeServices), Effect.provide(TestClock.layer()))
     )
 
     it.effect(
@@ -192,11 +163,7 @@ describe("mergeKeys", () => {
             )
           )
           const lines: Array<Logged> = []
-          const fiber = yield* mergeKeys(Company, keyChanges([6]), {
-            policy,
-            batchSize: 10,
-            direction: "neon->workspace"
-          }).pipe(Effect.provide(capturing(lines)), Effect.forkChild)
+          const fiber = yield* mergeFromNeon([6]).pipe(Effect.provide(capturing(lines)), Effect.forkChild)
           const waiting = WorkspaceDatabase.use((db) =>
             db.query(
               `SELECT pid FROM pg_stat_activity
@@ -228,7 +195,7 @@ describe("mergeKeys", () => {
           yield* Fiber.join(fiber)
           assert.strictEqual((yield* workspaceRow(6))?.city, "After Retry")
           assert.strictEqual(yield* mergedSoFar, before + 1, "counted once, when it landed")
-        }).pipe(Effect.scoped, Effect.provide(services), Effect.provide(TestClock.layer()))
+        }).pipe(Effect.scoped, Effect.provide(mergeServices), Effect.provide(TestClock.layer()))
     )
 
     it.effect("lets a failure retrying cannot fix escape after one attempt", () =>
@@ -236,29 +203,18 @@ describe("mergeKeys", () => {
         const key = demoCompanyKey(7)
         yield* onNeon(7, "city = $2", "Refused")
         // the workspace refuses every write of the row (as a constraint of its own would): P0001, a query error
-        const ws = yield* WorkspaceDatabase
-        yield* ws.query(`CREATE SEQUENCE public.reconcile_test_refusals`)
-        yield* ws.query(`CREATE FUNCTION public.reconcile_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-          BEGIN
-            IF NEW.company_unique_id = '${key}' THEN
+        const ws = yield* workspaceTrigger("reconcile_test_refuse", {
+          events: "BEFORE INSERT OR UPDATE",
+          body: `IF NEW.company_unique_id = '${key}' THEN
               PERFORM nextval('public.reconcile_test_refusals');
               RAISE EXCEPTION 'the test refuses this row';
-            END IF;
-            RETURN NEW;
-          END $$`)
-        yield* ws.query(`CREATE TRIGGER reconcile_test_refuse BEFORE INSERT OR UPDATE ON ${workspaceTable}
-          FOR EACH ROW EXECUTE FUNCTION public.reconcile_test_refuse()`)
-        yield* Effect.addFinalizer(() =>
-          ws
-            .query(`DROP TRIGGER reconcile_test_refuse ON ${workspaceTable};
-              DROP FUNCTION public.reconcile_test_refuse(); DROP SEQUENCE public.reconcile_test_refusals`)
-            .pipe(Effect.orDie)
-        )
-        const fiber = yield* mergeKeys(Company, keyChanges([7]), {
-          policy,
-          batchSize: 10,
-          direction: "neon->workspace"
-        }).pipe(Effect.forkChild)
+            END IF;`,
+          state: {
+            create: "CREATE SEQUENCE public.reconcile_test_refusals",
+            drop: "DROP SEQUENCE public.reconcile_test_refusals"
+          }
+        })
+        const fiber = yield* mergeFromNeon([7]).pipe(Effect.forkChild)
         // time enough for any retry to run (a retry would wait for the clock, then try again)
         const exit = yield* until(
           "the merge has ended",
@@ -279,7 +235,7 @@ describe("mergeKeys", () => {
         )
         assert.strictEqual(Number(tried?.n), 1, "tried once, not again")
         assert.isUndefined(yield* workspaceRow(7))
-      }).pipe(Effect.scoped, Effect.provide(services), Effect.provide(TestClock.layer()))
+      }).pipe(Effect.scoped, Effect.provide(mergeServices), Effect.provide(TestClock.layer()))
     )
 
     it.effect("merges a key that kept losing its compare-and-swap races again, until it wins", () =>
@@ -289,31 +245,20 @@ describe("mergeKeys", () => {
         yield* onNeon(8, "city = $2", "Won At Last")
         // while the gate is shut, every write of the row finds it changed (the update skips it, as the
         // compare-and-swap does when a person's edit came first)
-        const ws = yield* WorkspaceDatabase
-        yield* ws.query(`CREATE TABLE public.reconcile_test_gate (open boolean NOT NULL, lost int NOT NULL)`)
-        yield* ws.query(`INSERT INTO public.reconcile_test_gate VALUES (false, 0)`)
-        yield* ws.query(`CREATE FUNCTION public.reconcile_test_lose() RETURNS trigger LANGUAGE plpgsql AS $$
-          BEGIN
-            IF NEW.company_unique_id = '${key}' AND NOT (SELECT open FROM public.reconcile_test_gate) THEN
+        const ws = yield* workspaceTrigger("reconcile_test_lose", {
+          events: "BEFORE UPDATE",
+          body: `IF NEW.company_unique_id = '${key}' AND NOT (SELECT open FROM public.reconcile_test_gate) THEN
               UPDATE public.reconcile_test_gate SET lost = lost + 1;
               RETURN NULL;
-            END IF;
-            RETURN NEW;
-          END $$`)
-        yield* ws.query(`CREATE TRIGGER reconcile_test_lose BEFORE UPDATE ON ${workspaceTable}
-          FOR EACH ROW EXECUTE FUNCTION public.reconcile_test_lose()`)
-        yield* Effect.addFinalizer(() =>
-          ws
-            .query(`DROP TRIGGER reconcile_test_lose ON ${workspaceTable};
-              DROP FUNCTION public.reconcile_test_lose(); DROP TABLE public.reconcile_test_gate`)
-            .pipe(Effect.orDie)
-        )
+            END IF;`,
+          state: {
+            create: `CREATE TABLE public.reconcile_test_gate (open boolean NOT NULL, lost int NOT NULL);
+              INSERT INTO public.reconcile_test_gate VALUES (false, 0)`,
+            drop: "DROP TABLE public.reconcile_test_gate"
+          }
+        })
         const metrics = yield* SyncMetrics
-        const fiber = yield* mergeKeys(Company, keyChanges([8]), {
-          policy,
-          batchSize: 10,
-          direction: "neon->workspace"
-        }).pipe(Effect.forkChild)
+        const fiber = yield* mergeFromNeon([8]).pipe(Effect.forkChild)
         // the first merge gives up on the key after its rounds (counted), and waits to merge it again
         const first = yield* until(
           "the first merge is counted",
@@ -342,13 +287,13 @@ describe("mergeKeys", () => {
           before + 2,
           "the key's second merge is counted too"
         )
-      }).pipe(Effect.scoped, Effect.provide(services), Effect.provide(TestClock.layer()))
+      }).pipe(Effect.scoped, Effect.provide(mergeServices), Effect.provide(TestClock.layer()))
     )
   })
 })
 
 describe("reconcile", () => {
-  layer(databases("reconcile_full"), { excludeTestServices: true, timeout: "120 seconds" })((it) => {
+  layer(seededDatabases("reconcile_full"), { excludeTestServices: true, timeout: "120 seconds" })((it) => {
     const options = { policy, batchSize: 50, direction: "reconcile" } as const
 
     /** Reconciles the companies with fresh metrics; returns them and the lines logged. */
@@ -358,7 +303,7 @@ describe("reconcile", () => {
         yield* reconcile(why, options, [Company]).pipe(Effect.provide(capturing(lines)))
         const metrics = yield* (yield* SyncMetrics).snapshot
         return { metrics, lines: lines.map((l) => l.text) }
-      }).pipe(Effect.provide(services))
+      }).pipe(Effect.provide(mergeServices))
 
     const neonCount = SourceDatabase.use((db) =>
       db.query(`SELECT count(*)::int AS n FROM ${neonTable}`)

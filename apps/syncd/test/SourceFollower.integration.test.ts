@@ -8,7 +8,6 @@
 import { assert, describe, layer } from "@effect/vitest"
 import { Company, type Lsn, qualified } from "@enrich-sync/core"
 import {
-  applyMigrations,
   readReplicationProgress,
   SourceDatabase,
   WorkspaceDatabase,
@@ -16,56 +15,18 @@ import {
 } from "@enrich-sync/engine"
 import type { ListenerEvent, ListenerStatus } from "@enrich-sync/neon-listener"
 import { NeonListener } from "@enrich-sync/neon-listener"
-import { demoCompanyKey, seedDemoData, TwoDatabases } from "@enrich-sync/testing"
+import { demoCompanyKey, TwoDatabases } from "@enrich-sync/testing"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as Layer from "effect/Layer"
 import * as Queue from "effect/Queue"
-import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
 import * as Stream from "effect/Stream"
 import * as TestClock from "effect/testing/TestClock"
 import pg from "pg"
-import { MergeLane } from "../src/MergeLane.ts"
 import { followSource } from "../src/SourceFollower.ts"
-import { SyncMetrics } from "../src/SyncMetrics.ts"
-import { Webhooks } from "../src/Webhooks.ts"
-
-/** Two migrated databases with the demo rows on Neon and their copies in the workspace. */
-const databases = Layer.unwrap(
-  Effect.gen(function* () {
-    const dbs = yield* TwoDatabases
-    return Layer.mergeAll(
-      SourceDatabase.layer(Redacted.make(dbs.neon.url)),
-      WorkspaceDatabase.layer(Redacted.make(dbs.workspace.url))
-    )
-  })
-).pipe(
-  Layer.provideMerge(
-    TwoDatabases.layer(
-      (dbs) =>
-        Effect.gen(function* () {
-          yield* Effect.scoped(
-            Effect.gen(function* () {
-              yield* applyMigrations(yield* SourceDatabase)
-              yield* applyMigrations(yield* WorkspaceDatabase)
-            }).pipe(
-              Effect.provide(
-                Layer.mergeAll(
-                  SourceDatabase.layer(Redacted.make(dbs.neon.url)),
-                  WorkspaceDatabase.layer(Redacted.make(dbs.workspace.url))
-                )
-              )
-            )
-          )
-          yield* Effect.promise(() => seedDemoData(dbs.neon.url, {}))
-        }).pipe(Effect.orDie),
-      { prefix: "follower" }
-    )
-  )
-)
+import { mergeServices, seededDatabases, sleepLive, until } from "./support/MergeLayers.ts"
 
 /** The listener's double: events the test offers, acknowledgements it records. */
 const listenerDouble = Effect.gen(function* () {
@@ -87,19 +48,6 @@ const listenerDouble = Effect.gen(function* () {
   })
   return { events, acks, service }
 })
-
-const sleepLive = (ms: number) => Effect.promise(() => new Promise<void>((r) => setTimeout(r, ms)))
-
-/** Waits (on the real clock) until `check` holds. */
-const until = <A>(what: string, check: Effect.Effect<A | undefined, unknown, never>, timeoutMs = 15_000) =>
-  Effect.gen(function* () {
-    for (let waited = 0; waited < timeoutMs; waited += 25) {
-      const value = yield* check
-      if (value !== undefined) return value
-      yield* sleepLive(25)
-    }
-    return yield* Effect.die(new Error(`timed out waiting until ${what}`))
-  })
 
 const city = (index: number) =>
   WorkspaceDatabase.use((db) =>
@@ -132,14 +80,8 @@ const neonChange = (index: number, value: string) =>
     } satisfies ListenerEvent
   })
 
-const services = Layer.mergeAll(
-  MergeLane.layer,
-  SyncMetrics.layer,
-  Layer.succeed(Webhooks)(Webhooks.of({ enabled: false, emit: () => Effect.void }))
-)
-
 describe("followSource", () => {
-  layer(databases, { excludeTestServices: true, timeout: "120 seconds" })((it) => {
+  layer(seededDatabases("follower"), { excludeTestServices: true, timeout: "120 seconds" })((it) => {
     const run = (
       slot: string,
       options: {
@@ -163,7 +105,7 @@ describe("followSource", () => {
           stop
         }).pipe(
           Effect.provideService(NeonListener, double.service),
-          Effect.provide(services),
+          Effect.provide(mergeServices),
           Effect.forkChild
         )
         return { ...double, stop, fiber }
