@@ -22,6 +22,25 @@ export interface DaemonProcess {
   kill(): Promise<number | null>
 }
 
+/**
+ * The daemons this test file started and has not stopped: a wait that times out shows what each printed
+ * last (a daemon that exited or stopped applying says why there, not in the test's own message).
+ */
+const running = new Map<ChildProcess, { readonly output: () => string; readonly state: () => string }>()
+
+/** The last lines each running daemon printed, for a failure's message ("" when none runs). */
+export const daemonsLastWords = (lines = 40): string =>
+  [...running.entries()]
+    .map(
+      ([child, d]) =>
+        `\n--- syncd pid ${child.pid} (${d.state()}), its last ${lines} lines:\n${d
+          .output()
+          .split("\n")
+          .slice(-lines - 1)
+          .join("\n")}`
+    )
+    .join("")
+
 /** Starts the daemon (`syncd [args]`) with exactly `env` (plus PATH and HOME), in `cwd`. */
 export const startDaemon = (
   env: Record<string, string>,
@@ -43,8 +62,14 @@ export const startDaemon = (
   child.stderr.on("data", onData)
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
   let done = false
-  void exited.then(() => {
+  let exitCode: number | null = null
+  running.set(child, {
+    output: () => text,
+    state: () => (done ? `exited with ${exitCode ?? "a signal"}` : "running")
+  })
+  void exited.then((code) => {
     done = true
+    exitCode = code
     for (const w of waiters) w()
   })
   const waitFor = (pattern: RegExp, timeoutMs = 30_000) =>
@@ -76,17 +101,19 @@ export const startDaemon = (
     waitFor,
     exited,
     stop: async () => {
+      running.delete(child)
       if (!done) child.kill("SIGTERM")
       return exited
     },
     kill: async () => {
+      running.delete(child)
       if (!done) child.kill("SIGKILL")
       return exited
     }
   }
 }
 
-/** Polls `check` until it returns true or the time is up. */
+/** Polls `check` until it returns true or the time is up (the error then shows the running daemons' last lines). */
 export const eventually = async (
   what: string,
   check: () => Promise<boolean>,
@@ -95,7 +122,7 @@ export const eventually = async (
   const deadline = Date.now() + timeoutMs
   for (;;) {
     if (await check()) return
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`)
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}${daemonsLastWords()}`)
     await new Promise((r) => setTimeout(r, 50))
   }
 }
