@@ -1,5 +1,5 @@
 /**
- * Merging with retries, and the full reconcile of both sides.
+ * Merging with retries, and the full reconcile of both sides (every Neon row compared with its workspace copy).
  *
  * Invariant: a key handed to `mergeKeys` is merged on both sides before it returns; transient failures
  * (connection loss, contention) are retried with capped, jittered exponential backoff, and keys that lost
@@ -133,7 +133,11 @@ export const mergeKeys = (
       yield* mergeBatch(entity, changes.slice(i, i + options.batchSize), options)
   })
 
-/** Compares and merges both sides in full (startup, a recreated slot, a truncate). */
+/**
+ * Compares every Neon row with its workspace copy and merges the keys Neon added, changed or removed since
+ * they were last merged (start-up, a recreated slot, a truncate). Workspace edits are not looked for here:
+ * the workspace follower finds them by their `sync_dirty` mark (its first pass runs at start-up).
+ */
 export const reconcile = (
   why: string,
   options: { readonly policy: MergePolicy; readonly batchSize: number; readonly direction: Direction },
