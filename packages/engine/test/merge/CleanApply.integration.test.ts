@@ -61,8 +61,9 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
           )
           const read = yield* readCleanSlices(Company, [fast, full], new Map())
           assert.strictEqual(read.rows, 2)
-          const written = (yield* applyCleanSlices(Company, read)).written
-          assert.deepStrictEqual([...written], [fast])
+          const first = yield* applyCleanSlices(Company, read)
+          assert.deepStrictEqual([...first.written], [fast])
+          assert.deepStrictEqual([...first.inSync], [], "a row written is not also in sync")
           // a second time there is nothing to write: the untouched row is in sync, the other still needs the full merge
           const again = yield* applyCleanSlices(Company, read)
           assert.strictEqual(again.written.size, 0)
