@@ -201,7 +201,7 @@ export const readCleanSlices = (
 const stagingTable = (entity: Entity) => `enrich_sync_clean_${entity.name}`
 
 /** The Neon snapshot of the read (`CleanSlices.snapshot`), for the update (set with its transaction). */
-const snapshotSetting = "enrich_sync.source_snapshot"
+export const snapshotSetting = "enrich_sync.source_snapshot"
 
 /** A snapshot as `pg_snapshot` prints it: `xmin:xmax:xip,...` */
 const snapshotText = /^\d+:\d+:[\d,]*$/
@@ -222,33 +222,58 @@ const copySql = (entity: Entity, snapshot: string) =>
  * when it would precede the first epoch, which no real one does.
  */
 const mergedXid8 = (() => {
-  const near = "(((snap.xmax >> 32) << 32) | t.source_xmin)"
+  const near = "(snap.epoch | t.source_xmin)"
   return `CASE WHEN ${near} - snap.xmax > 2147483648 THEN ${near} - 4294967296
                WHEN snap.xmax - ${near} > 2147483648 THEN ${near} + 4294967296
                ELSE ${near} END`
 })()
 
+/**
+ * The read's snapshot as integers, worked out once per statement (a materialized CTE: as a subquery the
+ * planner folded it into the row filter, where it parsed the snapshot's text again, several times, for
+ * every row, half the update's time). `epoch`: the high 32 bits of `xmax`.
+ */
+export const snapshotBoundsSql = `WITH snap AS MATERIALIZED (
+      SELECT pg_snapshot_xmin(v.snap)::text::bigint AS xmin,
+             pg_snapshot_xmax(v.snap)::text::bigint AS xmax,
+             (pg_snapshot_xmax(v.snap)::text::bigint >> 32) << 32 AS epoch,
+             ARRAY(SELECT pg_snapshot_xip(v.snap)::text::bigint) AS xip
+        FROM (SELECT current_setting('${snapshotSetting}')::pg_snapshot AS snap) AS v)`
+
+/**
+ * Whether the row's Neon version (`mergedXid8`) had completed when the read's snapshot was taken, as
+ * `pg_visible_in_snapshot` decides it (before `xmin`: yes; at or after `xmax`: no; between: unless in
+ * progress then), on the integers of `snapshotBoundsSql`.
+ */
+export const mergedVisibleSql = `CASE WHEN ${mergedXid8} < 0 THEN false
+               WHEN ${mergedXid8} < snap.xmin THEN true
+               WHEN ${mergedXid8} >= snap.xmax THEN false
+               ELSE ${mergedXid8} <> ALL (snap.xip) END`
+
+/**
+ * A slice's one statement after its COPY: the update of the rows that meet every condition (see the module
+ * header), and the keys of the staged rows it did not write that are already in sync (`inSyncSql`, looked
+ * up only for those: the rows it writes would be in sync after it), then the commit.
+ */
 const updateSql = (entity: Entity) => {
   const fields = entity.fields.filter((f) => f.name !== entity.key)
   const status = fields.find((f) => f.kind === "status")
   const sets = fields.map((f) => `${f.workspace} = s.${f.workspace}`)
-  return `UPDATE ${qualified(entity.workspaceTable)} AS t SET
+  return `${snapshotBoundsSql}, written AS (
+    UPDATE ${qualified(entity.workspaceTable)} AS t SET
       ${sets.join(",\n      ")},
       last_sync_hash = s.last_sync_hash,
       updated_at = greatest(t.updated_at, s.updated_at),
       pulled_from_neon_at = now() AT TIME ZONE 'UTC',
       source_xmin = s.source_xmin,
       sync_xid = ${currentXidSql}
-    FROM pg_temp.${stagingTable(entity)} AS s,
-         (SELECT v.snap, pg_snapshot_xmax(v.snap)::text::bigint AS xmax
-            FROM (SELECT current_setting('${snapshotSetting}')::pg_snapshot AS snap) AS v) AS snap
+    FROM pg_temp.${stagingTable(entity)} AS s, snap
     WHERE t.${entity.key} = s.${entity.key}
       AND t.xmin::text::bigint = t.sync_xid
       -- the Neon version the row holds is one the read saw (or an older one): an engine write since the read
       -- (a push that made the row clean) must not be undone by what the read found before it
       AND t.source_xmin IS NOT NULL
-      AND CASE WHEN ${mergedXid8} < 0 THEN false
-               ELSE pg_visible_in_snapshot((${mergedXid8})::text::xid8, snap.snap) END
+      AND ${mergedVisibleSql}
       AND t.sync_base IS NULL AND NOT t.sync_dirty AND t.sync_state = 'active'
       AND t.last_sync_hash IS NOT NULL AND t.last_sync_hash <> s.last_sync_hash${
         status === undefined
@@ -257,8 +282,10 @@ const updateSql = (entity: Entity) => {
       AND (t.${status.workspace} = s.${status.workspace}
            OR enrich_sync.canonical_status(t.${status.workspace}) = to_json(s.${status.workspace})::text)`
       }
-    RETURNING t.${entity.key} AS key, 'written' AS outcome;
-    ${inSyncSql(entity)};
+    RETURNING t.${entity.key} AS key)
+    SELECT key, 'written' AS outcome FROM written
+    UNION ALL
+    ${inSyncSql(entity)} WHERE s.${entity.key} NOT IN (SELECT key FROM written);
     COMMIT`
 }
 
@@ -316,7 +343,5 @@ export const applyCleanSlices = (
     const written = new Set<string>()
     const inSync = new Set<string>()
     for (const [key, outcome] of answer.rows) (outcome === "written" ? written : inSync).add(String(key))
-    // a row written here is in sync after its write: it counts as written
-    for (const key of written) inSync.delete(key)
     return { written, inSync }
   })

@@ -5,7 +5,15 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/testing/TestClock"
 import pg from "pg"
-import { applyCleanSlices, type CleanSlices, inSyncSql, readCleanSlices } from "../../src/merge/CleanApply.ts"
+import {
+  applyCleanSlices,
+  type CleanSlices,
+  inSyncSql,
+  mergedVisibleSql,
+  readCleanSlices,
+  snapshotBoundsSql,
+  snapshotSetting
+} from "../../src/merge/CleanApply.ts"
 import { projectionWorkspaceColumns } from "../../src/merge/CopyProjection.ts"
 import { applyKeys } from "../../src/merge/MergeApply.ts"
 import { backfillEntity } from "../../src/stages/Backfill.ts"
@@ -323,6 +331,34 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
         })
     )
 
+    it.effect(
+      "a row pushed after the read is not written over when its status is the same on both sides: the read's snapshot tells",
+      () =>
+        Effect.gen(function* () {
+          const key = demoCompanyKey(51)
+          // the record is complete on both sides already, so the status does not tell the push apart
+          yield* neonCompanies.update(key, `enrichment_status = 'complete', updated_at = now()`)
+          yield* applyKeys(Company, [{ key }])
+          yield* neonCompanies.update(key, `phone = '(304) 555-0152', updated_at = now()`)
+          const read = yield* readCleanSlices(Company, [key], new Map())
+          assert.strictEqual(read.rows, 1)
+          yield* enterWebsite(key, "https://pushed-later.example", "complete")
+          assert.strictEqual((yield* applyKeys(Company, [{ key }])).pushed, 1)
+          const stale = yield* applyCleanSlices(Company, read)
+          assert.deepStrictEqual(
+            [...stale.written],
+            [],
+            "the Neon version the row holds is newer than the read"
+          )
+          const [row] = yield* workspaceCompanies.select([key], `website, phone, enrichment_status`)
+          assert.deepStrictEqual(row, {
+            website: "https://pushed-later.example",
+            phone: "(304) 555-0152",
+            enrichment_status: "complete"
+          })
+        })
+    )
+
     it.effect("keys holding quotes, backslashes and array syntax are read and written as they are", () =>
       Effect.gen(function* () {
         const odd = `it's "odd" \\ {a,b} \\N`
@@ -405,6 +441,54 @@ describe("the clean path: Neon changes into rows nobody touched, on COPY bytes",
   })
 
   layer(engineFixture({ seed: { companies: 5000, people: 0 } }))((it) => {
+    it.effect(
+      "takes a row's Neon version for seen as pg_visible_in_snapshot does, from the 32-bit id it keeps",
+      () =>
+        Effect.gen(function* () {
+          const epoch = 2n ** 32n
+          const cases: ReadonlyArray<{ readonly snapshot: string; readonly xmins: ReadonlyArray<bigint> }> = [
+            // before xmin, in progress (1500, 1600), completed between, at or after xmax
+            {
+              snapshot: "1000:2000:1500,1600",
+              xmins: [3n, 10n, 999n, 1000n, 1499n, 1500n, 1550n, 1600n, 1999n, 2000n, 3000n]
+            },
+            // in the second epoch: ids of the epoch before (near 2^32) are before xmin
+            {
+              snapshot: `${epoch + 100n}:${epoch + 1100n}:${epoch + 200n}`,
+              xmins: [50n, 100n, 150n, 200n, 300n, 1099n, 1100n, 5000n, epoch - 6n]
+            }
+          ]
+          const db = yield* WorkspaceDatabase
+          for (const { snapshot, xmins } of cases) {
+            const xmax = BigInt(snapshot.split(":")[1]!)
+            // the 64-bit id nearest the snapshot's xmax, as the update works it out
+            const full = xmins.map((x) => {
+              const near = ((xmax >> 32n) << 32n) | x
+              return near - xmax > 2n ** 31n ? near - epoch : xmax - near > 2n ** 31n ? near + epoch : near
+            })
+            const rows = yield* db.transaction((tx) =>
+              Effect.gen(function* () {
+                yield* tx.query(`SELECT set_config('${snapshotSetting}', $1, true)`, [snapshot])
+                return yield* tx.query(
+                  `${snapshotBoundsSql}
+                 SELECT t.source_xmin::text AS x, ${mergedVisibleSql} AS visible,
+                        pg_visible_in_snapshot(t.id::text::xid8, $3::pg_snapshot) AS expected
+                   FROM snap, unnest($1::bigint[], $2::bigint[]) AS t(source_xmin, id)`,
+                  [xmins.map(String), full.map(String), snapshot]
+                )
+              })
+            )
+            assert.strictEqual(rows.length, xmins.length)
+            for (const r of rows) assert.strictEqual(r.visible, r.expected, `${r.x} in ${snapshot}`)
+            assert.sameMembers(
+              [...new Set(rows.map((r) => r.visible))],
+              [true, false],
+              "the cases cover both answers"
+            )
+          }
+        })
+    )
+
     it.effect("finds the staged rows in sync by their key, also on a table not analyzed yet", () =>
       Effect.gen(function* () {
         // just backfilled: the workspace table has no statistics
