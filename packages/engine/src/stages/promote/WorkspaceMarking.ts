@@ -9,7 +9,7 @@
 import type { Entity } from "@enrich-sync/core"
 import { qualified, quoteIdent, workspaceHashFunction } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
-import { WorkspaceDatabase } from "../../store/Database.ts"
+import { readByKey, WorkspaceDatabase } from "../../store/Database.ts"
 import type { DatabaseError } from "../../store/DatabaseError.ts"
 import { markGoneInTurn } from "../../store/WorkspaceStore.ts"
 
@@ -38,22 +38,17 @@ export const unpushedEdits = (
   entity: Entity,
   keys: ReadonlyArray<string>
 ): Effect.Effect<ReadonlyMap<string, string | null>, DatabaseError, WorkspaceDatabase> =>
-  keys.length === 0
-    ? Effect.succeed(new Map())
-    : WorkspaceDatabase.use((db) =>
-        db.query(
-          `SELECT t.${quoteIdent(entity.key)} AS key, t.enrichment_status AS status
-             FROM ${qualified(entity.workspaceTable)} AS t
-            WHERE t.${quoteIdent(entity.key)} = ANY($1::text[]) AND t.sync_state = 'active'
-              AND (t.sync_dirty OR t.sync_base IS NOT NULL OR t.last_sync_hash IS NULL)
-              AND ${workspaceHashFunction(entity)}(t) IS DISTINCT FROM t.last_sync_hash`,
-          [keys]
-        )
-      ).pipe(
-        Effect.map(
-          (rows) => new Map(rows.map((r) => [String(r.key), r.status === null ? null : String(r.status)]))
-        )
-      )
+  readByKey(
+    WorkspaceDatabase,
+    `SELECT t.${quoteIdent(entity.key)} AS key, t.enrichment_status AS status
+       FROM ${qualified(entity.workspaceTable)} AS t
+      WHERE t.${quoteIdent(entity.key)} = ANY($1::text[]) AND t.sync_state = 'active'
+        AND (t.sync_dirty OR t.sync_base IS NOT NULL OR t.last_sync_hash IS NULL)
+        AND ${workspaceHashFunction(entity)}(t) IS DISTINCT FROM t.last_sync_hash`,
+    "key",
+    keys,
+    (r) => (r.status === null ? null : String(r.status))
+  )
 
 /** Rows per workspace marking slice, at least (fewer make the transactions' own cost count). */
 const minSliceRows = 500
