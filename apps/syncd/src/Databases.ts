@@ -75,7 +75,13 @@ export class Endpoints extends Context.Service<Endpoints, EndpointsShape>()("@en
   )
 }
 
-const poolOptions = { max: 4, applicationName: "enrich-sync syncd" }
+/**
+ * The daemon's pools. A transaction left waiting 5 s for the daemon's next statement means the daemon hung
+ * (a healthy one sends it within milliseconds): the server then rolls it back and frees its rows, before the
+ * leader lock passes on (its session ends after 6 s idle, see `Leadership`), so a standby that takes over
+ * never waits on rows a hung leader holds, and neither do the people editing the workspace.
+ */
+const poolOptions = { max: 4, applicationName: "enrich-sync syncd", idleInTransactionTimeoutMs: 5_000 }
 
 /** The engine's two databases on the endpoints, with the endpoints themselves. */
 export const databasesLayer = Layer.unwrap(

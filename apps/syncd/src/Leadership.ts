@@ -14,7 +14,8 @@
  * `check` asks it before an acknowledgement; the moment either fails, the work is interrupted (what is in
  * flight rolls back, nothing more is acknowledged). Postgres frees the lock when the session ends: at once
  * when the leader dies or its connection drops, and within `idle_session_timeout` (6 s, set on the session)
- * when the leader hangs and stops pinging.
+ * when the leader hangs and stops pinging. A leader that hangs inside a transaction holds its rows no longer:
+ * the daemon's transactions end after 5 s without its next statement (`Databases.ts`), before the lock frees.
  */
 import { createHash } from "node:crypto"
 import { type Database, DatabaseError, type Session, SourceDatabase } from "@enrich-sync/engine"

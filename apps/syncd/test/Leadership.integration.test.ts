@@ -1,8 +1,9 @@
 /**
  * Several daemons on the same databases, as real processes: one leads (the advisory lock of its slot),
  * the other stands by and takes over within 10 s when the leader is killed (SIGKILL) or hangs (SIGSTOP),
- * under two-way load, and nothing is lost. A hung leader that wakes up stands by. Instances that split the
- * entities each lead their own slot.
+ * under two-way load, and nothing is lost. A hung leader that wakes up stands by; one that hung inside a
+ * transaction does not hold its rows from its successor. Instances that split the entities each lead their
+ * own slot.
  */
 import { afterEach, assert, beforeEach, describe, it } from "@effect/vitest"
 import { demoCompanyKey, demoPersonKey } from "@enrich-sync/testing"
@@ -167,6 +168,87 @@ describe("syncd leadership", () => {
     assert.match(a.daemon.output(), /no longer leading; standing by/)
     await converged(written)
     assert.strictEqual((await readyz(b.port)).body.role, "leader")
+  }, 120_000)
+
+  it("a leader hung inside a workspace transaction does not hold its successor up", async () => {
+    const { a, b } = await leaderAndStandby()
+    const [held, other] = [demoCompanyKey(7), demoCompanyKey(8)]
+    // a person's edit in progress (not complete, so not pushed): Neon's next change of these rows is merged
+    // with it, in a transaction of several statements
+    await query(
+      dbs.workspaceUrl,
+      "UPDATE company_needs_enrichment SET website = 'https://in-progress.example' WHERE company_unique_id = ANY($1)",
+      [[held, other]]
+    )
+    await new Promise((r) => setTimeout(r, 500))
+    // then the person's open transaction holds one row, so the leader's next write of it waits part way
+    const person = new pg.Client({ connectionString: dbs.workspaceUrl })
+    await person.connect()
+    try {
+      await person.query("BEGIN")
+      await person.query("SELECT 1 FROM company_needs_enrichment WHERE company_unique_id = $1 FOR UPDATE", [
+        held
+      ])
+      await query(
+        dbs.neonUrl,
+        "UPDATE marketing.company_invalid SET city = 'Held Town' WHERE company_unique_id = ANY($1)",
+        [[held, other]]
+      )
+      await eventually(
+        "the leader's workspace write waits for the person's lock",
+        async () =>
+          (
+            await query(
+              dbs.workspaceUrl,
+              "SELECT 1 FROM pg_stat_activity WHERE application_name = 'enrich-sync syncd' AND wait_event_type = 'Lock'"
+            )
+          ).length > 0,
+        15_000
+      )
+      a.daemon.process.kill("SIGSTOP")
+      await person.query("COMMIT")
+    } finally {
+      await person.end()
+    }
+    const stoppedAt = Date.now()
+    // the hung leader's transaction now sits open, holding the rows it wrote
+    await eventually(
+      "the hung leader's transaction holds its rows",
+      async () =>
+        (
+          await query(
+            dbs.workspaceUrl,
+            "SELECT 1 FROM pg_stat_activity WHERE application_name = 'enrich-sync syncd' AND state = 'idle in transaction'"
+          )
+        ).length > 0,
+      5_000
+    )
+    await ready(b, 10_000)
+    assert.isBelow(Date.now() - stoppedAt, 10_000)
+    await query(
+      dbs.neonUrl,
+      "UPDATE marketing.company_invalid SET city = 'Moved On' WHERE company_unique_id = ANY($1)",
+      [[held, other]]
+    )
+    // the successor writes both rows while the old leader still sleeps
+    await eventually(
+      "the successor wrote the rows the hung leader held",
+      async () =>
+        (
+          await query(
+            dbs.workspaceUrl,
+            "SELECT city FROM company_needs_enrichment WHERE company_unique_id = ANY($1)",
+            [[held, other]]
+          )
+        ).every((r) => r.city === "Moved On"),
+      10_000
+    )
+    a.daemon.process.kill("SIGCONT")
+    await eventually(
+      "the woken leader stands by",
+      async () => (await readyz(a.port)).body.role === "standby",
+      15_000
+    )
   }, 120_000)
 
   it("instances that split the entities each lead a slot of their own", async () => {

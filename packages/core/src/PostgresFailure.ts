@@ -16,7 +16,10 @@ export type PostgresFailure =
   | "UnknownHost"
   /** `ETIMEDOUT`, `ECONNRESET`, `EPIPE`, `EHOSTUNREACH`, `ENETUNREACH`: the socket could not open or broke */
   | "SocketLost"
-  /** `57P01`-`57P03`, `08000`, `08001`, `08003`, `08004`, `08006`: the server ended or refused the session */
+  /**
+   * `57P01`-`57P03`, `57P05`, `25P03`, `08000`, `08001`, `08003`, `08004`, `08006`: the server ended or refused
+   * the session (`25P03`, `57P05`: it sat idle, in a transaction or not, past the session's timeout)
+   */
   | "ServerClosed"
   /** `08P01`: the protocol was violated (a connection in a state the server no longer follows) */
   | "ProtocolViolation"
@@ -59,6 +62,8 @@ const byCode: { readonly [code: string]: PostgresFailure } = {
   "57P01": "ServerClosed",
   "57P02": "ServerClosed",
   "57P03": "ServerClosed",
+  "57P05": "ServerClosed",
+  "25P03": "ServerClosed",
   "08000": "ServerClosed",
   "08001": "ServerClosed",
   "08003": "ServerClosed",

@@ -14,6 +14,8 @@ const expected: { readonly [code: string]: PostgresFailure } = {
   ECONNRESET: "SocketLost",
   "57P01": "ServerClosed",
   "08006": "ServerClosed",
+  "25P03": "ServerClosed",
+  "57P05": "ServerClosed",
   "08P01": "ProtocolViolation",
   "53300": "ConnectionLimit",
   "28P01": "Authentication",

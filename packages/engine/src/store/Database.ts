@@ -94,8 +94,13 @@ const sessionOf = (side: Side, connection: Connection): Session => ({
     })
 })
 
-/** Builds the service of one side over a pool. */
-export const makeDatabase = (side: Side, pool: Pool): Database => {
+/** Builds the service of one side over a pool (`options`: the pool's, for its transactions' settings). */
+export const makeDatabase = (side: Side, pool: Pool, options: PoolOptions = {}): Database => {
+  const limit = options.idleInTransactionTimeoutMs
+  const begin =
+    limit === undefined
+      ? "BEGIN"
+      : `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${Math.max(1, Math.round(limit))}`
   const checkout = Effect.acquireRelease(
     Effect.tryPromise({ try: () => pool.connect(), catch: (e) => toDatabaseError(side, e, "connecting") }),
     (connection, exit) =>
@@ -134,7 +139,7 @@ export const makeDatabase = (side: Side, pool: Pool): Database => {
           const [tx, connection] = yield* checkoutWithConnection
           // a statement sent with BEGIN that fails leaves the transaction aborted: the connection is then
           // released as failed, so the pool destroys it
-          const begun = yield* tx.query(options?.begin === undefined ? "BEGIN" : `BEGIN; ${options.begin}`)
+          const begun = yield* tx.query(options?.begin === undefined ? begin : `${begin}; ${options.begin}`)
           return yield* body(tx, begun).pipe(
             Effect.onExit((exit) => {
               if (exit._tag === "Success") return tx.query("COMMIT").pipe(Effect.asVoid)
@@ -190,7 +195,7 @@ const layerFor = <I>(
         Effect.sync(() => openPool(checked, options)),
         (p) => Effect.promise(() => p.end()).pipe(Effect.timeout("5 seconds"), Effect.ignore)
       )
-      return makeDatabase(side, pool)
+      return makeDatabase(side, pool, options)
     })
   )
 

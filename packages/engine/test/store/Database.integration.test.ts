@@ -1,6 +1,8 @@
 import { assert, describe, layer } from "@effect/vitest"
+import { TwoDatabases } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Redacted from "effect/Redacted"
 import { SourceDatabase } from "../../src/store/Database.ts"
 import { engineFixture, onNeon } from "../support/EngineFixture.ts"
 
@@ -72,6 +74,52 @@ describe("database transactions", () => {
         )
         assert.strictEqual(running[0]?.n, 0)
       })
+    )
+
+    it.effect(
+      "with an idle-in-transaction limit, a transaction left waiting for its next statement is rolled back by the server, its row free",
+      () =>
+        Effect.gen(function* () {
+          yield* onNeon(`CREATE TABLE held (n int PRIMARY KEY)`)
+          yield* onNeon(`INSERT INTO held VALUES (1)`)
+          const url = Redacted.make((yield* TwoDatabases).neon.url)
+          /** locks the row, then waits 1.5 s before its next statement (a process that hung part way) */
+          const hang = (limit: number | undefined) =>
+            SourceDatabase.use((db) =>
+              db.transaction((tx) =>
+                Effect.gen(function* () {
+                  yield* tx.query(`UPDATE held SET n = n WHERE n = 1`)
+                  yield* Effect.sleep("1500 millis")
+                  yield* tx.query(`SELECT 1`)
+                })
+              )
+            ).pipe(
+              Effect.provide(
+                SourceDatabase.layer(url, {
+                  max: 1,
+                  ...(limit === undefined ? {} : { idleInTransactionTimeoutMs: limit })
+                })
+              )
+            )
+          /** how long an update of the row waits, with the hung transaction started 200 ms before */
+          const blockedFor = (limit: number | undefined) =>
+            Effect.gen(function* () {
+              const hung = yield* Effect.forkChild(Effect.result(hang(limit)))
+              yield* Effect.sleep("200 millis")
+              const started = Date.now()
+              yield* onNeon(`UPDATE held SET n = 1 WHERE n = 1`)
+              const waited = Date.now() - started
+              return { waited, hung: yield* Fiber.join(hung) }
+            })
+          const limited = yield* blockedFor(300)
+          assert.isBelow(limited.waited, 1000, "the row stayed locked past the limit")
+          assert.strictEqual(limited.hung._tag, "Failure", "the hung transaction went on after the limit")
+          if (limited.hung._tag === "Failure") assert.isTrue(limited.hung.failure.retryable)
+          // without the limit the row waits for the hung transaction: the limit is what freed it
+          const unlimited = yield* blockedFor(undefined)
+          assert.isAtLeast(unlimited.waited, 1000)
+          assert.strictEqual(unlimited.hung._tag, "Success")
+        })
     )
   })
 })

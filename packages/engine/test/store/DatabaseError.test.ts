@@ -20,6 +20,7 @@ describe("database errors", () => {
     ],
     [pgError("40001", "could not serialize access"), "Contention", "retried"],
     [pgError("57P01", "terminating connection due to administrator command"), "Unreachable", "retried"],
+    [pgError("25P03", "terminating connection due to idle-in-transaction timeout"), "Unreachable", "retried"],
     [new Error("Client has encountered a connection error and is not queryable"), "Unreachable", "retried"],
     [new Error("Connection terminated unexpectedly"), "Unreachable", "retried"],
     [new Error("The server does not support SSL connections"), "Configuration", "sslmode"]

@@ -68,6 +68,13 @@ export interface PoolOptions {
   readonly applicationName?: string
   /** connect timeout in ms (default 10 000) */
   readonly connectTimeoutMs?: number
+  /**
+   * how long the server lets a transaction of `Database.transaction` wait for this process's next statement
+   * before it ends the session, rolling the transaction back and freeing its locks (a hung process then
+   * holds no row for longer); set with the transaction's `BEGIN`, so it holds behind any pooler. Default: no
+   * limit
+   */
+  readonly idleInTransactionTimeoutMs?: number
 }
 
 const getTypeParser = ((oid: number, format?: "text" | "binary") =>
