@@ -170,6 +170,15 @@ describe("syncd leadership", () => {
     assert.strictEqual((await readyz(b.port)).body.role, "leader")
   }, 120_000)
 
+  /** Whether a session of a daemon's pools on the workspace is in the state `condition` (pg_stat_activity) says. */
+  const daemonSessionIs = async (condition: string) =>
+    (
+      await query(
+        dbs.workspaceUrl,
+        `SELECT 1 FROM pg_stat_activity WHERE application_name = 'enrich-sync syncd' AND ${condition}`
+      )
+    ).length > 0
+
   it("a leader hung inside a workspace transaction does not hold its successor up", async () => {
     const { a, b } = await leaderAndStandby()
     const [held, other] = [demoCompanyKey(7), demoCompanyKey(8)]
@@ -196,13 +205,7 @@ describe("syncd leadership", () => {
       )
       await eventually(
         "the leader's workspace write waits for the person's lock",
-        async () =>
-          (
-            await query(
-              dbs.workspaceUrl,
-              "SELECT 1 FROM pg_stat_activity WHERE application_name = 'enrich-sync syncd' AND wait_event_type = 'Lock'"
-            )
-          ).length > 0,
+        () => daemonSessionIs("wait_event_type = 'Lock'"),
         15_000
       )
       a.daemon.process.kill("SIGSTOP")
@@ -214,13 +217,7 @@ describe("syncd leadership", () => {
     // the hung leader's transaction now sits open, holding the rows it wrote
     await eventually(
       "the hung leader's transaction holds its rows",
-      async () =>
-        (
-          await query(
-            dbs.workspaceUrl,
-            "SELECT 1 FROM pg_stat_activity WHERE application_name = 'enrich-sync syncd' AND state = 'idle in transaction'"
-          )
-        ).length > 0,
+      () => daemonSessionIs("state = 'idle in transaction'"),
       5_000
     )
     await ready(b, 10_000)
