@@ -504,7 +504,10 @@ export interface PreparedKeys {
    * nobody touched (read here, off the write's path)
    */
   readonly clean: CleanSlices
-  /** dry runs: the whole plan, made at once */
+  /**
+   * full merges (`clean: false`) and dry runs: the first round's plan, both sides read and planned here;
+   * written (or, in a dry run, described) by `applyPrepared`
+   */
   readonly round: Round | null
   readonly policy: MergePolicy
   readonly options: ApplyOptions
@@ -513,9 +516,11 @@ export interface PreparedKeys {
 const noSlices: CleanSlices = { slices: [], rows: 0, snapshot: "" }
 
 /**
- * Reads the Neon rows of the given keys as `applyCleanSlices` writes them (the first half of `applyKeys`;
- * a dry run reads both sides and plans every key in full). Keys may repeat; each is merged once, with the
- * newest commit time given for it. Writes nothing.
+ * The first half of `applyKeys`: reads the Neon rows of the given keys as `applyCleanSlices` writes them;
+ * with `clean: false` (and in a dry run) reads both sides and plans every key in full instead. Keys may
+ * repeat; each is merged once, with the newest commit time given for it. Writes nothing, except that a full
+ * plan first applies the push journal entries its keys still have (as every round does, see
+ * `PushJournalApply`; a dry run only reads them).
  */
 export const prepareKeys = (
   entity: Entity,
@@ -536,7 +541,8 @@ export const prepareKeys = (
     }
     if (options.clean === false) {
       yield* awaitVisible(xids)
-      return { entity, keys, committed, clean: noSlices, round: null, policy, options }
+      const round = yield* planRound(entity, keys, committed, policy)
+      return { entity, keys, committed, clean: noSlices, round, policy, options }
     }
     // the read waits for the transactions to be visible itself (in the same round trip)
     const clean = yield* readCleanSlices(entity, keys, committed, { xids })
@@ -546,8 +552,9 @@ export const prepareKeys = (
 /**
  * Writes a prepared batch (the second half of `applyKeys`): first the keys whose workspace row nobody
  * touched since the engine's last write (`applyCleanSlices`: their merge is Neon's record); then the full
- * merge of the others (both sides read afresh, planned, written), merging again from fresh reads the keys
- * that lost a compare-and-swap race, up to `maxAttempts` rounds in all.
+ * merge of the others (both sides read afresh, planned, written; a full merge's prepared plan is written as
+ * it is), merging again from fresh reads the keys that lost a compare-and-swap race, up to `maxAttempts`
+ * rounds in all.
  */
 export const applyPrepared = (
   prepared: PreparedKeys
@@ -557,18 +564,22 @@ export const applyPrepared = (
     const maxAttempts = options.maxAttempts ?? 5
     const stats = emptyStats()
     stats.keys = prepared.keys.length
-    if (prepared.round !== null) {
+    if (prepared.round !== null && options.dryRun === true) {
       const planned: Array<PlannedChange> = []
       describeRound(prepared.round, stats, planned)
       stats.changes = planned
       return stats as ApplyStats
     }
-    const applied = yield* applyCleanSlices(entity, prepared.clean)
-    stats.updated += applied.written.size
-    stats.unchanged += applied.inSync.size
-    const rest = prepared.keys.filter((k) => !applied.written.has(k) && !applied.inSync.has(k))
-    if (rest.length === 0) return stats as ApplyStats
-    let pending = yield* writeRound(entity, yield* planRound(entity, rest, committed, policy), stats)
+    let first = prepared.round
+    if (first === null) {
+      const applied = yield* applyCleanSlices(entity, prepared.clean)
+      stats.updated += applied.written.size
+      stats.unchanged += applied.inSync.size
+      const rest = prepared.keys.filter((k) => !applied.written.has(k) && !applied.inSync.has(k))
+      if (rest.length === 0) return stats as ApplyStats
+      first = yield* planRound(entity, rest, committed, policy)
+    }
+    let pending = yield* writeRound(entity, first, stats)
     for (let attempt = 2; pending.length > 0; attempt++) {
       if (attempt > maxAttempts) {
         stats.contended = pending
