@@ -1,47 +1,105 @@
 /**
- * The lane every merge of the daemon goes through, so that events for the same key are merged one at a
- * time, in arrival order, whichever side reported them.
+ * The lane every merge of the daemon goes through, so that merges of the same key run one at a time, in
+ * arrival order, whichever side reported them.
  *
- * A merge runs alone (`run`: the workspace's edits, reconciles, promotion), except that up to `shared`
- * batches of Neon changes run beside each other (`runShared`): their keys never overlap, because the
- * source follower reads a batch only once the batches before it that hold any of its keys are written.
- * At 20 ms round trips this is what lets the write of one batch start while the one before it is still on
- * its way. A merge waiting to run alone goes first: shared batches asked for after it wait for it, so a
- * stream of Neon changes cannot hold back an enricher's edits.
+ * A batch of keys (`runKeys`: Neon's changes, a person's edits, anti-entropy) runs beside the merges in
+ * flight when none of them holds any of its keys and no merge asked for before it and still waiting does,
+ * up to `sharedMerges` at once. At 20 ms round trips this is what lets the write of one batch start while
+ * the one before it is still on its way, and the echo of a push on Neon be merged while the next batch of
+ * a person's edits is pushed. A merge of everything (`run`: reconciles, promotion) runs alone: it waits for
+ * the merges in flight, and the merges asked for after it wait for it, so a stream of batches cannot hold it
+ * back.
  *
- * Invariant: a merge that runs alone runs with no other merge in flight.
+ * Invariant: no two merges in flight share a key; a merge that runs alone runs with no other in flight; of
+ * two merges that share a key (or one of which runs alone), the one asked for first runs first.
  */
 import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Semaphore from "effect/Semaphore"
 
-/** Neon batches written at once, at most. */
+/** Batches of keys merged at once, at most. */
 export const sharedMerges = 2
 
-/** Runs merges alone, or Neon batches with disjoint keys beside each other. */
+/** Runs merges of disjoint batches of keys beside each other, merges of everything alone. */
 export class MergeLane extends Context.Service<
   MergeLane,
   {
     /** runs `merge` with no other merge in flight */
     readonly run: <A, E, R>(merge: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-    /** runs `merge` beside other shared merges (the caller guarantees their keys are disjoint) */
-    readonly runShared: <A, E, R>(merge: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+    /**
+     * runs `merge`, which merges `keys` of `entity` (an entity's name), once no merge in flight or asked for
+     * before it holds any of them, beside at most `sharedMerges - 1` others
+     */
+    readonly runKeys: <A, E, R>(
+      entity: string,
+      keys: Iterable<string>,
+      merge: Effect.Effect<A, E, R>
+    ) => Effect.Effect<A, E, R>
   }
 >()("@enrich-sync/syncd/MergeLane") {
-  static readonly layer = Layer.effect(
-    MergeLane,
-    Effect.gen(function* () {
-      const permits = yield* Semaphore.make(sharedMerges)
-      // taken while acquiring permits: one waiting for all of them is not overtaken by later shared ones
-      const gate = yield* Semaphore.make(1)
-      const holding =
-        (n: number) =>
-        <A, E, R>(merge: Effect.Effect<A, E, R>) =>
-          Effect.scoped(
-            Effect.andThen(Semaphore.withPermits(gate, 1)(Semaphore.takeScoped(permits, n)), merge)
-          )
-      return MergeLane.of({ run: holding(sharedMerges), runShared: holding(1) })
+  static readonly layer = Layer.sync(MergeLane, () => {
+    /** a merge asked for: its keys (null: everything), and the signal that it may run */
+    interface Request {
+      readonly keys: ReadonlySet<string> | null
+      readonly go: Deferred.Deferred<void>
+      admitted: boolean
+    }
+    const waiting: Array<Request> = []
+    const running: Array<Request> = []
+    const overlap = (a: Request, b: Request) => {
+      if (a.keys === null || b.keys === null) return true
+      const [small, large] = a.keys.size <= b.keys.size ? [a.keys, b.keys] : [b.keys, a.keys]
+      for (const k of small) if (large.has(k)) return true
+      return false
+    }
+    /** admits, in order, every waiting merge that may run now; returns them */
+    const admit = (): Array<Request> => {
+      const admitted: Array<Request> = []
+      const before: Array<Request> = []
+      for (const r of [...waiting]) {
+        const free =
+          r.keys === null
+            ? running.length === 0
+            : running.length < sharedMerges && !running.some((q) => overlap(q, r))
+        if (free && !before.some((q) => overlap(q, r))) {
+          waiting.splice(waiting.indexOf(r), 1)
+          running.push(r)
+          r.admitted = true
+          admitted.push(r)
+        } else before.push(r)
+      }
+      return admitted
+    }
+    const wake = (requests: Array<Request>) =>
+      Effect.forEach(requests, (r) => Deferred.succeed(r.go, undefined), { discard: true })
+    const holding =
+      (keys: ReadonlySet<string> | null) =>
+      <A, E, R>(merge: Effect.Effect<A, E, R>) =>
+        Effect.acquireUseRelease(
+          Effect.gen(function* () {
+            const request: Request = { keys, go: yield* Deferred.make<void>(), admitted: false }
+            waiting.push(request)
+            yield* wake(admit())
+            return request
+          }),
+          (request) => Effect.andThen(Deferred.await(request.go), merge),
+          // done, failed, or interrupted (waiting or running): out of the lane, and the next ones in
+          (request) =>
+            Effect.suspend(() => {
+              const from = request.admitted ? running : waiting
+              from.splice(from.indexOf(request), 1)
+              return wake(admit())
+            })
+        )
+    return MergeLane.of({
+      run: holding(null),
+      runKeys: (entity, keys, merge) =>
+        Effect.suspend(() => {
+          const set = new Set<string>()
+          for (const k of keys) set.add(`${entity}\u0000${k}`)
+          return holding(set)(merge)
+        })
     })
-  )
+  })
 }

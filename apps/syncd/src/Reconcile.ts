@@ -7,9 +7,18 @@
  */
 import { type Entity, type MergePolicy, qualified } from "@enrich-sync/core"
 import type { ApplyStats, KeyChange, PreparedKeys, WorkspaceDatabase } from "@enrich-sync/engine"
-import { applyKeys, applyPrepared, backfillEntity, DatabaseError, SourceDatabase } from "@enrich-sync/engine"
+import {
+  applyKeys,
+  applyPrepared,
+  backfillEntity,
+  DatabaseError,
+  prepareKeys,
+  SourceDatabase
+} from "@enrich-sync/engine"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Option from "effect/Option"
 import * as Schedule from "effect/Schedule"
 import { MergeLane } from "./MergeLane.ts"
 import { type Direction, SyncMetrics } from "./SyncMetrics.ts"
@@ -70,13 +79,13 @@ const logRetry = (what: string) => (e: unknown) =>
 /**
  * Merges one batch of keys through the lane until every one of them is merged. With `prepared` (the same
  * keys read and planned outside the lane, see `prepareKeys`), the first attempt writes that plan; a retry
- * after a failure reads both sides afresh. `shared`: the batch may run beside other shared ones (the caller
- * guarantees no other merge in flight holds any of its keys, see `MergeLane`).
+ * after a failure reads both sides afresh. The batch runs beside the merges in flight that hold none of its
+ * keys (see `MergeLane`).
  */
 export const mergeBatch = (
   entity: Entity,
   batch: ReadonlyArray<KeyChange>,
-  options: { readonly policy: MergePolicy; readonly direction: Direction; readonly shared?: boolean },
+  options: { readonly policy: MergePolicy; readonly direction: Direction },
   prepared?: PreparedKeys
 ): Effect.Effect<
   void,
@@ -93,7 +102,9 @@ export const mergeBatch = (
       const attempt = Effect.suspend(() => {
         const ready = plan
         plan = undefined
-        return (options.shared === true ? lane.runShared : lane.run)(
+        return lane.runKeys(
+          entity.name,
+          keys.map((c) => c.key),
           ready === undefined
             ? // keys a person edited never take the clean path
               applyKeys(entity, keys, {
@@ -118,7 +129,12 @@ export const mergeBatch = (
     }
   })
 
-/** Merges keys of one entity through the lane, in batches, until every one of them is merged. */
+/**
+ * Merges keys of one entity through the lane, in batches, until every one of them is merged. A person's
+ * edits (full merges) are read and planned a batch ahead, outside the lane, while the batch before is
+ * written, so the reads and the plan of the next batch overlap the writes of this one (the batches' keys
+ * are distinct; what changes between a plan and its write loses its compare-and-swap and is merged again).
+ */
 export const mergeKeys = (
   entity: Entity,
   changes: ReadonlyArray<KeyChange>,
@@ -129,8 +145,29 @@ export const mergeKeys = (
   SourceDatabase | WorkspaceDatabase | MergeLane | SyncMetrics | Webhooks
 > =>
   Effect.gen(function* () {
+    const batches: Array<ReadonlyArray<KeyChange>> = []
     for (let i = 0; i < changes.length; i += options.batchSize)
-      yield* mergeBatch(entity, changes.slice(i, i + options.batchSize), options)
+      batches.push(changes.slice(i, i + options.batchSize))
+    if (options.direction !== "workspace->neon" || batches.length < 2) {
+      for (const batch of batches) yield* mergeBatch(entity, batch, options)
+      return
+    }
+    // a plan that could not be made ahead (a failure) is made again in the lane, with retries; one still
+    // being made when a batch fails is interrupted
+    yield* Effect.scoped(
+      Effect.gen(function* () {
+        const planAhead = (batch: ReadonlyArray<KeyChange>) =>
+          Effect.forkScoped(
+            prepareKeys(entity, batch, { policy: options.policy, clean: false }).pipe(Effect.option)
+          )
+        let ahead = yield* planAhead(batches[0]!)
+        for (let i = 0; i < batches.length; i++) {
+          const prepared = yield* Fiber.join(ahead)
+          if (i + 1 < batches.length) ahead = yield* planAhead(batches[i + 1]!)
+          yield* mergeBatch(entity, batches[i]!, options, Option.getOrUndefined(prepared))
+        }
+      })
+    )
   })
 
 /**

@@ -150,7 +150,7 @@ export const followSource = (options: SourceFollowerOptions) =>
     const merge = (step: Extract<Step, { _tag: "Merge" }>) =>
       Deferred.into(
         Effect.gen(function* () {
-          yield* mergeBatch(step.entity, step.changes, { ...direction, shared: true }, step.prepared)
+          yield* mergeBatch(step.entity, step.changes, direction, step.prepared)
           if (Deferred.isDoneUnsafe(options.stop)) drainedBatches++
           yield* metrics.update((m) => ({ ...m, neonKeys: m.neonKeys + step.changes.length }))
           for (const c of step.changes) if (unwritten.get(c.key) === step.done) unwritten.delete(c.key)

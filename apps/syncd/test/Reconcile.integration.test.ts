@@ -1,6 +1,7 @@
 /**
  * Merging with retries and the full reconcile of both sides (`Reconcile`), on real databases: `mergeKeys`
- * merges every key it is handed in batches of `batchSize`; a failure retrying can fix (the merge's
+ * merges every key it is handed in batches of `batchSize` (a person's edits planned a batch ahead, a plan
+ * gone stale meanwhile merged again); a failure retrying can fix (the merge's
  * connection terminated while it waits for a row lock) is retried until the merge lands, one it cannot
  * (a query the workspace refuses) escapes at once; keys that kept losing their compare-and-swap races are
  * merged again until they win; `reconcile` copies Neon into an empty workspace table, and otherwise merges
@@ -20,7 +21,7 @@ import * as TestClock from "effect/testing/TestClock"
 import pg from "pg"
 import { mergeKeys, reconcile } from "../src/Reconcile.ts"
 import { SyncMetrics } from "../src/SyncMetrics.ts"
-import { mergeServices, seededDatabases, until } from "./support/MergeLayers.ts"
+import { mergeServices, seededDatabases, sleepLive, until } from "./support/MergeLayers.ts"
 
 const policy = { pushOn: ["complete"] }
 const neonTable = qualified(Company.sourceTable)
@@ -147,6 +148,71 @@ describe("mergeKeys", () => {
         assert.strictEqual(metrics.inserted, 5)
         assert.strictEqual(metrics.batchSeconds.count, 3, "one batch of 2, 2 and 1 keys each")
       }).pipe(Effect.provide(mergeServices), Effect.provide(TestClock.layer()))
+    )
+
+    it.effect(
+      "plans a person's edits a batch ahead, and merges again a key Neon changed between its plan and its write",
+      () =>
+        Effect.gen(function* () {
+          const indexes = [20, 21, 22, 23, 24, 25]
+          yield* mergedBefore(indexes)
+          const person = yield* workspaceClient
+          // a person completes six rows (two batches of three), then holds the first in an open transaction
+          yield* Effect.promise(() =>
+            person.query(
+              `UPDATE ${workspaceTable} SET website = 'https://planned-' || neon_id || '.example',
+                 enrichment_status = 'complete' WHERE company_unique_id = ANY($1)`,
+              [indexes.map(demoCompanyKey)]
+            )
+          )
+          yield* Effect.promise(() =>
+            person.query(
+              `BEGIN; SELECT 1 FROM ${workspaceTable} WHERE company_unique_id = '${demoCompanyKey(20)}' FOR UPDATE`
+            )
+          )
+          const metrics = yield* SyncMetrics
+          const retriesBefore = (yield* metrics.snapshot).retries
+          const fiber = yield* mergeKeys(Company, keyChanges(indexes), {
+            policy,
+            batchSize: 3,
+            direction: "workspace->neon"
+          }).pipe(Effect.forkChild)
+          // the first batch is pushed, and its workspace write waits for the person's lock; the second is
+          // read and planned meanwhile
+          yield* until(
+            "the first batch's workspace write waits for the row",
+            WorkspaceDatabase.use((db) =>
+              db.query(
+                `SELECT 1 FROM pg_stat_activity
+                  WHERE datname = current_database() AND state = 'active' AND wait_event_type = 'Lock'`
+              )
+            ).pipe(Effect.map((rows) => (rows.length > 0 ? true : undefined)))
+          )
+          yield* sleepLive(500)
+          assert.isUndefined(fiber.pollUnsafe())
+          // Neon changes a row of the second batch after its plan was read
+          yield* onNeon(24, "city = $2", "Changed After Plan")
+          yield* Effect.promise(() => person.query("COMMIT"))
+          yield* Fiber.join(fiber)
+          const neon = yield* SourceDatabase.use((db) =>
+            db.query(
+              `SELECT company_unique_id AS key, website, city FROM ${neonTable} WHERE company_unique_id = ANY($1)`,
+              [indexes.map(demoCompanyKey)]
+            )
+          )
+          for (const row of neon) assert.match(String(row.website), /^https:\/\/planned-\d+\.example$/)
+          assert.strictEqual(neon.find((r) => r.key === demoCompanyKey(24))?.city, "Changed After Plan")
+          assert.strictEqual((yield* workspaceRow(24))?.city, "Changed After Plan")
+          assert.isAtLeast(
+            (yield* metrics.snapshot).retries - retriesBefore,
+            1,
+            "the plan made ahead lost its compare-and-swap and its key was merged again"
+          )
+          const conflicts = yield* WorkspaceDatabase.use((db) =>
+            db.query(`SELECT 1 FROM sync_conflicts WHERE record_key = $1`, [demoCompanyKey(24)])
+          )
+          assert.deepStrictEqual(conflicts, [], "different fields: nothing was overwritten")
+        }).pipe(Effect.scoped, Effect.provide(mergeServices), Effect.provide(TestClock.layer()))
     )
 
     it.effect(
