@@ -79,9 +79,16 @@ export class Endpoints extends Context.Service<Endpoints, EndpointsShape>()("@en
  * The daemon's pools. A transaction left waiting 5 s for the daemon's next statement means the daemon hung
  * (a healthy one sends it within milliseconds): the server then rolls it back and frees its rows, before the
  * leader lock passes on (its session ends after 6 s idle, see `Leadership`), so a standby that takes over
- * never waits on rows a hung leader holds, and neither do the people editing the workspace.
+ * never waits on rows a hung leader holds, and neither do the people editing the workspace. Every connection
+ * is opened at start and kept: across a WAN a new one costs several round trips, which a burst (a push
+ * beside the echo of the one before) would otherwise wait for.
  */
-const poolOptions = { max: 4, applicationName: "enrich-sync syncd", idleInTransactionTimeoutMs: 5_000 }
+const poolOptions = {
+  max: 4,
+  keepOpen: 4,
+  applicationName: "enrich-sync syncd",
+  idleInTransactionTimeoutMs: 5_000
+}
 
 /** The engine's two databases on the endpoints, with the endpoints themselves. */
 export const databasesLayer = Layer.unwrap(

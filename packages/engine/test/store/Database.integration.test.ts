@@ -2,6 +2,7 @@ import { assert, describe, layer } from "@effect/vitest"
 import { TwoDatabases } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { SourceDatabase } from "../../src/store/Database.ts"
 import { engineFixture, onNeon } from "../support/EngineFixture.ts"
@@ -120,6 +121,25 @@ describe("database transactions", () => {
           assert.isAtLeast(unlimited.waited, 1000)
           assert.strictEqual(unlimited.hung._tag, "Success")
         })
+    )
+
+    it.effect("opens the connections to keep open at once, before any query", () =>
+      Effect.gen(function* () {
+        const url = Redacted.make((yield* TwoDatabases).neon.url)
+        const name = "enrich-sync keep-open test"
+        const open = onNeon(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()`,
+          [name]
+        ).pipe(Effect.map(([row]) => Number(row?.n)))
+        const counted = yield* Effect.scoped(
+          Effect.gen(function* () {
+            yield* Layer.build(SourceDatabase.layer(url, { max: 3, keepOpen: 2, applicationName: name }))
+            for (let i = 0; i < 100 && (yield* open) < 2; i++) yield* Effect.sleep("50 millis")
+            return yield* open
+          })
+        )
+        assert.strictEqual(counted, 2)
+      })
     )
   })
 })

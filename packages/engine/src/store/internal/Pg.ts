@@ -69,6 +69,12 @@ export interface PoolOptions {
   /** connect timeout in ms (default 10 000) */
   readonly connectTimeoutMs?: number
   /**
+   * connections opened at once (in the background) and kept open however long they sit idle (default 0:
+   * opened when needed, closed after 30 s idle); a long-running process keeps its connections so that a
+   * burst never waits for a new one (several round trips across a WAN)
+   */
+  readonly keepOpen?: number
+  /**
    * how long the server lets a transaction of `Database.transaction` wait for this process's next statement
    * before it ends the session, rolling the transaction back and freeing its locks (a hung process then
    * holds no row for longer); set with the transaction's `BEGIN`, so it holds behind any pooler. Default: no
@@ -175,6 +181,7 @@ export const openPool = (url: string, options: PoolOptions = {}): Pool => {
   const pool = new pg.Pool({
     connectionString: libpqConnectionString(url),
     max: options.max ?? 4,
+    min: options.keepOpen ?? 0,
     application_name: options.applicationName ?? "enrich-sync",
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     idleTimeoutMillis: 30_000,
@@ -184,6 +191,12 @@ export const openPool = (url: string, options: PoolOptions = {}): Pool => {
   // an idle client that errors (server restart, network) must not crash the process: it is dropped from the
   // pool and the next query reconnects
   pool.on("error", () => {})
+  // the connections to keep, opened now; one that fails is opened again when needed
+  const keep = Math.min(options.keepOpen ?? 0, options.max ?? 4)
+  if (keep > 0)
+    void Promise.allSettled(Array.from({ length: keep }, () => pool.connect())).then((opened) => {
+      for (const c of opened) if (c.status === "fulfilled") c.value.release()
+    })
   return {
     query: async (text, params) => toResult(await pool.query(text, params as Array<unknown> | undefined)),
     connect: async () => {
