@@ -94,8 +94,9 @@ export const followRealtime = (options: WorkspaceFollowerOptions) =>
 
 /**
  * Most keys of one merge of a person's edits. A full merge holds both rows of every key, its plan and the
- * push's statements at once (about 13 KB a key: 5,000 keys took the daemon's memory 65 MB up), where a
- * batch of Neon changes holds its rows as COPY text; 2,000 keys a merge cost the same time on loopback.
+ * push's statements at once, and the next batch is planned meanwhile (`mergeKeys`), so two batches' rows are
+ * held; a batch of Neon changes holds its rows as COPY text. Smaller batches cost more round trips across a
+ * WAN, larger ones memory (`bench/README.md`, "A person's edits planned ahead").
  */
 export const fullMergeBatch = 2000
 
