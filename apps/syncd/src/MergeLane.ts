@@ -39,46 +39,47 @@ export class MergeLane extends Context.Service<
   }
 >()("@enrich-sync/syncd/MergeLane") {
   static readonly layer = Layer.sync(MergeLane, () => {
-    /** a merge asked for: its keys (null: everything), and the signal that it may run */
+    /** a merge asked for: the keys of an entity it merges (null: everything), and the signal that it may run */
     interface Request {
-      readonly keys: ReadonlySet<string> | null
+      readonly holds: { readonly entity: string; readonly keys: ReadonlySet<string> } | null
       readonly go: Deferred.Deferred<void>
-      admitted: boolean
     }
-    const waiting: Array<Request> = []
+    /** in the order asked for */
+    let waiting: Array<Request> = []
     const running: Array<Request> = []
     const overlap = (a: Request, b: Request) => {
-      if (a.keys === null || b.keys === null) return true
-      const [small, large] = a.keys.size <= b.keys.size ? [a.keys, b.keys] : [b.keys, a.keys]
+      if (a.holds === null || b.holds === null) return true
+      if (a.holds.entity !== b.holds.entity) return false
+      const [small, large] =
+        a.holds.keys.size <= b.holds.keys.size ? [a.holds.keys, b.holds.keys] : [b.holds.keys, a.holds.keys]
       for (const k of small) if (large.has(k)) return true
       return false
     }
-    /** admits, in order, every waiting merge that may run now; returns them */
+    /** admits, in order, every waiting merge that may run now (none still waiting before it shares a key) */
     const admit = (): Array<Request> => {
       const admitted: Array<Request> = []
-      const before: Array<Request> = []
-      for (const r of [...waiting]) {
+      const still: Array<Request> = []
+      for (const r of waiting) {
         const free =
-          r.keys === null
+          r.holds === null
             ? running.length === 0
             : running.length < sharedMerges && !running.some((q) => overlap(q, r))
-        if (free && !before.some((q) => overlap(q, r))) {
-          waiting.splice(waiting.indexOf(r), 1)
+        if (free && !still.some((q) => overlap(q, r))) {
           running.push(r)
-          r.admitted = true
           admitted.push(r)
-        } else before.push(r)
+        } else still.push(r)
       }
+      waiting = still
       return admitted
     }
     const wake = (requests: Array<Request>) =>
       Effect.forEach(requests, (r) => Deferred.succeed(r.go, undefined), { discard: true })
     const holding =
-      (keys: ReadonlySet<string> | null) =>
+      (holds: Request["holds"]) =>
       <A, E, R>(merge: Effect.Effect<A, E, R>) =>
         Effect.acquireUseRelease(
           Effect.gen(function* () {
-            const request: Request = { keys, go: yield* Deferred.make<void>(), admitted: false }
+            const request: Request = { holds, go: yield* Deferred.make<void>() }
             waiting.push(request)
             yield* wake(admit())
             return request
@@ -87,19 +88,15 @@ export class MergeLane extends Context.Service<
           // done, failed, or interrupted (waiting or running): out of the lane, and the next ones in
           (request) =>
             Effect.suspend(() => {
-              const from = request.admitted ? running : waiting
-              from.splice(from.indexOf(request), 1)
+              const at = running.indexOf(request)
+              if (at >= 0) running.splice(at, 1)
+              else waiting = waiting.filter((r) => r !== request)
               return wake(admit())
             })
         )
     return MergeLane.of({
       run: holding(null),
-      runKeys: (entity, keys, merge) =>
-        Effect.suspend(() => {
-          const set = new Set<string>()
-          for (const k of keys) set.add(`${entity}\u0000${k}`)
-          return holding(set)(merge)
-        })
+      runKeys: (entity, keys, merge) => Effect.suspend(() => holding({ entity, keys: new Set(keys) })(merge))
     })
   })
 }

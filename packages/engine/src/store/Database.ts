@@ -94,9 +94,9 @@ const sessionOf = (side: Side, connection: Connection): Session => ({
     })
 })
 
-/** Builds the service of one side over a pool (`options`: the pool's, for its transactions' settings). */
-export const makeDatabase = (side: Side, pool: Pool, options: PoolOptions = {}): Database => {
-  const limit = options.idleInTransactionTimeoutMs
+/** Builds the service of one side over a pool (`poolOptions`: the pool's, for its transactions' settings). */
+export const makeDatabase = (side: Side, pool: Pool, poolOptions: PoolOptions = {}): Database => {
+  const limit = poolOptions.idleInTransactionTimeoutMs
   const begin =
     limit === undefined
       ? "BEGIN"

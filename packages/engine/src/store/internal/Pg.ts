@@ -178,10 +178,12 @@ const ignoreError = (): void => {}
 
 /** Opens a pool on a connection string. Nothing connects until the first query. */
 export const openPool = (url: string, options: PoolOptions = {}): Pool => {
+  const max = options.max ?? 4
+  const keep = Math.min(options.keepOpen ?? 0, max)
   const pool = new pg.Pool({
     connectionString: libpqConnectionString(url),
-    max: options.max ?? 4,
-    min: options.keepOpen ?? 0,
+    max,
+    min: keep,
     application_name: options.applicationName ?? "enrich-sync",
     connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     idleTimeoutMillis: 30_000,
@@ -192,7 +194,6 @@ export const openPool = (url: string, options: PoolOptions = {}): Pool => {
   // pool and the next query reconnects
   pool.on("error", () => {})
   // the connections to keep, opened now; one that fails is opened again when needed
-  const keep = Math.min(options.keepOpen ?? 0, options.max ?? 4)
   if (keep > 0)
     void Promise.allSettled(Array.from({ length: keep }, () => pool.connect())).then((opened) => {
       for (const c of opened) if (c.status === "fulfilled") c.value.release()
