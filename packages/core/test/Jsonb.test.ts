@@ -1,29 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as fc from "fast-check"
+// by path: core cannot depend on @enrich-sync/testing (see PgText.ts)
+import { jsonNumberToken } from "../../testing/src/PgText.ts"
 import { isRawJson, jsonNull, jsonNumber, numberText, numericText, parseJsonb } from "../src/Jsonb.ts"
 import { canonicalJson } from "../src/SyncHash.ts"
 
 /** JSON number tokens of any size and precision: long digit strings, fractions, exponents, zeros. */
-const numberToken = fc
-  .record({
-    sign: fc.constantFrom("", "-"),
-    whole: fc.oneof(
-      fc.constant("0"),
-      fc.stringMatching(/^[1-9][0-9]{0,30}$/),
-      fc.stringMatching(/^[1-9]0{0,25}$/)
-    ),
-    fraction: fc.option(fc.stringMatching(/^[0-9]{1,30}$/), { nil: undefined }),
-    exponent: fc.option(
-      fc.tuple(fc.constantFrom("e", "E"), fc.constantFrom("", "+", "-"), fc.integer({ min: 0, max: 60 })),
-      { nil: undefined }
-    )
-  })
-  .map(
-    ({ sign, whole, fraction, exponent }) =>
-      `${sign}${whole}${fraction === undefined ? "" : `.${fraction}`}${
-        exponent === undefined ? "" : `${exponent[0]}${exponent[1]}${exponent[2]}`
-      }`
-  )
+const numberToken = jsonNumberToken()
 
 describe("numericText", () => {
   // each as PostgreSQL prints `'<token>'::jsonb` (checked on 15 and 18)

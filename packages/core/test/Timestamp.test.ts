@@ -1,5 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as fc from "fast-check"
+// by path: core cannot depend on @enrich-sync/testing (see PgText.ts)
+import { timestampText as pgTimestampText } from "../../testing/src/PgText.ts"
 import {
   canonicalTimestamp,
   compareTimestamps,
@@ -62,22 +64,8 @@ const outcome = <A>(f: () => A): { readonly value: A } | "throws" => {
   }
 }
 
-const digits = (max: number, width: number) =>
-  fc.integer({ min: 0, max }).map((n) => String(n).padStart(width, "0"))
-
 /** Text laid out as Postgres prints a `timestamp`, with fields that may overflow (`02-30`, `24:00`, `:60`). */
-const timestampText = fc
-  .record({
-    year: fc.oneof(digits(9999, 4), fc.constantFrom("0000", "0044", "1900", "2000", "2024", "2025")),
-    month: digits(13, 2),
-    day: digits(32, 2),
-    hour: digits(25, 2),
-    minute: digits(61, 2),
-    second: digits(61, 2),
-    separator: fc.constantFrom(" ", "T"),
-    fraction: fc.oneof(fc.constant(""), fc.stringMatching(/^\.\d{1,6}$/))
-  })
-  .map((t) => `${t.year}-${t.month}-${t.day}${t.separator}${t.hour}:${t.minute}:${t.second}${t.fraction}`)
+const timestampText = pgTimestampText()
 
 /** A canonical timestamp anywhere in years 0000-9999. */
 const canonicalInstant = fc

@@ -25,7 +25,7 @@ import {
   syncHash,
   workspaceHashFunction
 } from "@enrich-sync/core"
-import { injectedServers, TestDatabase } from "@enrich-sync/testing"
+import { injectedServers, jsonNumberToken, TestDatabase } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import * as fc from "fast-check"
 import type pg from "pg"
@@ -64,26 +64,7 @@ const text = fc.oneof(
 )
 /** JSON number tokens of any size and precision: long digit strings, fractions, exponents, zeros. */
 const numberToken = fc.oneof(
-  fc
-    .record({
-      sign: fc.constantFrom("", "-"),
-      whole: fc.oneof(
-        fc.constant("0"),
-        fc.stringMatching(/^[1-9][0-9]{0,40}$/),
-        fc.stringMatching(/^[1-9]0{0,30}$/)
-      ),
-      fraction: fc.option(fc.stringMatching(/^[0-9]{1,40}$/), { nil: undefined }),
-      exponent: fc.option(
-        fc.tuple(fc.constantFrom("e", "E"), fc.constantFrom("", "+", "-"), fc.integer({ min: 0, max: 400 })),
-        { nil: undefined }
-      )
-    })
-    .map(
-      ({ sign, whole, fraction, exponent }) =>
-        `${sign}${whole}${fraction === undefined ? "" : `.${fraction}`}${
-          exponent === undefined ? "" : exponent.join("")
-        }`
-    ),
+  jsonNumberToken({ digits: 40, maxExponent: 400 }),
   fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => JSON.stringify(d)),
   fc.constantFrom(
     "-0",

@@ -11,6 +11,7 @@ import {
   projectSource,
   recordJson
 } from "@enrich-sync/core"
+import { timestampText } from "@enrich-sync/testing"
 import * as fc from "fast-check"
 import { CopyProjection } from "../../src/merge/CopyProjection.ts"
 import { copyValue, parseCopyLine } from "../../src/store/CopyFormat.ts"
@@ -103,27 +104,9 @@ const text = fc.oneof(
   }
 )
 
-const digits = (max: number, width: number) =>
-  fc.integer({ min: 0, max }).map((n) => String(n).padStart(width, "0"))
-
 /** Timestamps as Postgres prints them, with fields that overflow, and other forms core reads. */
 const timestamp = fc.oneof(
-  fc
-    .record({
-      year: fc.oneof(digits(9999, 4), fc.constantFrom("0000", "2024", "2025")),
-      month: digits(13, 2),
-      day: digits(32, 2),
-      hour: digits(25, 2),
-      minute: digits(61, 2),
-      second: digits(61, 2),
-      separator: fc.constantFrom(" ", "T"),
-      fraction: fc.oneof(fc.constant(""), fc.stringMatching(/^\.\d{1,7}$/)),
-      zone: fc.constantFrom("", "", "", "Z", "+00", "+05:30")
-    })
-    .map(
-      (t) =>
-        `${t.year}-${t.month}-${t.day}${t.separator}${t.hour}:${t.minute}:${t.second}${t.fraction}${t.zone}`
-    ),
+  timestampText({ fractionDigits: 7, zones: ["", "", "", "Z", "+00", "+05:30"] }),
   fc.constantFrom("infinity", "-infinity", " 2025-11-07 16:32:09 ", "2025-11-07", "not a time")
 )
 
