@@ -20,6 +20,7 @@ import {
   editHeldRow,
   engineFixture,
   exactJson,
+  type HeldMerge,
   mergeHeldAtTheWorkspace,
   mergeTheSeededCompanies,
   onNeon,
@@ -109,6 +110,16 @@ const pushHeldAtTheWorkspace = (key: string, pushed = "https://person.example") 
     return held
   })
 
+/**
+ * Runs `during` while the push of `key`'s conflicting edits (made first) waits at its workspace row, held by
+ * a person's open transaction; the person's session ends with it.
+ */
+const whilePushHeld = <A, E, R>(key: string, during: (held: HeldMerge) => Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    yield* conflictingEdits(key)
+    return yield* Effect.scoped(Effect.flatMap(pushHeldAtTheWorkspace(key), during))
+  })
+
 /** A Neon session holding the journal entry of `key`, so that its deletion waits. */
 const holdJournalEntry = (key: string) =>
   Effect.gen(function* () {
@@ -168,10 +179,8 @@ describe("a push that stops anywhere after its Neon commit loses nothing and log
           const key = demoCompanyKey(31)
           // and an edit of a Neon-owned field, with JSON numbers a double cannot hold: Neon's value wins it
           yield* workspaceCompanies.update(key, `original_validation_errors = $2::jsonb`, [exactJson])
-          yield* conflictingEdits(key)
-          yield* Effect.scoped(
+          yield* whilePushHeld(key, ({ person, merging }) =>
             Effect.gen(function* () {
-              const { person, merging } = yield* pushHeldAtTheWorkspace(key)
               yield* Fiber.interrupt(merging)
               // the person's next edit of the same field, after the push
               yield* person.query(
@@ -226,10 +235,8 @@ describe("a push that stops anywhere after its Neon commit loses nothing and log
       () =>
         Effect.gen(function* () {
           const key = demoCompanyKey(32)
-          yield* conflictingEdits(key)
-          yield* Effect.scoped(
+          yield* whilePushHeld(key, ({ person, merging }) =>
             Effect.gen(function* () {
-              const { person, merging } = yield* pushHeldAtTheWorkspace(key)
               const neon = yield* holdJournalEntry(key)
               yield* person.query("COMMIT")
               yield* waitUntil(
@@ -267,10 +274,8 @@ describe("a push that stops anywhere after its Neon commit loses nothing and log
       () =>
         Effect.gen(function* () {
           const key = demoCompanyKey(34)
-          yield* conflictingEdits(key)
-          yield* Effect.scoped(
+          yield* whilePushHeld(key, ({ person, merging }) =>
             Effect.gen(function* () {
-              const { person, merging } = yield* pushHeldAtTheWorkspace(key)
               yield* Fiber.interrupt(merging)
               // the recovery's workspace transaction waits for the row, and stops
               const recovering = yield* Effect.forkChild(applyPushJournal(Company, [key]))
