@@ -68,14 +68,45 @@ const levelNames: Readonly<Record<string, string>> = {
   FATAL: "error"
 }
 
+/**
+ * JSON of a logged value that never throws: a bigint (a WAL position) as its digits, an `Error` as its name
+ * and message, an object met again (a cycle) as `"[Circular]"`. A log line must not fail the daemon.
+ */
+const jsonOf = (value: unknown): string => {
+  const seen = new WeakSet<object>()
+  try {
+    return (
+      JSON.stringify(value, (_key, v: unknown) => {
+        if (typeof v === "bigint") return v.toString()
+        if (v instanceof Error) return { name: v.name, message: v.message }
+        if (typeof v === "object" && v !== null) {
+          if (seen.has(v)) return "[Circular]"
+          seen.add(v)
+        }
+        return v
+      }) ?? String(value)
+    )
+  } catch {
+    return JSON.stringify(String(value))
+  }
+}
+
 /** The text of a log message (Effect passes the logged values as an array). */
 const messageText = (message: unknown): string => {
   const parts = Array.isArray(message) ? message : [message]
-  return parts.map((part) => (typeof part === "string" ? part : JSON.stringify(part))).join(" ")
+  return parts
+    .map((part) =>
+      typeof part === "string" || typeof part === "bigint"
+        ? String(part)
+        : part instanceof Error
+          ? `${part.name}: ${part.message}`
+          : jsonOf(part)
+    )
+    .join(" ")
 }
 
 const annotationText = (value: unknown): string =>
-  typeof value === "string" ? (/[\s"=]/.test(value) ? JSON.stringify(value) : value) : JSON.stringify(value)
+  typeof value === "string" ? (/[\s"=]/.test(value) ? JSON.stringify(value) : value) : jsonOf(value)
 
 /** One line in the chosen format (not yet redacted). */
 export const formatLine = (
@@ -91,7 +122,7 @@ export const formatLine = (
   const level = levelNames[entry.level.toUpperCase()] ?? entry.level.toLowerCase()
   const msg = messageText(entry.message)
   if (format === "json") {
-    return JSON.stringify({
+    return jsonOf({
       time: entry.date.toISOString(),
       level,
       msg,
@@ -127,7 +158,7 @@ const settings = Effect.gen(function* () {
       : process.stdout.isTTY === true
         ? "pretty"
         : "json") as LogFormat,
-    level: name !== undefined && name in logLevels ? logLevels[name] : logLevels.info
+    level: name !== undefined && Object.hasOwn(logLevels, name) ? logLevels[name] : logLevels.info
   }
 })
 
