@@ -93,15 +93,28 @@ export const promotePassed = (
       const heldKeys = before !== undefined && before.until > now ? before.keys : new Map<string, string>()
       // cheap: most passes find nothing to do
       if (!(yield* anyToPromote(entity, heldKeys))) continue
-      const report = yield* lane
-        .run(promoteEntity(entity, { batchSize: options.batchSize, backupDir: options.backupDir }))
+      const { report, left } = yield* lane
+        .run(
+          Effect.gen(function* () {
+            const report = yield* promoteEntity(entity, {
+              batchSize: options.batchSize,
+              backupDir: options.backupDir
+            })
+            const keys = report.skipped.filter((s) => s.unpushedEdits === true).map((s) => s.key)
+            // the versions of the keys left out, read before the lane lets the push of their edits (which
+            // may wait behind this promotion) change them: a version read after it would hide that change
+            return {
+              report,
+              left: keys.length === 0 ? new Map<string, string>() : yield* versions(entity, keys)
+            }
+          })
+        )
         .pipe(Effect.retry(transientRetry))
-      const left = report.skipped.filter((s) => s.unpushedEdits === true).map((s) => s.key)
-      if (left.length === 0) held.delete(entity.name)
+      if (left.size === 0) held.delete(entity.name)
       else {
         // said once per key: a key held again once the 5 minutes are over is not news
-        const newly = left.filter((k) => before?.keys.has(k) !== true)
-        held.set(entity.name, { keys: yield* versions(entity, left), until: now + heldFor })
+        const newly = [...left.keys()].filter((k) => before?.keys.has(k) !== true)
+        held.set(entity.name, { keys: left, until: now + heldFor })
         if (newly.length > 0)
           yield* Effect.logInfo(
             `${newly.length} PASSED ${entity.label} record(s) not promoted: their workspace rows hold edits not yet pushed to Neon; they are promoted once those edits are pushed and re-validated (e.g. ${newly.slice(0, 3).join(", ")})`
