@@ -63,7 +63,7 @@ const slot = (session: SqlSession, config: ResolvedConfig) =>
     const [holder] = yield* session.query<{
       readonly application_name: string | null
       readonly client_addr: string | null
-    }>("SELECT application_name, client_addr::text AS client_addr FROM pg_stat_activity WHERE pid = $1", [
+    }>("SELECT application_name, host(client_addr) AS client_addr FROM pg_stat_activity WHERE pid = $1", [
       row.active_pid
     ])
     return `${config.slot} exists, confirmed at ${row.confirmed ?? "?"}, held now by PID ${row.active_pid}${holder === undefined ? "" : ` (${holder.application_name ?? "?"} from ${holder.client_addr ?? "a local socket"})`}: a running syncd leads it; another one would stand by`
