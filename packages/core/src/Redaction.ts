@@ -50,13 +50,18 @@ export const redactUrl = (url: string): string => {
 }
 
 /**
- * A redactor for a process: scrubs the given secret values (exactly, and URL-encoded) and then the
+ * A redactor for a process: scrubs the given secret values (exactly, URL-encoded, and escaped as inside a
+ * JSON string once or twice, since log lines are redacted after their values are quoted) and then the
  * patterns. Secrets shorter than 4 characters are ignored (they would blank ordinary words).
  */
 export const makeRedactor = (secrets: ReadonlyArray<string>): ((text: string) => string) => {
   const strict = (s: string) =>
     encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-  const values = [...new Set(secrets.flatMap((s) => [s, encodeURIComponent(s), strict(s)]))]
+  /** `s` as it reads inside a JSON string (a log line's JSON, logfmt's quoted values), and inside one within that */
+  const escaped = (s: string) => JSON.stringify(s).slice(1, -1)
+  const values = [
+    ...new Set(secrets.flatMap((s) => [s, encodeURIComponent(s), strict(s), escaped(s), escaped(escaped(s))]))
+  ]
     .filter((s) => s.length >= 4)
     .sort((a, b) => b.length - a.length)
   return (text) => redactPatterns(values.reduce((out, secret) => out.split(secret).join("***"), text))

@@ -41,4 +41,22 @@ describe("redaction", () => {
       "auth failed with *** and ***"
     )
   })
+
+  it("scrubs a secret with quotes or backslashes once a log line has quoted it, as JSON or inside JSON", () => {
+    const password = urlPassword(`postgresql://u:${encodeURIComponent('pa"ss\\word99')}@h/db`)!
+    assert.strictEqual(password, 'pa"ss\\word99')
+    const redact = makeRedactor([password])
+    const message = `login failed with ${password}`
+    for (const line of [
+      message,
+      JSON.stringify({ msg: message }),
+      `level=info message=${JSON.stringify(message)}`,
+      JSON.stringify({ msg: "failed", cause: JSON.stringify({ error: message }) })
+    ]) {
+      const out = redact(line)
+      assert.include(out, "***", line)
+      // the password's own characters, in whatever escaping the line gave them
+      assert.notInclude(out, "word99", line)
+    }
+  })
 })
