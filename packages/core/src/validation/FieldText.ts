@@ -51,7 +51,12 @@ export const strip = (text: string, chars: string, ends: "start" | "end" | "both
 export const spaces = String.fromCodePoint(...trimmedCharacters)
 
 /** Long values are cut in messages (a message quotes the value it suggests). */
-export const shown = (text: string): string => (text.length > 120 ? `${text.slice(0, 117)}...` : text)
+export const shown = (text: string): string => {
+  if (text.length <= 120) return text
+  // never half a character: a lone surrogate is text Postgres refuses in json
+  const end = /[\uD800-\uDBFF]/.test(text[116] ?? "") ? 116 : 117
+  return `${text.slice(0, end)}...`
+}
 
 const placeholders = new Set([
   "n/a",
