@@ -10,51 +10,23 @@ import { assert, describe, layer } from "@effect/vitest"
 import { Company, type Entity, Person, qualified } from "@enrich-sync/core"
 import { SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
 import { demoCompanyKey, demoPersonKey } from "@enrich-sync/testing"
-import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
-import * as References from "effect/References"
 import * as TestClock from "effect/testing/TestClock"
 import { antiEntropyLayer, antiEntropyPass } from "../src/AntiEntropy.ts"
-import { Loops } from "../src/Loops.ts"
-import { reconcile } from "../src/Reconcile.ts"
-import { Startup } from "../src/Startup.ts"
-import { loadSyncdConfig, SyncdConfig } from "../src/SyncdConfig.ts"
 import { SyncMetrics } from "../src/SyncMetrics.ts"
+import * as Harness from "./support/LoopHarness.ts"
 import { mergeServices, seededDatabases, until } from "./support/MergeLayers.ts"
+
+const { capturing, countingNeon, nextPassAfter, onNeon, onWorkspace, startLoop, syncBoth } = Harness
+type Logged = Harness.Logged
 
 const policy = { pushOn: ["complete"] }
 const entities: ReadonlyArray<Entity> = [Company, Person]
 const options = { entities, policy, batchSize: 50 }
 const neonCompanies = qualified(Company.sourceTable)
 const workspaceCompanies = qualified(Company.workspaceTable)
-
-/** A log line as the test's logger saw it, with its annotations. */
-interface Logged {
-  readonly level: string
-  readonly text: string
-  readonly annotations: Readonly<Record<string, unknown>>
-}
-
-/** A logger that keeps the lines in `lines` (instead of printing them). */
-const capturing = (lines: Array<Logged>) =>
-  Logger.layer([
-    Logger.make(({ logLevel, message, fiber }) => {
-      const parts = Array.isArray(message) ? message : [message]
-      lines.push({
-        level: logLevel,
-        text: parts.map(String).join(" "),
-        annotations: { ...fiber.getRef(References.CurrentLogAnnotations) }
-      })
-    })
-  ])
-
-/** Makes both sides agree (a reconcile, with metrics of its own, so the test's metrics start at zero). */
-const inSync = reconcile("test baseline", { policy, batchSize: 500, direction: "reconcile" }, entities).pipe(
-  Effect.provide(Layer.fresh(mergeServices)),
-  Effect.provide(Logger.layer([]))
-)
+/** Both sides in sync, by a reconcile with services of its own (the test's metrics start at zero). */
+const inSync = syncBoth(entities, policy)
 
 /** Every row's version (`xmin`) on both sides: a row written since has another. */
 const versions = Effect.gen(function* () {
@@ -70,11 +42,6 @@ const versions = Effect.gen(function* () {
   }
 })
 
-const onNeon = (sql: string, params: ReadonlyArray<unknown>) =>
-  SourceDatabase.use((db) => db.query(sql, params))
-const onWorkspace = (sql: string, params: ReadonlyArray<unknown>) =>
-  WorkspaceDatabase.use((db) => db.query(sql, params))
-
 const workspaceCompany = (index: number) =>
   onWorkspace(
     `SELECT city, industry, enrichment_status, sync_state, sync_dirty FROM ${workspaceCompanies} WHERE company_unique_id = $1`,
@@ -85,72 +52,6 @@ const neonCompany = (index: number) =>
   onNeon(`SELECT city, industry, enrichment_status FROM ${neonCompanies} WHERE company_unique_id = $1`, [
     demoCompanyKey(index)
   ]).pipe(Effect.map(([row]) => row))
-
-/** A counter of the statements sent to Neon, and `Effect.provide`'s wrapper of Neon that counts them. */
-const countingNeon = () => {
-  const sent = { n: 0 }
-  const wrap = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-    Effect.flatMap(Effect.service(SourceDatabase), (db) =>
-      Effect.provideService(
-        self,
-        SourceDatabase,
-        SourceDatabase.of({
-          ...db,
-          query: (text, params) =>
-            Effect.suspend(() => {
-              sent.n++
-              return db.query(text, params)
-            })
-        })
-      )
-    )
-  return { sent, wrap }
-}
-
-/** `Loops` that counts the loops it is given (and runs them, for the scope). */
-const countingLoops = (count: { n: number }) =>
-  Layer.effect(
-    Loops,
-    Effect.map(Effect.service(Loops), (loops) =>
-      Loops.of({
-        run: (loop) =>
-          Effect.suspend(() => {
-            count.n++
-            return loops.run(loop)
-          }),
-        join: loops.join
-      })
-    )
-  ).pipe(Layer.provide(Loops.layer))
-
-/**
- * Builds `antiEntropyLayer` for the scope as the daemon does once it has started, with the configuration
- * read from `env`; returns how many loops it started.
- */
-const startLoop = (env: Record<string, string>) =>
-  Effect.gen(function* () {
-    const config = yield* loadSyncdConfig.pipe(
-      Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
-    )
-    const loops = { n: 0 }
-    yield* Layer.build(
-      antiEntropyLayer.pipe(
-        Layer.provide(
-          Layer.mergeAll(
-            Layer.succeed(SyncdConfig)(config),
-            Layer.succeed(Startup)(
-              Startup.of({ slot: { created: false, position: 0n, publicationChanged: false } })
-            ),
-            countingLoops(loops)
-          )
-        )
-      )
-    )
-    return loops
-  })
-
-/** Lets the fibers that can run go as far as they can (a turn of the real event loop). */
-const settle = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
 
 describe("the anti-entropy pass", () => {
   layer(seededDatabases("anti_entropy"), { excludeTestServices: true, timeout: "120 seconds" })((it) => {
@@ -272,7 +173,7 @@ describe("the anti-entropy pass", () => {
         return Effect.gen(function* () {
           yield* inSync
           const lines: Array<Logged> = []
-          const loops = yield* startLoop({}).pipe(Effect.provide(capturing(lines)))
+          const loops = yield* startLoop(antiEntropyLayer, {}).pipe(Effect.provide(capturing(lines)))
           assert.strictEqual(loops.n, 1)
           const metrics = yield* SyncMetrics
           const atStart = neon.sent.n
@@ -292,12 +193,8 @@ describe("the anti-entropy pass", () => {
           assert.strictEqual((yield* metrics.snapshot).antiEntropyDifferences, 1)
           assert.isNotEmpty(lines)
           for (const line of lines) assert.strictEqual(line.annotations.direction, "anti-entropy", line.text)
-          yield* settle
-          const afterFirst = neon.sent.n
-          yield* TestClock.adjust("899 seconds")
-          assert.strictEqual(neon.sent.n, afterFirst, "no pass before the next period")
-          yield* TestClock.adjust("1 second")
-          assert.isAbove(neon.sent.n, afterFirst, "the second pass starts at 30 minutes")
+          // the second pass at 30 minutes
+          yield* nextPassAfter(neon.sent, 15 * 60_000)
           yield* until(
             "the second pass is counted",
             Effect.map(metrics.snapshot, (m) => (m.antiEntropyRuns === 2 ? m : undefined))
@@ -310,7 +207,7 @@ describe("the anti-entropy pass", () => {
     it.effect("starts no loop when ENRICH_SYNC_ANTI_ENTROPY_MINUTES is 0", () => {
       const neon = countingNeon()
       return Effect.gen(function* () {
-        const loops = yield* startLoop({ ENRICH_SYNC_ANTI_ENTROPY_MINUTES: "0" })
+        const loops = yield* startLoop(antiEntropyLayer, { ENRICH_SYNC_ANTI_ENTROPY_MINUTES: "0" })
         assert.strictEqual(loops.n, 0)
         yield* TestClock.adjust("1 day")
         assert.strictEqual(neon.sent.n, 0)

@@ -12,29 +12,30 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { assert, describe, layer } from "@effect/vitest"
 import { Company, qualified } from "@enrich-sync/core"
-import { revalidateEntity, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
+import { revalidateEntity, SourceDatabase } from "@enrich-sync/engine"
 import { demoCompanyAt, demoCompanyKey } from "@enrich-sync/testing"
-import * as ConfigProvider from "effect/ConfigProvider"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
-import * as References from "effect/References"
 import * as TestClock from "effect/testing/TestClock"
 import { autoPromoteLayer, type HeldKeys, promotePassed } from "../src/AutoPromote.ts"
-import { Loops } from "../src/Loops.ts"
 import { MergeLane } from "../src/MergeLane.ts"
-import { mergeKeys, reconcile } from "../src/Reconcile.ts"
-import { Startup } from "../src/Startup.ts"
-import { loadSyncdConfig, SyncdConfig } from "../src/SyncdConfig.ts"
+import { mergeKeys } from "../src/Reconcile.ts"
 import { SyncMetrics } from "../src/SyncMetrics.ts"
 import { type WebhookEvent, Webhooks } from "../src/Webhooks.ts"
-import { mergeServices, seededDatabases, sleepLive, until } from "./support/MergeLayers.ts"
+import * as Harness from "./support/LoopHarness.ts"
+import { seededDatabases, sleepLive, until } from "./support/MergeLayers.ts"
+
+const { capturing, countingNeon, nextPassAfter, onNeon, onWorkspace, startLoop, syncBoth } = Harness
+type Logged = Harness.Logged
 
 const policy = { pushOn: ["complete"] }
 const neonTable = qualified(Company.sourceTable)
 const workspaceTable = qualified(Company.workspaceTable)
+/** Both sides in sync, by a reconcile with services of its own (the test's metrics start at zero). */
+const inSync = syncBoth([Company], policy)
 
 /** Demo companies (their indexes) whose only problem is the missing website: they pass once it is set. */
 const websiteOnly = Array.from({ length: 119 }, (_, i) => i).filter((i) => {
@@ -51,36 +52,6 @@ const badPhone = Array.from({ length: 119 }, (_, i) => i).find(
 /** The n-th website-only company, each test taking its own. */
 const passing = (n: number) => websiteOnly[n]!
 const websiteOf = (index: number) => `https://www.${demoCompanyKey(index).replaceAll(".", "")}.example.com`
-
-/** A log line as the test's logger saw it, with its annotations. */
-interface Logged {
-  readonly level: string
-  readonly text: string
-  readonly annotations: Readonly<Record<string, unknown>>
-}
-
-const capturing = (lines: Array<Logged>) =>
-  Logger.layer([
-    Logger.make(({ logLevel, message, fiber }) => {
-      const parts = Array.isArray(message) ? message : [message]
-      lines.push({
-        level: logLevel,
-        text: parts.map(String).join(" "),
-        annotations: { ...fiber.getRef(References.CurrentLogAnnotations) }
-      })
-    })
-  ])
-
-/** The workspace holds every Neon row (a reconcile with services of its own). */
-const inSync = reconcile("test baseline", { policy, batchSize: 500, direction: "reconcile" }, [Company]).pipe(
-  Effect.provide(Layer.fresh(mergeServices)),
-  Effect.provide(Logger.layer([]))
-)
-
-const onNeon = (sql: string, params: ReadonlyArray<unknown>) =>
-  SourceDatabase.use((db) => db.query(sql, params))
-const onWorkspace = (sql: string, params: ReadonlyArray<unknown>) =>
-  WorkspaceDatabase.use((db) => db.query(sql, params))
 
 /** The enrichment of companies arriving on Neon (their website set, complete), as a push writes it. */
 const enrichOnNeon = (indexes: ReadonlyArray<number>) =>
@@ -160,69 +131,6 @@ const watch = (): Watched => ({ laneRuns: { n: 0 }, events: [] })
 
 const notPromotedLines = (lines: ReadonlyArray<Logged>) =>
   lines.filter((l) => / PASSED company record\(s\) not promoted/.test(l.text))
-
-/** A counter of the statements sent to Neon, and `Effect.provide`'s wrapper of Neon that counts them. */
-const countingNeon = () => {
-  const sent = { n: 0 }
-  const wrap = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-    Effect.flatMap(Effect.service(SourceDatabase), (db) =>
-      Effect.provideService(
-        self,
-        SourceDatabase,
-        SourceDatabase.of({
-          ...db,
-          query: (text, params) =>
-            Effect.suspend(() => {
-              sent.n++
-              return db.query(text, params)
-            })
-        })
-      )
-    )
-  return { sent, wrap }
-}
-
-/**
- * Builds `autoPromoteLayer` for the scope as the daemon does once it has started, with the configuration
- * read from `env`; returns how many loops it started.
- */
-const startLoop = (env: Record<string, string>) =>
-  Effect.gen(function* () {
-    const config = yield* loadSyncdConfig.pipe(
-      Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
-    )
-    const loops = { n: 0 }
-    const countingLoops = Layer.effect(
-      Loops,
-      Effect.map(Effect.service(Loops), (real) =>
-        Loops.of({
-          run: (loop) =>
-            Effect.suspend(() => {
-              loops.n++
-              return real.run(loop)
-            }),
-          join: real.join
-        })
-      )
-    ).pipe(Layer.provide(Loops.layer))
-    yield* Layer.build(
-      autoPromoteLayer.pipe(
-        Layer.provide(
-          Layer.mergeAll(
-            Layer.succeed(SyncdConfig)(config),
-            Layer.succeed(Startup)(
-              Startup.of({ slot: { created: false, position: 0n, publicationChanged: false } })
-            ),
-            countingLoops
-          )
-        )
-      )
-    )
-    return loops
-  })
-
-/** Lets the fibers that can run go as far as they can (a turn of the real event loop). */
-const settle = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
 
 describe("auto-promotion", () => {
   layer(seededDatabases("auto_promote"), { excludeTestServices: true, timeout: "120 seconds" })((it) => {
@@ -528,7 +436,7 @@ describe("auto-promotion", () => {
           yield* enrichOnNeon([first, second])
           yield* passedOnNeon([first])
           const lines: Array<Logged> = []
-          const loops = yield* startLoop({
+          const loops = yield* startLoop(autoPromoteLayer, {
             ENRICH_SYNC_AUTO_PROMOTE: "on",
             ENRICH_SYNC_BACKUP_DIR: join(parent, "backups")
           }).pipe(Effect.provide(capturing(lines)))
@@ -544,12 +452,7 @@ describe("auto-promotion", () => {
           // the folder can be made now; the next pass comes 2 seconds after the last
           rmSync(parent)
           mkdirSync(parent)
-          yield* settle
-          const sent = neon.sent.n
-          yield* TestClock.adjust("1999 millis")
-          assert.strictEqual(neon.sent.n, sent, "no pass before 2 seconds")
-          yield* TestClock.adjust("1 millis")
-          assert.isAbove(neon.sent.n, sent, "a pass at 2 seconds")
+          yield* nextPassAfter(neon.sent, 2000)
           yield* until(
             "the next pass promotes the row",
             Effect.map(whereIs(first), (w) => (w.invalid === false ? w : undefined))
@@ -585,7 +488,7 @@ describe("auto-promotion", () => {
       const watched = watch()
       const neon = countingNeon()
       return Effect.gen(function* () {
-        const loops = yield* startLoop({})
+        const loops = yield* startLoop(autoPromoteLayer, {})
         assert.strictEqual(loops.n, 0)
         yield* TestClock.adjust("1 hour")
         assert.strictEqual(neon.sent.n, 0)

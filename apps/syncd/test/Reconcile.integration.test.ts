@@ -16,31 +16,16 @@ import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import * as Logger from "effect/Logger"
 import * as TestClock from "effect/testing/TestClock"
 import pg from "pg"
 import { mergeKeys, reconcile } from "../src/Reconcile.ts"
 import { SyncMetrics } from "../src/SyncMetrics.ts"
+import { capturing, type Logged } from "./support/LoopHarness.ts"
 import { mergeServices, seededDatabases, sleepLive, until } from "./support/MergeLayers.ts"
 
 const policy = { pushOn: ["complete"] }
 const neonTable = qualified(Company.sourceTable)
 const workspaceTable = qualified(Company.workspaceTable)
-
-/** A log line as the test's logger saw it. */
-interface Logged {
-  readonly level: string
-  readonly text: string
-}
-
-/** A logger that keeps the lines in `lines` (instead of printing them). */
-const capturing = (lines: Array<Logged>) =>
-  Logger.layer([
-    Logger.make(({ logLevel, message }) => {
-      const parts = Array.isArray(message) ? message : [message]
-      lines.push({ level: logLevel, text: parts.map(String).join(" ") })
-    })
-  ])
 
 /** Sets columns of a demo company's Neon row (`set`: a SET list whose `$2` is `value`). */
 const onNeon = (index: number, set: string, value: string) =>

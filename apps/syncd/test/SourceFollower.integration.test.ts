@@ -13,7 +13,7 @@ import {
   WorkspaceDatabase,
   writeReplicationProgress
 } from "@enrich-sync/engine"
-import type { ListenerEvent, ListenerStatus } from "@enrich-sync/neon-listener"
+import type { ListenerEvent } from "@enrich-sync/neon-listener"
 import { NeonListener } from "@enrich-sync/neon-listener"
 import { demoCompanyKey, TwoDatabases } from "@enrich-sync/testing"
 import * as Deferred from "effect/Deferred"
@@ -26,21 +26,14 @@ import * as Stream from "effect/Stream"
 import * as TestClock from "effect/testing/TestClock"
 import pg from "pg"
 import { followSource } from "../src/SourceFollower.ts"
+import { listenerStatus } from "./support/ListenerStatus.ts"
 import { mergeServices, seededDatabases, sleepLive, until } from "./support/MergeLayers.ts"
 
 /** The listener's double: events the test offers, acknowledgements it records. */
 const listenerDouble = Effect.gen(function* () {
   const events = yield* Queue.unbounded<ListenerEvent>()
   const acks = yield* Ref.make<ReadonlyArray<Lsn>>([])
-  const status: ListenerStatus = {
-    state: "streaming",
-    confirmed: 0n,
-    delivered: 0n,
-    waiting: 0,
-    buffered: 0,
-    reconnects: 0,
-    lastError: null
-  }
+  const status = listenerStatus("streaming")
   const service = NeonListener.of({
     events: Stream.fromQueue(events),
     ack: (position) => Ref.update(acks, (a) => [...a, position]),

@@ -5,8 +5,7 @@
  * written (no error text, so no connection string).
  */
 import { assert, describe, it } from "@effect/vitest"
-import type { ApplyStats } from "@enrich-sync/engine"
-import type { ListenerStatus } from "@enrich-sync/neon-listener"
+import { type ApplyStats, emptyStats } from "@enrich-sync/engine"
 import type { SupabaseListenerStatus } from "@enrich-sync/supabase-listener"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -20,6 +19,7 @@ import {
   prometheus,
   SyncMetrics
 } from "../src/SyncMetrics.ts"
+import { listenerStatus } from "./support/ListenerStatus.ts"
 
 /** Runs `f` against a fresh `SyncMetrics` (built at the test clock's time). */
 const withMetrics = <A>(f: (metrics: SyncMetrics["Service"]) => Effect.Effect<A>) =>
@@ -29,22 +29,7 @@ const withMetrics = <A>(f: (metrics: SyncMetrics["Service"]) => Effect.Effect<A>
 const fresh = withMetrics((metrics) => metrics.snapshot)
 
 /** What one merge-apply did: nothing, but what is given. */
-const stats = (s: Partial<ApplyStats>): ApplyStats => ({
-  keys: 0,
-  inserted: 0,
-  updated: 0,
-  pushed: 0,
-  conflicts: 0,
-  promoted: 0,
-  removed: 0,
-  unchanged: 0,
-  retries: 0,
-  contended: [],
-  changes: [],
-  pushedKeys: [],
-  conflictKeys: [],
-  ...s
-})
+const stats = (s: Partial<ApplyStats>): ApplyStats => ({ ...emptyStats(), ...s })
 
 /** Memory figures no other number in the text has. */
 const memory: ProcessMemory = {
@@ -93,16 +78,6 @@ const realtimeStatus = (state: SupabaseListenerStatus["state"]): SupabaseListene
   ownWrites: 0,
   catchUps: 0,
   pending: 0,
-  lastError: null
-})
-
-const listenerStatus = (state: ListenerStatus["state"]): ListenerStatus => ({
-  state,
-  confirmed: 0n,
-  delivered: 0n,
-  waiting: 0,
-  buffered: 0,
-  reconnects: 0,
   lastError: null
 })
 

@@ -3,35 +3,21 @@ import * as fc from "fast-check"
 import { Company } from "../src/Company.ts"
 import { canMove, enrichmentStatuses } from "../src/EnrichmentStatus.ts"
 import type { Entity } from "../src/Entity.ts"
-import type { MergePolicy, MergeResult, SideState, SourceState } from "../src/Merge.ts"
+import type { MergePolicy, SourceState } from "../src/Merge.ts"
 import { merge } from "../src/Merge.ts"
 import type { SyncRecord, SyncValue } from "../src/Projection.ts"
 import { sameValue } from "../src/SyncHash.ts"
 import { timestampMicros } from "../src/Timestamp.ts"
+import * as Worlds from "./support/MergeWorlds.ts"
 
 const entity: Entity = Company
+const { applied, at, policyArb, rerunWritesNothing, side, timeArb } = Worlds
+type World = Worlds.World
 const shared = entity.fields.filter((f) => f.owner === "shared")
 const dataFields = shared.filter((f) => f.kind !== "status")
 const statusName = "enrichment_status"
 
-const record = (overrides: { readonly [field: string]: SyncValue } = {}): SyncRecord => {
-  const r: Record<string, SyncValue> = {}
-  for (const f of entity.fields) r[f.name] = null
-  r.company_unique_id = "04.04.01.01.00101.101"
-  r.company_name = "Monongalia County Commission"
-  r.enrichment_status = "pending"
-  r.neon_id = 101
-  r.reason_code = "EMPTY_WEBSITE"
-  r.validation_errors = { website: "empty or blank" }
-  r.validation_status = "FAILED"
-  return { ...r, ...overrides }
-}
-
-const at = (second: number) => `2025-11-07T16:32:${String(second).padStart(2, "0")}.000000Z`
-const side = (r: SyncRecord, second: number | null): SideState => ({
-  record: r,
-  editedAt: second === null ? null : at(second)
-})
+const record = Worlds.guideCompany
 
 describe("merge: the sync guide's cases", () => {
   it("a new source row is copied whole to the workspace", () => {
@@ -205,18 +191,6 @@ const editOf = (from: fc.Arbitrary<SyncRecord>, fields = entity.fields) =>
       })
   )
 
-const timeArb = fc.option(fc.integer({ min: 0, max: 5 }), { nil: null })
-const policyArb: fc.Arbitrary<MergePolicy> = fc.oneof(
-  fc.constant({ pushOn: ["complete"] }),
-  fc.subarray([...enrichmentStatuses, "on_hold"]).map((pushOn) => ({ pushOn }))
-)
-
-interface World {
-  readonly base: SyncRecord | null
-  readonly source: SourceState
-  readonly workspace: SideState
-}
-
 const worldArb: fc.Arbitrary<World> = fc
   .record({
     base: fc.option(recordArb, { nil: null }),
@@ -251,20 +225,6 @@ const worldArb: fc.Arbitrary<World> = fc
     )
   )
 
-/** The world after the merge's writes are applied. */
-const applied = (world: World, result: MergeResult): World => ({
-  base: result.newBase,
-  source: {
-    record: { ...world.source.record, ...result.toSource },
-    editedAt: result.sourceUpdatedAt ?? world.source.editedAt,
-    committedAt: world.source.committedAt ?? null
-  },
-  workspace: {
-    record: { ...world.workspace.record, ...result.toWorkspace },
-    editedAt: result.workspaceUpdatedAt ?? world.workspace.editedAt
-  }
-})
-
 const run = (world: World, policy: MergePolicy) =>
   merge(entity, world.base, world.source, world.workspace, policy)
 
@@ -274,13 +234,7 @@ describe("merge laws (fast-check)", () => {
   it("idempotent: re-merging the merged state writes nothing, so the engine's writes never echo", () => {
     fc.assert(
       fc.property(worldArb, policyArb, (world, policy) => {
-        const first = run(world, policy)
-        const after = applied(world, first)
-        const second = run(after, policy)
-        assert.deepStrictEqual(second.toSource, {})
-        assert.deepStrictEqual(second.toWorkspace, {})
-        assert.deepStrictEqual(second.conflicts, [])
-        assert.deepStrictEqual(second.newBase, first.newBase)
+        rerunWritesNothing(run, world, policy)
       }),
       { numRuns: 2000 }
     )

@@ -104,7 +104,8 @@ export interface ApplyStats {
   readonly conflictKeys: ReadonlyArray<string>
 }
 
-const emptyStats = (): Mutable<ApplyStats> => ({
+/** What a merge that did nothing reports (a new object each time). */
+export const emptyStats = (): ApplyStats => ({
   keys: 0,
   inserted: 0,
   updated: 0,
@@ -562,7 +563,7 @@ export const applyPrepared = (
   Effect.gen(function* () {
     const { entity, committed, policy, options } = prepared
     const maxAttempts = options.maxAttempts ?? 5
-    const stats = emptyStats()
+    const stats: Mutable<ApplyStats> = emptyStats()
     stats.keys = prepared.keys.length
     if (prepared.round !== null && options.dryRun === true) {
       const planned: Array<PlannedChange> = []
