@@ -1,11 +1,11 @@
 /**
  * Builds the installable `enrich-sync` package: one ES module bundle per program (`dist/enrich-sync.js`,
  * `dist/syncd.js`, with the chunks they share), holding our own code (the apps and every `@enrich-sync/*`
- * package they use) and Effect's runtime (`effect`, `@effect/*`: one copy, only the modules the programs
- * use, without their documentation comments, which V8 would otherwise keep in memory as module source),
- * and importing every other third-party package at run time from the package's `dependencies`. The
- * licences of the bundled packages go into `dist/THIRD-PARTY-LICENSES.md`. The bins (`bin/*.js`) check the
- * Node version, then load these bundles.
+ * package they use) and Effect's runtime (`effect`, `@effect/platform-node`: one copy, only the modules
+ * the programs use, without their documentation comments, which V8 would otherwise keep in memory as
+ * module source), and importing every other third-party package at run time from the package's
+ * `dependencies`. The licences of the bundled packages go into `dist/THIRD-PARTY-LICENSES.md`. The bins
+ * (`bin/*.js`) check the Node version, then load these bundles.
  *
  * Invariant: a bundle imports nothing that is not a dependency of this package or a Node built-in: an
  * import of anything else fails the build (so a package forgotten in `dependencies` cannot be silently
@@ -24,8 +24,12 @@ const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.
 }
 const dependencies = new Set(Object.keys(manifest.dependencies))
 
-/** Bundled rather than imported: Effect's runtime (see above). */
-const bundled = (name: string): boolean => name === "effect" || name.startsWith("@effect/")
+/**
+ * Bundled rather than imported: Effect's runtime (see above), by name: any other `@effect/*` package (such
+ * as `@effect/vitest`) imported by run-time code still fails the build.
+ */
+const bundledPackages = new Set(["effect", "@effect/platform-node", "@effect/platform-node-shared"])
+const bundled = (name: string): boolean => bundledPackages.has(name)
 
 /** The package a bare specifier names (`@scope/name/sub` -> `@scope/name`, `name/sub` -> `name`). */
 const packageOf = (specifier: string): string => {
