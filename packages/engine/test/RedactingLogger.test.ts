@@ -52,8 +52,8 @@ const withoutFiber = (line: string) => line.replace(/ fiber=#\d+ /, " fiber=#_ "
 /** A line without its fiber id and time (outside a test clock, time moves between two runs). */
 const comparable = (line: string) => withoutFiber(line).replace(/^timestamp=\S+ /, "timestamp=_ ")
 
-/** A password as the CLI registers it: the decoded password of NEON_DATABASE_URL. */
-const password = "hunter2-Correct-Horse-9"
+/** A password as the CLI registers it: the decoded password of NEON_DATABASE_URL (plainly fake, built here). */
+const password = ["FAKE", "test", "password", "9"].join("-")
 const neonUrl = `postgresql://neondb_owner:${password}@ep-cool-darkness-123456.us-east-2.aws.neon.tech/neondb`
 /** A password a URL can only carry percent-encoded. */
 const awkward = "p@ss w0rd/+&"
@@ -153,20 +153,29 @@ describe("redactingLogger", () => {
 
   it.effect("redacts credentials it was not told about, by their form", () =>
     Effect.gen(function* () {
-      const jwt = "eyJhbGciOiJIUzI1NiJ9.eyJyb2xlIjoic2VydmljZV9yb2xlIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
-      const unknownUrl = "postgres://app:npg_Zx81Qw2e@ep-other-7.neon.tech/app?sslmode=require"
+      // plainly fake credentials of the real shapes, built at run time
+      const base64url = (text: string) => Buffer.from(text).toString("base64url")
+      const jwt = [
+        base64url('{"alg":"none"}'),
+        base64url('{"role":"fake"}'),
+        base64url("FAKE-signature")
+      ].join(".")
+      const neonPassword = `npg_${"FAKE".repeat(3)}`
+      const supabaseKey = `sb_secret_${"FAKE".repeat(3)}`
+      const tokenValue = "FAKEtoken"
+      const unknownUrl = `postgres://app:${neonPassword}@ep-other-7.neon.tech/app?sslmode=require`
       const written = yield* logged(
         Effect.log(`realtime ${jwt}`).pipe(
           Effect.annotateLogs({
             url: unknownUrl,
-            supabaseKey: "sb_secret_Ab12Cd34Ef56",
-            query: "token=abc123def"
+            supabaseKey,
+            query: `token=${tokenValue}`
           })
         ),
         redact
       )
       const [line] = written.stderr
-      for (const secret of [jwt, "npg_Zx81Qw2e", "sb_secret_Ab12Cd34Ef56", "abc123def"]) {
+      for (const secret of [jwt, neonPassword, supabaseKey, tokenValue]) {
         assert.notInclude(line, secret)
       }
       assert.include(line, "postgres://app:***@ep-other-7.neon.tech/app?sslmode=require")
