@@ -176,7 +176,10 @@ const wrap = (client: pg.PoolClient): Connection => ({
 
 const ignoreError = (): void => {}
 
-/** Opens a pool on a connection string. Nothing connects until the first query. */
+/**
+ * Opens a pool on a connection string. Nothing connects until the first query, except the connections
+ * `keepOpen` asks for, opened at once in the background.
+ */
 export const openPool = (url: string, options: PoolOptions = {}): Pool => {
   const max = options.max ?? 4
   const keep = Math.min(options.keepOpen ?? 0, max)
