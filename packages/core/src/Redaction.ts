@@ -7,8 +7,9 @@
  */
 
 const patterns: ReadonlyArray<readonly [RegExp, string]> = [
-  // scheme://user:password@host
-  [/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):([^@\s]*)@/gi, "$1:***@"],
+  // scheme://user:password@host (a URL's user and password hold no quote or backslash: the match never reaches
+  // across the quotes of JSON text, such as a website and then an email)
+  [/([a-z][a-z0-9+.-]*:\/\/[^:/@\s"\\]*):([^@\s"\\]*)@/gi, "$1:***@"],
   // ?password=... &apikey=... (URLs and key=value text)
   [
     /\b(password|passwd|pwd|apikey|api_key|access_token|token|secret|service_role_key|key)=([^&\s'"]+)/gi,
