@@ -19,6 +19,9 @@ export const writeWholeFile = (
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const temporary = `${path}.${process.pid}.tmp`
-    yield* fs.writeFileString(temporary, text)
-    yield* fs.rename(temporary, path)
+    yield* fs.writeFileString(temporary, text).pipe(
+      Effect.andThen(fs.rename(temporary, path)),
+      // a failed write or rename (onto a folder, say) leaves no partial temporary file behind
+      Effect.onError(() => Effect.ignore(fs.remove(temporary)))
+    )
   }).pipe(Effect.mapError((e) => new CliFailure({ reason: "Output", message: message(e.message) })))
