@@ -21,7 +21,7 @@ export const requireSource: Effect.Effect<void, DatabaseError, SourceDatabase> =
 export const requireWorkspace: Effect.Effect<void, DatabaseError, WorkspaceDatabase> =
   WorkspaceDatabase.use(requireSchema)
 
-const migrateHint = "; run `enrich-sync migrate`"
+const migrateHint = "; run `enrich-sync migrate` to create what is missing"
 
 /** Checks both sides, together. */
 export const requireBoth: Effect.Effect<void, DatabaseError, SourceDatabase | WorkspaceDatabase> = Effect.gen(
