@@ -1,0 +1,228 @@
+import { assert, describe, it } from "@effect/vitest"
+import type { ApplyStats, BackfillReport } from "@enrich-sync/engine"
+import { emptyStats } from "@enrich-sync/engine"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
+import { backfillCommand, renderBackfill } from "../src/Backfill.ts"
+import { helpOf, parseCommandLine } from "./support/CommandLine.ts"
+
+/** A line of the summary as a person reads it: its cells, which are two or more spaces apart. */
+const cells = (line: string | undefined) => (line ?? "").trim().split(/ {2,}/)
+
+const copied = (entity: "company" | "people", rows: number, durationMs: number): BackfillReport => ({
+  entity,
+  path: "copy",
+  sourceRows: rows,
+  copied: rows,
+  candidates: 0,
+  unchanged: 0,
+  merge: null,
+  durationMs
+})
+
+const merged = (
+  entity: "company" | "people",
+  sourceRows: number,
+  unchanged: number,
+  merge: Partial<ApplyStats> | null
+): BackfillReport => ({
+  entity,
+  path: "merge",
+  sourceRows,
+  copied: 0,
+  candidates: merge?.keys ?? 0,
+  unchanged,
+  merge: merge === null ? null : { ...emptyStats(), ...merge },
+  durationMs: 80
+})
+
+describe("renderBackfill", () => {
+  it("a row per entity: Neon rows, new (copied or inserted), updated, unchanged (both kinds), time", () => {
+    const text = renderBackfill(
+      [
+        copied("company", 1190, 12_345),
+        // 2 rows whose Neon version had not moved; of the 4 merged keys, 1 turned out unchanged
+        merged("people", 5, 2, { keys: 4, inserted: 1, updated: 1, removed: 1, unchanged: 1 })
+      ],
+      false
+    )
+    const lines = text.split("\n")
+    assert.strictEqual(lines[0], "Backfill Neon -> workspace")
+    assert.deepStrictEqual(cells(lines[1]), [
+      "entity",
+      "Neon rows",
+      "new",
+      "updated",
+      "unchanged",
+      "time",
+      "details"
+    ])
+    assert.deepStrictEqual(cells(lines[2]), [
+      "company",
+      "1,190",
+      "1,190",
+      "0",
+      "0",
+      "12.3s",
+      "copied into the empty workspace table"
+    ])
+    // the details repeat none of the table's counts: only what has no column
+    assert.deepStrictEqual(cells(lines[3]), ["people", "5", "1", "1", "3", "0.1s", "marked removed 1"])
+    assert.strictEqual(lines.length, 4)
+  })
+
+  it("details: what the merge did besides new and updated; blank when nothing else happened", () => {
+    const text = renderBackfill(
+      [
+        merged("company", 10, 7, {
+          keys: 3,
+          updated: 1,
+          pushed: 1,
+          conflicts: 2,
+          contended: ["04.04.01.01.00101.103"]
+        }),
+        merged("people", 5, 5, null)
+      ],
+      false
+    )
+    const lines = text.split("\n")
+    assert.deepStrictEqual(cells(lines[2]), [
+      "company",
+      "10",
+      "0",
+      "1",
+      "7",
+      "0.1s",
+      "pushed 1, conflicts 2, left for the next run (busy) 1"
+    ])
+    // nothing to merge: zeros, and no "no changes" in the details column
+    assert.deepStrictEqual(cells(lines[3]), ["people", "5", "0", "0", "5", "0.1s"])
+    assert.notInclude(text, "no changes")
+  })
+
+  it("a dry run says nothing was written and lists what it would write; a real run lists nothing", () => {
+    const plan = merged("company", 2, 0, {
+      keys: 2,
+      inserted: 1,
+      updated: 1,
+      changes: [
+        {
+          key: "04.04.01.01.00101.101",
+          action: "insert",
+          toSource: [],
+          toWorkspace: ["website"],
+          conflicts: 0
+        },
+        {
+          key: "04.04.01.01.00101.102",
+          action: "update",
+          toSource: [],
+          toWorkspace: ["industry"],
+          conflicts: 0
+        }
+      ]
+    })
+    const dry = renderBackfill([plan], true).split("\n")
+    assert.strictEqual(dry[0], "Backfill Neon -> workspace (dry run: nothing was written)")
+    assert.deepStrictEqual(cells(dry[2]), ["company", "2", "1", "1", "0", "0.1s"])
+    assert.deepStrictEqual(dry.slice(3), [
+      "Would write:",
+      "  company 04.04.01.01.00101.101  insert into the workspace",
+      "  company 04.04.01.01.00101.102  update (workspace: industry)"
+    ])
+
+    const real = renderBackfill([plan], false)
+    assert.notInclude(real, "dry run")
+    assert.notInclude(real, "Would write:")
+    // a dry run with nothing to write has no section either
+    assert.notInclude(renderBackfill([merged("company", 2, 2, null)], true), "Would write:")
+  })
+
+  it("no entity: the title and the header only", () => {
+    assert.deepStrictEqual(
+      renderBackfill([], false)
+        .split("\n")
+        .map((line) => cells(line)),
+      [
+        ["Backfill Neon -> workspace"],
+        ["entity", "Neon rows", "new", "updated", "unchanged", "time", "details"]
+      ]
+    )
+  })
+})
+
+describe("backfill's flags", () => {
+  it.effect("default to every entity, the stage's batch size, a real run, a human summary", () =>
+    Effect.gen(function* () {
+      const defaults = {
+        entity: "all" as const,
+        batchSize: Option.none<number>(),
+        dryRun: false,
+        json: false,
+        pushOn: Option.none<ReadonlyArray<string>>()
+      }
+      assert.deepStrictEqual(yield* parseCommandLine(backfillCommand, ["backfill"]), Result.succeed(defaults))
+      // `pull` is the same command
+      assert.deepStrictEqual(yield* parseCommandLine(backfillCommand, ["pull"]), Result.succeed(defaults))
+      const help = yield* helpOf(backfillCommand)
+      const batchSize = help.flags.find((f) => f.name === "batch-size")
+      assert.include(
+        Option.getOrElse(batchSize!.description, () => ""),
+        "(default 2000)"
+      )
+    })
+  )
+
+  it.effect("parse every value they take", () =>
+    Effect.gen(function* () {
+      const parsed = yield* parseCommandLine(backfillCommand, [
+        "pull",
+        "--entity",
+        "people",
+        "--batch-size",
+        "500",
+        "--dry-run",
+        "--json",
+        "--push-on",
+        "Complete, in_progress"
+      ])
+      assert.deepStrictEqual(
+        parsed,
+        Result.succeed({
+          entity: "people" as const,
+          batchSize: Option.some(500),
+          dryRun: true,
+          json: true,
+          pushOn: Option.some(["complete", "in_progress"])
+        })
+      )
+    })
+  )
+
+  it.effect("reject a bad value with one line naming the flag, the value and what it takes", () =>
+    Effect.gen(function* () {
+      const fails = (args: ReadonlyArray<string>) =>
+        Effect.map(parseCommandLine(backfillCommand, ["backfill", ...args]), (parsed) =>
+          Result.isFailure(parsed) ? parsed.failure : `parsed: ${JSON.stringify(parsed)}`
+        )
+      const help = "; run `enrich-sync backfill --help` for its flags"
+      assert.strictEqual(
+        yield* fails(["--batch-size", "0"]),
+        `Invalid value for flag --batch-size: "0". Expected a whole number from 1 to 1000000, got 0${help}`
+      )
+      assert.strictEqual(
+        yield* fails(["--entity", "companies"]),
+        `Invalid value for flag --entity: "companies". Expected: "company" | "people" | "all"${help}`
+      )
+      assert.strictEqual(
+        yield* fails(["--push-on", "complete,done"]),
+        `Invalid value for flag --push-on: "complete,done". Expected a comma list of pending, in_progress, complete, failed, got "complete,done"${help}`
+      )
+      assert.strictEqual(
+        yield* fails(["--passed-ids-file", "x"]),
+        `unknown flag --passed-ids-file for \`enrich-sync backfill\`${help}`
+      )
+    })
+  )
+})

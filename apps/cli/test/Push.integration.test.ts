@@ -1,0 +1,265 @@
+/**
+ * `push`: its summary and flags (pure), and which rows it pushes (real databases, the bin): those whose
+ * enrichment status the policy names, `--push-on` winning over ENRICH_SYNC_PUSH_ON, both the title and the
+ * JSON result saying which statuses pushed.
+ */
+
+import { assert, describe, it, layer } from "@effect/vitest"
+import type { ApplyStats, PushReport } from "@enrich-sync/engine"
+import { emptyStats } from "@enrich-sync/engine"
+import { demoCompanyKey, seedDemoData } from "@enrich-sync/testing"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Result from "effect/Result"
+import { pushCommand, renderPush } from "../src/Push.ts"
+import { CliFixture, cliFixture, companyRow, updateCompany } from "./support/CliFixture.ts"
+import { assertSuccess, entityColumns, parseJson } from "./support/CliResult.ts"
+import { helpOf, parseCommandLine } from "./support/CommandLine.ts"
+
+/** A line of the summary as a person reads it: its cells, which are two or more spaces apart. */
+const cells = (line: string | undefined) => (line ?? "").trim().split(/ {2,}/)
+
+const complete = { pushOn: ["complete"] }
+
+const report = (
+  entity: "company" | "people",
+  candidates: number,
+  merge: Partial<ApplyStats> | null,
+  durationMs = 1_500
+): PushReport => ({
+  entity,
+  candidates,
+  merge: merge === null ? null : { ...emptyStats(), ...merge },
+  durationMs
+})
+
+describe("renderPush", () => {
+  it("a row per entity: rows to push, pushed, conflicts, time, and what else the merge did", () => {
+    const text = renderPush(
+      [
+        report("company", 1_204, {
+          keys: 1_204,
+          pushed: 1_201,
+          conflicts: 2,
+          contended: ["04.04.01.01.00101.101", "04.04.01.01.00101.102", "04.04.01.01.00101.103"]
+        }),
+        report("people", 0, null, 40)
+      ],
+      false,
+      complete
+    )
+    const lines = text.split("\n")
+    assert.strictEqual(lines[0], "Push workspace -> Neon (rows with enrichment_status complete)")
+    assert.deepStrictEqual(cells(lines[1]), ["entity", "to push", "pushed", "conflicts", "time", "details"])
+    assert.deepStrictEqual(cells(lines[2]), [
+      "company",
+      "1,204",
+      "1,201",
+      "2",
+      "1.5s",
+      "pushed 1,201, conflicts 2, left for the next run (busy) 3"
+    ])
+    assert.deepStrictEqual(cells(lines[3]), ["people", "0", "0", "0", "0.0s", "nothing to push"])
+    assert.strictEqual(lines.length, 4)
+  })
+
+  it("rows to push that the merge found already equal on Neon: no changes", () => {
+    const lines = renderPush([report("company", 1, { keys: 1, unchanged: 1 })], false, complete).split("\n")
+    assert.deepStrictEqual(cells(lines[2]), ["company", "1", "0", "0", "1.5s", "no changes"])
+  })
+
+  it("the title names the statuses that push, in the policy's order", () => {
+    const title = renderPush([], false, { pushOn: ["in_progress", "complete"] }).split("\n")[0]
+    assert.strictEqual(title, "Push workspace -> Neon (rows with enrichment_status in_progress, complete)")
+  })
+
+  it("a dry run says nothing was written and lists each row it would push; a real run lists nothing", () => {
+    const plan = report("company", 2, {
+      keys: 2,
+      pushed: 2,
+      conflicts: 1,
+      changes: [
+        {
+          key: "04.04.01.01.00101.101",
+          action: "push",
+          toSource: ["website", "domain"],
+          toWorkspace: [],
+          conflicts: 0
+        },
+        {
+          key: "04.04.01.01.00101.102",
+          action: "push",
+          toSource: ["phone"],
+          toWorkspace: ["industry"],
+          conflicts: 1
+        }
+      ]
+    })
+    const dry = renderPush([plan], true, complete).split("\n")
+    assert.strictEqual(
+      dry[0],
+      "Push workspace -> Neon (rows with enrichment_status complete) (dry run: nothing was written)"
+    )
+    assert.deepStrictEqual(cells(dry[2]), ["company", "2", "2", "1", "1.5s", "pushed 2, conflicts 1"])
+    assert.deepStrictEqual(dry.slice(3), [
+      "Would write:",
+      "  company 04.04.01.01.00101.101  push to Neon (Neon: website, domain)",
+      "  company 04.04.01.01.00101.102  push to Neon (Neon: phone; workspace: industry; 1 conflict(s))"
+    ])
+
+    const real = renderPush([plan], false, complete)
+    assert.notInclude(real, "dry run")
+    assert.notInclude(real, "Would write:")
+  })
+
+  it("no entity: the title and the header only", () => {
+    assert.deepStrictEqual(
+      renderPush([], true, complete)
+        .split("\n")
+        .map((line) => cells(line)),
+      [
+        ["Push workspace -> Neon (rows with enrichment_status complete) (dry run: nothing was written)"],
+        ["entity", "to push", "pushed", "conflicts", "time", "details"]
+      ]
+    )
+  })
+})
+
+describe("push's flags", () => {
+  it.effect("default to every entity, the stage's batch size, a real run and the configured statuses", () =>
+    Effect.gen(function* () {
+      assert.deepStrictEqual(
+        yield* parseCommandLine(pushCommand, ["push"]),
+        Result.succeed({
+          entity: "all" as const,
+          batchSize: Option.none<number>(),
+          dryRun: false,
+          json: false,
+          pushOn: Option.none<ReadonlyArray<string>>()
+        })
+      )
+      const help = yield* helpOf(pushCommand)
+      const batchSize = help.flags.find((f) => f.name === "batch-size")
+      assert.include(
+        Option.getOrElse(batchSize!.description, () => ""),
+        "(default 2000)"
+      )
+    })
+  )
+
+  it.effect("parse every value they take; --push-on is a comma list of statuses, in its order", () =>
+    Effect.gen(function* () {
+      assert.deepStrictEqual(
+        yield* parseCommandLine(pushCommand, [
+          "push",
+          "--entity",
+          "company",
+          "--batch-size",
+          "1000000",
+          "--dry-run",
+          "--json",
+          "--push-on",
+          "in_progress,COMPLETE,"
+        ]),
+        Result.succeed({
+          entity: "company" as const,
+          batchSize: Option.some(1_000_000),
+          dryRun: true,
+          json: true,
+          pushOn: Option.some(["in_progress", "complete"])
+        })
+      )
+    })
+  )
+
+  it.effect("reject a bad value with one line naming the flag, the value and what it takes", () =>
+    Effect.gen(function* () {
+      const fails = (args: ReadonlyArray<string>) =>
+        Effect.map(parseCommandLine(pushCommand, ["push", ...args]), (parsed) =>
+          Result.isFailure(parsed) ? parsed.failure : `parsed: ${JSON.stringify(parsed)}`
+        )
+      const help = "; run `enrich-sync push --help` for its flags"
+      assert.strictEqual(
+        yield* fails(["--batch-size", "1000001"]),
+        `Invalid value for flag --batch-size: "1000001". Expected a whole number from 1 to 1000000, got 1000001${help}`
+      )
+      assert.strictEqual(
+        yield* fails(["--push-on", ","]),
+        `Invalid value for flag --push-on: ",". Expected a comma list of pending, in_progress, complete, failed, got ","${help}`
+      )
+      assert.strictEqual(
+        yield* fails(["--entity", "person"]),
+        `Invalid value for flag --entity: "person". Expected: "company" | "people" | "all"${help}`
+      )
+    })
+  )
+})
+
+describe("push on both sides", () => {
+  layer(cliFixture("cli_push"), { timeout: 120_000 })((it) => {
+    it.effect("pushes the statuses of --push-on, else of ENRICH_SYNC_PUSH_ON, else complete only", () =>
+      Effect.gen(function* () {
+        const cli = yield* CliFixture
+        assertSuccess(yield* cli.run(["migrate"]))
+        yield* Effect.promise(() => seedDemoData(cli.neon.url))
+        assertSuccess(yield* cli.run(["backfill"]))
+        const key = demoCompanyKey(1)
+        yield* updateCompany(
+          "workspace",
+          key,
+          `website = 'https://draft.example', enrichment_status = 'in_progress'`
+        )
+
+        // the default: an enrichment in progress is not pushed
+        const byDefault = assertSuccess(yield* cli.run(["push", "--dry-run", "--entity", "company"]))
+        const defaultLines = byDefault.stdout.trim().split("\n")
+        assert.strictEqual(
+          defaultLines[0],
+          "Push workspace -> Neon (rows with enrichment_status complete) (dry run: nothing was written)"
+        )
+        const [entity, toPush, pushedCount, conflicts, , details] = cells(defaultLines[2])
+        assert.deepStrictEqual(
+          [entity, toPush, pushedCount, conflicts, details],
+          ["company", "0", "0", "0", "nothing to push"]
+        )
+
+        // the variable widens the policy
+        const fromVariable = assertSuccess(
+          yield* cli.run(["push", "--dry-run", "--entity", "company"], {
+            env: { ENRICH_SYNC_PUSH_ON: "in_progress,complete" }
+          })
+        )
+        assert.include(fromVariable.stdout, "(rows with enrichment_status in_progress, complete)")
+        assert.include(
+          fromVariable.stdout,
+          `\n  company ${key}  push to Neon (Neon: website, enrichment_status, `
+        )
+        assert.deepStrictEqual(yield* companyRow("neon", key, "website"), { website: null })
+
+        // the flag wins over the variable; the JSON result says which statuses pushed
+        const run = (args: ReadonlyArray<string>) =>
+          Effect.map(
+            cli.run(["push", "--push-on", "in_progress", "--json", ...args], {
+              env: { ENRICH_SYNC_PUSH_ON: "complete" }
+            }),
+            (result) => parseJson(assertSuccess(result))
+          )
+        const pushed = yield* run([])
+        assert.deepStrictEqual(pushed.pushOn, ["in_progress"])
+        assert.strictEqual(pushed.dryRun, false)
+        assert.deepStrictEqual(entityColumns(pushed, "entity", "candidates", "merge.pushed"), [
+          ["company", 1, 1],
+          // nothing to push: no merge ran
+          ["people", 0, undefined]
+        ])
+        assert.deepStrictEqual(yield* companyRow("neon", key, "website, enrichment_status"), {
+          website: "https://draft.example",
+          enrichment_status: "in_progress"
+        })
+        // a re-run with no new edits writes nothing
+        const again = yield* run(["--entity", "company"])
+        assert.deepStrictEqual(entityColumns(again, "entity", "candidates"), [["company", 0]])
+      })
+    )
+  })
+})
