@@ -79,10 +79,17 @@ const fold = (hash: string) => `('x' || substr(${hash}, 1, 15))::bit(60)::bigint
 const foldVersion = (key: string, version: string) =>
   fold(`md5(${key} || '/' || coalesce(${version}::text, ''))`)
 
+/**
+ * The workspace rows whose projection may differ from their agreed hash: touched by a person since the
+ * engine last merged them, never agreed, or holding edits not synced yet (a merge of a Neon change into a
+ * row whose edits the push policy holds back clears its dirty mark, and the row keeps its base).
+ */
+const mayDiffer = "(t.sync_dirty OR t.last_sync_hash IS NULL OR t.sync_base IS NOT NULL)"
+
 const workspaceHash = (entity: Entity, deep: boolean) =>
   deep
     ? `${workspaceHashFunction(entity)}(t)`
-    : `CASE WHEN t.sync_dirty OR t.last_sync_hash IS NULL THEN ${workspaceHashFunction(entity)}(t) ELSE t.last_sync_hash END`
+    : `CASE WHEN ${mayDiffer} THEN ${workspaceHashFunction(entity)}(t) ELSE t.last_sync_hash END`
 
 const limited = (keys: ReadonlyArray<string>, limit: number): KeyList => ({
   count: keys.length,
@@ -95,7 +102,7 @@ const limited = (keys: ReadonlyArray<string>, limit: number): KeyList => ({
  * merged, which costs no projection; only buckets whose versions differ are compared by content (a row
  * updated on Neon without a change of content moves its version, and its bucket is then found equal by
  * content). The workspace side trusts a row's stored hash unless a person touched it since the engine last
- * merged it (`sync_dirty`). `deep` compares every bucket by content, re-hashes every row, and checks each
+ * merged it (`sync_dirty`) or it holds edits not synced yet (`sync_base`). `deep` compares every bucket by content, re-hashes every row, and checks each
  * stored base against its hash.
  */
 export const verifyEntity: EntityStage<VerifyOptions, VerifyReport> = (entity, options = {}) =>
@@ -135,7 +142,7 @@ export const verifyEntity: EntityStage<VerifyOptions, VerifyReport> = (entity, o
         workspace.query(
           `SELECT array_agg(t.${entity.key} ORDER BY t.${entity.key}) FILTER (WHERE ${workspaceHash(entity, deep)} IS DISTINCT FROM t.last_sync_hash) AS unsynced,
                   ${deep ? `array_agg(t.${entity.key} ORDER BY t.${entity.key}) FILTER (WHERE t.sync_base IS NOT NULL AND enrich_sync.sync_hash(t.sync_base) IS DISTINCT FROM t.last_sync_hash)` : "NULL::text[]"} AS corrupt
-             FROM ${workspaceTable} AS t WHERE t.sync_state = 'active'${deep ? "" : " AND (t.sync_dirty OR t.last_sync_hash IS NULL)"}`
+             FROM ${workspaceTable} AS t WHERE t.sync_state = 'active'${deep ? "" : ` AND ${mayDiffer}`}`
         )
       ],
       { concurrency: "unbounded" }

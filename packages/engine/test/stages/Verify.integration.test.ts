@@ -120,6 +120,36 @@ describe("push, verify and status", () => {
         assert.deepStrictEqual(deep.corruptBase.keys, [key])
       })
     )
+
+    it.effect(
+      "an edit held back by the push policy stays listed after a Neon change is merged into its row",
+      () =>
+        Effect.gen(function* () {
+          const key = demoCompanyKey(13)
+          yield* workspaceCompanies.update(
+            key,
+            `website = 'https://held.example', enrichment_status = 'in_progress'`
+          )
+          // Neon changes another field of the row, and the merge takes it in (the edit stays, held back)
+          yield* neonCompanies.update(key, "industry = 'Glass Blowing'")
+          yield* applyKeys(Company, [{ key }])
+          const [row] = yield* onWorkspace(
+            `SELECT industry, website, sync_dirty FROM company_needs_enrichment WHERE company_unique_id = $1`,
+            [key]
+          )
+          assert.deepStrictEqual(row, {
+            industry: "Glass Blowing",
+            website: "https://held.example",
+            sync_dirty: false
+          })
+          // the quick comparison trusts the stored hash of clean rows, except those holding edits
+          const quick = yield* verifyEntity(Company, { buckets: 64 })
+          assert.include(quick.unsyncedEdits.keys, key)
+          assert.isFalse(quick.inSync)
+          const deep = yield* verifyEntity(Company, { buckets: 64, deep: true })
+          assert.deepStrictEqual(quick.unsyncedEdits.keys, deep.unsyncedEdits.keys)
+        })
+    )
   })
 })
 
