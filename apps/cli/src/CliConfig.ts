@@ -91,7 +91,7 @@ export const configuredUrls: Effect.Effect<{
   readonly workspace: Option.Option<Redacted.Redacted<string>>
 }> = Effect.all({ source: readUrl(variables.source), workspace: readUrl(variables.workspace) })
 
-/** Whether ENRICH_SYNC_DEBUG asks for stack traces (`1`, `true`, `yes`). */
+/** Whether ENRICH_SYNC_DEBUG asks for stack traces (`1`, `true`, `yes`, `on`). */
 export const debugEnabled: Effect.Effect<boolean> = Effect.map(readText(variables.debug), (v) =>
   Option.match(v, { onNone: () => false, onSome: (text) => /^(1|true|yes|on)$/i.test(text) })
 )

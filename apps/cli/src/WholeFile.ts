@@ -22,6 +22,8 @@ export const writeWholeFile = (
     yield* fs.writeFileString(temporary, text).pipe(
       Effect.andThen(fs.rename(temporary, path)),
       // a failed write or rename (onto a folder, say) leaves no partial temporary file behind
-      Effect.onError(() => Effect.ignore(fs.remove(temporary)))
+      Effect.onError(() => Effect.ignore(fs.remove(temporary))),
+      // and the message names the file asked for, not the temporary one
+      Effect.mapError((e) => e.message.replaceAll(temporary, path))
     )
-  }).pipe(Effect.mapError((e) => new CliFailure({ reason: "Output", message: message(e.message) })))
+  }).pipe(Effect.mapError((cause) => new CliFailure({ reason: "Output", message: message(cause) })))

@@ -51,6 +51,11 @@ describe("writeWholeFile", () => {
         assert.strictEqual(failure.exitCode, 1)
         assert.match(failure.message, /^cannot write \S+ \(NotFound: .*\); check that its folder exists$/)
         assert.include(failure.message, `cannot write ${path} (`)
+        assert.notInclude(
+          failure.message,
+          ".tmp",
+          "the message names the file asked for, not the temporary one"
+        )
         assert.deepStrictEqual(readdirSync(dir), [])
       })
     )
