@@ -28,7 +28,8 @@ import { type WebhookEvent, Webhooks } from "../src/Webhooks.ts"
 import * as Harness from "./support/LoopHarness.ts"
 import { seededDatabases, sleepLive, until } from "./support/MergeLayers.ts"
 
-const { capturing, countingNeon, nextPassAfter, onNeon, onWorkspace, startLoop, syncBoth } = Harness
+const { capturing, countingRuns, nextPassAfter, onNeon, onTestClock, onWorkspace, startLoop, syncBoth } =
+  Harness
 type Logged = Harness.Logged
 
 const policy = { pushOn: ["complete"] }
@@ -96,21 +97,24 @@ const tempDir = Effect.acquireRelease(
 /** What a test watches: the promotions asked of the lane (merges run alone), and the webhook events. */
 interface Watched {
   readonly laneRuns: { n: number }
+  /** what waits behind a merge run alone: the lane runs it as the merge leaves the lane */
+  readonly waiting: Array<Effect.Effect<unknown>>
   readonly events: Array<WebhookEvent>
 }
 
-/** The merge lane (counting the merges run alone), fresh metrics, and webhooks that keep their events. */
+/**
+ * The merge lane (counting the merges run alone, running what waits behind each as it leaves), fresh
+ * metrics, and webhooks that keep their events.
+ */
 const watchedServices = (watched: Watched) =>
   Layer.mergeAll(
     Layer.effect(
       MergeLane,
       Effect.map(Effect.service(MergeLane), (lane) =>
         MergeLane.of({
-          run: (merge) =>
-            Effect.suspend(() => {
-              watched.laneRuns.n++
-              return lane.run(merge)
-            }),
+          run: countingRuns(watched.laneRuns, <A, E, R>(merge: Effect.Effect<A, E, R>) =>
+            lane.run(merge).pipe(Effect.tap(() => Effect.all(watched.waiting.splice(0))))
+          ),
           runKeys: lane.runKeys
         })
       )
@@ -127,7 +131,27 @@ const watchedServices = (watched: Watched) =>
     )
   )
 
-const watch = (): Watched => ({ laneRuns: { n: 0 }, events: [] })
+/**
+ * A test on the watched services and the test clock: `body` is given what it watches and the count of its
+ * statements to Neon.
+ */
+const watching =
+  <A, E, R>(body: (watched: Watched, neonSent: { readonly n: number }) => Effect.Effect<A, E, R>) =>
+  () => {
+    const watched: Watched = { laneRuns: { n: 0 }, waiting: [], events: [] }
+    return onTestClock(watchedServices(watched), (neonSent) => body(watched, neonSent))
+  }
+
+/** A test as `watching`, on both sides in sync, with a temporary folder of its own (`dir`) for the backups. */
+const promoting = <A, E, R>(
+  body: (watched: Watched, dir: string, neonSent: { readonly n: number }) => Effect.Effect<A, E, R>
+) =>
+  watching((watched, neonSent) =>
+    Effect.gen(function* () {
+      yield* inSync
+      return yield* body(watched, yield* tempDir, neonSent)
+    })
+  )
 
 const notPromotedLines = (lines: ReadonlyArray<Logged>) =>
   lines.filter((l) => / PASSED company record\(s\) not promoted/.test(l.text))
@@ -136,11 +160,8 @@ describe("auto-promotion", () => {
   layer(seededDatabases("auto_promote"), { excludeTestServices: true, timeout: "120 seconds" })((it) => {
     it.effect(
       "promotes the rows re-validation passed, in batches, with their backup, counted, logged and reported; not the ones it failed",
-      () => {
-        const watched = watch()
-        return Effect.gen(function* () {
-          yield* inSync
-          const dir = yield* tempDir
+      promoting((watched, dir) =>
+        Effect.gen(function* () {
           const [a, b] = [passing(0), passing(1)]
           yield* enrichOnNeon([a, b, badPhone])
           const revalidated = yield* revalidateEntity(Company, { onlyEnriched: true })
@@ -210,16 +231,14 @@ describe("auto-promotion", () => {
           assert.strictEqual(watched.events.length, 1)
           assert.strictEqual(watched.laneRuns.n, 1)
           assert.strictEqual((yield* (yield* SyncMetrics).snapshot).autoPromoted, 2)
-        }).pipe(Effect.scoped, Effect.provide(watchedServices(watched)), Effect.provide(TestClock.layer()))
-      }
+        })
+      )
     )
 
     it.effect(
       "a held row's Neon row changed the moment the promotion leaves the lane (by a push that waited behind it) is looked at again on the next pass",
-      () =>
+      promoting((watched, dir) =>
         Effect.gen(function* () {
-          yield* inSync
-          const dir = yield* tempDir
           const held = passing(7)
           yield* onWorkspace(
             `UPDATE ${workspaceTable} SET website = 'https://held.example', enrichment_status = 'in_progress' WHERE company_unique_id = $1`,
@@ -227,25 +246,8 @@ describe("auto-promotion", () => {
           )
           yield* passedOnNeon([held])
           // the lane runs, as the promotion leaves it, what waited behind it: here a change of the held row
-          const waiting: Array<Effect.Effect<unknown>> = []
-          const runs = { n: 0 }
           const neon = yield* SourceDatabase
-          const lane = yield* Layer.build(
-            Layer.effect(
-              MergeLane,
-              Effect.map(Effect.service(MergeLane), (real) =>
-                MergeLane.of({
-                  run: (merge) =>
-                    Effect.suspend(() => {
-                      runs.n++
-                      return real.run(merge).pipe(Effect.tap(() => Effect.all(waiting.splice(0))))
-                    }),
-                  runKeys: real.runKeys
-                })
-              )
-            ).pipe(Layer.provide(MergeLane.layer))
-          )
-          waiting.push(
+          watched.waiting.push(
             Effect.orDie(
               neon.query(`UPDATE ${neonTable} SET city = 'Pushed Meanwhile' WHERE company_unique_id = $1`, [
                 demoCompanyKey(held)
@@ -253,85 +255,66 @@ describe("auto-promotion", () => {
             )
           )
           const pass = promotePassed([Company], { batchSize: 10, backupDir: dir }, new Map()).pipe(
-            Effect.provide(lane),
             Effect.provide(Logger.layer([]))
           )
           assert.strictEqual(yield* pass, 0, "held: its edits are not pushed")
-          assert.strictEqual(runs.n, 1)
+          assert.strictEqual(watched.laneRuns.n, 1)
           // the row changed after the promotion decided: the next pass looks at it again, not in 5 minutes
           assert.strictEqual(yield* pass, 0)
-          assert.strictEqual(runs.n, 2, "the row changed since it was held: tried again")
+          assert.strictEqual(watched.laneRuns.n, 2, "the row changed since it was held: tried again")
           assert.strictEqual(yield* pass, 0)
-          assert.strictEqual(runs.n, 2, "unchanged since: passed over")
+          assert.strictEqual(watched.laneRuns.n, 2, "unchanged since: passed over")
           // not PASSED any more, so that the passes of the tests after this one do not meet it
           yield* onNeon(`UPDATE ${neonTable} SET validation_status = 'FAILED' WHERE company_unique_id = $1`, [
             demoCompanyKey(held)
           ])
-        }).pipe(
-          Effect.scoped,
-          Effect.provide(
-            Layer.mergeAll(
-              SyncMetrics.layer,
-              Layer.succeed(Webhooks)(Webhooks.of({ enabled: false, emit: () => Effect.void }))
-            )
-          ),
-          Effect.provide(TestClock.layer())
-        )
+        })
+      )
     )
 
-    it.effect("waits for a merge in flight: a promotion runs alone on the lane", () => {
-      const watched = watch()
-      const neon = countingNeon()
-      return Effect.gen(function* () {
-        yield* inSync
-        const dir = yield* tempDir
-        const c = passing(2)
-        yield* enrichOnNeon([c])
-        yield* passedOnNeon([c])
-        // a merge of another key holds the lane
-        const lane = yield* MergeLane
-        const release = yield* Deferred.make<void>()
-        const started = yield* Deferred.make<void>()
-        const merge = yield* lane
-          .runKeys(
-            "company",
-            [demoCompanyKey(0)],
-            Deferred.succeed(started, undefined).pipe(Effect.andThen(Deferred.await(release)))
+    it.effect(
+      "waits for a merge in flight: a promotion runs alone on the lane",
+      promoting((_, dir, neonSent) =>
+        Effect.gen(function* () {
+          const c = passing(2)
+          yield* enrichOnNeon([c])
+          yield* passedOnNeon([c])
+          // a merge of another key holds the lane
+          const lane = yield* MergeLane
+          const release = yield* Deferred.make<void>()
+          const started = yield* Deferred.make<void>()
+          const merge = yield* lane
+            .runKeys(
+              "company",
+              [demoCompanyKey(0)],
+              Deferred.succeed(started, undefined).pipe(Effect.andThen(Deferred.await(release)))
+            )
+            .pipe(Effect.forkChild)
+          yield* Deferred.await(started)
+          const before = neonSent.n
+          const promotion = yield* promotePassed([Company], { batchSize: 10, backupDir: dir }).pipe(
+            Effect.forkChild
           )
-          .pipe(Effect.forkChild)
-        yield* Deferred.await(started)
-        const before = neon.sent.n
-        const promotion = yield* promotePassed([Company], { batchSize: 10, backupDir: dir }).pipe(
-          Effect.forkChild
-        )
-        yield* until(
-          "the pass has asked Neon whether a row is PASSED",
-          Effect.sync(() => (neon.sent.n > before ? true : undefined))
-        )
-        // time enough for a promotion that did not wait to read the PASSED rows, and more
-        yield* sleepLive(300)
-        assert.strictEqual(neon.sent.n, before + 1, "the promotion has not started: it waits for the merge")
-        assert.isUndefined(promotion.pollUnsafe())
-        yield* Deferred.succeed(release, undefined)
-        yield* Fiber.join(merge)
-        assert.strictEqual(yield* Fiber.join(promotion), 1)
-        assert.deepStrictEqual(yield* whereIs(c), { master: websiteOf(c), invalid: false })
-      }).pipe(
-        Effect.scoped,
-        neon.wrap,
-        Effect.provide(watchedServices(watched)),
-        Effect.provide(Logger.layer([])),
-        Effect.provide(TestClock.layer())
+          yield* until(
+            "the pass has asked Neon whether a row is PASSED",
+            Effect.sync(() => (neonSent.n > before ? true : undefined))
+          )
+          // time enough for a promotion that did not wait to read the PASSED rows, and more
+          yield* sleepLive(300)
+          assert.strictEqual(neonSent.n, before + 1, "the promotion has not started: it waits for the merge")
+          assert.isUndefined(promotion.pollUnsafe())
+          yield* Deferred.succeed(release, undefined)
+          yield* Fiber.join(merge)
+          assert.strictEqual(yield* Fiber.join(promotion), 1)
+          assert.deepStrictEqual(yield* whereIs(c), { master: websiteOf(c), invalid: false })
+        }).pipe(Effect.provide(Logger.layer([])))
       )
-    })
+    )
 
     it.effect(
       "leaves out a PASSED row with unpushed workspace edits, says so once, looks again when its Neon row changes or after 5 minutes, and promotes it once pushed",
-      () => {
-        const watched = watch()
-        return Effect.gen(function* () {
-          yield* inSync
-          const dir = yield* tempDir
+      promoting((watched, dir) =>
+        Effect.gen(function* () {
           const [held, other] = [passing(3), passing(4)]
           const website = `https://person.${demoCompanyKey(held).replaceAll(".", "")}.example.com`
           // a person is still at work on the row (not complete: not pushed) ...
@@ -417,18 +400,14 @@ describe("auto-promotion", () => {
             lines.filter((l) => l.text.startsWith("promoted ")),
             2
           )
-        }).pipe(Effect.scoped, Effect.provide(watchedServices(watched)), Effect.provide(TestClock.layer()))
-      }
+        })
+      )
     )
 
     it.effect(
       "ENRICH_SYNC_AUTO_PROMOTE=on: a pass at start and every 2 seconds; a failed pass is logged and the next tries again",
-      () => {
-        const watched = watch()
-        const neon = countingNeon()
-        return Effect.gen(function* () {
-          yield* inSync
-          const dir = yield* tempDir
+      promoting((_, dir, neonSent) =>
+        Effect.gen(function* () {
           // the backup folder cannot be made while a file stands where its parent should be
           const parent = join(dir, "parent")
           writeFileSync(parent, "not a folder")
@@ -452,7 +431,7 @@ describe("auto-promotion", () => {
           // the folder can be made now; the next pass comes 2 seconds after the last
           rmSync(parent)
           mkdirSync(parent)
-          yield* nextPassAfter(neon.sent, 2000)
+          yield* nextPassAfter(neonSent, 2000)
           yield* until(
             "the next pass promotes the row",
             Effect.map(whereIs(first), (w) => (w.invalid === false ? w : undefined))
@@ -475,29 +454,20 @@ describe("auto-promotion", () => {
             })
           )
           assert.strictEqual(readdirSync(join(parent, "backups")).length, 2)
-        }).pipe(
-          Effect.scoped,
-          neon.wrap,
-          Effect.provide(watchedServices(watched)),
-          Effect.provide(TestClock.layer())
-        )
-      }
+        })
+      )
     )
 
-    it.effect("starts no loop when ENRICH_SYNC_AUTO_PROMOTE is not on", () => {
-      const watched = watch()
-      const neon = countingNeon()
-      return Effect.gen(function* () {
-        const loops = yield* startLoop(autoPromoteLayer, {})
-        assert.strictEqual(loops.n, 0)
-        yield* TestClock.adjust("1 hour")
-        assert.strictEqual(neon.sent.n, 0)
-      }).pipe(
-        Effect.scoped,
-        neon.wrap,
-        Effect.provide(watchedServices(watched)),
-        Effect.provide(TestClock.layer())
+    it.effect(
+      "starts no loop when ENRICH_SYNC_AUTO_PROMOTE is not on",
+      watching((_, neonSent) =>
+        Effect.gen(function* () {
+          const loops = yield* startLoop(autoPromoteLayer, {})
+          assert.strictEqual(loops.n, 0)
+          yield* TestClock.adjust("1 hour")
+          assert.strictEqual(neonSent.n, 0)
+        })
       )
-    })
+    )
   })
 })

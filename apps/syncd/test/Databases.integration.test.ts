@@ -40,6 +40,15 @@ const neonDirect = neon
 const replication = `postgresql://replicator:${replicationPassword}@ep-cool-1.us-east-2.aws.neon.tech/neondb?sslmode=require`
 const workspace = `postgresql://postgres:${workspacePassword}@db.example.supabase.co:5432/postgres`
 
+/** The variables the tests configure the daemon with, in the groups they are given in. */
+const bothUrls = { NEON_DATABASE_URL: neon, SUPABASE_DATABASE_URL: workspace }
+const poolerUrls = { NEON_DATABASE_URL: neonPooler, SUPABASE_DATABASE_URL: workspace }
+const realtimeVariables = {
+  SUPABASE_URL: "https://example.supabase.co",
+  SUPABASE_SERVICE_ROLE_KEY: serviceRoleKey
+}
+const webhookVariables = { ENRICH_SYNC_WEBHOOK_URL: webhookUrl, ENRICH_SYNC_WEBHOOK_SECRET: webhookSecret }
+
 /** The configuration read from `env` alone, the `Redactor`, and a logger keeping its lines in `lines`. */
 const configured = (env: Record<string, string>, lines: Array<Logged> = []) =>
   Layer.mergeAll(SyncdConfig.layer, Redactor.layer, capturing(lines)).pipe(
@@ -52,6 +61,14 @@ const endpointsOf = (env: Record<string, string>, lines: Array<Logged> = []) =>
     Effect.provide(Endpoints.layer.pipe(Layer.provide(configured(env, lines)))),
     Effect.scoped
   )
+
+/** The endpoints `env` leads to, and the lines logged on the way. */
+const endpointsLogged = (env: Record<string, string>) =>
+  Effect.gen(function* () {
+    const lines: Array<Logged> = []
+    const endpoints = yield* endpointsOf(env, lines)
+    return { endpoints, lines }
+  })
 
 /** A data folder of the test's own, removed after `use`. */
 const withDataDir = <A, E, R>(use: (dir: string) => Effect.Effect<A, E, R>) =>
@@ -75,16 +92,7 @@ const occupyServerFolders = (dir: string) => {
 describe("Databases", () => {
   it.effect("both URLs: the configured endpoints, with Realtime as configured, not the embedded demo", () =>
     Effect.gen(function* () {
-      const lines: Array<Logged> = []
-      const endpoints = yield* endpointsOf(
-        {
-          NEON_DATABASE_URL: neon,
-          SUPABASE_DATABASE_URL: workspace,
-          SUPABASE_URL: "https://example.supabase.co",
-          SUPABASE_SERVICE_ROLE_KEY: serviceRoleKey
-        },
-        lines
-      )
+      const { endpoints, lines } = yield* endpointsLogged({ ...bothUrls, ...realtimeVariables })
       assert.isFalse(endpoints.embedded)
       assert.strictEqual(Redacted.value(endpoints.neonUrl), neon)
       assert.strictEqual(Redacted.value(endpoints.replicationUrl), neon)
@@ -100,7 +108,7 @@ describe("Databases", () => {
 
   it.effect("both URLs without SUPABASE_URL: no Realtime (the workspace is polled)", () =>
     Effect.gen(function* () {
-      const endpoints = yield* endpointsOf({ NEON_DATABASE_URL: neon, SUPABASE_DATABASE_URL: workspace })
+      const endpoints = yield* endpointsOf(bothUrls)
       assert.isFalse(endpoints.embedded)
       assert.isTrue(Option.isNone(endpoints.realtime))
     })
@@ -108,11 +116,7 @@ describe("Databases", () => {
 
   it.effect("a -pooler Neon: replication through its direct host, saying so with the password hidden", () =>
     Effect.gen(function* () {
-      const lines: Array<Logged> = []
-      const endpoints = yield* endpointsOf(
-        { NEON_DATABASE_URL: neonPooler, SUPABASE_DATABASE_URL: workspace },
-        lines
-      )
+      const { endpoints, lines } = yield* endpointsLogged(poolerUrls)
       assert.strictEqual(Redacted.value(endpoints.neonUrl), neonPooler)
       assert.strictEqual(Redacted.value(endpoints.replicationUrl), neonDirect)
       const said = lines.find((line) => line.text.includes("is a -pooler host"))
@@ -125,15 +129,10 @@ describe("Databases", () => {
 
   it.effect("NEON_REPLICATION_URL is used as given, and nothing is derived", () =>
     Effect.gen(function* () {
-      const lines: Array<Logged> = []
-      const endpoints = yield* endpointsOf(
-        {
-          NEON_DATABASE_URL: neonPooler,
-          NEON_REPLICATION_URL: replication,
-          SUPABASE_DATABASE_URL: workspace
-        },
-        lines
-      )
+      const { endpoints, lines } = yield* endpointsLogged({
+        ...poolerUrls,
+        NEON_REPLICATION_URL: replication
+      })
       assert.strictEqual(Redacted.value(endpoints.replicationUrl), replication)
       assert.isFalse(lines.some((line) => line.text.includes("-pooler")))
     })
@@ -142,13 +141,10 @@ describe("Databases", () => {
   it.effect("hands every configured secret to the Redactor", () =>
     Effect.gen(function* () {
       const env = {
-        NEON_DATABASE_URL: neonPooler,
+        ...poolerUrls,
         NEON_REPLICATION_URL: replication,
-        SUPABASE_DATABASE_URL: workspace,
-        SUPABASE_URL: "https://example.supabase.co",
-        SUPABASE_SERVICE_ROLE_KEY: serviceRoleKey,
-        ENRICH_SYNC_WEBHOOK_URL: webhookUrl,
-        ENRICH_SYNC_WEBHOOK_SECRET: webhookSecret
+        ...realtimeVariables,
+        ...webhookVariables
       }
       const secrets = [
         neonPassword,

@@ -20,6 +20,7 @@ import * as TestClock from "effect/testing/TestClock"
 import pg from "pg"
 import { mergeKeys, reconcile } from "../src/Reconcile.ts"
 import { SyncMetrics } from "../src/SyncMetrics.ts"
+import { assertBothEditsMerged, editOnBothSides, workspaceCompany } from "./support/CompanyRows.ts"
 import { capturing, type Logged } from "./support/LoopHarness.ts"
 import { mergeServices, seededDatabases, sleepLive, until } from "./support/MergeLayers.ts"
 
@@ -32,21 +33,6 @@ const onNeon = (index: number, set: string, value: string) =>
   SourceDatabase.use((db) =>
     db.query(`UPDATE ${neonTable} SET ${set} WHERE company_unique_id = $1`, [demoCompanyKey(index), value])
   )
-
-const neonRow = (index: number) =>
-  SourceDatabase.use((db) =>
-    db.query(`SELECT city, industry, enrichment_status FROM ${neonTable} WHERE company_unique_id = $1`, [
-      demoCompanyKey(index)
-    ])
-  ).pipe(Effect.map(([row]) => row))
-
-const workspaceRow = (index: number) =>
-  WorkspaceDatabase.use((db) =>
-    db.query(
-      `SELECT city, industry, enrichment_status, sync_state, sync_dirty FROM ${workspaceTable} WHERE company_unique_id = $1`,
-      [demoCompanyKey(index)]
-    )
-  ).pipe(Effect.map(([row]) => row))
 
 /** A plain connection to the workspace for the scope, as a person's tool would hold one. */
 const workspaceClient = Effect.gen(function* () {
@@ -115,7 +101,7 @@ describe("mergeKeys", () => {
         const indexes = [1, 2, 3, 4, 5]
         for (const i of indexes) yield* onNeon(i, "city = $2", `Batched ${i}`)
         yield* mergeFromNeon(indexes, 2)
-        for (const i of indexes) assert.strictEqual((yield* workspaceRow(i))?.city, `Batched ${i}`)
+        for (const i of indexes) assert.strictEqual((yield* workspaceCompany(i))?.city, `Batched ${i}`)
         // each batch is one write: the rows it inserted share their transaction
         const written = yield* WorkspaceDatabase.use((db) =>
           db.query(
@@ -187,7 +173,7 @@ describe("mergeKeys", () => {
           )
           for (const row of neon) assert.match(String(row.website), /^https:\/\/planned-\d+\.example$/)
           assert.strictEqual(neon.find((r) => r.key === demoCompanyKey(24))?.city, "Changed After Plan")
-          assert.strictEqual((yield* workspaceRow(24))?.city, "Changed After Plan")
+          assert.strictEqual((yield* workspaceCompany(24))?.city, "Changed After Plan")
           assert.isAtLeast(
             (yield* metrics.snapshot).retries - retriesBefore,
             1,
@@ -241,10 +227,10 @@ describe("mergeKeys", () => {
             lines.some((l) => l.level === "Warn" && /^merging company records: .*; retrying$/.test(l.text)),
             `the retry is logged as a warning: ${JSON.stringify(lines)}`
           )
-          assert.notStrictEqual((yield* workspaceRow(6))?.city, "After Retry")
+          assert.notStrictEqual((yield* workspaceCompany(6))?.city, "After Retry")
           yield* Effect.promise(() => holder.query("COMMIT"))
           yield* Fiber.join(fiber)
-          assert.strictEqual((yield* workspaceRow(6))?.city, "After Retry")
+          assert.strictEqual((yield* workspaceCompany(6))?.city, "After Retry")
           assert.strictEqual(yield* mergedSoFar, before + 1, "counted once, when it landed")
         }).pipe(Effect.scoped, Effect.provide(mergeServices), Effect.provide(TestClock.layer()))
     )
@@ -285,7 +271,7 @@ describe("mergeKeys", () => {
           `SELECT CASE WHEN is_called THEN last_value ELSE 0 END AS n FROM public.reconcile_test_refusals`
         )
         assert.strictEqual(Number(tried?.n), 1, "tried once, not again")
-        assert.isUndefined(yield* workspaceRow(7))
+        assert.isUndefined(yield* workspaceCompany(7))
       }).pipe(Effect.scoped, Effect.provide(mergeServices), Effect.provide(TestClock.layer()))
     )
 
@@ -321,7 +307,7 @@ describe("mergeKeys", () => {
         const [gate] = yield* ws.query(`SELECT lost FROM public.reconcile_test_gate`)
         assert.isAbove(Number(gate?.lost), 1)
         assert.isUndefined(fiber.pollUnsafe(), "the contended key is not dropped")
-        assert.notStrictEqual((yield* workspaceRow(8))?.city, "Won At Last")
+        assert.notStrictEqual((yield* workspaceCompany(8))?.city, "Won At Last")
         yield* ws.query(`UPDATE public.reconcile_test_gate SET open = true`)
         yield* until(
           "the key is merged again",
@@ -331,7 +317,7 @@ describe("mergeKeys", () => {
           })
         )
         yield* Fiber.join(fiber)
-        assert.strictEqual((yield* workspaceRow(8))?.city, "Won At Last")
+        assert.strictEqual((yield* workspaceCompany(8))?.city, "Won At Last")
         const after = yield* metrics.snapshot
         assert.strictEqual(
           after.merged["neon->workspace/company"],
@@ -398,29 +384,16 @@ describe("reconcile", () => {
         // a Neon change of one key
         yield* onNeon(20, "city = $2", "Changed On Neon")
         // a person completes a row in the workspace, while Neon changes another field of it
-        yield* WorkspaceDatabase.use((db) =>
-          db.query(
-            `UPDATE ${workspaceTable} SET city = 'Edited In Workspace', enrichment_status = 'complete'
-              WHERE company_unique_id = $1`,
-            [demoCompanyKey(21)]
-          )
-        )
-        yield* onNeon(21, "industry = $2", "Neon Industry")
+        yield* editOnBothSides(21)
         // a Neon row deleted without being promoted
         yield* SourceDatabase.use((db) =>
           db.query(`DELETE FROM ${neonTable} WHERE company_unique_id = $1`, [demoCompanyKey(22)])
         )
         const { metrics, lines } = yield* reconciled("test, both sides changed")
-        assert.strictEqual((yield* workspaceRow(20))?.city, "Changed On Neon")
+        assert.strictEqual((yield* workspaceCompany(20))?.city, "Changed On Neon")
         // the edit is pushed (the row is complete, as the policy asks) and Neon's change pulled
-        const edited = {
-          city: "Edited In Workspace",
-          industry: "Neon Industry",
-          enrichment_status: "complete"
-        }
-        assert.deepStrictEqual(yield* neonRow(21), edited)
-        assert.deepInclude(yield* workspaceRow(21), { ...edited, sync_dirty: false })
-        assert.strictEqual((yield* workspaceRow(22))?.sync_state, "removed")
+        yield* assertBothEditsMerged(21)
+        assert.strictEqual((yield* workspaceCompany(22))?.sync_state, "removed")
         assert.strictEqual(metrics.reconciles, 1)
         assert.strictEqual(metrics.merged["reconcile/company"], 3)
         assert.strictEqual(metrics.pushed, 1)

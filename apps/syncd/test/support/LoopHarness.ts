@@ -52,6 +52,21 @@ export const onNeon = (sql: string, params: ReadonlyArray<unknown>) =>
 export const onWorkspace = (sql: string, params: ReadonlyArray<unknown>) =>
   WorkspaceDatabase.use((db) => db.query(sql, params))
 
+/**
+ * `run` (a method of a service that makes an effect: a query, a loop, a merge) with each run of the effects
+ * it makes counted in `count`, when that effect runs rather than when it is made.
+ */
+export const countingRuns =
+  <Args extends ReadonlyArray<unknown>, A, E, R>(
+    count: { n: number },
+    run: (...args: Args) => Effect.Effect<A, E, R>
+  ) =>
+  (...args: Args) =>
+    Effect.suspend(() => {
+      count.n++
+      return run(...args)
+    })
+
 /** A counter of the statements sent to Neon, and `Effect.provide`'s wrapper of Neon that counts them. */
 export const countingNeon = () => {
   const sent = { n: 0 }
@@ -60,17 +75,27 @@ export const countingNeon = () => {
       Effect.provideService(
         self,
         SourceDatabase,
-        SourceDatabase.of({
-          ...db,
-          query: (text, params) =>
-            Effect.suspend(() => {
-              sent.n++
-              return db.query(text, params)
-            })
-        })
+        SourceDatabase.of({ ...db, query: countingRuns(sent, db.query) })
       )
     )
   return { sent, wrap }
+}
+
+/**
+ * A loop test's effect: `body`, given the count of its statements to Neon (see `countingNeon`), in a scope
+ * of its own, on `services` and the test clock.
+ */
+export const onTestClock = <ROut, E2, RIn, A, E, R>(
+  services: Layer.Layer<ROut, E2, RIn>,
+  body: (neonSent: { readonly n: number }) => Effect.Effect<A, E, R>
+) => {
+  const neon = countingNeon()
+  return body(neon.sent).pipe(
+    Effect.scoped,
+    neon.wrap,
+    Effect.provide(services),
+    Effect.provide(TestClock.layer())
+  )
 }
 
 /**
@@ -100,14 +125,7 @@ export const startLoop = <E, R>(loopLayer: Layer.Layer<never, E, R>, env: Record
     const countingLoops = Layer.effect(
       Loops,
       Effect.map(Effect.service(Loops), (real) =>
-        Loops.of({
-          run: (loop) =>
-            Effect.suspend(() => {
-              loops.n++
-              return real.run(loop)
-            }),
-          join: real.join
-        })
+        Loops.of({ run: countingRuns(loops, real.run), join: real.join })
       )
     ).pipe(Layer.provide(Loops.layer))
     yield* Layer.build(
