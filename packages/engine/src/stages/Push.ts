@@ -55,6 +55,28 @@ export const pushCandidates = (
       .pipe(Effect.map((rows) => rows.map((r) => String(r.key))))
   )
 
+/**
+ * Of `keys`, those whose workspace row's status is not one the policy pushes: edits there are held back
+ * (they stay in the workspace, listed as unsynced, until the status allows them).
+ */
+export const heldBack = (
+  entity: Entity,
+  keys: ReadonlyArray<string>,
+  policy: MergePolicy = defaultPolicy
+): Effect.Effect<ReadonlySet<string>, DatabaseError, WorkspaceDatabase> =>
+  keys.length === 0
+    ? Effect.succeed(new Set<string>())
+    : WorkspaceDatabase.use((db) =>
+        db
+          .query(
+            `SELECT t.${entity.key} AS key FROM ${qualified(entity.workspaceTable)} AS t
+              WHERE t.${entity.key} = ANY($1::text[])
+                AND (enrich_sync.canonical_status(t.enrichment_status)::json #>> '{}' = ANY($2::text[])) IS NOT TRUE`,
+            [keys, policy.pushOn]
+          )
+          .pipe(Effect.map((rows) => new Set(rows.map((r) => String(r.key)))))
+      )
+
 /** Pushes one entity (see the module header). */
 export const pushEntity: EntityStage<PushOptions, PushReport> = (entity, options = {}) =>
   Effect.gen(function* () {

@@ -5,7 +5,7 @@ import * as Effect from "effect/Effect"
 import { applyKeys } from "../../src/merge/MergeApply.ts"
 import { backfillEntity } from "../../src/stages/Backfill.ts"
 import type { Progress } from "../../src/stages/Progress.ts"
-import { pushCandidates, pushEntity } from "../../src/stages/Push.ts"
+import { heldBack, pushCandidates, pushEntity } from "../../src/stages/Push.ts"
 import { verifyEntity } from "../../src/stages/Verify.ts"
 import { neonCompanies, workspaceCompanies } from "../support/CompanyRows.ts"
 import { companyJsonText, engineFixture, exactJson, onNeon } from "../support/EngineFixture.ts"
@@ -37,6 +37,18 @@ describe("push", () => {
           yield* pushCandidates(Company, { pushOn: ["complete", "in_progress"] }),
           [k1, k2, k3].sort()
         )
+      })
+    )
+
+    it.effect("of given keys, the held back ones are those whose status the policy does not push", () =>
+      Effect.gen(function* () {
+        // k1 ' Complete ' and k2 complete (pushable), k3 in_progress, k4 pending (untouched status)
+        assert.deepStrictEqual([...(yield* heldBack(Company, [k1, k2, k3, k4]))].sort(), [k3, k4].sort())
+        assert.deepStrictEqual(
+          [...(yield* heldBack(Company, [k1, k3, k4], { pushOn: ["complete", "in_progress"] }))],
+          [k4]
+        )
+        assert.strictEqual((yield* heldBack(Company, [])).size, 0)
       })
     )
 
