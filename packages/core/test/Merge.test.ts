@@ -11,7 +11,7 @@ import { timestampMicros } from "../src/Timestamp.ts"
 import * as Worlds from "./support/MergeWorlds.ts"
 
 const entity: Entity = Company
-const { applied, at, policyArb, rerunWritesNothing, side, timeArb } = Worlds
+const { applied, at, checkLaw, policyArb, rerunWritesNothing, side, timeArb } = Worlds
 type World = Worlds.World
 const shared = entity.fields.filter((f) => f.owner === "shared")
 const dataFields = shared.filter((f) => f.kind !== "status")
@@ -232,103 +232,88 @@ const terminal = (s: SyncValue) => s === "complete" || s === "failed"
 
 describe("merge laws (fast-check)", () => {
   it("idempotent: re-merging the merged state writes nothing, so the engine's writes never echo", () => {
-    fc.assert(
-      fc.property(worldArb, policyArb, (world, policy) => {
-        rerunWritesNothing(run, world, policy)
-      }),
-      { numRuns: 2000 }
-    )
+    checkLaw(worldArb, { numRuns: 2000 }, (world, policy) => {
+      rerunWritesNothing(run, world, policy)
+    })
   })
 
   it("convergent: every field ends equal on both sides unless it is a gated pending edit", () => {
-    fc.assert(
-      fc.property(worldArb, policyArb, (world, policy) => {
-        const result = run(world, policy)
-        const after = applied(world, result)
-        for (const field of entity.fields) {
-          const equal = sameValue(after.source.record[field.name], after.workspace.record[field.name])
-          if (result.pending.includes(field.name)) {
-            assert.strictEqual(field.owner, "shared")
-            assert.isFalse(equal, `${field.name} is pending but equal on both sides`)
-            assert.isTrue(sameValue(result.newBase[field.name], after.source.record[field.name]))
-          } else {
-            assert.isTrue(equal, `${field.name} differs after merge`)
-            assert.isTrue(sameValue(result.newBase[field.name], after.source.record[field.name]))
-          }
+    checkLaw(worldArb, { numRuns: 2000 }, (world, policy) => {
+      const result = run(world, policy)
+      const after = applied(world, result)
+      for (const field of entity.fields) {
+        const equal = sameValue(after.source.record[field.name], after.workspace.record[field.name])
+        if (result.pending.includes(field.name)) {
+          assert.strictEqual(field.owner, "shared")
+          assert.isFalse(equal, `${field.name} is pending but equal on both sides`)
+          assert.isTrue(sameValue(result.newBase[field.name], after.source.record[field.name]))
+        } else {
+          assert.isTrue(equal, `${field.name} differs after merge`)
+          assert.isTrue(sameValue(result.newBase[field.name], after.source.record[field.name]))
         }
-      }),
-      { numRuns: 2000 }
-    )
+      }
+    })
   })
 
   it("nothing lost: every overwritten edit appears in the conflicts", () => {
-    fc.assert(
-      fc.property(worldArb, policyArb, (world, policy) => {
-        const result = run(world, policy)
-        const logged = (field: string, side: "source" | "workspace") =>
-          result.conflicts.some((c) => c.field === field && c.winner !== side)
-        for (const [name, sideName, writes, before] of [
-          ["source", "source", result.toSource, world.source.record],
-          ["workspace", "workspace", result.toWorkspace, world.workspace.record]
-        ] as const) {
-          for (const field of Object.keys(writes)) {
-            const old = before[field] ?? null
-            const wasEdit = world.base === null || !sameValue(old, world.base[field] ?? null)
-            if (wasEdit && !sameValue(old, writes[field])) {
-              assert.isTrue(
-                logged(field, sideName),
-                `${name}.${field}=${JSON.stringify(old)} overwritten silently`
-              )
-            }
+    checkLaw(worldArb, { numRuns: 2000 }, (world, policy) => {
+      const result = run(world, policy)
+      const logged = (field: string, side: "source" | "workspace") =>
+        result.conflicts.some((c) => c.field === field && c.winner !== side)
+      for (const [name, sideName, writes, before] of [
+        ["source", "source", result.toSource, world.source.record],
+        ["workspace", "workspace", result.toWorkspace, world.workspace.record]
+      ] as const) {
+        for (const field of Object.keys(writes)) {
+          const old = before[field] ?? null
+          const wasEdit = world.base === null || !sameValue(old, world.base[field] ?? null)
+          if (wasEdit && !sameValue(old, writes[field])) {
+            assert.isTrue(
+              logged(field, sideName),
+              `${name}.${field}=${JSON.stringify(old)} overwritten silently`
+            )
           }
         }
-        // a conflict always carries both values and both times
-        for (const c of result.conflicts) {
-          assert.isTrue(sameValue(c.source.value, world.source.record[c.field] ?? null))
-          assert.isTrue(sameValue(c.workspace.value, world.workspace.record[c.field] ?? null))
-        }
-      }),
-      { numRuns: 2000 }
-    )
+      }
+      // a conflict always carries both values and both times
+      for (const c of result.conflicts) {
+        assert.isTrue(sameValue(c.source.value, world.source.record[c.field] ?? null))
+        assert.isTrue(sameValue(c.workspace.value, world.workspace.record[c.field] ?? null))
+      }
+    })
   })
 
   it("the enrichment status only moves forward (terminal statuses may only replace each other)", () => {
-    fc.assert(
-      fc.property(worldArb, policyArb, (world, policy) => {
-        const result = run(world, policy)
-        for (const [writes, before] of [
-          [result.toSource, world.source.record],
-          [result.toWorkspace, world.workspace.record]
-        ] as const) {
-          const next = writes[statusName]
-          if (next === undefined) continue
-          const old = before[statusName] ?? null
-          assert.isTrue(
-            canMove(String(old), String(next)) || (terminal(old) && terminal(next)),
-            `status moved ${String(old)} -> ${String(next)}`
-          )
-        }
-      }),
-      { numRuns: 3000 }
-    )
+    checkLaw(worldArb, { numRuns: 3000 }, (world, policy) => {
+      const result = run(world, policy)
+      for (const [writes, before] of [
+        [result.toSource, world.source.record],
+        [result.toWorkspace, world.workspace.record]
+      ] as const) {
+        const next = writes[statusName]
+        if (next === undefined) continue
+        const old = before[statusName] ?? null
+        assert.isTrue(
+          canMove(String(old), String(next)) || (terminal(old) && terminal(next)),
+          `status moved ${String(old)} -> ${String(next)}`
+        )
+      }
+    })
   })
 
   it("push gating: nothing reaches the source unless the workspace row is or becomes pushable", () => {
-    fc.assert(
-      fc.property(worldArb, policyArb, (world, policy) => {
-        const result = run(world, policy)
-        const before = world.workspace.record[statusName] ?? null
-        const after = { ...world.workspace.record, ...result.toWorkspace }[statusName] ?? null
-        const pushable = policy.pushOn.includes(String(before)) || policy.pushOn.includes(String(after))
-        if (!pushable) {
-          assert.deepStrictEqual(result.toSource, {})
-        } else {
-          // a pushable row holds nothing back
-          assert.deepStrictEqual(result.pending, [])
-        }
-      }),
-      { numRuns: 2000 }
-    )
+    checkLaw(worldArb, { numRuns: 2000 }, (world, policy) => {
+      const result = run(world, policy)
+      const before = world.workspace.record[statusName] ?? null
+      const after = { ...world.workspace.record, ...result.toWorkspace }[statusName] ?? null
+      const pushable = policy.pushOn.includes(String(before)) || policy.pushOn.includes(String(after))
+      if (!pushable) {
+        assert.deepStrictEqual(result.toSource, {})
+      } else {
+        // a pushable row holds nothing back
+        assert.deepStrictEqual(result.pending, [])
+      }
+    })
   })
 
   it("order independent: with concurrent edits, merging after each edit or once after both ends the same", () => {
@@ -394,17 +379,15 @@ describe("merge laws (fast-check)", () => {
   })
 
   it("stamps writes with the newest edit they carry, never moving a side's updated_at back", () => {
-    fc.assert(
-      fc.property(worldArb, policyArb, (world, policy) => {
-        const result = run(world, policy)
-        const micros = (t: string | null | undefined) => timestampMicros(t ?? null) ?? -1n
-        if (result.sourceUpdatedAt !== null) {
-          assert.isTrue(micros(result.sourceUpdatedAt) >= micros(world.source.editedAt))
-        }
-        if (result.workspaceUpdatedAt !== null) {
-          assert.isTrue(micros(result.workspaceUpdatedAt) >= micros(world.workspace.editedAt))
-        }
-      })
-    )
+    checkLaw(worldArb, {}, (world, policy) => {
+      const result = run(world, policy)
+      const micros = (t: string | null | undefined) => timestampMicros(t ?? null) ?? -1n
+      if (result.sourceUpdatedAt !== null) {
+        assert.isTrue(micros(result.sourceUpdatedAt) >= micros(world.source.editedAt))
+      }
+      if (result.workspaceUpdatedAt !== null) {
+        assert.isTrue(micros(result.workspaceUpdatedAt) >= micros(world.workspace.editedAt))
+      }
+    })
   })
 })

@@ -18,7 +18,7 @@ import { validate } from "../src/validation/Validation.ts"
 import * as Worlds from "./support/MergeWorlds.ts"
 
 const entity: Entity = Company
-const { applied, at, policyArb, rerunWritesNothing, side, timeArb } = Worlds
+const { applied, at, checkLaw, rerunWritesNothing, side, timeArb } = Worlds
 type World = Worlds.World
 
 const record = Worlds.guideCompany
@@ -357,68 +357,56 @@ const run = (world: World, policy: MergePolicy) =>
 
 describe("planSync laws (fast-check)", () => {
   it("validates exactly when the merge pushes, the record Neon holds after the push", () => {
-    fc.assert(
-      fc.property(worldArb, policyArb, (world, policy) => {
-        const result = merge(entity, world.base, world.source, world.workspace, policy)
-        const plan = run(world, policy)
-        if (Object.keys(result.toSource).length === 0) {
-          assert.deepStrictEqual(plan, { ...result, validation: null })
-        } else {
-          assert.deepStrictEqual(
-            plan.validation,
-            validate(entity, { ...world.source.record, ...result.toSource })
-          )
-          assert.deepStrictEqual(plan.conflicts, result.conflicts)
-          assert.deepStrictEqual(plan.pending, result.pending)
-        }
-      }),
-      { numRuns: 1000 }
-    )
+    checkLaw(worldArb, { numRuns: 1000 }, (world, policy) => {
+      const result = merge(entity, world.base, world.source, world.workspace, policy)
+      const plan = run(world, policy)
+      if (Object.keys(result.toSource).length === 0) {
+        assert.deepStrictEqual(plan, { ...result, validation: null })
+      } else {
+        assert.deepStrictEqual(
+          plan.validation,
+          validate(entity, { ...world.source.record, ...result.toSource })
+        )
+        assert.deepStrictEqual(plan.conflicts, result.conflicts)
+        assert.deepStrictEqual(plan.pending, result.pending)
+      }
+    })
   })
 
   it("idempotent: re-planning the written state writes nothing", () => {
-    fc.assert(
-      fc.property(worldArb, policyArb, (world, policy) => {
-        assert.strictEqual(rerunWritesNothing(run, world, policy).validation, null)
-      }),
-      { numRuns: 1000 }
-    )
+    checkLaw(worldArb, { numRuns: 1000 }, (world, policy) => {
+      assert.strictEqual(rerunWritesNothing(run, world, policy).validation, null)
+    })
   })
 
   it("convergent: the writes leave both sides equal to the new base, except pending workspace edits", () => {
-    fc.assert(
-      fc.property(worldArb, policyArb, (world, policy) => {
-        const plan = run(world, policy)
-        const after = applied(world, plan)
-        for (const field of entity.fields) {
-          const name = field.name
-          assert.isTrue(
-            sameValue(after.source.record[name] ?? null, plan.newBase[name] ?? null),
-            `Neon ${name}`
-          )
-          if (!plan.pending.includes(name)) {
-            assert.isTrue(sameValue(after.workspace.record[name] ?? null, plan.newBase[name] ?? null), name)
-          }
+    checkLaw(worldArb, { numRuns: 1000 }, (world, policy) => {
+      const plan = run(world, policy)
+      const after = applied(world, plan)
+      for (const field of entity.fields) {
+        const name = field.name
+        assert.isTrue(
+          sameValue(after.source.record[name] ?? null, plan.newBase[name] ?? null),
+          `Neon ${name}`
+        )
+        if (!plan.pending.includes(name)) {
+          assert.isTrue(sameValue(after.workspace.record[name] ?? null, plan.newBase[name] ?? null), name)
         }
-        // a workspace that is not written is not stamped
-        if (Object.keys(plan.toWorkspace).length === 0) assert.strictEqual(plan.workspaceUpdatedAt, null)
-      }),
-      { numRuns: 1000 }
-    )
+      }
+      // a workspace that is not written is not stamped
+      if (Object.keys(plan.toWorkspace).length === 0) assert.strictEqual(plan.workspaceUpdatedAt, null)
+    })
   })
 
   it("what a push writes on Neon is what validating the new base says", () => {
-    fc.assert(
-      fc.property(worldArb, policyArb, (world, policy) => {
-        const plan = run(world, policy)
-        if (plan.validation === null) return
-        const written = validationFields(plan.validation)
-        for (const [field, value] of Object.entries(written)) {
-          assert.deepStrictEqual(plan.newBase[field], value, field)
-        }
-        assert.deepStrictEqual(validationFields(validate(entity, plan.newBase)), written)
-      }),
-      { numRuns: 1000 }
-    )
+    checkLaw(worldArb, { numRuns: 1000 }, (world, policy) => {
+      const plan = run(world, policy)
+      if (plan.validation === null) return
+      const written = validationFields(plan.validation)
+      for (const [field, value] of Object.entries(written)) {
+        assert.deepStrictEqual(plan.newBase[field], value, field)
+      }
+      assert.deepStrictEqual(validationFields(validate(entity, plan.newBase)), written)
+    })
   })
 })

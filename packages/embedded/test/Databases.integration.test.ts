@@ -170,37 +170,31 @@ describe("Databases", () => {
   it.live("a scoped database is dropped when its scope closes on a failure or an interruption", () =>
     Effect.gen(function* () {
       const server = injectedServers().neon
-      let failedIn = ""
-      const exit = yield* Effect.exit(
+      /** The database each `inUse` made, by its prefix. */
+      const made = new Map<string, string>()
+      /** In a scope of its own: a database made for it, a session left open on it, then `end`. */
+      const inUse = <A, E>(prefix: string, end: Effect.Effect<A, E>) =>
         Effect.scoped(
           Effect.gen(function* () {
-            const db = yield* scopedDatabase(server, "failing")
-            failedIn = db.name
+            const db = yield* scopedDatabase(server, prefix)
+            made.set(prefix, db.name)
             yield* openSession(db.url)
-            return yield* Effect.fail("the test failed" as const)
+            return yield* end
           })
         )
-      )
-      assert.isTrue(Exit.isFailure(exit))
-      assert.isFalse(yield* exists(server, failedIn))
 
-      let interruptedIn = ""
+      const exit = yield* Effect.exit(inUse("failing", Effect.fail("the test failed" as const)))
+      assert.isTrue(Exit.isFailure(exit))
+      assert.isFalse(yield* exists(server, made.get("failing")!))
+
       const started = yield* Deferred.make<void>()
       const fiber = yield* Effect.forkChild(
-        Effect.scoped(
-          Effect.gen(function* () {
-            const db = yield* scopedDatabase(server, "interrupted")
-            interruptedIn = db.name
-            yield* openSession(db.url)
-            yield* Deferred.succeed(started, undefined)
-            return yield* Effect.never
-          })
-        )
+        inUse("interrupted", Deferred.succeed(started, undefined).pipe(Effect.andThen(Effect.never)))
       )
       yield* Deferred.await(started)
-      assert.isTrue(yield* exists(server, interruptedIn))
+      assert.isTrue(yield* exists(server, made.get("interrupted")!))
       yield* Fiber.interrupt(fiber)
-      assert.isFalse(yield* exists(server, interruptedIn))
+      assert.isFalse(yield* exists(server, made.get("interrupted")!))
     })
   )
 })

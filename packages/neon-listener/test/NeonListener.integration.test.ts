@@ -41,7 +41,7 @@ describe("NeonListener", () => {
           assert.deepInclude(created, { _tag: "SlotCreated", reason: "first-start" })
           const [pub] = yield* sql.query<{ n: string }>(
             "SELECT count(*)::text AS n FROM pg_publication_tables WHERE pubname = $1",
-            [source.config.publication]
+            [source.publication]
           )
           assert.strictEqual(pub?.n, "2")
           yield* streaming(running)
@@ -105,14 +105,14 @@ describe("NeonListener", () => {
             )
           }
           // Not acknowledged: the slot stays before the first transaction.
-          const initial = yield* slotRow(sql, source.config.slot!)
+          const initial = yield* slotRow(sql, source.slot)
           assert.isTrue(parseLsn(initial!.confirmed!) < txns[0]!.endLsn)
 
           // Acknowledging the second transaction confirms exactly its end (Postgres prints what formatLsn prints).
           yield* running.listener.ack(txns[1]!.endLsn)
           yield* eventually(
             "the slot at the second commit",
-            slotRow(sql, source.config.slot!).pipe(
+            slotRow(sql, source.slot).pipe(
               Effect.map((row) => (row?.confirmed === formatLsn(txns[1]!.endLsn) ? row : undefined))
             )
           )
@@ -127,7 +127,7 @@ describe("NeonListener", () => {
 
           // Acknowledging the last one lets the slot move to it and past it (keepalives, empty transactions).
           yield* running.listener.ack(txns[3]!.endLsn)
-          yield* slotReaches(sql, source.config.slot!, txns[3]!.endLsn, "the slot at or past the last commit")
+          yield* slotReaches(sql, source.slot, txns[3]!.endLsn, "the slot at or past the last commit")
           assert.isUndefined(running.failure())
         })
       )
@@ -169,7 +169,7 @@ describe("NeonListener", () => {
             })
           )
           const confirmedIs = (lsn: bigint) =>
-            slotRow(sql, source.config.slot!).pipe(
+            slotRow(sql, source.slot).pipe(
               Effect.map((row) => (row?.confirmed === formatLsn(lsn) ? row : undefined))
             )
           yield* running.listener.ack(txns[0]!.endLsn)
@@ -178,11 +178,11 @@ describe("NeonListener", () => {
           yield* running.listener.ack(txns[2]!.endLsn)
           assert.strictEqual((yield* running.listener.status).confirmed, txns[2]!.endLsn)
           yield* Effect.sleep("300 millis")
-          const held = yield* slotRow(sql, source.config.slot!)
+          const held = yield* slotRow(sql, source.slot)
           assert.strictEqual(held?.confirmed, formatLsn(txns[0]!.endLsn), "the burst waits for the interval")
           yield* eventually(
             "the last of the burst, one status later",
-            slotRow(sql, source.config.slot!).pipe(
+            slotRow(sql, source.slot).pipe(
               Effect.map((row) =>
                 row?.confirmed !== undefined && parseLsn(String(row.confirmed)) >= txns[2]!.endLsn
                   ? row
@@ -233,8 +233,7 @@ describe("NeonListener", () => {
       Effect.scoped(
         Effect.gen(function* () {
           const source = yield* freshSource(injectedServers().neon, "nl_idle")
-          const { sql } = source
-          const slot = source.config.slot!
+          const { sql, slot } = source
           const running = yield* startListener(
             { ...source.config, heartbeatInterval: "100 millis" },
             { autoAck: false }
@@ -329,7 +328,7 @@ describe("NeonListener", () => {
           }
           const [replication] = yield* sql.query<{ sent: string; wal: string }>(
             "SELECT r.sent_lsn::text AS sent, pg_current_wal_lsn()::text AS wal FROM pg_stat_replication r JOIN pg_replication_slots s ON s.active_pid = r.pid WHERE s.slot_name = $1",
-            [source.config.slot]
+            [source.slot]
           )
           assert.isTrue(parseLsn(replication!.sent) < parseLsn(replication!.wal), "the server was held back")
 

@@ -8,29 +8,25 @@ import { connectionUrl, injectedServers, PostgresServer } from "@enrich-sync/tes
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import { ensureSlot } from "../src/Slot.ts"
-import { connect, eventually, expectFailure, freshSource, slotRow, startListener } from "./support/Source.ts"
-
-const withUser = (url: string, user: string, password: string) => {
-  const u = new URL(url)
-  u.username = user
-  u.password = password
-  return u.toString()
-}
+import {
+  connect,
+  eventually,
+  expectFailure,
+  freshSource,
+  roleWithoutReplication,
+  slotRow,
+  startListener,
+  withUser
+} from "./support/Source.ts"
 
 describe("the preflight", () => {
   it.live("a role without REPLICATION", () =>
     Effect.scoped(
       Effect.gen(function* () {
-        const server = injectedServers().neon
-        const source = yield* freshSource(server, "nl_role")
-        const role = `${source.name}_r`
+        const source = yield* freshSource(injectedServers().neon, "nl_role")
         const password = "Pw-not-for-logs-4821"
-        yield* source.sql.query(`CREATE ROLE ${role} LOGIN NOREPLICATION PASSWORD '${password}'`)
-        yield* Effect.addFinalizer(() => source.sql.query(`DROP ROLE IF EXISTS ${role}`).pipe(Effect.ignore))
-        const error = yield* ensureSlot({
-          ...source.config,
-          url: Redacted.make(withUser(source.url, role, password))
-        }).pipe(Effect.flip)
+        const { role, url } = yield* roleWithoutReplication(source, password)
+        const error = yield* ensureSlot({ ...source.config, url: Redacted.make(url) }).pipe(Effect.flip)
         expectFailure(
           error,
           "NotReplicationRole",
@@ -106,7 +102,7 @@ describe("the preflight", () => {
         )
         assert.isFalse(identity.retryable)
         // Nothing was created by a failed preflight.
-        assert.isUndefined(yield* slotRow(source.sql, source.config.slot!))
+        assert.isUndefined(yield* slotRow(source.sql, source.slot))
         // The listener surfaces the same problem as the failure of its stream (it does not retry it).
         const running = yield* startListener(source.config)
         const failure = yield* eventually("the stream to fail", Effect.sync(running.failure))

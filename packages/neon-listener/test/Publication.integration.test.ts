@@ -14,7 +14,7 @@ describe("the publication", () => {
     Effect.scoped(
       Effect.gen(function* () {
         const source = yield* freshSource(injectedServers().neon, "nl_pub")
-        const pub = source.config.publication!
+        const pub = source.publication
         yield* source.sql.query(
           `CREATE PUBLICATION ${pub} FOR TABLE marketing.company_invalid WITH (publish = 'insert, update')`
         )
@@ -45,7 +45,7 @@ describe("the publication", () => {
         )
         const rows = yield* source.sql.query<{ t: string; columns: Array<string> | null }>(
           `SELECT tablename::text AS t, attnames::text[] AS columns FROM pg_publication_tables WHERE pubname = $1 ORDER BY 1`,
-          [source.config.publication]
+          [source.publication]
         )
         if (Number(version?.n) >= 150000) {
           assert.deepStrictEqual(rows, [

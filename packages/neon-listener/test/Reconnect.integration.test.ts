@@ -87,8 +87,7 @@ describe("NeonListener reconnects", () => {
       Effect.scoped(
         Effect.gen(function* () {
           const source = yield* freshSource(injectedServers().neon, "nl_kill")
-          const { sql } = source
-          const slot = source.config.slot!
+          const { sql, slot } = source
           // Small chunks, one buffered, a slow consumer: the kill lands in the middle of the stream.
           const running = yield* startListener(
             { ...source.config, maxChunkChanges: 50, bufferChunks: 1 },
@@ -138,8 +137,7 @@ describe("NeonListener reconnects", () => {
       Effect.scoped(
         Effect.gen(function* () {
           const source = yield* freshSource(injectedServers().neon, "nl_drop")
-          const { sql } = source
-          const slot = source.config.slot!
+          const { sql, slot } = source
           const running = yield* startListener({
             ...source.config,
             reconnectBase: "1 second",
@@ -199,7 +197,7 @@ describe("NeonListener reconnects", () => {
       Effect.scoped(
         Effect.gen(function* () {
           const { server, source } = yield* sourceOfItsOwn("restart")
-          const slot = source.config.slot!
+          const { slot } = source
           const running = yield* startListener(
             { ...source.config, maxChunkChanges: 500, heartbeatInterval: "200 millis" },
             { autoAck: false }

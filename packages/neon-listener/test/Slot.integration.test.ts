@@ -15,7 +15,7 @@ describe("the slot", () => {
       Effect.gen(function* () {
         const source = yield* freshSource(injectedServers().neon, "nl_mismatch")
         yield* source.sql.query("SELECT pg_create_logical_replication_slot($1, 'test_decoding')", [
-          source.config.slot
+          source.slot
         ])
         const error = yield* ensureSlot(source.config).pipe(Effect.flip)
         expectFailure(
@@ -37,7 +37,7 @@ describe("the slot", () => {
         // streaming: the slot is held by the walsender (while the slot is being created, active_pid is the
         // creating backend's)
         yield* streaming(holder)
-        const pid = yield* walsenderPid(source.sql, source.config.slot!, "the holder's walsender")
+        const pid = yield* walsenderPid(source.sql, source.slot, "the holder's walsender")
         const started = Date.now()
         const error = yield* ensureSlot({ ...source.config, slotBusyTimeout: "400 millis" }).pipe(Effect.flip)
         assert.isAtLeast(Date.now() - started, 400, "it waited before giving up")

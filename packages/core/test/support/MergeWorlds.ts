@@ -1,6 +1,7 @@
 /**
  * The worlds the merge's and the plan's property tests run in: a base and both sides' records with their
- * edit times (seconds of one minute), the merge policies to try, and a world with a merge's writes applied.
+ * edit times (seconds of one minute), the merge policies to try, a world with a merge's writes applied, and
+ * the check of a law in such worlds.
  */
 import { assert } from "@effect/vitest"
 import * as fc from "fast-check"
@@ -47,6 +48,16 @@ export const policyArb: fc.Arbitrary<MergePolicy> = fc.oneof(
   fc.constant({ pushOn: ["complete"] }),
   fc.subarray([...enrichmentStatuses, "on_hold"]).map((pushOn) => ({ pushOn }))
 )
+
+/**
+ * Checks `law` in worlds drawn from `worlds`, each under a policy drawn from `policyArb` (`parameters`:
+ * fast-check's, `{}` for its defaults).
+ */
+export const checkLaw = (
+  worlds: fc.Arbitrary<World>,
+  parameters: fc.Parameters<[World, MergePolicy]>,
+  law: (world: World, policy: MergePolicy) => void
+): void => fc.assert(fc.property(worlds, policyArb, law), parameters)
 
 /** The world after a merge's (or a plan's) writes are applied. */
 export const applied = (world: World, result: MergeResult): World => ({

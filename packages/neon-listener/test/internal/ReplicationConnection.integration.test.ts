@@ -18,24 +18,22 @@ import { bartonId, eventually, freshSource, type Source, slotRow } from "../supp
 const prepared = (prefix: string) =>
   Effect.gen(function* () {
     const source = yield* freshSource(injectedServers().neon, prefix)
-    yield* source.sql.query(
-      `CREATE PUBLICATION ${source.config.publication} FOR TABLE marketing.company_invalid`
-    )
+    yield* source.sql.query(`CREATE PUBLICATION ${source.publication} FOR TABLE marketing.company_invalid`)
     const [slot] = yield* source.sql.query<{ lsn: string }>(
       "SELECT lsn::text AS lsn FROM pg_create_logical_replication_slot($1, 'pgoutput')",
-      [source.config.slot]
+      [source.slot]
     )
     return { source, start: slot!.lsn }
   })
 
 /** Opens a connection from `startAt` that records every message but keepalives. */
-const open = (source: Source, startAt: Lsn, slot = source.config.slot!) =>
+const open = (source: Source, startAt: Lsn, slot = source.slot) =>
   Effect.gen(function* () {
     const messages: Array<ReplicationMessage> = []
     const connection = yield* openReplication({
       url: Redacted.make(source.url),
       slot,
-      publication: source.config.publication!,
+      publication: source.publication,
       startAt,
       onMessage: (message) => {
         if (message._tag !== "Keepalive") messages.push(message)
@@ -75,7 +73,7 @@ describe("ReplicationConnection", () => {
         connection.sendStatus(commit!.endLsn)
         yield* eventually(
           "the slot at the commit's end",
-          slotRow(source.sql, source.config.slot!).pipe(
+          slotRow(source.sql, source.slot).pipe(
             Effect.map((row) => (row?.confirmed === formatLsn(commit!.endLsn) ? true : undefined))
           )
         )
@@ -100,7 +98,7 @@ describe("ReplicationConnection", () => {
         )
         yield* eventually(
           "the walsender gone",
-          slotRow(source.sql, source.config.slot!).pipe(
+          slotRow(source.sql, source.slot).pipe(
             Effect.map((row) => (row?.active_pid === null ? true : undefined))
           )
         )
@@ -154,7 +152,7 @@ describe("ReplicationConnection", () => {
         yield* Effect.scoped(
           Effect.gen(function* () {
             const { connection } = yield* open(source, 0n)
-            const active = yield* slotRow(source.sql, source.config.slot!)
+            const active = yield* slotRow(source.sql, source.slot)
             assert.isNotNull(active?.active_pid)
             const problem = new NeonListenerError({
               reason: "ReplicaIdentity",
@@ -166,7 +164,7 @@ describe("ReplicationConnection", () => {
         )
         yield* eventually(
           "the walsender gone",
-          slotRow(source.sql, source.config.slot!).pipe(
+          slotRow(source.sql, source.slot).pipe(
             Effect.map((row) => (row?.active_pid === null ? true : undefined))
           )
         )

@@ -2,8 +2,9 @@
  * A small Neon-like source for the listener's integration tests: tables shaped like the invalid tables
  * (`id bigserial primary key`, a unique, NOT NULL Barton ID made the replica identity, as the migrations
  * do), a SQL client, a listener bound to the test's scope with a consumer that records what it gets, and
- * polling helpers (no fixed sleeps where a condition can be awaited), and the check of a failure's
- * message. A test that needs a server to itself gets one with its source (`sourceOfItsOwn`).
+ * polling helpers (no fixed sleeps where a condition can be awaited), a role that may not replicate, and the
+ * check of a failure's message. A test that needs a server to itself gets one with its source
+ * (`sourceOfItsOwn`).
  */
 import { assert } from "@effect/vitest"
 import { type Lsn, parseLsn } from "@enrich-sync/core"
@@ -87,6 +88,9 @@ export interface Source {
   readonly url: string
   readonly sql: Sql
   readonly config: NeonListenerConfig
+  /** the slot and the publication `config` names */
+  readonly slot: string
+  readonly publication: string
 }
 
 export const freshSource = (
@@ -101,14 +105,18 @@ export const freshSource = (
       if (options.identity === false && statement.includes("REPLICA IDENTITY")) continue
       yield* sql.query(statement)
     }
+    const slot = db.name
+    const publication = `${db.name}_pub`
     return {
       name: db.name,
       url: db.url,
       sql,
+      slot,
+      publication,
       config: {
         url: Redacted.make(db.url),
-        slot: db.name,
-        publication: `${db.name}_pub`,
+        slot,
+        publication,
         tables: followed,
         reconnectBase: "50 millis",
         reconnectCap: "1 second",
@@ -125,6 +133,26 @@ export const sourceOfItsOwn = (name: string) =>
   Effect.gen(function* () {
     const server = yield* PostgresServer.scoped({ name: `nl-${name}` })
     return { server, source: yield* freshSource(server, `nl_${name}`) }
+  })
+
+/** `url` with its user and password replaced. */
+export const withUser = (url: string, user: string, password: string) => {
+  const u = new URL(url)
+  u.username = user
+  u.password = password
+  return u.toString()
+}
+
+/**
+ * A role on `source`'s server that may log in with `password` but not replicate (dropped with the scope),
+ * and `source`'s URL as that role.
+ */
+export const roleWithoutReplication = (source: Source, password: string) =>
+  Effect.gen(function* () {
+    const role = `${source.name}_r`
+    yield* source.sql.query(`CREATE ROLE ${role} LOGIN NOREPLICATION PASSWORD '${password}'`)
+    yield* Effect.addFinalizer(() => source.sql.query(`DROP ROLE IF EXISTS ${role}`).pipe(Effect.ignore))
+    return { role, url: withUser(source.url, role, password) }
   })
 
 /** Polls `check` every 25 ms until it returns a value other than `undefined`; dies after `timeout`. */
