@@ -26,12 +26,18 @@ describe("redaction", () => {
   })
 
   it("keeps JSON text whole: a URL without a password, then an email, is not taken for a URL's credentials", () => {
-    const line = JSON.stringify({ website: "https://monongaliacounty.com", enriched_by: "enricher@example.com" })
+    const line = JSON.stringify({
+      website: "https://monongaliacounty.com",
+      enriched_by: "enricher@example.com"
+    })
     assert.strictEqual(redactPatterns(line), line)
     const logfmt = `website="https://monongaliacounty.com" enriched_by="enricher@example.com"`
     assert.strictEqual(redactPatterns(logfmt), logfmt)
     // and a URL with a password, in JSON, still loses it
-    assert.notInclude(redactPatterns(JSON.stringify({ url: neonUrl, by: "enricher@example.com" })), neonPassword)
+    assert.notInclude(
+      redactPatterns(JSON.stringify({ url: neonUrl, by: "enricher@example.com" })),
+      neonPassword
+    )
   })
 
   it("keeps what is not secret", () => {
