@@ -3,9 +3,8 @@ import type { ApplyStats, BackfillReport } from "@enrich-sync/engine"
 import { emptyStats } from "@enrich-sync/engine"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Result from "effect/Result"
 import { backfillCommand, renderBackfill } from "../src/Backfill.ts"
-import { helpOf, parseCommandLine } from "./support/CommandLine.ts"
+import { assertParses, assertRefuses, flagHelp } from "./support/CommandLine.ts"
 
 /** A line of the summary as a person reads it: its cells, which are two or more spaces apart. */
 const cells = (line: string | undefined) => (line ?? "").trim().split(/ {2,}/)
@@ -156,73 +155,61 @@ describe("backfill's flags", () => {
   it.effect("default to every entity, the stage's batch size, a real run, a human summary", () =>
     Effect.gen(function* () {
       const defaults = {
-        entity: "all" as const,
-        batchSize: Option.none<number>(),
+        entity: "all",
+        batchSize: Option.none(),
         dryRun: false,
         json: false,
-        pushOn: Option.none<ReadonlyArray<string>>()
-      }
-      assert.deepStrictEqual(yield* parseCommandLine(backfillCommand, ["backfill"]), Result.succeed(defaults))
-      // `pull` is the same command
-      assert.deepStrictEqual(yield* parseCommandLine(backfillCommand, ["pull"]), Result.succeed(defaults))
-      const help = yield* helpOf(backfillCommand)
-      const batchSize = help.flags.find((f) => f.name === "batch-size")
-      assert.include(
-        Option.getOrElse(batchSize!.description, () => ""),
-        "(default 2000)"
-      )
+        pushOn: Option.none()
+      } as const
+      yield* assertParses(backfillCommand, [
+        [["backfill"], defaults],
+        // `pull` is the same command
+        [["pull"], defaults]
+      ])
+      assert.include(yield* flagHelp(backfillCommand, "batch-size"), "(default 2000)")
     })
   )
 
   it.effect("parse every value they take", () =>
-    Effect.gen(function* () {
-      const parsed = yield* parseCommandLine(backfillCommand, [
-        "pull",
-        "--entity",
-        "people",
-        "--batch-size",
-        "500",
-        "--dry-run",
-        "--json",
-        "--push-on",
-        "Complete, in_progress"
-      ])
-      assert.deepStrictEqual(
-        parsed,
-        Result.succeed({
-          entity: "people" as const,
+    assertParses(backfillCommand, [
+      [
+        [
+          "pull",
+          "--entity",
+          "people",
+          "--batch-size",
+          "500",
+          "--dry-run",
+          "--json",
+          "--push-on",
+          "Complete, in_progress"
+        ],
+        {
+          entity: "people",
           batchSize: Option.some(500),
           dryRun: true,
           json: true,
           pushOn: Option.some(["complete", "in_progress"])
-        })
-      )
-    })
+        }
+      ]
+    ])
   )
 
   it.effect("reject a bad value with one line naming the flag, the value and what it takes", () =>
-    Effect.gen(function* () {
-      const fails = (args: ReadonlyArray<string>) =>
-        Effect.map(parseCommandLine(backfillCommand, ["backfill", ...args]), (parsed) =>
-          Result.isFailure(parsed) ? parsed.failure : `parsed: ${JSON.stringify(parsed)}`
-        )
-      const help = "; run `enrich-sync backfill --help` for its flags"
-      assert.strictEqual(
-        yield* fails(["--batch-size", "0"]),
-        `Invalid value for flag --batch-size: "0". Expected a whole number from 1 to 1000000, got 0${help}`
-      )
-      assert.strictEqual(
-        yield* fails(["--entity", "companies"]),
-        `Invalid value for flag --entity: "companies". Expected: "company" | "people" | "all"${help}`
-      )
-      assert.strictEqual(
-        yield* fails(["--push-on", "complete,done"]),
-        `Invalid value for flag --push-on: "complete,done". Expected a comma list of pending, in_progress, complete, failed, got "complete,done"${help}`
-      )
-      assert.strictEqual(
-        yield* fails(["--passed-ids-file", "x"]),
-        `unknown flag --passed-ids-file for \`enrich-sync backfill\`${help}`
-      )
-    })
+    assertRefuses(backfillCommand, [
+      [
+        ["backfill", "--batch-size", "0"],
+        `Invalid value for flag --batch-size: "0". Expected a whole number from 1 to 1000000, got 0`
+      ],
+      [
+        ["backfill", "--entity", "companies"],
+        `Invalid value for flag --entity: "companies". Expected: "company" | "people" | "all"`
+      ],
+      [
+        ["backfill", "--push-on", "complete,done"],
+        `Invalid value for flag --push-on: "complete,done". Expected a comma list of pending, in_progress, complete, failed, got "complete,done"`
+      ],
+      [["backfill", "--passed-ids-file", "x"], "unknown flag --passed-ids-file for `enrich-sync backfill`"]
+    ])
   )
 })

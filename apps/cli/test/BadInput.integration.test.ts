@@ -5,25 +5,11 @@
  * and flags, bad flag values.
  */
 
-import { createServer } from "node:net"
 import { assert, describe, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { CliFixture, cliFixture, onNeon } from "./support/CliFixture.ts"
 import { assertFailure, assertSuccess, parseJson } from "./support/CliResult.ts"
-
-/** A port on 127.0.0.1 that nothing listens on. */
-const closedPort = Effect.promise(
-  () =>
-    new Promise<number>((resolve, reject) => {
-      const server = createServer()
-      server.once("error", reject)
-      server.listen(0, "127.0.0.1", () => {
-        const address = server.address()
-        const port = typeof address === "object" && address !== null ? address.port : 0
-        server.close(() => resolve(port))
-      })
-    })
-)
+import { closedPort } from "./support/ClosedPort.ts"
 
 describe("bad input", () => {
   layer(cliFixture("cli_bad"), { timeout: 120_000 })((it) => {

@@ -21,6 +21,7 @@ import {
   configuredUrls,
   debugEnabled,
   loadConfig,
+  type Needs,
   parsePushOn
 } from "../src/CliConfig.ts"
 import { CliFailure } from "../src/CliFailure.ts"
@@ -56,6 +57,16 @@ const urlFix = {
   many: "set them in the environment or in .env in the working folder, to the postgresql:// connection strings of the databases (Neon: NEON_DATABASE_URL, Supabase: SUPABASE_DATABASE_URL)"
 }
 
+/** Asserts the failure `loadConfig` ends with for each case: the sides a command needs, the environment. */
+const assertRefused = (
+  cases: ReadonlyArray<readonly [needs: Needs, env: Record<string, string>, message: string]>
+) =>
+  Effect.gen(function* () {
+    for (const [needs, env, message] of cases) {
+      assert.strictEqual(yield* configFailure(loadConfig(needs).pipe(withEnv(env))), message)
+    }
+  })
+
 describe("loadConfig", () => {
   it.effect("reads the URLs as redacted values, trimmed, and pushes `complete` rows by default", () =>
     Effect.gen(function* () {
@@ -88,53 +99,38 @@ describe("loadConfig", () => {
   )
 
   it.effect("a missing or blank URL is not set: each named, then the fix, in the singular or plural", () =>
-    Effect.gen(function* () {
-      assert.strictEqual(
-        yield* configFailure(loadConfig("both").pipe(withEnv({}))),
-        `NEON_DATABASE_URL is not set; SUPABASE_DATABASE_URL is not set; ${urlFix.many}`
-      )
-      assert.strictEqual(
-        yield* configFailure(
-          loadConfig("both").pipe(withEnv({ NEON_DATABASE_URL: neonUrl, SUPABASE_DATABASE_URL: "  " }))
-        ),
+    assertRefused([
+      ["both", {}, `NEON_DATABASE_URL is not set; SUPABASE_DATABASE_URL is not set; ${urlFix.many}`],
+      [
+        "both",
+        { NEON_DATABASE_URL: neonUrl, SUPABASE_DATABASE_URL: "  " },
         `SUPABASE_DATABASE_URL is not set; ${urlFix.one}`
-      )
-      assert.strictEqual(
-        yield* configFailure(loadConfig("source").pipe(withEnv({ SUPABASE_DATABASE_URL: workspaceUrl }))),
-        `NEON_DATABASE_URL is not set; ${urlFix.one}`
-      )
-    })
+      ],
+      ["source", { SUPABASE_DATABASE_URL: workspaceUrl }, `NEON_DATABASE_URL is not set; ${urlFix.one}`]
+    ])
   )
 
   it.effect("a malformed URL is named with its problem, never its password, and the fix is said once", () =>
-    Effect.gen(function* () {
-      const message = yield* configFailure(
-        loadConfig("both").pipe(
-          withEnv({
-            NEON_DATABASE_URL: neonUrl.replace("postgresql://", "mysql://"),
-            SUPABASE_DATABASE_URL: workspaceUrl.replace("@db.fake.supabase.co:5432", "@")
-          })
-        )
-      )
-      assert.strictEqual(
-        message,
+    assertRefused([
+      [
+        "both",
+        {
+          NEON_DATABASE_URL: neonUrl.replace("postgresql://", "mysql://"),
+          SUPABASE_DATABASE_URL: workspaceUrl.replace("@db.fake.supabase.co:5432", "@")
+        },
         `NEON_DATABASE_URL has the scheme "mysql", not postgresql; SUPABASE_DATABASE_URL is not a URL; ${urlFix.many}`
-      )
-      assert.strictEqual(
-        yield* configFailure(
-          loadConfig("source").pipe(
-            withEnv({ NEON_DATABASE_URL: neonUrl.replace("postgresql://", "postgresql//") })
-          )
-        ),
+      ],
+      [
+        "source",
+        { NEON_DATABASE_URL: neonUrl.replace("postgresql://", "postgresql//") },
         `NEON_DATABASE_URL is not a URL; ${urlFix.one}`
-      )
-      assert.strictEqual(
-        yield* configFailure(
-          loadConfig("workspace").pipe(withEnv({ SUPABASE_DATABASE_URL: "postgresql:///postgres" }))
-        ),
+      ],
+      [
+        "workspace",
+        { SUPABASE_DATABASE_URL: "postgresql:///postgres" },
         `SUPABASE_DATABASE_URL has no host; ${urlFix.one}`
-      )
-    })
+      ]
+    ])
   )
 
   it.effect("the push policy: --push-on, else ENRICH_SYNC_PUSH_ON (any case, spaces), else complete", () =>
@@ -161,29 +157,23 @@ describe("loadConfig", () => {
   )
 
   it.effect("refuses an ENRICH_SYNC_PUSH_ON that is not a list of statuses, quoting it", () =>
-    Effect.gen(function* () {
-      assert.strictEqual(
-        yield* configFailure(
-          loadConfig("source").pipe(
-            withEnv({ NEON_DATABASE_URL: neonUrl, ENRICH_SYNC_PUSH_ON: "complete,done" })
-          )
-        ),
+    assertRefused([
+      [
+        "source",
+        { NEON_DATABASE_URL: neonUrl, ENRICH_SYNC_PUSH_ON: "complete,done" },
         'ENRICH_SYNC_PUSH_ON must be a comma list of pending, in_progress, complete, failed (it is "complete,done"); fix it in the environment or in .env'
-      )
-    })
+      ]
+    ])
   )
 
   it.effect("lists every problem at once, in one line", () =>
-    Effect.gen(function* () {
-      assert.strictEqual(
-        yield* configFailure(
-          loadConfig("both").pipe(
-            withEnv({ SUPABASE_DATABASE_URL: "https://fake.supabase.co", ENRICH_SYNC_PUSH_ON: "x" })
-          )
-        ),
+    assertRefused([
+      [
+        "both",
+        { SUPABASE_DATABASE_URL: "https://fake.supabase.co", ENRICH_SYNC_PUSH_ON: "x" },
         `NEON_DATABASE_URL is not set; SUPABASE_DATABASE_URL has the scheme "https", not postgresql; ENRICH_SYNC_PUSH_ON must be a comma list of pending, in_progress, complete, failed (it is "x"); ${urlFix.many}`
-      )
-    })
+      ]
+    ])
   )
 })
 

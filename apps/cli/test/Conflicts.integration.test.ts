@@ -7,9 +7,16 @@
  * `--all`. The tests of this file share one pair of databases and run in order.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { demoCompanyKey, seedDemoData } from "@enrich-sync/testing"
+import { demoCompanyKey } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
-import { CliFixture, cliFixture, companyRow, onWorkspace, updateCompany } from "./support/CliFixture.ts"
+import {
+  CliFixture,
+  cliFixture,
+  companyRow,
+  demoPulled,
+  onWorkspace,
+  updateCompany
+} from "./support/CliFixture.ts"
 import { assertFailure, assertSuccess, entityColumns, parseJson } from "./support/CliResult.ts"
 
 interface ListedConflict {
@@ -45,10 +52,7 @@ describe("enrich-sync conflicts", () => {
   layer(cliFixture("cli_conflicts"), { timeout: 120_000 })((it) => {
     it.effect("setup: migrated, seeded, pulled; two companies complete on both sides", () =>
       Effect.gen(function* () {
-        const cli = yield* CliFixture
-        assertSuccess(yield* cli.run(["migrate"]))
-        yield* Effect.promise(() => seedDemoData(cli.neon.url))
-        assertSuccess(yield* cli.run(["backfill"]))
+        const cli = yield* demoPulled()
         yield* onWorkspace(
           `UPDATE company_needs_enrichment SET enrichment_status = 'complete', enriched_by = 'enricher@example.com'
             WHERE company_unique_id = ANY($1)`,

@@ -9,9 +9,8 @@ import { join } from "node:path"
 import { assert, describe, layer } from "@effect/vitest"
 import type { SyncManifest } from "@enrich-sync/core"
 import { syncManifest } from "@enrich-sync/core"
-import { seedDemoData } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
-import { CliFixture, cliFixture } from "./support/CliFixture.ts"
+import { CliFixture, cliFixture, demoPulled } from "./support/CliFixture.ts"
 import { assertFailure, assertSuccess, parseJson } from "./support/CliResult.ts"
 
 const offline = { NEON_DATABASE_URL: undefined, SUPABASE_DATABASE_URL: undefined }
@@ -42,10 +41,7 @@ describe("enrich-sync manifest", () => {
 
     it.effect("with both databases: every table counted, the connections named without their passwords", () =>
       Effect.gen(function* () {
-        const cli = yield* CliFixture
-        assertSuccess(yield* cli.run(["migrate"]))
-        yield* Effect.promise(() => seedDemoData(cli.neon.url))
-        assertSuccess(yield* cli.run(["backfill", "--entity", "company"]))
+        const cli = yield* demoPulled("--entity", "company")
         const result = assertSuccess(yield* cli.run(["manifest", "--out", "out.json"]))
         assert.include(result.stdout, "Wrote out.json")
         assert.include(result.stdout, "(124 records)")

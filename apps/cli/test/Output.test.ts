@@ -8,33 +8,10 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { makeRedactor } from "@enrich-sync/core"
+import { type CapturedOutput, capturingOutput } from "@enrich-sync/testing"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
-import { formatSeconds, formatTable, makeOutput, Output } from "../src/Output.ts"
-
-type Written = { readonly stdout: Array<string>; readonly stderr: Array<string> }
-
-/** Runs `effect` with stdout and stderr captured (one entry per write), and returns what was written. */
-const capturing = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<Written, E, R> =>
-  Effect.acquireUseRelease(
-    Effect.sync(() => {
-      const written: Written = { stdout: [], stderr: [] }
-      const original = { stdout: process.stdout.write, stderr: process.stderr.write }
-      for (const stream of ["stdout", "stderr"] as const) {
-        process[stream].write = ((chunk: string | Uint8Array) => {
-          written[stream].push(typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk))
-          return true
-        }) as typeof process.stdout.write
-      }
-      return { written, original }
-    }),
-    ({ written }) => Effect.as(effect, written),
-    ({ original }) =>
-      Effect.sync(() => {
-        process.stdout.write = original.stdout
-        process.stderr.write = original.stderr
-      })
-  )
+import { formatSeconds, formatTable, makeOutput, Output, type OutputShape } from "../src/Output.ts"
 
 // plainly fake secrets, built at run time: one plain, one that JSON and URLs must escape
 const password = ["FAKE", "output", "password", "3"].join("-")
@@ -43,29 +20,49 @@ const neonUrl = `postgresql://neondb_owner:${password}@ep-fake-2.us-east-2.aws.n
 const awkwardUrl = `postgresql://postgres:${encodeURIComponent(awkward)}@db.fake.supabase.co:5432/postgres`
 const redact = makeRedactor([password, awkward])
 
-/** `text` shows none of the secrets, in any of the forms they travel in. */
-const assertNoSecret = (text: string) => {
+/**
+ * What a run of `command` printed: the run begins (its output built on `redact`, JSON or not as `options`
+ * say, which `isJson` then reports), and makes the `calls` on its output, in order.
+ */
+const printed = (
+  command: string,
+  options: { readonly json: boolean },
+  calls: (output: OutputShape) => ReadonlyArray<Effect.Effect<void>>
+) =>
+  capturingOutput(
+    Effect.gen(function* () {
+      const output = yield* makeOutput(redact)
+      yield* output.begin(command, options)
+      assert.strictEqual(yield* output.isJson, options.json)
+      for (const call of calls(output)) yield* call
+    })
+  )
+
+/** Nothing written shows any of the secrets, in any of the forms they travel in. */
+const assertNoSecret = (written: CapturedOutput) => {
+  const all = [...written.stdout, ...written.stderr].join("")
   for (const secret of [password, awkward]) {
     for (const form of [secret, encodeURIComponent(secret), JSON.stringify(secret).slice(1, -1)]) {
-      assert.notInclude(text, form)
+      assert.notInclude(all, form)
     }
   }
+}
+
+/** The one JSON object of a run: stdout was written once, with it. */
+const jsonObject = (written: CapturedOutput, message?: string) => {
+  assert.strictEqual(written.stdout.length, 1, message)
+  return JSON.parse(written.stdout[0]!) as Record<string, unknown>
 }
 
 describe("human output", () => {
   it.effect("prints summaries on stdout and notes on stderr, one line each ending in one newline", () =>
     Effect.gen(function* () {
-      const written = yield* capturing(
-        Effect.gen(function* () {
-          const output = yield* makeOutput(redact)
-          yield* output.begin("backfill", { json: false })
-          assert.isFalse(yield* output.isJson)
-          yield* output.print("Backfill Neon -> workspace")
-          yield* output.print("done\n")
-          yield* output.note("enrich-sync: note: nothing to push")
-          yield* output.result({ inserted: 3 })
-        })
-      )
+      const written = yield* printed("backfill", { json: false }, (output) => [
+        output.print("Backfill Neon -> workspace"),
+        output.print("done\n"),
+        output.note("enrich-sync: note: nothing to push"),
+        output.result({ inserted: 3 })
+      ])
       assert.deepStrictEqual(written, {
         stdout: ["Backfill Neon -> workspace\n", "done\n"],
         stderr: ["enrich-sync: note: nothing to push\n"]
@@ -75,16 +72,12 @@ describe("human output", () => {
 
   it.effect("once stdout carries data, human text moves to stderr and data lines go to stdout", () =>
     Effect.gen(function* () {
-      const written = yield* capturing(
-        Effect.gen(function* () {
-          const output = yield* makeOutput(redact)
-          yield* output.begin("revalidate", { json: false })
-          yield* output.useStdoutForData
-          yield* output.data(["04.04.01.01.00101.101", "04.04.01.01.00101.102"])
-          yield* output.data([])
-          yield* output.print("Revalidate: 2 PASSED")
-        })
-      )
+      const written = yield* printed("revalidate", { json: false }, (output) => [
+        output.useStdoutForData,
+        output.data(["04.04.01.01.00101.101", "04.04.01.01.00101.102"]),
+        output.data([]),
+        output.print("Revalidate: 2 PASSED")
+      ])
       assert.deepStrictEqual(written, {
         stdout: ["04.04.01.01.00101.101\n04.04.01.01.00101.102\n"],
         stderr: ["Revalidate: 2 PASSED\n"]
@@ -94,13 +87,9 @@ describe("human output", () => {
 
   it.effect("a failure is one `enrich-sync:` line on stderr and nothing on stdout", () =>
     Effect.gen(function* () {
-      const written = yield* capturing(
-        Effect.gen(function* () {
-          const output = yield* makeOutput(redact)
-          yield* output.begin("status", { json: false })
-          yield* output.failure("NEON_DATABASE_URL is not set; set it", { reason: "Configuration" })
-        })
-      )
+      const written = yield* printed("status", { json: false }, (output) => [
+        output.failure("NEON_DATABASE_URL is not set; set it", { reason: "Configuration" })
+      ])
       assert.deepStrictEqual(written, {
         stdout: [],
         stderr: ["enrich-sync: NEON_DATABASE_URL is not set; set it\n"]
@@ -114,49 +103,39 @@ describe("--json output", () => {
     "stdout carries exactly one JSON object, the result; human text is dropped, notes stay on stderr",
     () =>
       Effect.gen(function* () {
-        const written = yield* capturing(
-          Effect.gen(function* () {
-            const output = yield* makeOutput(redact)
-            yield* output.begin("push", { json: true })
-            assert.isTrue(yield* output.isJson)
-            yield* output.print("Push workspace -> Neon")
-            yield* output.note("progress: 1/2")
-            yield* output.result({ dryRun: false, entities: [{ entity: "company", pushed: 2 }] })
-            yield* output.result({ again: true })
-            yield* output.failure("a later failure; its fix", { reason: "Internal" })
-            yield* output.print("after the result")
-          })
-        )
-        assert.strictEqual(written.stdout.length, 1)
+        const written = yield* printed("push", { json: true }, (output) => [
+          output.print("Push workspace -> Neon"),
+          output.note("progress: 1/2"),
+          output.result({ dryRun: false, entities: [{ entity: "company", pushed: 2 }] }),
+          output.result({ again: true }),
+          output.failure("a later failure; its fix", { reason: "Internal" }),
+          output.print("after the result")
+        ])
+        const object = jsonObject(written)
         assert.isTrue(written.stdout[0]!.endsWith("}\n"))
         assert.strictEqual(written.stdout[0]!.indexOf("\n"), written.stdout[0]!.length - 1, "one line")
-        assert.deepStrictEqual(JSON.parse(written.stdout[0]!), {
+        assert.deepStrictEqual(object, {
           command: "push",
           ok: true,
           dryRun: false,
           entities: [{ entity: "company", pushed: 2 }]
         })
-        assert.deepStrictEqual(Object.keys(JSON.parse(written.stdout[0]!)).slice(0, 2), ["command", "ok"])
+        assert.deepStrictEqual(Object.keys(object).slice(0, 2), ["command", "ok"])
         assert.deepStrictEqual(written.stderr, ["progress: 1/2\n", "enrich-sync: a later failure; its fix\n"])
       })
   )
 
   it.effect("a failure before any result is the one JSON object, `ok: false` with its error", () =>
     Effect.gen(function* () {
-      const written = yield* capturing(
-        Effect.gen(function* () {
-          const output = yield* makeOutput(redact)
-          yield* output.begin("verify", { json: true })
-          yield* output.failure("SUPABASE_DATABASE_URL is not set; set it", {
-            reason: "Configuration",
-            message: "SUPABASE_DATABASE_URL is not set; set it"
-          })
-          yield* output.failure("a second failure; fix", { reason: "Internal" })
-          yield* output.result({ late: true })
-        })
-      )
-      assert.strictEqual(written.stdout.length, 1)
-      assert.deepStrictEqual(JSON.parse(written.stdout[0]!), {
+      const written = yield* printed("verify", { json: true }, (output) => [
+        output.failure("SUPABASE_DATABASE_URL is not set; set it", {
+          reason: "Configuration",
+          message: "SUPABASE_DATABASE_URL is not set; set it"
+        }),
+        output.failure("a second failure; fix", { reason: "Internal" }),
+        output.result({ late: true })
+      ])
+      assert.deepStrictEqual(jsonObject(written), {
         command: "verify",
         ok: false,
         error: { reason: "Configuration", message: "SUPABASE_DATABASE_URL is not set; set it" }
@@ -170,7 +149,7 @@ describe("--json output", () => {
 
   it.effect("the result of a run that was not started names no command", () =>
     Effect.gen(function* () {
-      const written = yield* capturing(
+      const written = yield* capturingOutput(
         Effect.gen(function* () {
           const output = yield* makeOutput(redact)
           yield* output.result({ n: 1 })
@@ -189,19 +168,14 @@ describe("--json output", () => {
 describe("redaction", () => {
   it.effect("no secret prints in human text, notes, data lines or failure lines", () =>
     Effect.gen(function* () {
-      const written = yield* capturing(
-        Effect.gen(function* () {
-          const output = yield* makeOutput(redact)
-          yield* output.begin("status", { json: false })
-          yield* output.print(`Neon: ${neonUrl}`)
-          yield* output.note(`the workspace password is ${awkward}`)
-          yield* output.failure(`cannot connect to ${awkwardUrl}; check the password ${password}`, {})
-          yield* output.useStdoutForData
-          yield* output.data([password, `id ${encodeURIComponent(awkward)}`])
-        })
-      )
-      const all = [...written.stdout, ...written.stderr].join("")
-      assertNoSecret(all)
+      const written = yield* printed("status", { json: false }, (output) => [
+        output.print(`Neon: ${neonUrl}`),
+        output.note(`the workspace password is ${awkward}`),
+        output.failure(`cannot connect to ${awkwardUrl}; check the password ${password}`, {}),
+        output.useStdoutForData,
+        output.data([password, `id ${encodeURIComponent(awkward)}`])
+      ])
+      assertNoSecret(written)
       assert.deepStrictEqual(written.stdout, [
         "Neon: postgresql://neondb_owner:***@ep-fake-2.us-east-2.aws.neon.tech/neondb\n",
         "***\nid ***\n"
@@ -215,29 +189,26 @@ describe("redaction", () => {
 
   it.effect("no secret prints in the JSON object, escaped or not, and the object still parses", () =>
     Effect.gen(function* () {
+      const fields = {
+        url: awkwardUrl,
+        note: `tried ${awkward} and ${password}`,
+        nested: [{ [password]: neonUrl }]
+      }
       for (const outcome of ["result", "failure"] as const) {
-        const written = yield* capturing(
-          Effect.gen(function* () {
-            const output = yield* makeOutput(redact)
-            yield* output.begin("manifest", { json: true })
-            const fields = {
-              url: awkwardUrl,
-              note: `tried ${awkward} and ${password}`,
-              nested: [{ [password]: neonUrl }]
-            }
-            if (outcome === "result") yield* output.result(fields)
-            else yield* output.failure(`failed with ${awkward}`, fields)
-          })
+        const written = yield* printed("manifest", { json: true }, (output) => [
+          outcome === "result" ? output.result(fields) : output.failure(`failed with ${awkward}`, fields)
+        ])
+        assertNoSecret(written)
+        const object = jsonObject(written)
+        const redacted = (outcome === "result" ? object : object.error) as Record<string, unknown>
+        assert.strictEqual(
+          redacted.url,
+          "postgresql://postgres:***@db.fake.supabase.co:5432/postgres",
+          outcome
         )
-        const all = [...written.stdout, ...written.stderr].join("")
-        assertNoSecret(all)
-        assert.strictEqual(written.stdout.length, 1)
-        const parsed = JSON.parse(written.stdout[0]!) as Record<string, unknown>
-        const fields = (outcome === "result" ? parsed : parsed.error) as Record<string, unknown>
-        assert.strictEqual(fields.url, "postgresql://postgres:***@db.fake.supabase.co:5432/postgres", outcome)
-        assert.strictEqual(fields.note, "tried *** and ***", outcome)
+        assert.strictEqual(redacted.note, "tried *** and ***", outcome)
         assert.deepStrictEqual(
-          fields.nested,
+          redacted.nested,
           [{ "***": "postgresql://neondb_owner:***@ep-fake-2.us-east-2.aws.neon.tech/neondb" }],
           outcome
         )
@@ -257,15 +228,8 @@ describe("redaction", () => {
           notes: 'said "hello"\\ there: see https://example.com/about?page=2'
         }
       }
-      const written = yield* capturing(
-        Effect.gen(function* () {
-          const output = yield* makeOutput(redact)
-          yield* output.begin("conflicts show", { json: true })
-          yield* output.result(fields)
-        })
-      )
-      assert.strictEqual(written.stdout.length, 1)
-      assert.deepStrictEqual(JSON.parse(written.stdout[0]!), {
+      const written = yield* printed("conflicts show", { json: true }, (output) => [output.result(fields)])
+      assert.deepStrictEqual(jsonObject(written), {
         command: "conflicts show",
         ok: true,
         ...fields
@@ -285,7 +249,7 @@ describe("Output.layer", () => {
         ENRICH_SYNC_DEBUG: "yes"
       }
       let debug = false
-      const written = yield* capturing(
+      const written = yield* capturingOutput(
         Effect.gen(function* () {
           const output = yield* Output
           debug = output.debug
@@ -299,11 +263,9 @@ describe("Output.layer", () => {
         )
       )
       assert.isTrue(debug)
-      const all = [...written.stdout, ...written.stderr].join("")
-      assert.notInclude(all, plain)
-      assertNoSecret(all)
-      assert.strictEqual(written.stdout.length, 1, "the log wrote to stdout")
-      assert.deepStrictEqual(JSON.parse(written.stdout[0]!), {
+      assert.notInclude([...written.stdout, ...written.stderr].join(""), plain)
+      assertNoSecret(written)
+      assert.deepStrictEqual(jsonObject(written, "the log wrote to stdout"), {
         command: "status",
         ok: true,
         tried: ["***", "***"]
@@ -315,27 +277,39 @@ describe("Output.layer", () => {
 })
 
 describe("formatTable", () => {
-  it("right-aligns a column holding any number, with thousands separators, and trims line ends", () => {
-    assert.strictEqual(
-      formatTable([
+  const cases: ReadonlyArray<{
+    readonly title: string
+    readonly rows: ReadonlyArray<ReadonlyArray<string | number>>
+    readonly indent?: string
+    readonly lines: ReadonlyArray<string>
+  }> = [
+    {
+      title: "right-aligns a column holding any number, with thousands separators, and trims line ends",
+      rows: [
         ["stage", "rows", "time"],
         ["backfill", 1_234_567, "12.3s"],
         ["push", "-", "0.1s"],
         ["revalidate", 5]
-      ]),
-      [
+      ],
+      lines: [
         "  stage            rows  time",
         "  backfill    1,234,567  12.3s",
         "  push                -  0.1s",
         "  revalidate          5"
-      ].join("\n")
-    )
-  })
+      ]
+    },
+    {
+      title: "lays out one row, without an indent",
+      rows: [["Neon invalid rows", 4]],
+      indent: "",
+      lines: ["Neon invalid rows  4"]
+    },
+    { title: "takes another indent", rows: [["a", "b"]], indent: "    ", lines: ["    a  b"] },
+    { title: "no rows: no text", rows: [], lines: [""] }
+  ]
 
-  it("takes another indent, and lays out one row", () => {
-    assert.strictEqual(formatTable([["Neon invalid rows", 4]], ""), "Neon invalid rows  4")
-    assert.strictEqual(formatTable([["a", "b"]], "    "), "    a  b")
-    assert.strictEqual(formatTable([]), "")
+  it.each(cases)("$title", ({ rows, indent, lines }) => {
+    assert.strictEqual(formatTable(rows, indent), lines.join("\n"))
   })
 })
 

@@ -1,14 +1,13 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import type { BackfillReport, PromoteReport, PushReport, RevalidateReport } from "@enrich-sync/engine"
 import { emptyStats } from "@enrich-sync/engine"
-import { seedDemoData } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { operatorPrompt, pipelineCommand, renderPipelineSummary } from "../src/Pipeline.ts"
 import type { PromoteRun } from "../src/Promote.ts"
-import { CliFixture, cliFixture } from "./support/CliFixture.ts"
+import { CliFixture, cliFixture, demoOnNeon, type RunOptions } from "./support/CliFixture.ts"
 import { assertSuccess, parseJson } from "./support/CliResult.ts"
-import { parseFlags } from "./support/CommandLine.ts"
+import { assertParses, assertRefuses, parseFlags } from "./support/CommandLine.ts"
 
 // ---------------------------------------------------------------------------------------------------------
 // the summary
@@ -136,61 +135,64 @@ describe("pipeline's flags", () => {
     "default to every entity, waiting, the enriched rows only, each stage's batch size, for real",
     () =>
       Effect.gen(function* () {
-        assert.deepStrictEqual(yield* parseFlags(pipelineCommand, []), {
-          entity: "all",
-          noWait: false,
-          all: false,
-          backupDir: Option.none(),
-          batchSize: Option.none(),
-          dryRun: false,
-          json: false,
-          pushOn: Option.none()
-        })
-        assert.deepStrictEqual(
-          yield* parseFlags(pipelineCommand, [
-            "--entity",
-            "company",
-            "--no-wait",
-            "--all",
-            "--backup-dir",
-            "saved",
-            "--batch-size",
-            "1000000",
-            "--dry-run",
-            "--json",
-            "--push-on",
-            "complete,failed"
-          ]),
-          {
-            entity: "company",
-            noWait: true,
-            all: true,
-            backupDir: Option.some("saved"),
-            batchSize: Option.some(1_000_000),
-            dryRun: true,
-            json: true,
-            pushOn: Option.some(["complete", "failed"])
-          }
-        )
+        yield* assertParses(pipelineCommand, [
+          [
+            ["pipeline"],
+            {
+              entity: "all",
+              noWait: false,
+              all: false,
+              backupDir: Option.none(),
+              batchSize: Option.none(),
+              dryRun: false,
+              json: false,
+              pushOn: Option.none()
+            }
+          ],
+          [
+            [
+              "pipeline",
+              "--entity",
+              "company",
+              "--no-wait",
+              "--all",
+              "--backup-dir",
+              "saved",
+              "--batch-size",
+              "1000000",
+              "--dry-run",
+              "--json",
+              "--push-on",
+              "complete,failed"
+            ],
+            {
+              entity: "company",
+              noWait: true,
+              all: true,
+              backupDir: Option.some("saved"),
+              batchSize: Option.some(1_000_000),
+              dryRun: true,
+              json: true,
+              pushOn: Option.some(["complete", "failed"])
+            }
+          ]
+        ])
         assert.isFalse((yield* parseFlags(pipelineCommand, ["--no-all"])).all)
       })
   )
 
   it.effect("refuse --no-no-wait, a batch size out of range and an unknown status", () =>
-    Effect.gen(function* () {
-      assert.strictEqual(
-        yield* Effect.flip(parseFlags(pipelineCommand, ["--no-no-wait"])),
-        "unknown flag --no-no-wait for `enrich-sync pipeline`; run `enrich-sync pipeline --help` for its flags"
-      )
-      assert.strictEqual(
-        yield* Effect.flip(parseFlags(pipelineCommand, ["--batch-size", "1000001"])),
-        'Invalid value for flag --batch-size: "1000001". Expected a whole number from 1 to 1000000, got 1000001; run `enrich-sync pipeline --help` for its flags'
-      )
-      assert.include(
-        yield* Effect.flip(parseFlags(pipelineCommand, ["--push-on", "enriched"])),
-        'Expected a comma list of pending, in_progress, complete, failed, got "enriched"'
-      )
-    })
+    assertRefuses(pipelineCommand, [
+      [["pipeline", "--no-no-wait"], "unknown flag --no-no-wait for `enrich-sync pipeline`"],
+      [
+        ["pipeline", "--batch-size", "1000001"],
+        'Invalid value for flag --batch-size: "1000001". Expected a whole number from 1 to 1000000, got 1000001'
+      ],
+      [
+        ["pipeline", "--push-on", "enriched"],
+        'Invalid value for flag --push-on: "enriched". Expected a comma list of pending, in_progress, complete, failed, got "enriched"'
+      ]
+    ])
   )
 })
 
@@ -199,6 +201,10 @@ describe("pipeline's flags", () => {
 
 const noTerminal = "standard input is not a terminal: continuing without waiting for the operator"
 
+/** Runs `enrich-sync pipeline <args>`, which must succeed. */
+const pipeline = (args: ReadonlyArray<string>, options?: RunOptions) =>
+  Effect.flatMap(CliFixture, (cli) => Effect.map(cli.run(["pipeline", ...args], options), assertSuccess))
+
 const entitiesOfStage = (json: Record<string, unknown>, stage: "backfill" | "push" | "revalidate") =>
   (json[stage] as ReadonlyArray<{ readonly entity: string }>).map((r) => r.entity)
 
@@ -206,15 +212,11 @@ describe("pipeline on two databases", () => {
   layer(cliFixture("cli_pipeline"), { timeout: 120_000 })((it) => {
     it.effect("without a terminal: no wait, a note saying so; the --json result of every stage", () =>
       Effect.gen(function* () {
-        const cli = yield* CliFixture
-        assertSuccess(yield* cli.run(["migrate"]))
-        yield* Effect.promise(() => seedDemoData(cli.neon.url))
+        yield* demoOnNeon
 
         // standard input is /dev/null here, then a pipe: neither is a terminal
         for (const input of [undefined, "\n"]) {
-          const run = assertSuccess(
-            yield* cli.run(["pipeline", "--json"], input === undefined ? {} : { input })
-          )
+          const run = yield* pipeline(["--json"], input === undefined ? {} : { input })
           assert.include(run.stderr.split("\n"), noTerminal)
           assert.notInclude(run.stderr, operatorPrompt)
           const json = parseJson(run)
@@ -246,20 +248,16 @@ describe("pipeline on two databases", () => {
       "--no-wait skips the wait silently; --entity, --all, --push-on and --dry-run reach the stages",
       () =>
         Effect.gen(function* () {
-          const cli = yield* CliFixture
-          const run = assertSuccess(
-            yield* cli.run([
-              "pipeline",
-              "--no-wait",
-              "--entity",
-              "people",
-              "--all",
-              "--push-on",
-              "complete,in_progress",
-              "--dry-run",
-              "--json"
-            ])
-          )
+          const run = yield* pipeline([
+            "--no-wait",
+            "--entity",
+            "people",
+            "--all",
+            "--push-on",
+            "complete,in_progress",
+            "--dry-run",
+            "--json"
+          ])
           assert.notInclude(run.stderr, noTerminal)
           const json = parseJson(run)
           assert.deepInclude(json, {
@@ -279,8 +277,7 @@ describe("pipeline on two databases", () => {
 
     it.effect("the stages print in order, each with its own heading, then the summary", () =>
       Effect.gen(function* () {
-        const cli = yield* CliFixture
-        const run = assertSuccess(yield* cli.run(["pipeline", "--no-wait", "--all", "--dry-run"]))
+        const run = yield* pipeline(["--no-wait", "--all", "--dry-run"])
         const headings = [
           "Backfill Neon -> workspace (dry run: nothing was written)",
           "Push workspace -> Neon (rows with enrichment_status complete) (dry run: nothing was written)",

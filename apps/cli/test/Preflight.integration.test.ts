@@ -6,7 +6,6 @@
  * over `complete`); a workspace-only command neither needs nor reaches Neon. How the bin prints these
  * failures is in `BadInput.integration.test.ts`.
  */
-import { createServer } from "node:net"
 import { assert, describe, layer } from "@effect/vitest"
 import { applyMigrations, DatabaseError, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
 import * as ConfigProvider from "effect/ConfigProvider"
@@ -21,22 +20,9 @@ import {
   withWorkspace
 } from "../src/Preflight.ts"
 import { CliFixture, cliFixture } from "./support/CliFixture.ts"
+import { closedPort } from "./support/ClosedPort.ts"
 
 const migrateHint = "; run `enrich-sync migrate` to create what is missing"
-
-/** A port on 127.0.0.1 that nothing listens on. */
-const closedPort = Effect.promise(
-  () =>
-    new Promise<number>((resolve, reject) => {
-      const server = createServer()
-      server.once("error", reject)
-      server.listen(0, "127.0.0.1", () => {
-        const address = server.address()
-        const port = typeof address === "object" && address !== null ? address.port : 0
-        server.close(() => resolve(port))
-      })
-    })
-)
 
 /** A URL of a server that is not there (no password: none is needed to be refused). */
 const unreachableUrl = Effect.map(closedPort, (port) => `postgresql://enrich@127.0.0.1:${port}/none`)

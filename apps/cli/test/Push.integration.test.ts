@@ -7,14 +7,13 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import type { ApplyStats, PushReport } from "@enrich-sync/engine"
 import { emptyStats } from "@enrich-sync/engine"
-import { demoCompanyKey, seedDemoData } from "@enrich-sync/testing"
+import { demoCompanyKey } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Result from "effect/Result"
 import { pushCommand, renderPush } from "../src/Push.ts"
-import { CliFixture, cliFixture, companyRow, updateCompany } from "./support/CliFixture.ts"
+import { cliFixture, companyRow, demoPulled, updateCompany } from "./support/CliFixture.ts"
 import { assertSuccess, entityColumns, parseJson } from "./support/CliResult.ts"
-import { helpOf, parseCommandLine } from "./support/CommandLine.ts"
+import { assertParses, assertRefuses, flagHelp } from "./support/CommandLine.ts"
 
 /** A line of the summary as a person reads it: its cells, which are two or more spaces apart. */
 const cells = (line: string | undefined) => (line ?? "").trim().split(/ {2,}/)
@@ -128,29 +127,20 @@ describe("renderPush", () => {
 describe("push's flags", () => {
   it.effect("default to every entity, the stage's batch size, a real run and the configured statuses", () =>
     Effect.gen(function* () {
-      assert.deepStrictEqual(
-        yield* parseCommandLine(pushCommand, ["push"]),
-        Result.succeed({
-          entity: "all" as const,
-          batchSize: Option.none<number>(),
-          dryRun: false,
-          json: false,
-          pushOn: Option.none<ReadonlyArray<string>>()
-        })
-      )
-      const help = yield* helpOf(pushCommand)
-      const batchSize = help.flags.find((f) => f.name === "batch-size")
-      assert.include(
-        Option.getOrElse(batchSize!.description, () => ""),
-        "(default 2000)"
-      )
+      yield* assertParses(pushCommand, [
+        [
+          ["push"],
+          { entity: "all", batchSize: Option.none(), dryRun: false, json: false, pushOn: Option.none() }
+        ]
+      ])
+      assert.include(yield* flagHelp(pushCommand, "batch-size"), "(default 2000)")
     })
   )
 
   it.effect("parse every value they take; --push-on is a comma list of statuses, in its order", () =>
-    Effect.gen(function* () {
-      assert.deepStrictEqual(
-        yield* parseCommandLine(pushCommand, [
+    assertParses(pushCommand, [
+      [
+        [
           "push",
           "--entity",
           "company",
@@ -160,38 +150,33 @@ describe("push's flags", () => {
           "--json",
           "--push-on",
           "in_progress,COMPLETE,"
-        ]),
-        Result.succeed({
-          entity: "company" as const,
+        ],
+        {
+          entity: "company",
           batchSize: Option.some(1_000_000),
           dryRun: true,
           json: true,
           pushOn: Option.some(["in_progress", "complete"])
-        })
-      )
-    })
+        }
+      ]
+    ])
   )
 
   it.effect("reject a bad value with one line naming the flag, the value and what it takes", () =>
-    Effect.gen(function* () {
-      const fails = (args: ReadonlyArray<string>) =>
-        Effect.map(parseCommandLine(pushCommand, ["push", ...args]), (parsed) =>
-          Result.isFailure(parsed) ? parsed.failure : `parsed: ${JSON.stringify(parsed)}`
-        )
-      const help = "; run `enrich-sync push --help` for its flags"
-      assert.strictEqual(
-        yield* fails(["--batch-size", "1000001"]),
-        `Invalid value for flag --batch-size: "1000001". Expected a whole number from 1 to 1000000, got 1000001${help}`
-      )
-      assert.strictEqual(
-        yield* fails(["--push-on", ","]),
-        `Invalid value for flag --push-on: ",". Expected a comma list of pending, in_progress, complete, failed, got ","${help}`
-      )
-      assert.strictEqual(
-        yield* fails(["--entity", "person"]),
-        `Invalid value for flag --entity: "person". Expected: "company" | "people" | "all"${help}`
-      )
-    })
+    assertRefuses(pushCommand, [
+      [
+        ["push", "--batch-size", "1000001"],
+        `Invalid value for flag --batch-size: "1000001". Expected a whole number from 1 to 1000000, got 1000001`
+      ],
+      [
+        ["push", "--push-on", ","],
+        `Invalid value for flag --push-on: ",". Expected a comma list of pending, in_progress, complete, failed, got ","`
+      ],
+      [
+        ["push", "--entity", "person"],
+        `Invalid value for flag --entity: "person". Expected: "company" | "people" | "all"`
+      ]
+    ])
   )
 })
 
@@ -199,10 +184,7 @@ describe("push on both sides", () => {
   layer(cliFixture("cli_push"), { timeout: 120_000 })((it) => {
     it.effect("pushes the statuses of --push-on, else of ENRICH_SYNC_PUSH_ON, else complete only", () =>
       Effect.gen(function* () {
-        const cli = yield* CliFixture
-        assertSuccess(yield* cli.run(["migrate"]))
-        yield* Effect.promise(() => seedDemoData(cli.neon.url))
-        assertSuccess(yield* cli.run(["backfill"]))
+        const cli = yield* demoPulled()
         const key = demoCompanyKey(1)
         yield* updateCompany(
           "workspace",

@@ -11,11 +11,10 @@ import type { RevalidateReport } from "@enrich-sync/engine"
 import { demoCompanyKey, seedDemoData } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Result from "effect/Result"
 import { renderRevalidate, revalidateCommand } from "../src/Revalidate.ts"
 import { CliFixture, cliFixture, onNeon, updateCompany } from "./support/CliFixture.ts"
 import { assertSuccess, entityColumns, parseJson } from "./support/CliResult.ts"
-import { helpOf, parseCommandLine } from "./support/CommandLine.ts"
+import { assertParses, assertRefuses, flagHelp } from "./support/CommandLine.ts"
 
 /** A line of the summary as a person reads it: its cells, which are two or more spaces apart. */
 const cells = (line: string | undefined) => (line ?? "").trim().split(/ {2,}/)
@@ -102,30 +101,27 @@ describe("renderRevalidate", () => {
 describe("revalidate's flags", () => {
   it.effect("default to every entity and every row, the stage's batch size, no ids file, a real run", () =>
     Effect.gen(function* () {
-      assert.deepStrictEqual(
-        yield* parseCommandLine(revalidateCommand, ["revalidate"]),
-        Result.succeed({
-          entity: "all" as const,
-          onlyEnriched: false,
-          passedIdsFile: Option.none<string>(),
-          batchSize: Option.none<number>(),
-          dryRun: false,
-          json: false
-        })
-      )
-      const help = yield* helpOf(revalidateCommand)
-      const batchSize = help.flags.find((f) => f.name === "batch-size")
-      assert.include(
-        Option.getOrElse(batchSize!.description, () => ""),
-        "(default 5000)"
-      )
+      yield* assertParses(revalidateCommand, [
+        [
+          ["revalidate"],
+          {
+            entity: "all",
+            onlyEnriched: false,
+            passedIdsFile: Option.none(),
+            batchSize: Option.none(),
+            dryRun: false,
+            json: false
+          }
+        ]
+      ])
+      assert.include(yield* flagHelp(revalidateCommand, "batch-size"), "(default 5000)")
     })
   )
 
   it.effect("parse every value they take", () =>
-    Effect.gen(function* () {
-      assert.deepStrictEqual(
-        yield* parseCommandLine(revalidateCommand, [
+    assertParses(revalidateCommand, [
+      [
+        [
           "revalidate",
           "--entity",
           "company",
@@ -136,40 +132,32 @@ describe("revalidate's flags", () => {
           "1",
           "--dry-run",
           "--json"
-        ]),
-        Result.succeed({
-          entity: "company" as const,
+        ],
+        {
+          entity: "company",
           onlyEnriched: true,
           passedIdsFile: Option.some("passed.txt"),
           batchSize: Option.some(1),
           dryRun: true,
           json: true
-        })
-      )
-    })
+        }
+      ]
+    ])
   )
 
   it.effect("reject a bad value, and --push-on (re-validation reads no workspace and no push policy)", () =>
-    Effect.gen(function* () {
-      const fails = (args: ReadonlyArray<string>) =>
-        Effect.map(parseCommandLine(revalidateCommand, ["revalidate", ...args]), (parsed) =>
-          Result.isFailure(parsed) ? parsed.failure : `parsed: ${JSON.stringify(parsed)}`
-        )
-      const help = "; run `enrich-sync revalidate --help` for its flags"
-      assert.strictEqual(
-        yield* fails(["--batch-size", "0"]),
-        `Invalid value for flag --batch-size: "0". Expected a whole number from 1 to 1000000, got 0${help}`
-      )
-      assert.strictEqual(
-        yield* fails(["--push-on", "complete"]),
-        `unknown flag --push-on for \`enrich-sync revalidate\`${help}`
-      )
+    assertRefuses(revalidateCommand, [
+      [
+        ["revalidate", "--batch-size", "0"],
+        `Invalid value for flag --batch-size: "0". Expected a whole number from 1 to 1000000, got 0`
+      ],
+      [["revalidate", "--push-on", "complete"], "unknown flag --push-on for `enrich-sync revalidate`"],
       // a flag after it is not taken for the file's name
-      assert.strictEqual(
-        yield* fails(["--passed-ids-file", "--dry-run"]),
-        `Missing value for flag --passed-ids-file. Expected: FILE${help}`
-      )
-    })
+      [
+        ["revalidate", "--passed-ids-file", "--dry-run"],
+        "Missing value for flag --passed-ids-file. Expected: FILE"
+      ]
+    ])
   )
 })
 

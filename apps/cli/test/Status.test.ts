@@ -1,10 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { EntityStatus } from "@enrich-sync/engine"
-import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Result from "effect/Result"
 import { renderStatus, statusCommand } from "../src/Status.ts"
-import { parseCommandLine } from "./support/CommandLine.ts"
+import { assertParses, assertRefuses } from "./support/CommandLine.ts"
 
 /** The table's rows as a person reads them: label, then one cell per entity, two or more spaces apart. */
 const rows = (text: string) =>
@@ -110,48 +108,23 @@ describe("renderStatus", () => {
 
 describe("status's flags", () => {
   it.effect("default to every entity, a table, the configured statuses", () =>
-    Effect.gen(function* () {
-      assert.deepStrictEqual(
-        yield* parseCommandLine(statusCommand, ["status"]),
-        Result.succeed({
-          entity: "all" as const,
-          json: false,
-          pushOn: Option.none<ReadonlyArray<string>>()
-        })
-      )
-      assert.deepStrictEqual(
-        yield* parseCommandLine(statusCommand, [
-          "status",
-          "--entity",
-          "company",
-          "--json",
-          "--push-on",
-          "failed"
-        ]),
-        Result.succeed({
-          entity: "company" as const,
-          json: true,
-          pushOn: Option.some(["failed"])
-        })
-      )
-    })
+    assertParses(statusCommand, [
+      [["status"], { entity: "all", json: false, pushOn: Option.none() }],
+      [
+        ["status", "--entity", "company", "--json", "--push-on", "failed"],
+        { entity: "company", json: true, pushOn: Option.some(["failed"]) }
+      ]
+    ])
   )
 
   it.effect("status is read-only: it has no --dry-run and no --batch-size", () =>
-    Effect.gen(function* () {
-      const help = "; run `enrich-sync status --help` for its flags"
-      for (const flag of ["--dry-run", "--batch-size"]) {
-        assert.deepStrictEqual(
-          yield* parseCommandLine(statusCommand, ["status", flag]),
-          Result.fail(`unknown flag ${flag} for \`enrich-sync status\`${help}`)
-        )
-      }
-      assert.deepStrictEqual(
-        yield* parseCommandLine(statusCommand, ["status", "--push-on", "done"]),
-        Result.fail(
-          `Invalid value for flag --push-on: "done". Expected a comma list of pending, in_progress, complete, failed, got "done"${help}`
-        )
-      )
-    })
+    assertRefuses(statusCommand, [
+      [["status", "--dry-run"], "unknown flag --dry-run for `enrich-sync status`"],
+      [["status", "--batch-size"], "unknown flag --batch-size for `enrich-sync status`"],
+      [
+        ["status", "--push-on", "done"],
+        `Invalid value for flag --push-on: "done". Expected a comma list of pending, in_progress, complete, failed, got "done"`
+      ]
+    ])
   )
 })

@@ -1,13 +1,13 @@
 import { assert, describe, it, layer } from "@effect/vitest"
 import type { ApplyStats, KeyList, VerifyReport } from "@enrich-sync/engine"
 import { emptyStats } from "@enrich-sync/engine"
-import { demoCompanyKey, seedDemoData } from "@enrich-sync/testing"
+import { demoCompanyKey } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { renderVerify, type VerifyResult, verifyCommand } from "../src/Verify.ts"
-import { CliFixture, cliFixture, companyRow, updateCompany } from "./support/CliFixture.ts"
+import { CliFixture, cliFixture, companyRow, demoPulled, updateCompany } from "./support/CliFixture.ts"
 import { assertSuccess, parseJson } from "./support/CliResult.ts"
-import { parseFlags } from "./support/CommandLine.ts"
+import { assertParses, assertRefuses } from "./support/CommandLine.ts"
 
 // ---------------------------------------------------------------------------------------------------------
 // the human summary
@@ -106,26 +106,18 @@ describe("renderVerify", () => {
     )
     assert.deepStrictEqual(cellsOf(text, "company")[0], ["company", "10", "9", "1", "2", "3", "4", "5", "no"])
     assert.deepStrictEqual(cellsOf(text, "people")[0], ["people", "5", "5", "0", "0", "0", "0", "0", "yes"])
+    // one line per key: the entity, the label of the key's category, the key; categories in the columns' order
+    const listedKeys: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
+      ["missing in the workspace", ["K1"]],
+      ["missing on Neon", ["K2", "K3"]],
+      ["changed on Neon, not merged", ["K4", "K5", "K6"]],
+      ["unsynced workspace edits", ["K7", "K8", "K9", "K10"]],
+      ["corrupt sync base", ["K11", "K12", "K13", "K14", "K15"]]
+    ]
     const differences = text.split("Differences:\n")[1]!.split("\n")
     assert.deepStrictEqual(
       differences.slice(0, 15).map((line) => line.trim().split(/ {2,}/)),
-      [
-        ["company", "missing in the workspace", "K1"],
-        ["company", "missing on Neon", "K2"],
-        ["company", "missing on Neon", "K3"],
-        ["company", "changed on Neon, not merged", "K4"],
-        ["company", "changed on Neon, not merged", "K5"],
-        ["company", "changed on Neon, not merged", "K6"],
-        ["company", "unsynced workspace edits", "K7"],
-        ["company", "unsynced workspace edits", "K8"],
-        ["company", "unsynced workspace edits", "K9"],
-        ["company", "unsynced workspace edits", "K10"],
-        ["company", "corrupt sync base", "K11"],
-        ["company", "corrupt sync base", "K12"],
-        ["company", "corrupt sync base", "K13"],
-        ["company", "corrupt sync base", "K14"],
-        ["company", "corrupt sync base", "K15"]
-      ]
+      listedKeys.flatMap(([label, keys]) => keys.map((key) => ["company", label, key]))
     )
     assert.strictEqual(differences[15], "Run `enrich-sync verify --repair` to merge exactly these keys.")
     assert.strictEqual(differences.length, 16)
@@ -206,17 +198,21 @@ describe("verify's flags", () => {
   it.effect(
     "default to every entity, a comparison without repair or deep checks, the stage's batch size",
     () =>
-      Effect.gen(function* () {
-        assert.deepStrictEqual(yield* parseFlags(verifyCommand, []), {
-          entity: "all",
-          repair: false,
-          deep: false,
-          batchSize: Option.none(),
-          json: false,
-          pushOn: Option.none()
-        })
-        assert.deepStrictEqual(
-          yield* parseFlags(verifyCommand, [
+      assertParses(verifyCommand, [
+        [
+          ["verify"],
+          {
+            entity: "all",
+            repair: false,
+            deep: false,
+            batchSize: Option.none(),
+            json: false,
+            pushOn: Option.none()
+          }
+        ],
+        [
+          [
+            "verify",
             "--entity",
             "people",
             "--repair",
@@ -226,7 +222,7 @@ describe("verify's flags", () => {
             "--json",
             "--push-on",
             "complete, In_Progress"
-          ]),
+          ],
           {
             entity: "people",
             repair: true,
@@ -235,25 +231,22 @@ describe("verify's flags", () => {
             json: true,
             pushOn: Option.some(["complete", "in_progress"])
           }
-        )
-      })
+        ]
+      ])
   )
 
   it.effect("refuse a batch size out of range, an unknown status, and --dry-run (only --repair writes)", () =>
-    Effect.gen(function* () {
-      assert.strictEqual(
-        yield* Effect.flip(parseFlags(verifyCommand, ["--batch-size", "0"])),
-        'Invalid value for flag --batch-size: "0". Expected a whole number from 1 to 1000000, got 0; run `enrich-sync verify --help` for its flags'
-      )
-      assert.include(
-        yield* Effect.flip(parseFlags(verifyCommand, ["--push-on", "complete,done"])),
-        'Expected a comma list of pending, in_progress, complete, failed, got "complete,done"'
-      )
-      assert.strictEqual(
-        yield* Effect.flip(parseFlags(verifyCommand, ["--dry-run"])),
-        "unknown flag --dry-run for `enrich-sync verify`; run `enrich-sync verify --help` for its flags"
-      )
-    })
+    assertRefuses(verifyCommand, [
+      [
+        ["verify", "--batch-size", "0"],
+        'Invalid value for flag --batch-size: "0". Expected a whole number from 1 to 1000000, got 0'
+      ],
+      [
+        ["verify", "--push-on", "complete,done"],
+        'Invalid value for flag --push-on: "complete,done". Expected a comma list of pending, in_progress, complete, failed, got "complete,done"'
+      ],
+      [["verify", "--dry-run"], "unknown flag --dry-run for `enrich-sync verify`"]
+    ])
   )
 })
 
@@ -267,6 +260,12 @@ interface JsonEntity {
 
 const entitiesOf = (json: Record<string, unknown>) => json.entities as ReadonlyArray<JsonEntity>
 
+/** Runs `enrich-sync verify --entity company <args>`, which must succeed (differences are a result, not a failure). */
+const verifyCompany = (...args: ReadonlyArray<string>) =>
+  Effect.flatMap(CliFixture, (cli) =>
+    Effect.map(cli.run(["verify", "--entity", "company", ...args]), assertSuccess)
+  )
+
 describe("verify on two databases", () => {
   layer(cliFixture("cli_verify"), { timeout: 120_000 })((it) => {
     const held = demoCompanyKey(7)
@@ -276,10 +275,7 @@ describe("verify on two databases", () => {
       "differences are the result: exit 0, inSync false in --json, the keys listed, nothing written",
       () =>
         Effect.gen(function* () {
-          const cli = yield* CliFixture
-          assertSuccess(yield* cli.run(["migrate"]))
-          yield* Effect.promise(() => seedDemoData(cli.neon.url))
-          assertSuccess(yield* cli.run(["backfill"]))
+          yield* demoPulled()
           // an enrichment in progress (held back by the default push policy) and a change on Neon
           yield* updateCompany(
             "workspace",
@@ -288,7 +284,7 @@ describe("verify on two databases", () => {
           )
           yield* updateCompany("neon", changed, "industry = 'Coal Mining'")
 
-          const json = parseJson(assertSuccess(yield* cli.run(["verify", "--entity", "company", "--json"])))
+          const json = parseJson(yield* verifyCompany("--json"))
           assert.strictEqual(json.command, "verify")
           assert.strictEqual(json.ok, true)
           assert.strictEqual(json.inSync, false)
@@ -317,8 +313,7 @@ describe("verify on two databases", () => {
       "--repair merges the listed keys under the push policy; --push-on and --deep reach the repair",
       () =>
         Effect.gen(function* () {
-          const cli = yield* CliFixture
-          const repaired = assertSuccess(yield* cli.run(["verify", "--entity", "company", "--repair"]))
+          const repaired = yield* verifyCompany("--repair")
           assert.match(repaired.stdout, /^Repaired company: updated 1; /m)
           assert.deepStrictEqual(yield* companyRow("workspace", changed, "industry"), {
             industry: "Coal Mining"
@@ -327,18 +322,7 @@ describe("verify on two databases", () => {
           assert.deepStrictEqual(yield* companyRow("neon", held, "website"), { website: null })
 
           const json = parseJson(
-            assertSuccess(
-              yield* cli.run([
-                "verify",
-                "--entity",
-                "company",
-                "--repair",
-                "--deep",
-                "--push-on",
-                "in_progress",
-                "--json"
-              ])
-            )
+            yield* verifyCompany("--repair", "--deep", "--push-on", "in_progress", "--json")
           )
           assert.strictEqual(json.inSync, true)
           assert.strictEqual(json.repair, true)

@@ -7,6 +7,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { makeRedactor } from "@enrich-sync/core"
+import { capturingOutput, type OutputStream } from "@enrich-sync/testing"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as TestClock from "effect/testing/TestClock"
@@ -14,37 +15,12 @@ import * as TestConsole from "effect/testing/TestConsole"
 import * as fc from "fast-check"
 import { redactingLogger } from "../src/RedactingLogger.ts"
 
-type Stream = "stdout" | "stderr"
-type Written = { readonly [S in Stream]: Array<string> }
-
-/** Runs `effect` with stdout and stderr captured (one entry per write), and returns what was written. */
-const capturing = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<Written, E, R> =>
-  Effect.acquireUseRelease(
-    Effect.sync(() => {
-      const written: Written = { stdout: [], stderr: [] }
-      const original = { stdout: process.stdout.write, stderr: process.stderr.write }
-      for (const stream of ["stdout", "stderr"] as const) {
-        process[stream].write = ((chunk: string | Uint8Array) => {
-          written[stream].push(typeof chunk === "string" ? chunk : new TextDecoder().decode(chunk))
-          return true
-        }) as typeof process.stdout.write
-      }
-      return { written, original }
-    }),
-    ({ written }) => Effect.as(effect, written),
-    ({ original }) =>
-      Effect.sync(() => {
-        process.stdout.write = original.stdout
-        process.stderr.write = original.stderr
-      })
-  )
-
 /** What `effect` logs through the redacting logger on `stream`. */
 const logged = <A, E>(
   effect: Effect.Effect<A, E>,
   redact: (text: string) => string,
-  stream: Stream = "stderr"
-) => capturing(effect.pipe(Effect.provide(redactingLogger(redact, stream))))
+  stream: OutputStream = "stderr"
+) => capturingOutput(effect.pipe(Effect.provide(redactingLogger(redact, stream))))
 
 /** Fiber ids depend on what ran before: lines are compared without them. */
 const withoutFiber = (line: string) => line.replace(/ fiber=#\d+ /, " fiber=#_ ")

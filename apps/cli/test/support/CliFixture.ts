@@ -3,7 +3,8 @@
  * "workspace"), a scratch working folder, and a runner that starts the real `enrich-sync` bin as a child
  * process (`node apps/cli/bin/enrich-sync.js ...`, the bin a user runs) with NEON_DATABASE_URL and SUPABASE_DATABASE_URL pointing at
  * them, and the engine's database services to set up and check their state (and to read and update one
- * company on either side). How a run's output is read is in `CliResult.ts`.
+ * company on either side); and the start most tests make, the demo data on migrated databases. How a run's
+ * output is read is in `CliResult.ts`.
  *
  * Invariant: every run is checked for leaked credentials: neither server's password (raw or URL-encoded)
  * may appear in its stdout or stderr.
@@ -15,12 +16,12 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { type DatabaseError, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
-import { type DatabaseOnServer, TwoDatabases } from "@enrich-sync/testing"
+import { type DatabaseOnServer, seedDemoData, TwoDatabases } from "@enrich-sync/testing"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import { assertNoSecret, type CliResult } from "./CliResult.ts"
+import { assertNoSecret, assertSuccess, type CliResult } from "./CliResult.ts"
 
 /** The bin under test. */
 export const binPath = fileURLToPath(new URL("../../bin/enrich-sync.js", import.meta.url))
@@ -147,6 +148,21 @@ export const cliFixture = (prefix = "cli") =>
   Layer.mergeAll(fixtureLayer, databasesLayer).pipe(
     Layer.provideMerge(TwoDatabases.layer(undefined, { prefix }))
   )
+
+/**
+ * The fixture's databases as a user starts: both sides migrated by `enrich-sync migrate`, Neon holding the
+ * demo data. Gives the fixture.
+ */
+export const demoOnNeon = Effect.gen(function* () {
+  const cli = yield* CliFixture
+  assertSuccess(yield* cli.run(["migrate"]))
+  yield* Effect.promise(() => seedDemoData(cli.neon.url))
+  return cli
+})
+
+/** `demoOnNeon`, then pulled into the workspace by `enrich-sync backfill <args>`. */
+export const demoPulled = (...args: ReadonlyArray<string>) =>
+  Effect.tap(demoOnNeon, (cli) => Effect.map(cli.run(["backfill", ...args]), assertSuccess))
 
 /** Runs SQL on Neon. */
 export const onNeon = (sql: string, params?: ReadonlyArray<unknown>) =>

@@ -1,10 +1,12 @@
 /**
  * A command line parsed in-process by one command's own flags, without running the command: its handler is
  * replaced by one that keeps the parsed input, so nothing connects or writes. A usage error becomes the one
- * line the bin prints for it (`usageLine`), and `--help` the help document effect/cli would print.
+ * line the bin prints for it (`usageLine`), and `--help` the help document effect/cli would print. The
+ * tests of a command's flags are tables: command lines and what each parses to, or is refused with.
  */
 
 import * as NodeServices from "@effect/platform-node/NodeServices"
+import { assert } from "@effect/vitest"
 import * as Cause from "effect/Cause"
 import { CliError, CliOutput, Command, type HelpDoc } from "effect/cli"
 import * as Effect from "effect/Effect"
@@ -73,3 +75,47 @@ export const parseFlags = <Name extends string, Input, ContextInput, E, R>(
   Effect.flatMap(parseCommandLine(command, [command.name, ...args]), (parsed) =>
     Result.isSuccess(parsed) ? Effect.succeed(parsed.success) : Effect.fail(parsed.failure)
   )
+
+/**
+ * Asserts what each command line of `cases` parses to with `command`'s flags (a line is the words after
+ * `enrich-sync`, the command's name or alias first).
+ */
+export const assertParses = <Name extends string, Input, ContextInput, E, R>(
+  command: Command.Command<Name, Input, ContextInput, E, R>,
+  cases: ReadonlyArray<readonly [args: ReadonlyArray<string>, input: NoInfer<Input>]>
+): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    for (const [args, input] of cases) {
+      assert.deepStrictEqual(yield* parseCommandLine(command, args), Result.succeed(input), args.join(" "))
+    }
+  })
+
+/**
+ * Asserts the usage line each command line of `cases` is refused with: the line of the case, then the hint
+ * every such line ends in, to `enrich-sync <command> --help`.
+ */
+export const assertRefuses = <Name extends string, Input, ContextInput, E, R>(
+  command: Command.Command<Name, Input, ContextInput, E, R>,
+  cases: ReadonlyArray<readonly [args: ReadonlyArray<string>, line: string]>
+): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const hint = `; run \`enrich-sync ${command.name} --help\` for its flags`
+    for (const [args, line] of cases) {
+      assert.deepStrictEqual(
+        yield* parseCommandLine(command, args),
+        Result.fail(`${line}${hint}`),
+        args.join(" ")
+      )
+    }
+  })
+
+/** What `enrich-sync <command> --help` says of `flag` (its name without the dashes). */
+export const flagHelp = <Name extends string, Input, ContextInput, E, R>(
+  command: Command.Command<Name, Input, ContextInput, E, R>,
+  flag: string
+): Effect.Effect<string> =>
+  Effect.map(helpOf(command), (help) => {
+    const described = help.flags.find((f) => f.name === flag)
+    assert.isDefined(described, `--${flag} is in the help`)
+    return Option.getOrElse(described!.description, () => "")
+  })
