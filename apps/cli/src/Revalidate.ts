@@ -64,7 +64,9 @@ export const renderRevalidate = (
     `PASSED: ${passed.toLocaleString("en-US")}`,
     `FAILED: ${failed.toLocaleString("en-US")}${failed > 0 ? " (validation_errors still present: enrich them further)" : ""}`,
     ...(contended.length > 0
-      ? [`Left as they were (edited during the run, re-run revalidate): ${contended.slice(0, 20).join(", ")}`]
+      ? [
+          `Left as they were (edited during the run, re-run revalidate): ${contended.slice(0, 20).join(", ")}${contended.length > 20 ? ` ... and ${(contended.length - 20).toLocaleString("en-US")} more` : ""}`
+        ]
       : [])
   ].join("\n")
 }

@@ -20,7 +20,8 @@ export const renderStatus = (statuses: ReadonlyArray<EntityStatus>): string => {
     (s) => !known.includes(s)
   )
   const row = (label: string, value: (s: EntityStatus) => string | number) => [label, ...statuses.map(value)]
-  const time = (t: string | null) => (t === null ? "never" : t.slice(0, 19))
+  // stored as UTC, without a time zone
+  const time = (t: string | null) => (t === null ? "never" : `${t.slice(0, 19)} UTC`)
   const rows: Array<Array<string | number>> = [
     ["", ...statuses.map((s) => s.entity)],
     row("Neon invalid rows", (s) => s.neon.invalid),

@@ -421,7 +421,7 @@ describe("enrich-sync commands", () => {
           )
           assert.match(fromFile.stdout, /Neon invalid rows +4/)
           assert.match(fromFile.stdout, /Neon master rows +1/)
-          assert.match(fromFile.stdout, /Last push +\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/m)
+          assert.match(fromFile.stdout, /Last push +\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC$/m)
           const fileOnly = yield* cli.run(["status"], {
             env: { NEON_DATABASE_URL: undefined, SUPABASE_DATABASE_URL: undefined }
           })

@@ -68,7 +68,7 @@ describe("renderRevalidate", () => {
     ])
   })
 
-  it("names the rows left as they were (edited during the run), the first 20", () => {
+  it("names the rows left as they were (edited during the run), the first 20, and how many more", () => {
     const busy = Array.from({ length: 21 }, (_, i) => demoCompanyKey(i))
     const text = renderRevalidate(
       [
@@ -80,7 +80,7 @@ describe("renderRevalidate", () => {
     )
     assert.include(
       text,
-      `\nLeft as they were (edited during the run, re-run revalidate): ${busy.slice(0, 20).join(", ")}`
+      `\nLeft as they were (edited during the run, re-run revalidate): ${busy.slice(0, 20).join(", ")} ... and 1 more`
     )
     assert.notInclude(text, busy[20]!)
     assert.notInclude(

@@ -62,8 +62,8 @@ describe("renderStatus", () => {
       ["complete", "187", "0"],
       ["failed", "0", "0"],
       // to the second; never when it never happened
-      ["Last pull", "2025-03-04 05:06:07", "never"],
-      ["Last push", "2025-03-04 06:00:00", "never"],
+      ["Last pull", "2025-03-04 05:06:07 UTC", "never"],
+      ["Last push", "2025-03-04 06:00:00 UTC", "never"],
       ["Pending pushes", "4", "4"],
       ["Edited since last sync", "6", "6"],
       ["Conflicts logged", "3", "0"],
