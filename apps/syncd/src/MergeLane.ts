@@ -18,8 +18,12 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 
-/** Batches of keys merged at once, at most. */
-export const sharedMerges = 2
+/**
+ * Batches of keys merged at once, at most: the daemon's connections per side (`Databases`). At 20 ms round
+ * trips a batch's write takes about one, and two at once bound the Neon follower at 1,000 commits a second
+ * (figures in `bench/README.md`).
+ */
+export const sharedMerges = 4
 
 /** Runs merges of disjoint batches of keys beside each other, merges of everything alone. */
 export class MergeLane extends Context.Service<

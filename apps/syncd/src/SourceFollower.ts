@@ -2,13 +2,17 @@
  * Neon to workspace: follows the replication slot, merges the keys each committed transaction touched,
  * and acknowledges.
  *
- * The databases and the daemon work in parallel: a planner reads and plans the next batch of keys
- * (`prepareKeys`, outside the merge lane: reads only) and hands the batches on in order, while a writer
- * writes them (`applyPrepared`, through the merge lane), up to `sharedMerges` at once (a batch of more than
- * `writeAloneAbove` keys alone). A batch is read only once the batches before it that hold any of its keys
- * are written, so the batches in flight never share a key, a key's merges stay one at a time in arrival
- * order (and the writes are compare-and-swap in any case). Across a WAN this keeps a batch from waiting for
- * the round trip of the write before it.
+ * The databases and the daemon work in parallel: a planner reads and plans the next batches of keys
+ * (`prepareKeys`, outside the merge lane: reads only), several at once, and hands them on in order, while a
+ * writer writes them (`applyPrepared`, through the merge lane), up to `sharedMerges` at once (a batch of
+ * more than `writeAloneAbove` keys alone). A batch is read only once the batches before it that hold any of
+ * its keys are written, so the batches in flight never share a key, a key's merges stay one at a time in
+ * arrival order (and the writes are compare-and-swap in any case). Across a WAN this keeps a batch from
+ * waiting for the round trips of the reads and the writes before it.
+ *
+ * The next group of changes is planned only while fewer than `batchesInFlight` batches, and no more than two
+ * batches' worth of keys, are read or being written and not yet written: meanwhile the group goes on filling
+ * (rather than waiting in front of the writer as many small batches), and memory stays bounded by keys.
  *
  * A third, the acker, records and acknowledges positions while the writer goes on with the next batch; when
  * several are waiting it takes only the latest.
@@ -19,10 +23,10 @@
  * skipped after a restart (PostgreSQL 15 may re-send them).
  *
  * ```
- * listener ─▶ planner: group events (a batch of keys) ─▶ keys per entity ─▶ batches ─▶ prepareKeys ─┐
- *                                                                                                     ▼ (in order, queue of 1)
- *                                       writer: Merge (applyPrepared, 2 at once) │ Reconcile │ Ack │ Restart
- *                                                                                                     ▼ (in order)
+ * listener ─▶ planner: group events (a batch of keys), once there is room ─▶ keys per entity ─▶ batches ─▶ prepareKeys (several) ─┐
+ *                                                                                                                              ▼ (in order, queue of 1)
+ *                             writer: Merge (applyPrepared, sharedMerges at once) │ Reconcile │ Ack │ Restart
+ *                                                                                                                              ▼ (in order)
  *                          acker: the latest Ack, once the merges before it are done (progress, then slot) │ Restart
  * ```
  */
@@ -110,6 +114,14 @@ type Step =
   /** the listener's stream ended: nothing follows */
   | { readonly _tag: "End" }
 
+/**
+ * Batches read or being written, and not yet written, at most when the next group is planned: the writes
+ * beside each other (`sharedMerges`) and the reads of the next two. At 20 ms round trips a batch's read and
+ * its write each take about a round trip; more in flight would only wait in front of the writer, fewer
+ * would read one batch at a time (figures in `bench/README.md`).
+ */
+const batchesInFlight = sharedMerges + 2
+
 /** Follows Neon until interrupted (or a failure retrying cannot fix). */
 export const followSource = (options: SourceFollowerOptions) =>
   Effect.gen(function* () {
@@ -133,6 +145,25 @@ export const followSource = (options: SourceFollowerOptions) =>
       | Extract<Step, { _tag: "Restart" | "End" }>
     type Written = Deferred.Deferred<void, DatabaseError>
     const toAcker = yield* Queue.unbounded<AckerStep>()
+    /** batches planned and not yet written, and their keys */
+    const inFlight = { batches: 0, keys: 0 }
+    /** completed when a batch is written, while the planner waits for room */
+    let freed: Deferred.Deferred<void> | null = null
+    /** waits until the next group may be planned (see the module header) */
+    const room = Effect.gen(function* () {
+      while (inFlight.batches >= batchesInFlight || inFlight.keys > 2 * options.batchSize) {
+        freed ??= yield* Deferred.make<void>()
+        yield* Deferred.await(freed)
+      }
+    })
+    const written = (keys: number) =>
+      Effect.suspend(() => {
+        inFlight.batches--
+        inFlight.keys -= keys
+        const waiting = freed
+        freed = null
+        return waiting === null ? Effect.void : Deferred.succeed(waiting, undefined)
+      })
     // keys of batches planned and not yet written, with the signal that they are
     const unwritten = new Map<string, Written>()
     let lastBarrier: Written | null = null
@@ -154,7 +185,7 @@ export const followSource = (options: SourceFollowerOptions) =>
           if (Deferred.isDoneUnsafe(options.stop)) drainedBatches++
           yield* metrics.update((m) => ({ ...m, neonKeys: m.neonKeys + step.changes.length }))
           for (const c of step.changes) if (unwritten.get(c.key) === step.done) unwritten.delete(c.key)
-        }),
+        }).pipe(Effect.ensuring(written(step.changes.length))),
         step.done
       )
 
@@ -269,6 +300,8 @@ export const followSource = (options: SourceFollowerOptions) =>
         if (lastBarrier !== null) waits.add(lastBarrier)
         const done = yield* Deferred.make<void, DatabaseError>()
         for (const c of changes) unwritten.set(c.key, done)
+        inFlight.batches++
+        inFlight.keys += changes.length
         return Effect.gen(function* () {
           for (const w of waits) yield* Deferred.await(w)
           const prepared = yield* prepareKeys(entity, changes, { policy: options.policy }).pipe(
@@ -382,11 +415,12 @@ export const followSource = (options: SourceFollowerOptions) =>
         ),
         Schedule.spaced(options.batchWait)
       ),
-      Stream.mapEffect((group) => planGroup(group.events)),
+      // while there is no room, the next group goes on filling
+      Stream.mapEffect((group) => Effect.andThen(room, planGroup(group.events))),
       Stream.flattenIterable,
-      // handed on in order: the next step is read (or, an acknowledgement, made) while the one before it is
-      // being handed on
-      Stream.mapEffect((read) => read, { concurrency: 2 }),
+      // handed on in order: the steps planned are read (or, acknowledgements, made) at once, and handed on
+      // one after the other
+      Stream.mapEffect((read) => read, { concurrency: "unbounded" }),
       Stream.runForEach((step) => Queue.offer(steps, step)),
       Effect.andThen(Queue.offer(steps, { _tag: "End" }))
     )

@@ -1,5 +1,5 @@
 /**
- * The merge lane: batches of disjoint keys run beside each other, two at most; batches that share a key run
+ * The merge lane: batches of disjoint keys run beside each other, `sharedMerges` (4) at most; batches that share a key run
  * one at a time in the order asked; a merge that runs alone waits for them, runs with nothing beside it, and
  * is not overtaken by batches asked for after it.
  */
@@ -23,44 +23,60 @@ const settle = Effect.gen(function* () {
 })
 
 describe("MergeLane", () => {
-  it.effect("runs two batches at once, a merge alone with nothing beside it, in the order asked", () =>
-    Effect.gen(function* () {
-      const lane = yield* MergeLane
-      const log: Array<string> = []
-      const [a, b, c, alone, d] = yield* Effect.all(Array.from({ length: 5 }, () => Deferred.make<void>()))
-      assert.strictEqual(sharedMerges, 2)
-      const batch = (name: string, release: Deferred.Deferred<void>) =>
-        Effect.forkChild(lane.runKeys("company", [name], tracked(log, name, release)))
-      const fa = yield* batch("a", a!)
-      const fb = yield* batch("b", b!)
-      yield* Effect.yieldNow
-      const fc = yield* batch("c", c!)
-      yield* Effect.yieldNow
-      const fAlone = yield* Effect.forkChild(lane.run(tracked(log, "alone", alone!)))
-      yield* Effect.yieldNow
-      const fd = yield* batch("d", d!)
-      yield* Effect.yieldNow
-      assert.deepStrictEqual(log, ["a starts", "b starts"], "two at most")
-      yield* Deferred.succeed(a!, undefined)
-      yield* settle
-      assert.deepStrictEqual(log.slice(2), ["a ends", "c starts"])
-      // one batch ends: the merge alone still waits for the other, and d, asked for after it, waits too
-      yield* Deferred.succeed(b!, undefined)
-      yield* Fiber.join(fb)
-      yield* settle
-      assert.deepStrictEqual(log.slice(4), ["b ends"])
-      yield* Deferred.succeed(c!, undefined)
-      yield* Fiber.join(fc)
-      yield* settle
-      assert.deepStrictEqual(log.slice(4), ["b ends", "c ends", "alone starts"])
-      yield* Deferred.succeed(alone!, undefined)
-      yield* Fiber.join(fAlone)
-      yield* settle
-      assert.strictEqual(log.at(-1), "d starts")
-      yield* Deferred.succeed(d!, undefined)
-      yield* Fiber.join(fd)
-      yield* Fiber.join(fa)
-    }).pipe(Effect.provide(MergeLane.layer))
+  it.effect(
+    "runs sharedMerges (4) batches at once, a merge alone with nothing beside it, in the order asked",
+    () =>
+      Effect.gen(function* () {
+        const lane = yield* MergeLane
+        const log: Array<string> = []
+        assert.strictEqual(sharedMerges, 4)
+        const names = Array.from({ length: sharedMerges }, (_, i) => `b${i}`)
+        const releases = new Map<string, Deferred.Deferred<void>>()
+        for (const name of [...names, "c", "alone", "d"]) releases.set(name, yield* Deferred.make<void>())
+        const release = (name: string) => Deferred.succeed(releases.get(name)!, undefined)
+        const batch = (name: string) =>
+          Effect.forkChild(lane.runKeys("company", [name], tracked(log, name, releases.get(name)!)))
+        const running = []
+        for (const name of names) running.push(yield* batch(name))
+        yield* Effect.yieldNow
+        const fc = yield* batch("c")
+        yield* Effect.yieldNow
+        const fAlone = yield* Effect.forkChild(lane.run(tracked(log, "alone", releases.get("alone")!)))
+        yield* Effect.yieldNow
+        const fd = yield* batch("d")
+        yield* Effect.yieldNow
+        assert.deepStrictEqual(
+          log,
+          names.map((n) => `${n} starts`),
+          `${sharedMerges} at most`
+        )
+        yield* release("b0")
+        yield* settle
+        assert.deepStrictEqual(log.slice(sharedMerges), ["b0 ends", "c starts"])
+        // the other batches end: the merge alone still waits for c, and d, asked for after it, waits too
+        for (const [i, name] of names.entries()) {
+          if (i === 0) continue
+          yield* release(name)
+          yield* Fiber.join(running[i]!)
+        }
+        yield* settle
+        const afterFirst = sharedMerges + 2
+        assert.deepStrictEqual(
+          log.slice(afterFirst),
+          names.slice(1).map((n) => `${n} ends`)
+        )
+        yield* release("c")
+        yield* Fiber.join(fc)
+        yield* settle
+        assert.deepStrictEqual(log.slice(afterFirst + sharedMerges - 1), ["c ends", "alone starts"])
+        yield* release("alone")
+        yield* Fiber.join(fAlone)
+        yield* settle
+        assert.strictEqual(log.at(-1), "d starts")
+        yield* release("d")
+        yield* Fiber.join(fd)
+        yield* Fiber.join(running[0]!)
+      }).pipe(Effect.provide(MergeLane.layer))
   )
 
   it.effect(

@@ -298,6 +298,131 @@ describe("followSource", () => {
     )
 
     it.effect(
+      "plans nothing more while over two batches' worth of keys are read and not written: the next is read once one is written",
+      () =>
+        Effect.gen(function* () {
+          const f = yield* run("t_follow_budget", { batchSize: 1, batchWaitMs: 0 })
+          const workspace = yield* WorkspaceDatabase
+          const cityNow = (index: number) =>
+            city(index).pipe(Effect.provideService(WorkspaceDatabase, workspace), Effect.orDie)
+          // the row of the last batch, as the follower last wrote it (so its write is the clean one, of what
+          // it read)
+          const primed = yield* neonChange(17, "Budget First C")
+          yield* Queue.offer(f.events, primed)
+          yield* until(
+            "the row is in the workspace",
+            Effect.map(Ref.get(f.acks), (list) => (list.at(-1) === primed.endLsn ? list : undefined))
+          )
+          const first = yield* holdRow(f, 15, "Budget First A")
+          const second = yield* holdRow(f, 16, "Budget First B")
+          const third = yield* holdRow(f, 21, "Budget First D")
+          const last = yield* neonChange(17, "Budget Announced")
+          // three batches of one key wait to be written (two batches' worth was not over the bound when the
+          // third was planned); the fourth is not planned
+          yield* Queue.offerAll(f.events, [
+            yield* neonChange(15, "Budget Held A"),
+            yield* neonChange(16, "Budget Held B"),
+            yield* neonChange(21, "Budget Held D"),
+            last
+          ])
+          yield* sleepLive(500)
+          assert.notStrictEqual(yield* cityNow(17), "Budget Announced", "three batches wait to be written")
+          // Neon's row changes again while they wait: the last batch, not read yet, reads it
+          yield* SourceDatabase.use((db) =>
+            db.query(`UPDATE ${qualified(Company.sourceTable)} SET city = $2 WHERE company_unique_id = $1`, [
+              demoCompanyKey(17),
+              "Budget Read Late"
+            ])
+          )
+          yield* first.release
+          yield* second.release
+          yield* third.release
+          yield* until(
+            "the last batch is acknowledged",
+            Effect.map(Ref.get(f.acks), (a) => (a.at(-1) === last.endLsn ? a : undefined))
+          )
+          assert.strictEqual(
+            yield* cityNow(17),
+            "Budget Read Late",
+            "read only once a batch before it was written"
+          )
+          assert.strictEqual(yield* cityNow(15), "Budget Held A")
+          assert.strictEqual(yield* cityNow(16), "Budget Held B")
+          assert.strictEqual(yield* cityNow(21), "Budget Held D")
+          yield* Deferred.succeed(f.stop, undefined)
+          yield* Fiber.join(f.fiber)
+        }).pipe(Effect.scoped, Effect.provide(TestClock.layer()))
+    )
+
+    it.effect(
+      "reads the next batches while the read of the batch before them waits for its transaction",
+      () =>
+        Effect.gen(function* () {
+          const dbs = yield* TwoDatabases
+          const f = yield* run("t_follow_ahead", { batchSize: 1, batchWaitMs: 0 })
+          // the row the next batch changes, as the follower last wrote it (so its write is the clean one)
+          const before = yield* neonChange(19, "Ahead First")
+          yield* Queue.offer(f.events, before)
+          yield* until(
+            "the row is in the workspace",
+            Effect.map(Ref.get(f.acks), (list) => (list.at(-1) === before.endLsn ? list : undefined))
+          )
+          // a transaction the listener reports before it is visible (as logical decoding can): its read waits
+          const open = new pg.Client({ connectionString: dbs.neon.url })
+          yield* Effect.promise(() => open.connect())
+          yield* Effect.addFinalizer(() => Effect.promise(() => open.end()))
+          const xid = yield* Effect.promise(() =>
+            open
+              .query(
+                `BEGIN; UPDATE ${qualified(Company.sourceTable)} SET city = 'Ahead Waiting' WHERE company_unique_id = '${demoCompanyKey(18)}' RETURNING xmin::text AS xid`
+              )
+              .then((results) => Number((results as unknown as Array<pg.QueryResult>)[1]!.rows[0]?.xid))
+          )
+          lsn += 0x100n
+          const waiting = {
+            _tag: "Changes",
+            xid,
+            commitLsn: lsn,
+            endLsn: lsn + 0x10n,
+            commitTime: new Date().toISOString().replace("Z", "000Z"),
+            changes: [{ table: Company.sourceTable, op: "update", key: demoCompanyKey(18) }],
+            truncated: [],
+            last: true
+          } satisfies ListenerEvent
+          const next = yield* neonChange(19, "Ahead Announced")
+          yield* Queue.offerAll(f.events, [waiting, next])
+          yield* sleepLive(500)
+          // the next batch was read meanwhile: a later change of its row (announced by an event of its own,
+          // not sent here) is not in what it writes
+          yield* SourceDatabase.use((db) =>
+            db.query(`UPDATE ${qualified(Company.sourceTable)} SET city = $2 WHERE company_unique_id = $1`, [
+              demoCompanyKey(19),
+              "Ahead Later"
+            ])
+          )
+          yield* Effect.promise(() => open.query("COMMIT"))
+          const acks = yield* until(
+            "both are acknowledged",
+            Effect.gen(function* () {
+              // the waiting read looks again at every tick of the test clock
+              yield* TestClock.adjust("20 millis")
+              const list = yield* Ref.get(f.acks)
+              return list.at(-1) === next.endLsn ? list : undefined
+            })
+          )
+          assert.deepStrictEqual(
+            acks,
+            [...acks].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
+            "in order"
+          )
+          assert.strictEqual(yield* city(18), "Ahead Waiting")
+          assert.strictEqual(yield* city(19), "Ahead Announced", "read while the batch before it waited")
+          yield* Deferred.succeed(f.stop, undefined)
+          yield* Fiber.join(f.fiber)
+        }).pipe(Effect.scoped, Effect.provide(TestClock.layer()))
+    )
+
+    it.effect(
       "skips what was applied before the start, acknowledging it; a stop finishes what was taken",
       () =>
         Effect.gen(function* () {
