@@ -73,6 +73,42 @@ const neonChange = (index: number, value: string) =>
     } satisfies ListenerEvent
   })
 
+/** Waits until the follower `f` has acknowledged through the end of `event`; returns its acknowledgements. */
+const acknowledgedThrough = (
+  f: { readonly acks: Ref.Ref<ReadonlyArray<Lsn>> },
+  event: { readonly endLsn: Lsn },
+  what: string
+) =>
+  until(
+    what,
+    Effect.map(Ref.get(f.acks), (a) => (a.at(-1) === event.endLsn ? a : undefined))
+  )
+
+/**
+ * Merges `value` into the workspace row of `index` through the follower `f` (so the row is as the follower
+ * last wrote it, and its next write is the clean one); returns the event.
+ */
+const mergeThrough = (
+  f: { readonly events: Queue.Queue<ListenerEvent>; readonly acks: Ref.Ref<ReadonlyArray<Lsn>> },
+  index: number,
+  value: string
+) =>
+  Effect.gen(function* () {
+    const event = yield* neonChange(index, value)
+    yield* Queue.offer(f.events, event)
+    yield* acknowledgedThrough(f, event, "the row is in the workspace")
+    return event
+  })
+
+/** Sets a city on Neon with no event for it (a change the follower is not told of). */
+const unannouncedNeonChange = (index: number, value: string) =>
+  SourceDatabase.use((db) =>
+    db.query(`UPDATE ${qualified(Company.sourceTable)} SET city = $2 WHERE company_unique_id = $1`, [
+      demoCompanyKey(index),
+      value
+    ])
+  )
+
 describe("followSource", () => {
   layer(seededDatabases("follower"), { excludeTestServices: true, timeout: "120 seconds" })((it) => {
     const run = (
@@ -142,10 +178,7 @@ describe("followSource", () => {
         assert.strictEqual(yield* city(4), "Full B")
         assert.notStrictEqual(yield* city(5), "Full C", "the third waits for its batch to fill or time out")
         yield* TestClock.adjust("1 minute")
-        yield* until(
-          "the rest is acknowledged",
-          Effect.map(Ref.get(f.acks), (a) => (a.at(-1) === events[2]!.endLsn ? a : undefined))
-        )
+        yield* acknowledgedThrough(f, events[2]!, "the rest is acknowledged")
         assert.strictEqual(yield* city(5), "Full C")
         yield* Deferred.succeed(f.stop, undefined)
         yield* Fiber.join(f.fiber)
@@ -188,10 +221,7 @@ describe("followSource", () => {
           yield* merged(10, "Acked C")
           assert.deepStrictEqual(yield* Ref.get(f.acks), [], "nothing acknowledged before its check passed")
           yield* Deferred.succeed(gate, undefined)
-          const acks = yield* until(
-            "the latest is acknowledged",
-            Effect.map(Ref.get(f.acks), (list) => (list.at(-1) === c.endLsn ? list : undefined))
-          )
+          const acks = yield* acknowledgedThrough(f, c, "the latest is acknowledged")
           assert.deepStrictEqual(acks, [a.endLsn, c.endLsn])
           assert.strictEqual(yield* readReplicationProgress("t_follow_acker"), c.endLsn)
           yield* Deferred.succeed(f.stop, undefined)
@@ -207,12 +237,7 @@ describe("followSource", () => {
     const holdRow = (f: Effect.Success<ReturnType<typeof run>>, index: number, value: string) =>
       Effect.gen(function* () {
         const dbs = yield* TwoDatabases
-        const first = yield* neonChange(index, value)
-        yield* Queue.offer(f.events, first)
-        yield* until(
-          "the row is in the workspace",
-          Effect.map(Ref.get(f.acks), (list) => (list.at(-1) === first.endLsn ? list : undefined))
-        )
+        const first = yield* mergeThrough(f, index, value)
         const holder = new pg.Client({ connectionString: dbs.workspace.url })
         yield* Effect.promise(() => holder.connect())
         yield* Effect.addFinalizer(() => Effect.promise(() => holder.end()))
@@ -256,10 +281,7 @@ describe("followSource", () => {
           )
           assert.strictEqual(yield* readReplicationProgress("t_follow_shared"), first.endLsn)
           yield* first.release
-          const acks = yield* until(
-            "the last is acknowledged",
-            Effect.map(Ref.get(f.acks), (list) => (list.at(-1) === after.endLsn ? list : undefined))
-          )
+          const acks = yield* acknowledgedThrough(f, after, "the last is acknowledged")
           // in commit order, the held batch's position first
           assert.deepStrictEqual(
             acks,
@@ -307,12 +329,7 @@ describe("followSource", () => {
             city(index).pipe(Effect.provideService(WorkspaceDatabase, workspace), Effect.orDie)
           // the row of the last batch, as the follower last wrote it (so its write is the clean one, of what
           // it read)
-          const primed = yield* neonChange(17, "Budget First C")
-          yield* Queue.offer(f.events, primed)
-          yield* until(
-            "the row is in the workspace",
-            Effect.map(Ref.get(f.acks), (list) => (list.at(-1) === primed.endLsn ? list : undefined))
-          )
+          yield* mergeThrough(f, 17, "Budget First C")
           const first = yield* holdRow(f, 15, "Budget First A")
           const second = yield* holdRow(f, 16, "Budget First B")
           const third = yield* holdRow(f, 21, "Budget First D")
@@ -328,19 +345,11 @@ describe("followSource", () => {
           yield* sleepLive(500)
           assert.notStrictEqual(yield* cityNow(17), "Budget Announced", "three batches wait to be written")
           // Neon's row changes again while they wait: the last batch, not read yet, reads it
-          yield* SourceDatabase.use((db) =>
-            db.query(`UPDATE ${qualified(Company.sourceTable)} SET city = $2 WHERE company_unique_id = $1`, [
-              demoCompanyKey(17),
-              "Budget Read Late"
-            ])
-          )
+          yield* unannouncedNeonChange(17, "Budget Read Late")
           yield* first.release
           yield* second.release
           yield* third.release
-          yield* until(
-            "the last batch is acknowledged",
-            Effect.map(Ref.get(f.acks), (a) => (a.at(-1) === last.endLsn ? a : undefined))
-          )
+          yield* acknowledgedThrough(f, last, "the last batch is acknowledged")
           assert.strictEqual(
             yield* cityNow(17),
             "Budget Read Late",
@@ -361,12 +370,7 @@ describe("followSource", () => {
           const dbs = yield* TwoDatabases
           const f = yield* run("t_follow_ahead", { batchSize: 1, batchWaitMs: 0 })
           // the row the next batch changes, as the follower last wrote it (so its write is the clean one)
-          const before = yield* neonChange(19, "Ahead First")
-          yield* Queue.offer(f.events, before)
-          yield* until(
-            "the row is in the workspace",
-            Effect.map(Ref.get(f.acks), (list) => (list.at(-1) === before.endLsn ? list : undefined))
-          )
+          yield* mergeThrough(f, 19, "Ahead First")
           // a transaction the listener reports before it is visible (as logical decoding can): its read waits
           const open = new pg.Client({ connectionString: dbs.neon.url })
           yield* Effect.promise(() => open.connect())
@@ -394,12 +398,7 @@ describe("followSource", () => {
           yield* sleepLive(500)
           // the next batch was read meanwhile: a later change of its row (announced by an event of its own,
           // not sent here) is not in what it writes
-          yield* SourceDatabase.use((db) =>
-            db.query(`UPDATE ${qualified(Company.sourceTable)} SET city = $2 WHERE company_unique_id = $1`, [
-              demoCompanyKey(19),
-              "Ahead Later"
-            ])
-          )
+          yield* unannouncedNeonChange(19, "Ahead Later")
           yield* Effect.promise(() => open.query("COMMIT"))
           const acks = yield* until(
             "both are acknowledged",
@@ -431,10 +430,7 @@ describe("followSource", () => {
           yield* writeReplicationProgress("t_follow_skip", old.commitLsn + 1n)
           const f = yield* run("t_follow_skip", { batchSize: 100, batchWaitMs: 0 })
           yield* Queue.offerAll(f.events, [old, fresh])
-          yield* until(
-            "both are acknowledged",
-            Effect.map(Ref.get(f.acks), (a) => (a.at(-1) === fresh.endLsn ? a : undefined))
-          )
+          yield* acknowledgedThrough(f, fresh, "both are acknowledged")
           assert.notStrictEqual(
             yield* city(6),
             "Seen Before",
