@@ -80,16 +80,7 @@ export const makeOutput = (redact: (text: string) => string, debug = false): Eff
       stdoutIsData: false,
       resultWritten: false
     })
-    // each key and string is redacted before it is quoted: redacting the whole text would let a pattern reach
-    // across quotes (a URL, then an email: `"https://a.com","by":"x@b.com"`) and leave text that is not JSON
-    const json = (value: unknown) =>
-      JSON.stringify(value, (_key, v: unknown) =>
-        typeof v === "string"
-          ? redact(v)
-          : typeof v === "object" && v !== null && !Array.isArray(v)
-            ? Object.fromEntries(Object.entries(v).map(([k, x]) => [redact(k), x]))
-            : v
-      )
+    const json = (value: unknown) => redact(JSON.stringify(value))
     const writeJsonOnce = (object: Record<string, unknown>) =>
       Ref.modify(mode, (m) => [
         m.json && !m.resultWritten,

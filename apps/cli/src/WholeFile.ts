@@ -23,7 +23,9 @@ export const writeWholeFile = (
       Effect.andThen(fs.rename(temporary, path)),
       // a failed write or rename (onto a folder, say) leaves no partial temporary file behind
       Effect.onError(() => Effect.ignore(fs.remove(temporary))),
-      // and the message names the file asked for, not the temporary one
-      Effect.mapError((e) => e.message.replaceAll(temporary, path))
+      // the message names the file asked for, not the temporary one
+      Effect.mapError(
+        (e) => new CliFailure({ reason: "Output", message: message(e.message.replaceAll(temporary, path)) })
+      )
     )
-  }).pipe(Effect.mapError((cause) => new CliFailure({ reason: "Output", message: message(cause) })))
+  })

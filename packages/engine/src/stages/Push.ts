@@ -13,6 +13,7 @@ import type { ApplyStats } from "../merge/MergeApply.ts"
 import { applyKeysInBatches } from "../merge/MergeApply.ts"
 import { WorkspaceDatabase } from "../store/Database.ts"
 import type { DatabaseError } from "../store/DatabaseError.ts"
+import { pushableStatusSql } from "../store/WorkspaceStore.ts"
 import type { EntityStage } from "./EntityStage.ts"
 import { timed } from "./EntityStage.ts"
 import type { Progress } from "./Progress.ts"
@@ -47,7 +48,7 @@ export const pushCandidates = (
       .query(
         `SELECT t.${entity.key} AS key FROM ${qualified(entity.workspaceTable)} AS t
           WHERE t.sync_state = 'active'
-            AND enrich_sync.canonical_status(t.enrichment_status)::json #>> '{}' = ANY($1::text[])
+            AND ${pushableStatusSql("$1")}
             AND ${workspaceHashFunction(entity)}(t) IS DISTINCT FROM t.last_sync_hash
           ORDER BY t.${entity.key}`,
         [policy.pushOn]
@@ -71,7 +72,7 @@ export const heldBack = (
           .query(
             `SELECT t.${entity.key} AS key FROM ${qualified(entity.workspaceTable)} AS t
               WHERE t.${entity.key} = ANY($1::text[])
-                AND (enrich_sync.canonical_status(t.enrichment_status)::json #>> '{}' = ANY($2::text[])) IS NOT TRUE`,
+                AND (${pushableStatusSql("$2")}) IS NOT TRUE`,
             [keys, policy.pushOn]
           )
           .pipe(Effect.map((rows) => new Set(rows.map((r) => String(r.key)))))

@@ -15,6 +15,7 @@ import * as Effect from "effect/Effect"
 import type { ApplyStats } from "../merge/MergeApply.ts"
 import { applyKeysInBatches } from "../merge/MergeApply.ts"
 import { SourceDatabase, WorkspaceDatabase } from "../store/Database.ts"
+import { mayDifferSql } from "../store/WorkspaceStore.ts"
 import type { EntityStage } from "./EntityStage.ts"
 import { timed } from "./EntityStage.ts"
 import type { Progress } from "./Progress.ts"
@@ -79,17 +80,10 @@ const fold = (hash: string) => `('x' || substr(${hash}, 1, 15))::bit(60)::bigint
 const foldVersion = (key: string, version: string) =>
   fold(`md5(${key} || '/' || coalesce(${version}::text, ''))`)
 
-/**
- * The workspace rows whose projection may differ from their agreed hash: touched by a person since the
- * engine last merged them, never agreed, or holding edits not synced yet (a merge of a Neon change into a
- * row whose edits the push policy holds back clears its dirty mark, and the row keeps its base).
- */
-const mayDiffer = "(t.sync_dirty OR t.last_sync_hash IS NULL OR t.sync_base IS NOT NULL)"
-
 const workspaceHash = (entity: Entity, deep: boolean) =>
   deep
     ? `${workspaceHashFunction(entity)}(t)`
-    : `CASE WHEN ${mayDiffer} THEN ${workspaceHashFunction(entity)}(t) ELSE t.last_sync_hash END`
+    : `CASE WHEN ${mayDifferSql} THEN ${workspaceHashFunction(entity)}(t) ELSE t.last_sync_hash END`
 
 const limited = (keys: ReadonlyArray<string>, limit: number): KeyList => ({
   count: keys.length,
@@ -142,7 +136,7 @@ export const verifyEntity: EntityStage<VerifyOptions, VerifyReport> = (entity, o
         workspace.query(
           `SELECT array_agg(t.${entity.key} ORDER BY t.${entity.key}) FILTER (WHERE ${workspaceHash(entity, deep)} IS DISTINCT FROM t.last_sync_hash) AS unsynced,
                   ${deep ? `array_agg(t.${entity.key} ORDER BY t.${entity.key}) FILTER (WHERE t.sync_base IS NOT NULL AND enrich_sync.sync_hash(t.sync_base) IS DISTINCT FROM t.last_sync_hash)` : "NULL::text[]"} AS corrupt
-             FROM ${workspaceTable} AS t WHERE t.sync_state = 'active'${deep ? "" : ` AND ${mayDiffer}`}`
+             FROM ${workspaceTable} AS t WHERE t.sync_state = 'active'${deep ? "" : ` AND ${mayDifferSql}`}`
         )
       ],
       { concurrency: "unbounded" }

@@ -93,6 +93,18 @@ export interface WorkspaceUpdate {
 /** See `currentXidSql`: every write of the engine records its transaction (see `applyClean`). */
 const currentXid = currentXidSql
 
+/**
+ * The workspace rows (alias `t`) whose projection may differ from their agreed hash: touched by a person
+ * since the engine last merged them, never agreed, or holding edits not synced yet (a merge of a Neon change
+ * into a row whose edits the push policy holds back clears its dirty mark; the row keeps its base). The
+ * other rows are their agreed record, and need no hashing.
+ */
+export const mayDifferSql = "(t.sync_dirty OR t.sync_base IS NOT NULL OR t.last_sync_hash IS NULL)"
+
+/** Whether the row's (alias `t`) status is one of `$param` (a text array): the push policy pushes it. */
+export const pushableStatusSql = (param: string) =>
+  `enrich_sync.canonical_status(t.enrichment_status)::json #>> '{}' = ANY(${param}::text[])`
+
 const columnsOf = (entity: Entity) => [...new Set(entity.fields.map((f) => f.workspace))]
 
 const selectSql = (entity: Entity) =>

@@ -11,7 +11,7 @@ import { qualified, quoteIdent, workspaceHashFunction } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
 import { readByKey, WorkspaceDatabase } from "../../store/Database.ts"
 import type { DatabaseError } from "../../store/DatabaseError.ts"
-import { markGoneInTurn } from "../../store/WorkspaceStore.ts"
+import { markGoneInTurn, mayDifferSql } from "../../store/WorkspaceStore.ts"
 
 /** Active workspace rows among `keys` (what a real run would mark promoted). */
 export const activeWorkspaceCount = (entity: Entity, keys: ReadonlyArray<string>) =>
@@ -43,7 +43,7 @@ export const unpushedEdits = (
     `SELECT t.${quoteIdent(entity.key)} AS key, t.enrichment_status AS status
        FROM ${qualified(entity.workspaceTable)} AS t
       WHERE t.${quoteIdent(entity.key)} = ANY($1::text[]) AND t.sync_state = 'active'
-        AND (t.sync_dirty OR t.sync_base IS NOT NULL OR t.last_sync_hash IS NULL)
+        AND ${mayDifferSql}
         AND ${workspaceHashFunction(entity)}(t) IS DISTINCT FROM t.last_sync_hash`,
     "key",
     keys,
