@@ -192,6 +192,33 @@ export interface ProcessMemory {
 export const lagSeconds = (m: MetricsSnapshot, now: number): number =>
   m.oldestPendingCommit === null ? 0 : Math.max(0, (now - Date.parse(m.oldestPendingCommit)) / 1000)
 
+/** The snapshot's fields that are numbers. */
+type NumberField = {
+  [K in keyof MetricsSnapshot]: MetricsSnapshot[K] extends number ? K : never
+}[keyof MetricsSnapshot]
+
+/** The counters without labels: the snapshot field each reads, its name (after `enrich_sync_`) and help. */
+const plainCounters = {
+  neonTransactions: ["neon_transactions_total", "Neon transactions applied"],
+  neonKeys: ["neon_keys_total", "keys changed on Neon and merged"],
+  workspaceKeys: ["workspace_keys_total", "workspace rows edited and merged"],
+  inserted: ["inserted_total", "workspace rows created"],
+  updated: ["updated_total", "workspace rows updated"],
+  pushed: ["pushed_total", "workspace edits pushed to Neon (and re-validated)"],
+  conflicts: ["conflicts_total", "overwritten values (each is in sync_conflicts)"],
+  autoPromoted: ["promoted_total", "records this daemon promoted to the master tables (auto-promote)"],
+  promoted: ["marked_promoted_total", "workspace rows marked promoted"],
+  webhookQueued: ["webhook_events_queued_total", "webhook events stored in the outbox"],
+  webhookDelivered: ["webhook_events_delivered_total", "webhook events the receiver took (2xx)"],
+  webhookFailed: ["webhook_events_failed_total", "webhook event deliveries that failed (tried again)"],
+  removed: ["removed_total", "workspace rows marked removed"],
+  retries: ["retries_total", "keys merged again after losing a race"],
+  reconciles: ["reconciles_total", "full comparisons of both sides"],
+  catchUps: ["catch_ups_total", "catch-ups of the workspace after Realtime may have missed changes"],
+  antiEntropyRuns: ["anti_entropy_runs_total", "anti-entropy passes run"],
+  antiEntropyDifferences: ["anti_entropy_differences_total", "keys anti-entropy passes found out of sync"]
+} as const satisfies Partial<Record<NumberField, readonly [name: string, help: string]>>
+
 /** Everything the daemon knows, in Prometheus text format. */
 export const prometheus = (
   m: MetricsSnapshot,
@@ -225,9 +252,9 @@ export const prometheus = (
   /** a counter or gauge without labels */
   const counter = (name: string, help: string, value: number) => metric(name, "counter", help, [["", value]])
   const gauge = (name: string, help: string, value: number) => metric(name, "gauge", help, [["", value]])
-  counter("neon_transactions_total", "Neon transactions applied", m.neonTransactions)
-  counter("neon_keys_total", "keys changed on Neon and merged", m.neonKeys)
-  counter("workspace_keys_total", "workspace rows edited and merged", m.workspaceKeys)
+  for (const [field, [name, help]] of Object.entries(plainCounters))
+    counter(name, help, m[field as keyof typeof plainCounters])
+  gauge("webhook_events_pending", "webhook events waiting in the outbox", m.webhookPending)
   metric(
     "rows_applied_total",
     "counter",
@@ -238,34 +265,6 @@ export const prometheus = (
           [`{direction="${direction}",entity="${entity}"}`, m.merged[`${direction}/${entity}`] ?? 0] as const
       )
     )
-  )
-  counter("inserted_total", "workspace rows created", m.inserted)
-  counter("updated_total", "workspace rows updated", m.updated)
-  counter("pushed_total", "workspace edits pushed to Neon (and re-validated)", m.pushed)
-  counter("conflicts_total", "overwritten values (each is in sync_conflicts)", m.conflicts)
-  counter(
-    "promoted_total",
-    "records promoted to the master tables by this daemon (ENRICH_SYNC_AUTO_PROMOTE)",
-    m.autoPromoted
-  )
-  counter("marked_promoted_total", "workspace rows marked promoted", m.promoted)
-  counter("webhook_events_queued_total", "webhook events stored in the outbox", m.webhookQueued)
-  counter("webhook_events_delivered_total", "webhook events the receiver took (2xx)", m.webhookDelivered)
-  counter(
-    "webhook_events_failed_total",
-    "webhook event deliveries that failed (tried again)",
-    m.webhookFailed
-  )
-  gauge("webhook_events_pending", "webhook events waiting in the outbox", m.webhookPending)
-  counter("removed_total", "workspace rows marked removed", m.removed)
-  counter("retries_total", "keys merged again after losing a race", m.retries)
-  counter("reconciles_total", "full comparisons of both sides", m.reconciles)
-  counter("catch_ups_total", "catch-ups of the workspace after Realtime may have missed changes", m.catchUps)
-  counter("anti_entropy_runs_total", "anti-entropy passes run", m.antiEntropyRuns)
-  counter(
-    "anti_entropy_differences_total",
-    "keys the anti-entropy passes found out of sync",
-    m.antiEntropyDifferences
   )
   const slot = `{slot="${extra.slot}"}`
   metric("lag_seconds", "gauge", "seconds since the oldest Neon commit received and not yet applied", [
