@@ -5,6 +5,7 @@
  */
 import * as Schema from "effect/Schema"
 import {
+  column,
   enrichmentFields,
   idColumn,
   integerColumn,
@@ -15,7 +16,6 @@ import {
   sourceOwnedFields,
   sourceTrailingColumns,
   textColumn,
-  typedColumn,
   workspaceTrailingColumns
 } from "./Entity.ts"
 import { Int, invalidRowTrailing, masterRowTrailing, Text, workspaceRowTrailing } from "./RowFields.ts"
@@ -61,7 +61,7 @@ export const Company = makeEntity({
   ],
   workspaceColumns: [
     idColumn,
-    typedColumn("neon_id", "BIGINT", "bigint"),
+    column("neon_id", "BIGINT"),
     keyColumn("company_unique_id"),
     textColumn("source_batch_id"),
     ...dataColumns,

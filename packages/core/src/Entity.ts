@@ -167,84 +167,124 @@ export const sourceOwnedFields: ReadonlyArray<SyncField> = [
   sourceOwned("validation_status", "validation_status", "validation_status", "text")
 ]
 
-const column = (name: string, definition: string, type: string, added = false, since = 1): Column =>
-  added
-    ? since === 1
-      ? { name, definition, type, added }
-      : { name, definition, type, added, since }
-    : { name, definition, type }
+/** What `format_type` reports for each SQL type this project declares a column with. */
+const formatTypes = {
+  BIGINT: "bigint",
+  BIGSERIAL: "bigint",
+  BOOLEAN: "boolean",
+  INTEGER: "integer",
+  JSONB: "jsonb",
+  TEXT: "text",
+  TIMESTAMP: "timestamp without time zone",
+  TIMESTAMPTZ: "timestamp with time zone",
+  UUID: "uuid"
+} as const
+
+/** A column's SQL definition: one of the types above, then its constraints (`TEXT NOT NULL DEFAULT 'active'`). */
+export type ColumnDefinition = keyof typeof formatTypes | `${keyof typeof formatTypes} ${string}`
+
+/**
+ * Columns, in the order written, from their definitions by name; their types as `format_type` reports them
+ * follow from the definitions. `added`: columns this project adds to a table it does not own, by the
+ * migration of that side which adds them (`ADD COLUMN IF NOT EXISTS`).
+ */
+export const columns = (
+  definitions: Readonly<Record<string, ColumnDefinition>>,
+  added?: { readonly since: number }
+): ReadonlyArray<Column> =>
+  Object.entries(definitions).map(([name, definition]) => {
+    const type = formatTypes[definition.split(" ", 1)[0] as keyof typeof formatTypes]
+    if (added === undefined) return { name, definition, type }
+    return added.since === 1
+      ? { name, definition, type, added: true }
+      : { name, definition, type, added: true, since: added.since }
+  })
 
 /** Columns the seed's invalid tables end with (after the data columns). */
 export const sourceTrailingColumns = (rawTable: string): ReadonlyArray<Column> => [
-  column("validation_status", "TEXT DEFAULT 'FAILED'", "text"),
-  column("reason_code", "TEXT NOT NULL", "text"),
-  column("validation_errors", "JSONB NOT NULL", "jsonb"),
-  column("validation_warnings", "JSONB", "jsonb"),
-  column("failed_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
-  column("reviewed", "BOOLEAN DEFAULT false", "boolean"),
-  column("batch_id", "TEXT", "text"),
-  column("source_table", `TEXT DEFAULT '${rawTable}'`, "text"),
-  column("created_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
-  column("updated_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
+  ...columns({
+    validation_status: "TEXT DEFAULT 'FAILED'",
+    reason_code: "TEXT NOT NULL",
+    validation_errors: "JSONB NOT NULL",
+    validation_warnings: "JSONB",
+    failed_at: "TIMESTAMP DEFAULT now()",
+    reviewed: "BOOLEAN DEFAULT false",
+    batch_id: "TEXT",
+    source_table: `TEXT DEFAULT '${rawTable}'`,
+    created_at: "TIMESTAMP DEFAULT now()",
+    updated_at: "TIMESTAMP DEFAULT now()"
+  }),
   // added by this project: what the push writes, and the outcome of re-validation
-  column("enrichment_status", "TEXT", "text", true),
-  column("enriched_at", "TIMESTAMP", "timestamp without time zone", true),
-  column("enriched_by", "TEXT", "text", true),
-  column("still_invalid", "BOOLEAN DEFAULT false", "boolean", true)
+  ...columns(
+    {
+      enrichment_status: "TEXT",
+      enriched_at: "TIMESTAMP",
+      enriched_by: "TEXT",
+      still_invalid: "BOOLEAN DEFAULT false"
+    },
+    { since: 1 }
+  )
 ]
 
 /** Columns the seed's workspace tables end with (after the data columns). */
 export const workspaceTrailingColumns: ReadonlyArray<Column> = [
-  column("original_validation_errors", "JSONB", "jsonb"),
-  column("original_validation_warnings", "JSONB", "jsonb"),
-  column("reason_code", "TEXT", "text"),
-  column("enrichment_status", "TEXT DEFAULT 'pending'", "text"),
-  column("enrichment_notes", "TEXT", "text"),
-  column("enriched_by", "TEXT", "text"),
-  column("enriched_at", "TIMESTAMP", "timestamp without time zone"),
-  column("pulled_from_neon_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
-  column("pushed_to_neon_at", "TIMESTAMP", "timestamp without time zone"),
-  column("last_sync_hash", "TEXT", "text"),
-  column("created_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
-  column("updated_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
+  ...columns({
+    original_validation_errors: "JSONB",
+    original_validation_warnings: "JSONB",
+    reason_code: "TEXT",
+    enrichment_status: "TEXT DEFAULT 'pending'",
+    enrichment_notes: "TEXT",
+    enriched_by: "TEXT",
+    enriched_at: "TIMESTAMP",
+    pulled_from_neon_at: "TIMESTAMP DEFAULT now()",
+    pushed_to_neon_at: "TIMESTAMP",
+    last_sync_hash: "TEXT",
+    created_at: "TIMESTAMP DEFAULT now()",
+    updated_at: "TIMESTAMP DEFAULT now()"
+  }),
   // added by this project: the agreed projection, the source's validation status, the row's fate,
   // whether a person changed it since the engine last merged it, and the version (xmin) of the Neon row
   // last merged (a re-run of backfill skips rows whose Neon version did not change)
-  column("sync_base", "JSONB", "jsonb", true),
-  column("validation_status", "TEXT", "text", true),
-  column("sync_state", "TEXT NOT NULL DEFAULT 'active'", "text", true),
-  column("sync_dirty", "BOOLEAN NOT NULL DEFAULT true", "boolean", true),
-  column("source_xmin", "BIGINT", "bigint", true),
-  column("promoted_at", "TIMESTAMP", "timestamp without time zone", true),
-  column("removed_at", "TIMESTAMP", "timestamp without time zone", true),
+  ...columns(
+    {
+      sync_base: "JSONB",
+      validation_status: "TEXT",
+      sync_state: "TEXT NOT NULL DEFAULT 'active'",
+      sync_dirty: "BOOLEAN NOT NULL DEFAULT true",
+      source_xmin: "BIGINT",
+      promoted_at: "TIMESTAMP",
+      removed_at: "TIMESTAMP"
+    },
+    { since: 1 }
+  ),
   // the (32-bit) id of the transaction of the engine's last write: while the row's xmin still equals it,
-  // nobody has written the row since, so it still holds exactly what the engine wrote (migration 2)
-  column("sync_xid", "BIGINT", "bigint", true, 2)
+  // nobody has written the row since, so it still holds exactly what the engine wrote
+  ...columns({ sync_xid: "BIGINT" }, { since: 2 })
 ]
 
 /** Columns the master tables end with (after the data columns), as this project creates them. */
-export const masterTrailingColumns: ReadonlyArray<Column> = [
-  column("source_batch_id", "TEXT", "text"),
-  column("validation_status", "TEXT DEFAULT 'PASSED'", "text"),
-  column("validation_warnings", "JSONB", "jsonb"),
-  column("enriched_by", "TEXT", "text"),
-  column("enriched_at", "TIMESTAMP", "timestamp without time zone"),
-  column("promoted_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
-  column("created_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone"),
-  column("updated_at", "TIMESTAMP DEFAULT now()", "timestamp without time zone")
-]
+export const masterTrailingColumns: ReadonlyArray<Column> = columns({
+  source_batch_id: "TEXT",
+  validation_status: "TEXT DEFAULT 'PASSED'",
+  validation_warnings: "JSONB",
+  enriched_by: "TEXT",
+  enriched_at: "TIMESTAMP",
+  promoted_at: "TIMESTAMP DEFAULT now()",
+  created_at: "TIMESTAMP DEFAULT now()",
+  updated_at: "TIMESTAMP DEFAULT now()"
+})
 
+/** A column of one definition. */
+export const column = (name: string, definition: ColumnDefinition): Column =>
+  columns({ [name]: definition })[0]!
 /** A text column. */
-export const textColumn = (name: string): Column => column(name, "TEXT", "text")
+export const textColumn = (name: string): Column => column(name, "TEXT")
 /** An integer column. */
-export const integerColumn = (name: string): Column => column(name, "INTEGER", "integer")
+export const integerColumn = (name: string): Column => column(name, "INTEGER")
 /** The `id BIGSERIAL PRIMARY KEY` column. */
-export const idColumn: Column = column("id", "BIGSERIAL PRIMARY KEY", "bigint")
+export const idColumn: Column = column("id", "BIGSERIAL PRIMARY KEY")
 /** The Barton ID key column. */
-export const keyColumn = (name: string): Column => column(name, "TEXT UNIQUE NOT NULL", "text")
-/** A nullable column of any type. */
-export const typedColumn = (name: string, definition: string, type: string): Column =>
-  column(name, definition, type)
+export const keyColumn = (name: string): Column => column(name, "TEXT UNIQUE NOT NULL")
 
 /** The workspace row's lifecycle beside the enrichment status. */
 export type SyncState = "active" | "promoted" | "removed"

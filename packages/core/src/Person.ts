@@ -5,6 +5,7 @@
  */
 import * as Schema from "effect/Schema"
 import {
+  column,
   enrichmentFields,
   idColumn,
   keyColumn,
@@ -14,7 +15,6 @@ import {
   sourceOwnedFields,
   sourceTrailingColumns,
   textColumn,
-  typedColumn,
   workspaceTrailingColumns
 } from "./Entity.ts"
 import { Int, invalidRowTrailing, masterRowTrailing, Text, workspaceRowTrailing } from "./RowFields.ts"
@@ -59,7 +59,7 @@ export const Person = makeEntity({
   ],
   workspaceColumns: [
     idColumn,
-    typedColumn("neon_id", "BIGINT", "bigint"),
+    column("neon_id", "BIGINT"),
     keyColumn("unique_id"),
     textColumn("source_batch_id"),
     ...dataColumns,

@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Schema from "effect/Schema"
 import { Company, CompanyInvalidRow, CompanyMasterRow, CompanyWorkspaceRow } from "../src/Company.ts"
-import type { Entity } from "../src/Entity.ts"
+import { columns, type Entity } from "../src/Entity.ts"
 import { Person, PersonInvalidRow, PersonMasterRow, PersonWorkspaceRow } from "../src/Person.ts"
 
 const fieldNames = (schema: { readonly fields: object }) => Object.keys(schema.fields).sort()
@@ -68,5 +68,44 @@ describe("entities", () => {
     }
     assert.deepStrictEqual(Schema.decodeUnknownSync(CompanyWorkspaceRow)(row) as unknown, row)
     assert.throws(() => Schema.decodeUnknownSync(CompanyWorkspaceRow)({ ...row, sync_state: "deleted" }))
+  })
+})
+
+describe("columns", () => {
+  it("keeps the order written and reads each type as format_type reports it from the definition", () => {
+    assert.deepStrictEqual(
+      columns({
+        id: "BIGSERIAL PRIMARY KEY",
+        status: "TEXT NOT NULL DEFAULT 'active'",
+        seen_at: "TIMESTAMP DEFAULT now()",
+        reviewed_at: "TIMESTAMPTZ",
+        body: "JSONB",
+        dirty: "BOOLEAN NOT NULL DEFAULT true",
+        xmin: "BIGINT",
+        count: "INTEGER",
+        push_id: "UUID PRIMARY KEY"
+      }).map((c) => [c.name, c.type]),
+      [
+        ["id", "bigint"],
+        ["status", "text"],
+        ["seen_at", "timestamp without time zone"],
+        ["reviewed_at", "timestamp with time zone"],
+        ["body", "jsonb"],
+        ["dirty", "boolean"],
+        ["xmin", "bigint"],
+        ["count", "integer"],
+        ["push_id", "uuid"]
+      ]
+    )
+  })
+
+  it("marks added columns with the migration that adds them, leaving the first migration implied", () => {
+    assert.deepStrictEqual(columns({ a: "TEXT" }), [{ name: "a", definition: "TEXT", type: "text" }])
+    assert.deepStrictEqual(columns({ a: "TEXT" }, { since: 1 }), [
+      { name: "a", definition: "TEXT", type: "text", added: true }
+    ])
+    assert.deepStrictEqual(columns({ a: "JSONB NOT NULL" }, { since: 3 }), [
+      { name: "a", definition: "JSONB NOT NULL", type: "jsonb", added: true, since: 3 }
+    ])
   })
 })

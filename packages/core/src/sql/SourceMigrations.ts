@@ -6,7 +6,7 @@
  */
 import { entities } from "../Entities.ts"
 import type { Column, Entity, TableName } from "../Entity.ts"
-import { qualified } from "../Entity.ts"
+import { columns, qualified } from "../Entity.ts"
 import type { Migration } from "../Migration.ts"
 import { canonicalFunctionsSql, recordJsonSql, sourceHashSql } from "./SyncHashSql.ts"
 import * as hashV1 from "./SyncHashSqlV1.ts"
@@ -92,17 +92,17 @@ export const pushJournalTableName: TableName = { schema: "enrich_sync", name: "p
  * push's merge read it, the base the row takes if its write does not land, and the conflicts the merge
  * resolved. Not in the publication: the listener never sees it.
  */
-export const pushJournalColumns: ReadonlyArray<Column> = [
-  { name: "push_id", definition: "UUID PRIMARY KEY", type: "uuid" },
-  { name: "seq", definition: "BIGSERIAL", type: "bigint" },
-  { name: "entity", definition: "TEXT NOT NULL", type: "text" },
-  { name: "record_key", definition: "TEXT NOT NULL", type: "text" },
-  { name: "prior_hash", definition: "TEXT", type: "text" },
-  { name: "base", definition: "JSONB NOT NULL", type: "jsonb" },
-  { name: "base_hash", definition: "TEXT NOT NULL", type: "text" },
-  { name: "conflicts", definition: "JSONB NOT NULL", type: "jsonb" },
-  { name: "created_at", definition: "TIMESTAMPTZ NOT NULL DEFAULT now()", type: "timestamp with time zone" }
-]
+export const pushJournalColumns: ReadonlyArray<Column> = columns({
+  push_id: "UUID PRIMARY KEY",
+  seq: "BIGSERIAL",
+  entity: "TEXT NOT NULL",
+  record_key: "TEXT NOT NULL",
+  prior_hash: "TEXT",
+  base: "JSONB NOT NULL",
+  base_hash: "TEXT NOT NULL",
+  conflicts: "JSONB NOT NULL",
+  created_at: "TIMESTAMPTZ NOT NULL DEFAULT now()"
+})
 
 /** The Neon side's migrations. */
 export const sourceMigrations: ReadonlyArray<Migration> = [

@@ -17,7 +17,7 @@
  */
 import { entities } from "../Entities.ts"
 import type { Column, Entity, TableName } from "../Entity.ts"
-import { qualified } from "../Entity.ts"
+import { columns, qualified } from "../Entity.ts"
 import type { Migration } from "../Migration.ts"
 import {
   canonicalFunctionsSql,
@@ -51,25 +51,28 @@ export const conflictTableName: TableName = { schema: "public", name: "sync_conf
  * a person marked it reviewed, and when its losing value was restored (`enrich-sync conflicts`).
  */
 export const conflictColumns: ReadonlyArray<Column> = [
-  { name: "id", definition: "BIGSERIAL PRIMARY KEY", type: "bigint" },
-  { name: "entity", definition: "TEXT NOT NULL", type: "text" },
-  { name: "record_key", definition: "TEXT NOT NULL", type: "text" },
-  { name: "field", definition: "TEXT NOT NULL", type: "text" },
-  { name: "reason", definition: "TEXT NOT NULL", type: "text" },
-  { name: "winner", definition: "TEXT NOT NULL", type: "text" },
-  { name: "base_value", definition: "JSONB", type: "jsonb" },
-  { name: "source_value", definition: "JSONB", type: "jsonb" },
-  { name: "source_edited_at", definition: "TIMESTAMP", type: "timestamp without time zone" },
-  { name: "workspace_value", definition: "JSONB", type: "jsonb" },
-  { name: "workspace_edited_at", definition: "TIMESTAMP", type: "timestamp without time zone" },
-  {
-    name: "detected_at",
-    definition: "TIMESTAMP NOT NULL DEFAULT now()",
-    type: "timestamp without time zone"
-  },
-  { name: "reviewed_at", definition: "TIMESTAMPTZ", type: "timestamp with time zone", added: true, since: 3 },
-  { name: "reviewed_by", definition: "TEXT", type: "text", added: true, since: 3 },
-  { name: "restored_at", definition: "TIMESTAMPTZ", type: "timestamp with time zone", added: true, since: 3 }
+  ...columns({
+    id: "BIGSERIAL PRIMARY KEY",
+    entity: "TEXT NOT NULL",
+    record_key: "TEXT NOT NULL",
+    field: "TEXT NOT NULL",
+    reason: "TEXT NOT NULL",
+    winner: "TEXT NOT NULL",
+    base_value: "JSONB",
+    source_value: "JSONB",
+    source_edited_at: "TIMESTAMP",
+    workspace_value: "JSONB",
+    workspace_edited_at: "TIMESTAMP",
+    detected_at: "TIMESTAMP NOT NULL DEFAULT now()"
+  }),
+  ...columns(
+    {
+      reviewed_at: "TIMESTAMPTZ",
+      reviewed_by: "TEXT",
+      restored_at: "TIMESTAMPTZ"
+    },
+    { since: 3 }
+  )
 ]
 
 /** The receipts of the push journal (see the engine's `PushJournal`), by parts. */
@@ -79,10 +82,10 @@ export const pushReceiptTableName: TableName = { schema: "enrich_sync", name: "p
  * The push receipts' columns (version 6): the id of each push journal entry whose outcome the workspace
  * holds, written in the workspace transaction that applies it, so an entry is applied once.
  */
-export const pushReceiptColumns: ReadonlyArray<Column> = [
-  { name: "push_id", definition: "UUID PRIMARY KEY", type: "uuid" },
-  { name: "created_at", definition: "TIMESTAMPTZ NOT NULL DEFAULT now()", type: "timestamp with time zone" }
-]
+export const pushReceiptColumns: ReadonlyArray<Column> = columns({
+  push_id: "UUID PRIMARY KEY",
+  created_at: "TIMESTAMPTZ NOT NULL DEFAULT now()"
+})
 
 /** The seed's indexes on each workspace table. */
 const seedIndexes = (entity: Entity): ReadonlyArray<string> => {
