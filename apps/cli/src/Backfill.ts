@@ -10,6 +10,7 @@ import type { BackfillReport, DatabaseError, SourceDatabase, WorkspaceDatabase }
 import { backfillEntity } from "@enrich-sync/engine"
 import { Command } from "effect/cli"
 import * as Effect from "effect/Effect"
+import { withHelp } from "./CommandHelp.ts"
 import * as Flags from "./CommonFlags.ts"
 import { mergeCounts, wouldWrite } from "./MergeSummary.ts"
 import { formatSeconds, formatTable, Output } from "./Output.ts"
@@ -92,14 +93,9 @@ export const backfillCommand = Command.make(
   })
 ).pipe(
   Command.withAlias("pull"),
-  Command.withDescription(
-    "Stage 1: copy every Neon invalid row into the workspace (re-runs merge only what changed on Neon)"
-  ),
-  Command.withExamples([
-    { command: "enrich-sync backfill", description: "pull both entities" },
-    {
-      command: "enrich-sync pull --entity company --dry-run",
-      description: "show what a pull of companies would write"
-    }
-  ])
+  withHelp(
+    "Stage 1: copy every Neon invalid row into the workspace (re-runs merge only what changed on Neon)",
+    ["enrich-sync backfill", "pull both entities"],
+    ["enrich-sync pull --entity company --dry-run", "show what a pull of companies would write"]
+  )
 )

@@ -18,6 +18,7 @@ import { Argument, Command, Flag } from "effect/cli"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { CliFailure } from "./CliFailure.ts"
+import { type Example, withHelp } from "./CommandHelp.ts"
 import * as Flags from "./CommonFlags.ts"
 import { formatTable, Output } from "./Output.ts"
 import { withBothSides, withWorkspace } from "./Preflight.ts"
@@ -325,10 +326,10 @@ const showCommand = Command.make(
     yield* output.print(renderShow(conflict))
   })
 ).pipe(
-  Command.withDescription(
-    "Print one conflict: both values and edit times, the base, the winner, and whether it restores"
-  ),
-  Command.withExamples([{ command: "enrich-sync conflicts show 12", description: "conflict 12 in full" }])
+  withHelp("Print one conflict: both values and edit times, the base, the winner, and whether it restores", [
+    "enrich-sync conflicts show 12",
+    "conflict 12 in full"
+  ])
 )
 
 /** `conflicts restore ID`. */
@@ -349,12 +350,10 @@ const restoreCommand = Command.make(
     yield* output.print(renderRestore(report))
   })
 ).pipe(
-  Command.withDescription(
-    "Write a conflict's losing value back as a new edit on the side where it lost, then merge it (the value it replaces is logged as a new conflict)"
-  ),
-  Command.withExamples([
-    { command: "enrich-sync conflicts restore 12", description: "put conflict 12's overwritten value back" }
-  ])
+  withHelp(
+    "Write a conflict's losing value back as a new edit on the side where it lost, then merge it (the value it replaces is logged as a new conflict)",
+    ["enrich-sync conflicts restore 12", "put conflict 12's overwritten value back"]
+  )
 )
 
 /** `conflicts review ID|--all`. */
@@ -415,14 +414,14 @@ const reviewCommand = Command.make(
     )
   })
 ).pipe(
-  Command.withDescription("Mark a conflict, or every unreviewed one (--all), reviewed"),
-  Command.withExamples([
-    { command: "enrich-sync conflicts review 12", description: "mark conflict 12 reviewed" },
-    {
-      command: "enrich-sync conflicts review --all --entity people --since 7d",
-      description: "mark every unreviewed people conflict of the last week reviewed"
-    }
-  ])
+  withHelp(
+    "Mark a conflict, or every unreviewed one (--all), reviewed",
+    ["enrich-sync conflicts review 12", "mark conflict 12 reviewed"],
+    [
+      "enrich-sync conflicts review --all --entity people --since 7d",
+      "mark every unreviewed people conflict of the last week reviewed"
+    ]
+  )
 )
 
 /** The list's flags: `conflicts` and `conflicts list` take the same. */
@@ -451,25 +450,21 @@ const listConflictsCommand = Effect.fn(function* ({
   yield* output.print(renderList(page.conflicts, page.total, page.unreviewed, Object.keys(filter).length > 0))
 })
 
-const listExamples = [
-  { command: "enrich-sync conflicts --unreviewed", description: "what nobody has looked at yet" },
-  {
-    command: "enrich-sync conflicts --key 04.04.01.01.00101.101 --since 7d",
-    description: "one record's conflicts of the last week"
-  }
+const listExamples: ReadonlyArray<Example> = [
+  ["enrich-sync conflicts --unreviewed", "what nobody has looked at yet"],
+  ["enrich-sync conflicts --key 04.04.01.01.00101.101 --since 7d", "one record's conflicts of the last week"]
 ]
 
 /** `conflicts list`: the same list, for those who name it. */
 const listCommand = Command.make("list", listFlags, listConflictsCommand).pipe(
-  Command.withDescription("The same list as `enrich-sync conflicts`, with the same flags"),
-  Command.withExamples(listExamples)
+  withHelp("The same list as `enrich-sync conflicts`, with the same flags", ...listExamples)
 )
 
 /** `conflicts`: the list, and the subcommands. */
 export const conflictsCommand = Command.make("conflicts", listFlags, listConflictsCommand).pipe(
-  Command.withDescription(
-    "List the values merges overwrote (sync_conflicts), newest last; show, restore or mark them reviewed"
+  withHelp(
+    "List the values merges overwrote (sync_conflicts), newest last; show, restore or mark them reviewed",
+    ...listExamples
   ),
-  Command.withExamples(listExamples),
   Command.withSubcommands([listCommand, showCommand, restoreCommand, reviewCommand])
 )

@@ -18,6 +18,7 @@ import * as Redacted from "effect/Redacted"
 import packageJson from "../package.json" with { type: "json" }
 import { commandLayer, configuredUrls, variables } from "./CliConfig.ts"
 import { CliFailure } from "./CliFailure.ts"
+import { withHelp } from "./CommandHelp.ts"
 import * as Flags from "./CommonFlags.ts"
 import { Output } from "./Output.ts"
 import { requireSource, requireWorkspace } from "./Preflight.ts"
@@ -152,14 +153,9 @@ export const manifestCommand = Command.make(
     yield* output.print(renderManifest(manifest, written, countsAbsent))
   })
 ).pipe(
-  Command.withDescription(
-    "Write sync_manifest.json: tables, fields, mappings, push-back fields, validation rules, stages, statuses and connections (without secrets), with record counts when the databases are set"
-  ),
-  Command.withExamples([
-    { command: "enrich-sync manifest", description: "write ./sync_manifest.json, counting the records" },
-    {
-      command: "enrich-sync manifest --no-counts --out - | jq .push_back_fields",
-      description: "the push-back fields, offline"
-    }
-  ])
+  withHelp(
+    "Write sync_manifest.json: tables, fields, mappings, push-back fields, validation rules, stages, statuses and connections (without secrets), with record counts when the databases are set",
+    ["enrich-sync manifest", "write ./sync_manifest.json, counting the records"],
+    ["enrich-sync manifest --no-counts --out - | jq .push_back_fields", "the push-back fields, offline"]
+  )
 )

@@ -20,6 +20,7 @@ import { Command, Flag } from "effect/cli"
 import * as Effect from "effect/Effect"
 import { commandLayer } from "./CliConfig.ts"
 import { CliFailure } from "./CliFailure.ts"
+import { withHelp } from "./CommandHelp.ts"
 import * as Flags from "./CommonFlags.ts"
 import { Output } from "./Output.ts"
 
@@ -118,11 +119,9 @@ export const migrateCommand = Command.make(
     return yield* failure
   })
 ).pipe(
-  Command.withDescription(
-    "Create or update the tables, columns, triggers and functions enrich-sync needs, on Neon and/or the workspace"
-  ),
-  Command.withExamples([
-    { command: "enrich-sync migrate --dry-run", description: "print the pending migrations of both sides" },
-    { command: "enrich-sync migrate --side workspace", description: "migrate the workspace (Supabase) only" }
-  ])
+  withHelp(
+    "Create or update the tables, columns, triggers and functions enrich-sync needs, on Neon and/or the workspace",
+    ["enrich-sync migrate --dry-run", "print the pending migrations of both sides"],
+    ["enrich-sync migrate --side workspace", "migrate the workspace (Supabase) only"]
+  )
 )

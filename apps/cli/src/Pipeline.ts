@@ -13,6 +13,7 @@ import type { BackfillReport, PushReport, RevalidateReport } from "@enrich-sync/
 import { Command, Flag } from "effect/cli"
 import * as Effect from "effect/Effect"
 import { renderBackfill, runBackfill } from "./Backfill.ts"
+import { withHelp } from "./CommandHelp.ts"
 import * as Flags from "./CommonFlags.ts"
 import { formatTable, Output } from "./Output.ts"
 import { withBothSides } from "./Preflight.ts"
@@ -167,14 +168,9 @@ export const pipelineCommand = Command.make(
     )
   })
 ).pipe(
-  Command.withDescription(
-    "The whole pipeline: backfill, wait for the enrichment, push, revalidate, promote, then a summary"
-  ),
-  Command.withExamples([
-    {
-      command: "enrich-sync pipeline",
-      description: "pull, wait for Enter, then push, revalidate and promote"
-    },
-    { command: "enrich-sync pipeline --no-wait --dry-run", description: "show what every stage would do" }
-  ])
+  withHelp(
+    "The whole pipeline: backfill, wait for the enrichment, push, revalidate, promote, then a summary",
+    ["enrich-sync pipeline", "pull, wait for Enter, then push, revalidate and promote"],
+    ["enrich-sync pipeline --no-wait --dry-run", "show what every stage would do"]
+  )
 )

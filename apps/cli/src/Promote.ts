@@ -24,6 +24,7 @@ import { promoteEntity } from "@enrich-sync/engine"
 import { Command, Flag } from "effect/cli"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import { withHelp } from "./CommandHelp.ts"
 import * as Flags from "./CommonFlags.ts"
 import { readIdsFile, readIdsStdin, stdinCarriesInput, stdinName } from "./IdsFile.ts"
 import { formatTable, Output } from "./Output.ts"
@@ -179,18 +180,10 @@ export const promoteCommand = Command.make(
     yield* output.print(renderPromote(run, source, dryRun))
   })
 ).pipe(
-  Command.withDescription(
-    "Stage 5: move PASSED rows to the master tables (backup first; a row whose workspace edits are not pushed yet is left out, with the reason; workspace rows are marked promoted, not deleted)"
-  ),
-  Command.withExamples([
-    {
-      command: "enrich-sync promote --passed-ids-file passed.txt",
-      description: "promote the ids revalidate wrote"
-    },
-    {
-      command: "enrich-sync revalidate | enrich-sync promote",
-      description: "re-validate and promote what passed"
-    },
-    { command: "enrich-sync promote --dry-run", description: "show what promoting every PASSED row would do" }
-  ])
+  withHelp(
+    "Stage 5: move PASSED rows to the master tables (backup first; a row whose workspace edits are not pushed yet is left out, with the reason; workspace rows are marked promoted, not deleted)",
+    ["enrich-sync promote --passed-ids-file passed.txt", "promote the ids revalidate wrote"],
+    ["enrich-sync revalidate | enrich-sync promote", "re-validate and promote what passed"],
+    ["enrich-sync promote --dry-run", "show what promoting every PASSED row would do"]
+  )
 )

@@ -11,6 +11,7 @@ import type { DatabaseError, PushReport, SourceDatabase, WorkspaceDatabase } fro
 import { pushEntity } from "@enrich-sync/engine"
 import { Command } from "effect/cli"
 import * as Effect from "effect/Effect"
+import { withHelp } from "./CommandHelp.ts"
 import * as Flags from "./CommonFlags.ts"
 import { mergeCounts, wouldWrite } from "./MergeSummary.ts"
 import { formatSeconds, formatTable, Output } from "./Output.ts"
@@ -89,14 +90,9 @@ export const pushCommand = Command.make(
     yield* output.print(renderPush(reports, dryRun, policy))
   })
 ).pipe(
-  Command.withDescription(
-    "Stage 3: push enriched workspace rows (enrichment_status complete) back to the Neon invalid tables"
-  ),
-  Command.withExamples([
-    { command: "enrich-sync push", description: "push every complete row with edits Neon has not seen" },
-    {
-      command: "enrich-sync push --dry-run --entity company",
-      description: "list the company rows a push would write"
-    }
-  ])
+  withHelp(
+    "Stage 3: push enriched workspace rows (enrichment_status complete) back to the Neon invalid tables",
+    ["enrich-sync push", "push every complete row with edits Neon has not seen"],
+    ["enrich-sync push --dry-run --entity company", "list the company rows a push would write"]
+  )
 )

@@ -16,6 +16,7 @@ import { Command, Flag } from "effect/cli"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { commandLayer } from "./CliConfig.ts"
+import { withHelp } from "./CommandHelp.ts"
 import * as Flags from "./CommonFlags.ts"
 import { writeIdsFile } from "./IdsFile.ts"
 import { formatSeconds, formatTable, Output } from "./Output.ts"
@@ -131,14 +132,9 @@ export const revalidateCommand = Command.make(
     else if (pipeIds) yield* output.print("dry run: the PASSED ids are not printed for a pipe")
   })
 ).pipe(
-  Command.withDescription(
-    "Stage 4: run the validation rules again on Neon and print PASSED / FAILED counts (and the PASSED ids)"
-  ),
-  Command.withExamples([
-    {
-      command: "enrich-sync revalidate --passed-ids-file passed.txt",
-      description: "write the PASSED ids to a file"
-    },
-    { command: "enrich-sync revalidate | enrich-sync promote", description: "promote exactly what passed" }
-  ])
+  withHelp(
+    "Stage 4: run the validation rules again on Neon and print PASSED / FAILED counts (and the PASSED ids)",
+    ["enrich-sync revalidate --passed-ids-file passed.txt", "write the PASSED ids to a file"],
+    ["enrich-sync revalidate | enrich-sync promote", "promote exactly what passed"]
+  )
 )

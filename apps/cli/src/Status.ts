@@ -9,6 +9,7 @@ import type { EntityStatus } from "@enrich-sync/engine"
 import { entityStatus } from "@enrich-sync/engine"
 import { Command } from "effect/cli"
 import * as Effect from "effect/Effect"
+import { withHelp } from "./CommandHelp.ts"
 import * as Flags from "./CommonFlags.ts"
 import { formatTable, Output } from "./Output.ts"
 import { withBothSides } from "./Preflight.ts"
@@ -65,8 +66,8 @@ export const statusCommand = Command.make(
     yield* output.print(renderStatus(statuses))
   })
 ).pipe(
-  Command.withDescription(
-    "Counts per side and per enrichment_status, last pull / push times, pending pushes and conflicts"
-  ),
-  Command.withExamples([{ command: "enrich-sync status --json", description: "the status as JSON" }])
+  withHelp(
+    "Counts per side and per enrichment_status, last pull / push times, pending pushes and conflicts",
+    ["enrich-sync status --json", "the status as JSON"]
+  )
 )

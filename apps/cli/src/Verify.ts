@@ -18,6 +18,7 @@ import type {
 import { verifyEntity } from "@enrich-sync/engine"
 import { Command, Flag } from "effect/cli"
 import * as Effect from "effect/Effect"
+import { withHelp } from "./CommandHelp.ts"
 import * as Flags from "./CommonFlags.ts"
 import { mergeCounts } from "./MergeSummary.ts"
 import { formatTable, Output } from "./Output.ts"
@@ -167,11 +168,9 @@ export const verifyCommand = Command.make(
     yield* output.print(renderVerify(results, repair))
   })
 ).pipe(
-  Command.withDescription(
-    "Compare both sides and list what differs (missing rows either side, Neon changes not merged, unsynced workspace edits)"
-  ),
-  Command.withExamples([
-    { command: "enrich-sync verify", description: "list the differences" },
-    { command: "enrich-sync verify --repair", description: "merge exactly the differing keys" }
-  ])
+  withHelp(
+    "Compare both sides and list what differs (missing rows either side, Neon changes not merged, unsynced workspace edits)",
+    ["enrich-sync verify", "list the differences"],
+    ["enrich-sync verify --repair", "merge exactly the differing keys"]
+  )
 )
