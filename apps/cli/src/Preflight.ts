@@ -3,8 +3,9 @@
  * tables, columns and functions enrich-sync expects (the engine's `requireSchema`); and `withBothSides`, the
  * run of a command on both sides behind that check.
  *
- * Invariant: nothing is read or written before both sides a command needs pass; when both fail their
- * schema check, one error names the problems of both (so one `enrich-sync migrate` fixes everything).
+ * Invariant: nothing is read or written before both sides a command needs pass; when both fail, one error
+ * names the problems of both: when both lack tables, with the fix once (one `enrich-sync migrate` fixes
+ * everything); otherwise the side that cannot be reached first, as its fix comes before any migration.
  */
 import type { MergePolicy } from "@enrich-sync/core"
 import { DatabaseError, requireSchema, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
@@ -42,6 +43,16 @@ export const requireBoth: Effect.Effect<void, DatabaseError, SourceDatabase | Wo
           message: `${a.message.replace(migrateHint, "")}; ${b.message.replace(migrateHint, "")}${migrateHint}`
         })
       }
+      // a side that cannot be reached (or refuses the role) is fixed before any side's tables: it comes first,
+      // and the other side's problem follows, so one message names all there is to fix
+      const [first, second] = a.reason === "Schema" ? [b, a] : [a, b]
+      return yield* new DatabaseError({
+        side: first.side,
+        reason: first.reason,
+        message: `${first.message}; ${second.message}`,
+        ...(first.code === undefined ? {} : { code: first.code }),
+        ...(first.cause === undefined ? {} : { cause: first.cause })
+      })
     }
     if (Result.isFailure(source)) return yield* source.failure
     if (Result.isFailure(workspace)) return yield* workspace.failure

@@ -31,7 +31,7 @@ describe("withHelp", () => {
       const help = yield* helpOf(pushCommand)
       assert.match(help.description, /^Stage 3: push enriched workspace rows/)
       assert.deepStrictEqual(
-        help.examples.map((e) => e.command),
+        (help.examples ?? []).map((e) => e.command),
         ["enrich-sync push", "enrich-sync push --dry-run --entity company"]
       )
     })

@@ -1,7 +1,7 @@
 /**
  * The check every command but `migrate` runs first, on two real servers, in-process: a side without its
  * tables fails with its own error, both sides without theirs with one error naming the problems of both and
- * the fix once; an unreachable side is named with the variable to fix; nothing of the command runs before
+ * the fix once; an unreachable side is named with the variable to fix, before the other side's problem; nothing of the command runs before
  * both sides a command needs pass; the command gets the push policy (`--push-on` over ENRICH_SYNC_PUSH_ON
  * over `complete`); a workspace-only command neither needs nor reaches Neon. How the bin prints these
  * failures is in `BadInput.integration.test.ts`.
@@ -82,6 +82,26 @@ describe("preflight", () => {
           withBothSides(() => Effect.sync(() => void ran.push("body"))).pipe(configured(yield* bothUrls))
         )
         assert.strictEqual(databaseError(refused).message, both.message)
+
+        // the workspace unreachable as well: its connection comes first (migrate could not reach it either),
+        // then Neon's missing tables, with the fix once
+        const unreachable = databaseError(
+          yield* Effect.flip(
+            withBothSides(() => Effect.sync(() => void ran.push("body"))).pipe(
+              configured({ ...(yield* bothUrls), SUPABASE_DATABASE_URL: yield* unreachableUrl })
+            )
+          )
+        )
+        assert.deepInclude(unreachable, { side: "workspace", reason: "Unreachable" })
+        assert.isTrue(
+          unreachable.message.startsWith("cannot connect to the workspace (Supabase): connection refused"),
+          unreachable.message
+        )
+        assert.include(
+          unreachable.message,
+          "; check the host and port in SUPABASE_DATABASE_URL and that the server is running; "
+        )
+        assert.isTrue(unreachable.message.endsWith(`; ${neonAlone.message}`), unreachable.message)
         assert.deepStrictEqual(ran, [])
       })
     )
@@ -111,12 +131,11 @@ describe("preflight", () => {
             unreachable.message.startsWith("cannot connect to Neon: connection refused"),
             unreachable.message
           )
-          assert.isTrue(
-            unreachable.message.endsWith(
-              "; check the host and port in NEON_DATABASE_URL and that the server is running"
-            ),
-            unreachable.message
+          assert.include(
+            unreachable.message,
+            "; check the host and port in NEON_DATABASE_URL and that the server is running; "
           )
+          assert.isTrue(unreachable.message.endsWith(`; ${workspace.message}`), unreachable.message)
 
           // a workspace-only command: the workspace's own error, Neon neither configured nor reached
           const onlyWorkspace = { SUPABASE_DATABASE_URL: urls.SUPABASE_DATABASE_URL }
