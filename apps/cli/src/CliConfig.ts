@@ -19,6 +19,7 @@ import * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
 import { CliFailure } from "./CliFailure.ts"
 
 /** The variables this command reads. */
@@ -70,17 +71,14 @@ const readUrl = (name: string) =>
  * The secret values configured for this process (the passwords in both URLs, whether or not the command
  * uses them), for the redactor. Never fails.
  */
-export const configuredSecrets: Effect.Effect<ReadonlyArray<string>> = Effect.gen(function* () {
-  const secrets: Array<string> = []
-  for (const name of [variables.source, variables.workspace]) {
-    const url = yield* readUrl(name)
-    if (Option.isSome(url)) {
-      const password = urlPassword(Redacted.value(url.value).trim())
-      if (password !== null) secrets.push(password)
-    }
-  }
-  return secrets
-})
+export const configuredSecrets: Effect.Effect<ReadonlyArray<string>> = Effect.map(
+  Effect.all([readUrl(variables.source), readUrl(variables.workspace)]),
+  (urls) =>
+    urls.flatMap((url) => {
+      const password = Option.isSome(url) ? urlPassword(Redacted.value(url.value).trim()) : null
+      return password === null ? [] : [password]
+    })
+)
 
 /**
  * The database URLs that are set (each may be absent), not checked: for a command that uses whichever side
@@ -118,53 +116,66 @@ export type DatabasesFor<N extends Needs> = N extends "source"
 
 const sidesOf = (needs: Needs): ReadonlyArray<Side> => (needs === "both" ? ["source", "workspace"] : [needs])
 
+/** A database URL `needs` reads, checked by the engine (the problem alone: the fix is said once). */
+const checkedUrl = (side: Side): Effect.Effect<Redacted.Redacted<string>, string> =>
+  Effect.flatMap(readUrl(variables[side]), (url) =>
+    Option.isNone(url)
+      ? Effect.fail(`${variables[side]} is not set`)
+      : parseDatabaseUrl(side, Redacted.value(url.value)).pipe(
+          Effect.map((checked) => Redacted.make(checked)),
+          // the engine's message ends with the fix; keep only the problem
+          Effect.mapError((e) => e.message.split("; ")[0] ?? e.message)
+        )
+  )
+
+/** The push policy's statuses: `pushOnFlag` when given, else ENRICH_SYNC_PUSH_ON, else `complete`. */
+const pushOnSetting = (
+  pushOnFlag: Option.Option<ReadonlyArray<string>>
+): Effect.Effect<ReadonlyArray<string>, string> =>
+  Option.isSome(pushOnFlag)
+    ? Effect.succeed(pushOnFlag.value)
+    : Effect.flatMap(readText(variables.pushOn), (text) => {
+        if (Option.isNone(text)) return Effect.succeed(defaultPushOn)
+        const parsed = parsePushOn(text.value)
+        return parsed === null
+          ? Effect.fail(
+              `${variables.pushOn} must be a comma list of ${enrichmentStatuses.join(", ")} (it is "${text.value}")`
+            )
+          : Effect.succeed(parsed)
+      })
+
+/** How to fix `urlProblems` database URLs, and a bad ENRICH_SYNC_PUSH_ON when `pushOnBad`. */
+const fixOf = (urlProblems: number, pushOnBad: boolean): string => {
+  const one = urlProblems === 1
+  const urls = `set ${one ? "it" : "them"} in the environment or in .env in the working folder, to the postgresql:// connection string${one ? "" : "s"} of the database${one ? "" : "s"} (Neon: ${variables.source}, Supabase: ${variables.workspace})`
+  if (urlProblems === 0) return "fix it in the environment or in .env"
+  return pushOnBad ? `${urls}; and fix ${variables.pushOn} there` : urls
+}
+
 /**
  * Reads and checks the configuration a command needs: the URLs of `needs` and the push policy
  * (`pushOnFlag` when given, else ENRICH_SYNC_PUSH_ON). Every problem is listed in one `CliFailure`.
  */
 export const loadConfig = (needs: Needs, pushOnFlag: Option.Option<ReadonlyArray<string>> = Option.none()) =>
   Effect.gen(function* () {
-    const problems: Array<string> = []
-    const urls: { source?: Redacted.Redacted<string>; workspace?: Redacted.Redacted<string> } = {}
-    for (const side of sidesOf(needs)) {
-      const name = variables[side]
-      const url = yield* readUrl(name)
-      if (Option.isNone(url)) {
-        problems.push(`${name} is not set`)
-        continue
-      }
-      const checked = yield* parseDatabaseUrl(side, Redacted.value(url.value)).pipe(
-        Effect.map(Option.some),
-        Effect.catch((e) => {
-          // the engine's message ends with the fix; keep only the problem, the fix is said once below
-          problems.push(e.message.split("; ")[0] ?? e.message)
-          return Effect.succeed(Option.none<string>())
-        })
-      )
-      if (Option.isSome(checked)) urls[side] = Redacted.make(checked.value)
-    }
-    let pushOn = defaultPushOn
-    if (Option.isSome(pushOnFlag)) pushOn = pushOnFlag.value
-    else {
-      const text = yield* readText(variables.pushOn)
-      if (Option.isSome(text)) {
-        const parsed = parsePushOn(text.value)
-        if (parsed === null) {
-          problems.push(
-            `${variables.pushOn} must be a comma list of ${enrichmentStatuses.join(", ")} (it is "${text.value}")`
-          )
-        } else pushOn = parsed
-      }
-    }
+    const sides = sidesOf(needs)
+    const [urls, pushOn] = yield* Effect.all([
+      Effect.all(sides.map((side) => Effect.result(checkedUrl(side)))),
+      Effect.result(pushOnSetting(pushOnFlag))
+    ])
+    const urlProblems = urls.flatMap((r) => (Result.isFailure(r) ? [r.failure] : []))
+    const problems = [...urlProblems, ...(Result.isFailure(pushOn) ? [pushOn.failure] : [])]
     if (problems.length > 0) {
-      const urlProblems = problems.filter((p) => p.includes("_DATABASE_URL")).length
-      const fix =
-        urlProblems > 0
-          ? `set ${urlProblems === 1 ? "it" : "them"} in the environment or in .env in the working folder, to the postgresql:// connection string${urlProblems === 1 ? "" : "s"} of the database${urlProblems === 1 ? "" : "s"} (Neon: NEON_DATABASE_URL, Supabase: SUPABASE_DATABASE_URL)`
-          : `fix ${problems.length === 1 ? "it" : "them"} in the environment or in .env`
+      const fix = fixOf(urlProblems.length, Result.isFailure(pushOn))
       return yield* new CliFailure({ reason: "Configuration", message: `${problems.join("; ")}; ${fix}` })
     }
-    return { urls, policy: { pushOn } satisfies MergePolicy }
+    const checked = Object.fromEntries(
+      sides.flatMap((side, i) => {
+        const r = urls[i]!
+        return Result.isSuccess(r) ? [[side, r.success]] : []
+      })
+    ) as { readonly source?: Redacted.Redacted<string>; readonly workspace?: Redacted.Redacted<string> }
+    return { urls: checked, policy: { pushOn: Result.getOrThrow(pushOn) } satisfies MergePolicy }
   })
 
 /**

@@ -171,7 +171,7 @@ describe("loadConfig", () => {
       [
         "both",
         { SUPABASE_DATABASE_URL: "https://fake.supabase.co", ENRICH_SYNC_PUSH_ON: "x" },
-        `NEON_DATABASE_URL is not set; SUPABASE_DATABASE_URL has the scheme "https", not postgresql; ENRICH_SYNC_PUSH_ON must be a comma list of pending, in_progress, complete, failed (it is "x"); ${urlFix.many}`
+        `NEON_DATABASE_URL is not set; SUPABASE_DATABASE_URL has the scheme "https", not postgresql; ENRICH_SYNC_PUSH_ON must be a comma list of pending, in_progress, complete, failed (it is "x"); ${urlFix.many}; and fix ENRICH_SYNC_PUSH_ON there`
       ]
     ])
   )
