@@ -46,6 +46,19 @@ const databaseError = (error: unknown): DatabaseError => {
   return error as DatabaseError
 }
 
+/**
+ * `error` names the side that could not be reached first, with the variable to fix, then the other side's
+ * problem (`then`, its whole message).
+ */
+const assertUnreachableFirst = (error: DatabaseError, side: "source" | "workspace", then: string) => {
+  const [label, variable] =
+    side === "source" ? ["Neon", "NEON_DATABASE_URL"] : ["the workspace (Supabase)", "SUPABASE_DATABASE_URL"]
+  assert.deepInclude(error, { side, reason: "Unreachable" })
+  assert.isTrue(error.message.startsWith(`cannot connect to ${label}: connection refused`), error.message)
+  assert.include(error.message, `; check the host and port in ${variable} and that the server is running; `)
+  assert.isTrue(error.message.endsWith(`; ${then}`), error.message)
+}
+
 describe("preflight", () => {
   layer(cliFixture("cli_preflight"), { timeout: 120_000 })((it) => {
     it.effect("neither side migrated: one Schema error with the problems of both and the fix once", () =>
@@ -92,16 +105,7 @@ describe("preflight", () => {
             )
           )
         )
-        assert.deepInclude(unreachable, { side: "workspace", reason: "Unreachable" })
-        assert.isTrue(
-          unreachable.message.startsWith("cannot connect to the workspace (Supabase): connection refused"),
-          unreachable.message
-        )
-        assert.include(
-          unreachable.message,
-          "; check the host and port in SUPABASE_DATABASE_URL and that the server is running; "
-        )
-        assert.isTrue(unreachable.message.endsWith(`; ${neonAlone.message}`), unreachable.message)
+        assertUnreachableFirst(unreachable, "workspace", neonAlone.message)
         assert.deepStrictEqual(ran, [])
       })
     )
@@ -126,16 +130,7 @@ describe("preflight", () => {
               withBothSides(body).pipe(configured({ ...urls, NEON_DATABASE_URL: yield* unreachableUrl }))
             )
           )
-          assert.deepInclude(unreachable, { side: "source", reason: "Unreachable" })
-          assert.isTrue(
-            unreachable.message.startsWith("cannot connect to Neon: connection refused"),
-            unreachable.message
-          )
-          assert.include(
-            unreachable.message,
-            "; check the host and port in NEON_DATABASE_URL and that the server is running; "
-          )
-          assert.isTrue(unreachable.message.endsWith(`; ${workspace.message}`), unreachable.message)
+          assertUnreachableFirst(unreachable, "source", workspace.message)
 
           // a workspace-only command: the workspace's own error, Neon neither configured nor reached
           const onlyWorkspace = { SUPABASE_DATABASE_URL: urls.SUPABASE_DATABASE_URL }

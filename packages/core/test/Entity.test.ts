@@ -73,18 +73,19 @@ describe("entities", () => {
 
 describe("columns", () => {
   it("keeps the order written and reads each type as format_type reports it from the definition", () => {
+    const declared = columns({
+      id: "BIGSERIAL PRIMARY KEY",
+      status: "TEXT NOT NULL DEFAULT 'active'",
+      seen_at: "TIMESTAMP DEFAULT now()",
+      reviewed_at: "TIMESTAMPTZ",
+      body: "JSONB",
+      dirty: "BOOLEAN NOT NULL DEFAULT true",
+      xmin: "BIGINT",
+      count: "INTEGER",
+      push_id: "UUID PRIMARY KEY"
+    })
     assert.deepStrictEqual(
-      columns({
-        id: "BIGSERIAL PRIMARY KEY",
-        status: "TEXT NOT NULL DEFAULT 'active'",
-        seen_at: "TIMESTAMP DEFAULT now()",
-        reviewed_at: "TIMESTAMPTZ",
-        body: "JSONB",
-        dirty: "BOOLEAN NOT NULL DEFAULT true",
-        xmin: "BIGINT",
-        count: "INTEGER",
-        push_id: "UUID PRIMARY KEY"
-      }).map((c) => [c.name, c.type]),
+      declared.map((c) => [c.name, c.type]),
       [
         ["id", "bigint"],
         ["status", "text"],
