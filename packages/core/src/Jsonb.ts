@@ -118,16 +118,25 @@ const keepNumbers = (_key: string, value: unknown, context: { readonly source?: 
   typeof value === "number" ? jsonNumber(context.source!) : value
 
 /**
- * Whether a JSON text may hold a number: one starts the text or follows `[`, `:` or `,` (and white
- * space). It may also match inside a string, which only costs the slower, exact parse.
+ * What may be a number in a JSON text: every number starts the text or follows `[`, `:` or `,` (and white
+ * space). It also matches inside a string, which only costs the slower, exact parse.
  */
-const mayHoldNumber = /(?:^|[[:,])\s*-?[0-9]/
+const numberTokens = /(?:^|[[:,])\s*(-?[0-9][-+.0-9eE]*)/g
+
+/** A number `JSON.parse` reads as `jsonNumber` does: a small integer, or 0. */
+const plainNumber = /^(?:-?[1-9][0-9]{0,14}|0)$/
+
+/** Whether `JSON.parse` reads every number of a JSON text exactly as `jsonNumber` does (or it has none). */
+const plainNumbersOnly = (text: string): boolean => {
+  for (const token of text.matchAll(numberTokens)) if (!plainNumber.test(token[1]!)) return false
+  return true
+}
 
 /**
  * Parses a JSON text (a `jsonb` or `json` value as Postgres prints it) keeping every number exact (see
  * the module header); a whole value of JSON `null` is `jsonNull`. Throws on text that is not JSON.
  */
 export const parseJsonb = (text: string): Json => {
-  const value = (mayHoldNumber.test(text) ? json.parse(text, keepNumbers) : JSON.parse(text)) as Json
+  const value = (plainNumbersOnly(text) ? JSON.parse(text) : json.parse(text, keepNumbers)) as Json
   return value === null ? jsonNull : value
 }

@@ -2,7 +2,15 @@ import { assert, describe, it } from "@effect/vitest"
 import * as fc from "fast-check"
 // by path: core cannot depend on @enrich-sync/testing (see PgText.ts)
 import { jsonNumberToken } from "../../testing/src/PgText.ts"
-import { isRawJson, jsonNull, jsonNumber, numberText, numericText, parseJsonb } from "../src/Jsonb.ts"
+import {
+  isRawJson,
+  type Json,
+  jsonNull,
+  jsonNumber,
+  numberText,
+  numericText,
+  parseJsonb
+} from "../src/Jsonb.ts"
 import { canonicalJson } from "../src/SyncHash.ts"
 
 /** JSON number tokens of any size and precision: long digit strings, fractions, exponents, zeros. */
@@ -116,6 +124,45 @@ describe("parseJsonb", () => {
     assert.strictEqual(canonicalJson(jsonNull), "null")
     assert.deepStrictEqual(parseJsonb('{"a": null, "b": "1: 2"}'), { a: null, b: "1: 2" })
     assert.throws(() => parseJsonb("{"))
+  })
+
+  it("reads each number as jsonNumber does, whether or not the text needs the exact parse", () => {
+    // the exact parse, number by number
+    const exact = (text: string) =>
+      (JSON.parse as (t: string, r: (k: string, v: unknown, c: { source?: string }) => unknown) => unknown)(
+        text,
+        (_key, v, context) => (typeof v === "number" ? jsonNumber(context.source!) : v)
+      )
+    for (const text of [
+      '{"employee_count": 42, "zip": "26505", "n": [0, -7, 123456789012345]}',
+      "[ 1,\n 0 ]",
+      '{"a": "x: 2.50", "b": 3}',
+      "[-0]",
+      "[0.0]",
+      "[1e2]",
+      "[2.50]",
+      "[1234567890123456]",
+      "[9007199254740993]"
+    ]) {
+      assert.deepStrictEqual(parseJsonb(text), exact(text) as Json, text)
+    }
+    assert.isTrue(
+      Object.is((parseJsonb("[-0]") as ReadonlyArray<Json>)[0], 0),
+      "-0 is read as jsonb prints it: 0"
+    )
+    // number tokens, and strings that may look like them inside
+    const item = fc.oneof(
+      fc.integer().map(String),
+      fc.constantFrom("0", "-0", "0.0", "1e2", "2.50", "9007199254740993"),
+      fc.string().map((text) => JSON.stringify(`: ${text}`))
+    )
+    fc.assert(
+      fc.property(fc.array(item, { maxLength: 6 }), (items) => {
+        const text = `[${items.join(", ")}]`
+        assert.deepStrictEqual(parseJsonb(text), exact(text) as Json, text)
+      }),
+      { numRuns: 1000 }
+    )
   })
 
   it("reads back the canonical text of any value, numbers of any size and precision", () => {
