@@ -46,6 +46,24 @@ const databaseError = (error: unknown): DatabaseError => {
   return error as DatabaseError
 }
 
+/** A command on both sides whose body is `body`. */
+const onBothSides = (body: Effect.Effect<void>) => withBothSides(() => body)
+
+/**
+ * The error the check before `command` refuses it with, configured with `env`: `command` is given a body
+ * that notes its run, and the body must not have run.
+ */
+const refusal = <E, R>(
+  command: (body: Effect.Effect<void>) => Effect.Effect<void, E, R>,
+  env: Record<string, string>
+) =>
+  Effect.gen(function* () {
+    const ran: Array<string> = []
+    const error = yield* Effect.flip(command(Effect.sync(() => void ran.push("body"))).pipe(configured(env)))
+    assert.deepStrictEqual(ran, [], "the body runs only after the check passes")
+    return databaseError(error)
+  })
+
 /**
  * `error` names the side that could not be reached first, with the variable to fix, then the other side's
  * problem (`then`, its whole message).
@@ -90,23 +108,16 @@ describe("preflight", () => {
         )
 
         // a command on both sides gets the same error, and its body never runs
-        const ran: Array<string> = []
-        const refused = yield* Effect.flip(
-          withBothSides(() => Effect.sync(() => void ran.push("body"))).pipe(configured(yield* bothUrls))
-        )
-        assert.strictEqual(databaseError(refused).message, both.message)
+        const refused = yield* refusal(onBothSides, yield* bothUrls)
+        assert.strictEqual(refused.message, both.message)
 
         // the workspace unreachable as well: its connection comes first (migrate could not reach it either),
         // then Neon's missing tables, with the fix once
-        const unreachable = databaseError(
-          yield* Effect.flip(
-            withBothSides(() => Effect.sync(() => void ran.push("body"))).pipe(
-              configured({ ...(yield* bothUrls), SUPABASE_DATABASE_URL: yield* unreachableUrl })
-            )
-          )
-        )
+        const unreachable = yield* refusal(onBothSides, {
+          ...(yield* bothUrls),
+          SUPABASE_DATABASE_URL: yield* unreachableUrl
+        })
         assertUnreachableFirst(unreachable, "workspace", neonAlone.message)
-        assert.deepStrictEqual(ran, [])
       })
     )
 
@@ -122,31 +133,21 @@ describe("preflight", () => {
           assert.notInclude(workspace.message, "Neon")
 
           // Neon unreachable, the workspace without its tables: the connection is the problem to fix first
-          const ran: Array<string> = []
-          const body = () => Effect.sync(() => void ran.push("body"))
           const urls = yield* bothUrls
-          const unreachable = databaseError(
-            yield* Effect.flip(
-              withBothSides(body).pipe(configured({ ...urls, NEON_DATABASE_URL: yield* unreachableUrl }))
-            )
-          )
+          const unreachable = yield* refusal(onBothSides, {
+            ...urls,
+            NEON_DATABASE_URL: yield* unreachableUrl
+          })
           assertUnreachableFirst(unreachable, "source", workspace.message)
 
           // a workspace-only command: the workspace's own error, Neon neither configured nor reached
           const onlyWorkspace = { SUPABASE_DATABASE_URL: urls.SUPABASE_DATABASE_URL }
-          const notReady = databaseError(
-            yield* Effect.flip(withWorkspace(body()).pipe(configured(onlyWorkspace)))
-          )
+          const notReady = yield* refusal(withWorkspace, onlyWorkspace)
           assert.strictEqual(notReady.message, workspace.message)
-          const gone = databaseError(
-            yield* Effect.flip(
-              withWorkspace(body()).pipe(configured({ SUPABASE_DATABASE_URL: yield* unreachableUrl }))
-            )
-          )
+          const gone = yield* refusal(withWorkspace, { SUPABASE_DATABASE_URL: yield* unreachableUrl })
           assert.deepInclude(gone, { side: "workspace", reason: "Unreachable" })
           assert.include(gone.message, "cannot connect to the workspace (Supabase)")
           assert.include(gone.message, "SUPABASE_DATABASE_URL")
-          assert.deepStrictEqual(ran, [])
         })
     )
 
