@@ -1,10 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import type { ApplyStats, BackfillReport } from "@enrich-sync/engine"
 import { emptyStats } from "@enrich-sync/engine"
-import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import { backfillCommand, renderBackfill } from "../src/Backfill.ts"
-import { assertParses, assertRefuses, flagHelp } from "./support/CommandLine.ts"
+import { mergeStageFlags, testStageFlags } from "./support/StageFlags.ts"
 
 /** A line of the summary as a person reads it: its cells, which are two or more spaces apart. */
 const cells = (line: string | undefined) => (line ?? "").trim().split(/ {2,}/)
@@ -151,65 +149,13 @@ describe("renderBackfill", () => {
   })
 })
 
-describe("backfill's flags", () => {
-  it.effect("default to every entity, the stage's batch size, a real run, a human summary", () =>
-    Effect.gen(function* () {
-      const defaults = {
-        entity: "all",
-        batchSize: Option.none(),
-        dryRun: false,
-        json: false,
-        pushOn: Option.none()
-      } as const
-      yield* assertParses(backfillCommand, [
-        [["backfill"], defaults],
-        // `pull` is the same command
-        [["pull"], defaults]
-      ])
-      assert.include(yield* flagHelp(backfillCommand, "batch-size"), "(default 2000)")
-    })
-  )
-
-  it.effect("parse every value they take", () =>
-    assertParses(backfillCommand, [
-      [
-        [
-          "pull",
-          "--entity",
-          "people",
-          "--batch-size",
-          "500",
-          "--dry-run",
-          "--json",
-          "--push-on",
-          "Complete, in_progress"
-        ],
-        {
-          entity: "people",
-          batchSize: Option.some(500),
-          dryRun: true,
-          json: true,
-          pushOn: Option.some(["complete", "in_progress"])
-        }
-      ]
-    ])
-  )
-
-  it.effect("reject a bad value with one line naming the flag, the value and what it takes", () =>
-    assertRefuses(backfillCommand, [
-      [
-        ["backfill", "--batch-size", "0"],
-        `Invalid value for flag --batch-size: "0". Expected a whole number from 1 to 1000000, got 0`
-      ],
-      [
-        ["backfill", "--entity", "companies"],
-        `Invalid value for flag --entity: "companies". Expected: "company" | "people" | "all"`
-      ],
-      [
-        ["backfill", "--push-on", "complete,done"],
-        `Invalid value for flag --push-on: "complete,done". Expected a comma list of pending, in_progress, complete, failed, got "complete,done"`
-      ],
-      [["backfill", "--passed-ids-file", "x"], "unknown flag --passed-ids-file for `enrich-sync backfill`"]
-    ])
-  )
+testStageFlags(backfillCommand, {
+  ...mergeStageFlags,
+  // `pull` is the same command
+  names: ["backfill", "pull"],
+  defaultBatchSize: 2000,
+  refuses: [
+    ...mergeStageFlags.refuses,
+    [["--passed-ids-file", "x"], "unknown flag --passed-ids-file for `enrich-sync backfill`"]
+  ]
 })

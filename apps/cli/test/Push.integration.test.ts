@@ -9,11 +9,10 @@ import type { ApplyStats, PushReport } from "@enrich-sync/engine"
 import { emptyStats } from "@enrich-sync/engine"
 import { demoCompanyKey } from "@enrich-sync/testing"
 import * as Effect from "effect/Effect"
-import * as Option from "effect/Option"
 import { pushCommand, renderPush } from "../src/Push.ts"
 import { cliFixture, companyRow, demoPulled, updateCompany } from "./support/CliFixture.ts"
 import { assertSuccess, entityColumns, parseJson } from "./support/CliResult.ts"
-import { assertParses, assertRefuses, flagHelp } from "./support/CommandLine.ts"
+import { mergeStageFlags, testStageFlags } from "./support/StageFlags.ts"
 
 /** A line of the summary as a person reads it: its cells, which are two or more spaces apart. */
 const cells = (line: string | undefined) => (line ?? "").trim().split(/ {2,}/)
@@ -124,61 +123,7 @@ describe("renderPush", () => {
   })
 })
 
-describe("push's flags", () => {
-  it.effect("default to every entity, the stage's batch size, a real run and the configured statuses", () =>
-    Effect.gen(function* () {
-      yield* assertParses(pushCommand, [
-        [
-          ["push"],
-          { entity: "all", batchSize: Option.none(), dryRun: false, json: false, pushOn: Option.none() }
-        ]
-      ])
-      assert.include(yield* flagHelp(pushCommand, "batch-size"), "(default 2000)")
-    })
-  )
-
-  it.effect("parse every value they take; --push-on is a comma list of statuses, in its order", () =>
-    assertParses(pushCommand, [
-      [
-        [
-          "push",
-          "--entity",
-          "company",
-          "--batch-size",
-          "1000000",
-          "--dry-run",
-          "--json",
-          "--push-on",
-          "in_progress,COMPLETE,"
-        ],
-        {
-          entity: "company",
-          batchSize: Option.some(1_000_000),
-          dryRun: true,
-          json: true,
-          pushOn: Option.some(["in_progress", "complete"])
-        }
-      ]
-    ])
-  )
-
-  it.effect("reject a bad value with one line naming the flag, the value and what it takes", () =>
-    assertRefuses(pushCommand, [
-      [
-        ["push", "--batch-size", "1000001"],
-        `Invalid value for flag --batch-size: "1000001". Expected a whole number from 1 to 1000000, got 1000001`
-      ],
-      [
-        ["push", "--push-on", ","],
-        `Invalid value for flag --push-on: ",". Expected a comma list of pending, in_progress, complete, failed, got ","`
-      ],
-      [
-        ["push", "--entity", "person"],
-        `Invalid value for flag --entity: "person". Expected: "company" | "people" | "all"`
-      ]
-    ])
-  )
-})
+testStageFlags(pushCommand, { ...mergeStageFlags, defaultBatchSize: 2000 })
 
 describe("push on both sides", () => {
   layer(cliFixture("cli_push"), { timeout: 120_000 })((it) => {

@@ -14,7 +14,7 @@ import * as Option from "effect/Option"
 import { renderRevalidate, revalidateCommand } from "../src/Revalidate.ts"
 import { CliFixture, cliFixture, onNeon, updateCompany } from "./support/CliFixture.ts"
 import { assertSuccess, entityColumns, parseJson } from "./support/CliResult.ts"
-import { assertParses, assertRefuses, flagHelp } from "./support/CommandLine.ts"
+import { testStageFlags, words } from "./support/StageFlags.ts"
 
 /** A line of the summary as a person reads it: its cells, which are two or more spaces apart. */
 const cells = (line: string | undefined) => (line ?? "").trim().split(/ {2,}/)
@@ -98,67 +98,42 @@ describe("renderRevalidate", () => {
   })
 })
 
-describe("revalidate's flags", () => {
-  it.effect("default to every entity and every row, the stage's batch size, no ids file, a real run", () =>
-    Effect.gen(function* () {
-      yield* assertParses(revalidateCommand, [
-        [
-          ["revalidate"],
-          {
-            entity: "all",
-            onlyEnriched: false,
-            passedIdsFile: Option.none(),
-            batchSize: Option.none(),
-            dryRun: false,
-            json: false
-          }
-        ]
-      ])
-      assert.include(yield* flagHelp(revalidateCommand, "batch-size"), "(default 5000)")
-    })
-  )
-
-  it.effect("parse every value they take", () =>
-    assertParses(revalidateCommand, [
-      [
-        [
-          "revalidate",
-          "--entity",
-          "company",
-          "--only-enriched",
-          "--passed-ids-file",
-          "passed.txt",
-          "--batch-size",
-          "1",
-          "--dry-run",
-          "--json"
-        ],
-        {
-          entity: "company",
-          onlyEnriched: true,
-          passedIdsFile: Option.some("passed.txt"),
-          batchSize: Option.some(1),
-          dryRun: true,
-          json: true
-        }
-      ]
-    ])
-  )
-
-  it.effect("reject a bad value, and --push-on (re-validation reads no workspace and no push policy)", () =>
-    assertRefuses(revalidateCommand, [
-      [
-        ["revalidate", "--batch-size", "0"],
-        `Invalid value for flag --batch-size: "0". Expected a whole number from 1 to 1000000, got 0`
-      ],
-      [["revalidate", "--push-on", "complete"], "unknown flag --push-on for `enrich-sync revalidate`"],
-      // a flag after it is not taken for the file's name
-      [
-        ["revalidate", "--passed-ids-file", "--dry-run"],
-        "Missing value for flag --passed-ids-file. Expected: FILE"
-      ]
-    ])
-  )
+testStageFlags(revalidateCommand, {
+  parses: [
+    [
+      [],
+      {
+        entity: "all",
+        onlyEnriched: false,
+        passedIdsFile: Option.none(),
+        batchSize: Option.none(),
+        dryRun: false,
+        json: false
+      }
+    ],
+    [
+      words("--entity company --only-enriched --passed-ids-file passed.txt --batch-size 1 --dry-run --json"),
+      {
+        entity: "company",
+        onlyEnriched: true,
+        passedIdsFile: Option.some("passed.txt"),
+        batchSize: Option.some(1),
+        dryRun: true,
+        json: true
+      }
+    ]
+  ],
+  defaultBatchSize: 5000,
+  refuses: [
+    [
+      ["--batch-size", "0"],
+      `Invalid value for flag --batch-size: "0". Expected a whole number from 1 to 1000000, got 0`
+    ],
+    // re-validation reads no workspace and no push policy
+    [["--push-on", "complete"], "unknown flag --push-on for `enrich-sync revalidate`"],
+    // a flag after it is not taken for the file's name
+    [["--passed-ids-file", "--dry-run"], "Missing value for flag --passed-ids-file. Expected: FILE"]
+  ]
 })
 
 describe("revalidate on Neon", () => {
