@@ -22,13 +22,20 @@ const settle = Effect.gen(function* () {
   for (let i = 0; i < 10; i++) yield* Effect.yieldNow
 })
 
+/** A test of a fresh merge lane, with the log its tracked merges write to. */
+const laneTest = (
+  name: string,
+  test: (lane: MergeLane["Service"], log: Array<string>) => Effect.Effect<void>
+) =>
+  it.effect(name, () =>
+    Effect.flatMap(MergeLane, (lane) => test(lane, [])).pipe(Effect.provide(MergeLane.layer))
+  )
+
 describe("MergeLane", () => {
-  it.effect(
+  laneTest(
     "runs sharedMerges (4) batches at once, a merge alone with nothing beside it, in the order asked",
-    () =>
+    (lane, log) =>
       Effect.gen(function* () {
-        const lane = yield* MergeLane
-        const log: Array<string> = []
         assert.strictEqual(sharedMerges, 4)
         const names = Array.from({ length: sharedMerges }, (_, i) => `b${i}`)
         const releases = new Map<string, Deferred.Deferred<void>>()
@@ -76,15 +83,13 @@ describe("MergeLane", () => {
         yield* release("d")
         yield* Fiber.join(fd)
         yield* Fiber.join(running[0]!)
-      }).pipe(Effect.provide(MergeLane.layer))
+      })
   )
 
-  it.effect(
+  laneTest(
     "runs batches that share a key one at a time, in the order asked, and lets a batch of other keys pass them",
-    () =>
+    (lane, log) =>
       Effect.gen(function* () {
-        const lane = yield* MergeLane
-        const log: Array<string> = []
         const [first, second, other, people] = yield* Effect.all(
           Array.from({ length: 4 }, () => Deferred.make<void>())
         )
@@ -115,27 +120,27 @@ describe("MergeLane", () => {
         assert.deepStrictEqual(log.slice(-2), ["first ends", "second starts"])
         yield* Deferred.succeed(second!, undefined)
         yield* Fiber.join(f2)
-      }).pipe(Effect.provide(MergeLane.layer))
+      })
   )
 
-  it.effect("forgets a merge interrupted while it waits, and one that fails, so the next ones run", () =>
-    Effect.gen(function* () {
-      const lane = yield* MergeLane
-      const log: Array<string> = []
-      const [held, last] = yield* Effect.all(Array.from({ length: 2 }, () => Deferred.make<void>()))
-      const fHeld = yield* Effect.forkChild(lane.runKeys("company", ["k"], tracked(log, "held", held!)))
-      yield* Effect.yieldNow
-      const waiter = yield* Effect.forkChild(lane.run(tracked(log, "never", held!)))
-      yield* settle
-      yield* Fiber.interrupt(waiter)
-      const failed = yield* Effect.flip(lane.runKeys("company", ["j"], Effect.fail("boom")))
-      assert.strictEqual(failed, "boom")
-      yield* Deferred.succeed(held!, undefined)
-      yield* Fiber.join(fHeld)
-      // nothing is left in the lane: a merge alone runs at once
-      yield* Deferred.succeed(last!, undefined)
-      yield* lane.run(tracked(log, "last", last!))
-      assert.deepStrictEqual(log, ["held starts", "held ends", "last starts", "last ends"])
-    }).pipe(Effect.provide(MergeLane.layer))
+  laneTest(
+    "forgets a merge interrupted while it waits, and one that fails, so the next ones run",
+    (lane, log) =>
+      Effect.gen(function* () {
+        const [held, last] = yield* Effect.all(Array.from({ length: 2 }, () => Deferred.make<void>()))
+        const fHeld = yield* Effect.forkChild(lane.runKeys("company", ["k"], tracked(log, "held", held!)))
+        yield* Effect.yieldNow
+        const waiter = yield* Effect.forkChild(lane.run(tracked(log, "never", held!)))
+        yield* settle
+        yield* Fiber.interrupt(waiter)
+        const failed = yield* Effect.flip(lane.runKeys("company", ["j"], Effect.fail("boom")))
+        assert.strictEqual(failed, "boom")
+        yield* Deferred.succeed(held!, undefined)
+        yield* Fiber.join(fHeld)
+        // nothing is left in the lane: a merge alone runs at once
+        yield* Deferred.succeed(last!, undefined)
+        yield* lane.run(tracked(log, "last", last!))
+        assert.deepStrictEqual(log, ["held starts", "held ends", "last starts", "last ends"])
+      })
   )
 })
