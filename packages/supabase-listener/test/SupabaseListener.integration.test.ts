@@ -44,12 +44,20 @@ const catchUpsOf = (taken: ReadonlyArray<WorkspaceChanges>) => taken.flatMap((t)
 /** The first take: the catch-up of the first subscribe. */
 const subscribed = takeUntil((t) => catchUpsOf(t).length > 0)
 
+/**
+ * A test with a listener of its own, begun once the listener has taken the catch-up of its first subscribe
+ * (`first`, what that take returned).
+ */
+const listenerTest = (
+  name: string,
+  test: (first: ReadonlyArray<WorkspaceChanges>) => Effect.Effect<void, unknown, SupabaseListener>
+) => it.live(name, () => Effect.flatMap(subscribed, test).pipe(Effect.provide(listenerLayer())))
+
 describe("the Supabase listener", () => {
-  it.live(
+  listenerTest(
     "catches up when it first subscribes, then reports people's changes by key, skipping the engine's",
-    () =>
+    (first) =>
       Effect.gen(function* () {
-        const first = yield* subscribed
         assert.deepStrictEqual(catchUpsOf(first), ["Realtime subscribed"])
         yield* sql(`INSERT INTO rows_to_enrich (company_unique_id, name) VALUES ('k1', 'one'), ('k2', 'two')`)
         yield* sql(`UPDATE rows_to_enrich SET name = 'one, edited' WHERE company_unique_id = 'k1'`)
@@ -65,46 +73,45 @@ describe("the Supabase listener", () => {
         // the engine's write (k3) was filtered out by the server: it never reached the listener
         assert.strictEqual(status.events, 4)
         assert.strictEqual(status.ownWrites, 0)
-      }).pipe(Effect.provide(listenerLayer()))
+      })
   )
 
-  it.live("asks for a catch-up after a dropped socket, naming the gap", () =>
+  listenerTest("asks for a catch-up after a dropped socket, naming the gap", () =>
     Effect.gen(function* () {
-      yield* subscribed
       fixture.standIn.faults.dropConnections()
       const after = yield* takeUntil((t) => catchUpsOf(t).length > 0)
       assert.match(catchUpsOf(after)[0] ?? "", /^Realtime subscribed again after: /)
       yield* sql(`INSERT INTO rows_to_enrich (company_unique_id, name) VALUES ('k5', 'back')`)
       assert.include(keysOf(yield* takeUntil((t) => keysOf(t).includes("k5"))), "k5")
       assert.strictEqual((yield* (yield* SupabaseListener).status).subscribed, 2)
-    }).pipe(Effect.provide(listenerLayer()))
+    })
   )
 
-  it.live("asks for a catch-up when the server says Subscribed again, or crashes or closes the channel", () =>
-    Effect.gen(function* () {
-      yield* subscribed
-      fixture.standIn.faults.resendSubscribed()
-      assert.deepStrictEqual(catchUpsOf(yield* takeUntil((t) => catchUpsOf(t).length > 0)), [
-        "Realtime subscribed again (Subscribed to PostgreSQL)"
-      ])
-      fixture.standIn.faults.crashChannels()
-      assert.match(catchUpsOf(yield* takeUntil((t) => catchUpsOf(t).length > 0))[0] ?? "", /again after/)
-      // a channel the server closed is not rejoined by realtime-js: the listener opens a new one
-      fixture.standIn.faults.closeChannels()
-      assert.match(
-        catchUpsOf(yield* takeUntil((t) => catchUpsOf(t).length > 0))[0] ?? "",
-        /closed the channel/
-      )
-      yield* sql(`INSERT INTO rows_to_enrich (company_unique_id, name) VALUES ('k6', 'on the new channel')`)
-      assert.include(keysOf(yield* takeUntil((t) => keysOf(t).includes("k6"))), "k6")
-    }).pipe(Effect.provide(listenerLayer()))
+  listenerTest(
+    "asks for a catch-up when the server says Subscribed again, or crashes or closes the channel",
+    () =>
+      Effect.gen(function* () {
+        fixture.standIn.faults.resendSubscribed()
+        assert.deepStrictEqual(catchUpsOf(yield* takeUntil((t) => catchUpsOf(t).length > 0)), [
+          "Realtime subscribed again (Subscribed to PostgreSQL)"
+        ])
+        fixture.standIn.faults.crashChannels()
+        assert.match(catchUpsOf(yield* takeUntil((t) => catchUpsOf(t).length > 0))[0] ?? "", /again after/)
+        // a channel the server closed is not rejoined by realtime-js: the listener opens a new one
+        fixture.standIn.faults.closeChannels()
+        assert.match(
+          catchUpsOf(yield* takeUntil((t) => catchUpsOf(t).length > 0))[0] ?? "",
+          /closed the channel/
+        )
+        yield* sql(`INSERT INTO rows_to_enrich (company_unique_id, name) VALUES ('k6', 'on the new channel')`)
+        assert.include(keysOf(yield* takeUntil((t) => keysOf(t).includes("k6"))), "k6")
+      })
   )
 
-  it.live(
+  listenerTest(
     "asks for a catch-up for a payload that lost its key to truncation, and takes the key when it stayed",
     () =>
       Effect.gen(function* () {
-        yield* subscribed
         // events carry the key, the mark and the primary key only (`select`), so only a key too long for
         // the limit is truncated away; a long note is not sent at all
         fixture.standIn.faults.setMaxRecordBytes(80)
@@ -117,9 +124,6 @@ describe("the Supabase listener", () => {
           /INSERT of public\.rows_to_enrich came without its key column company_unique_id \(Error 413: Payload Too Large\)/
         )
         assert.notInclude(keysOf(taken), longKey)
-      }).pipe(
-        Effect.provide(listenerLayer()),
-        Effect.ensuring(Effect.sync(() => fixture.standIn.faults.setMaxRecordBytes(1_048_576)))
-      )
+      }).pipe(Effect.ensuring(Effect.sync(() => fixture.standIn.faults.setMaxRecordBytes(1_048_576))))
   )
 })
