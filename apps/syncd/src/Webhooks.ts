@@ -58,9 +58,9 @@ export class Webhooks extends Context.Service<
     Webhooks,
     Effect.gen(function* () {
       const config = yield* SyncdConfig
+      if (Option.isNone(config.webhook)) return Webhooks.of({ enabled: false, emit: () => Effect.void })
       const db = yield* WorkspaceDatabase
       const metrics = yield* SyncMetrics
-      if (Option.isNone(config.webhook)) return Webhooks.of({ enabled: false, emit: () => Effect.void })
       return Webhooks.of({
         enabled: true,
         emit: (events) =>
