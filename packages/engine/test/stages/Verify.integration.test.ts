@@ -7,7 +7,12 @@ import { backfillEntity } from "../../src/stages/Backfill.ts"
 import { pushEntity } from "../../src/stages/Push.ts"
 import { entityStatus } from "../../src/stages/Status.ts"
 import { verifyEntity } from "../../src/stages/Verify.ts"
-import { neonCompanies, workspaceCompanies, workspaceCompaniesAsEngine } from "../support/CompanyRows.ts"
+import {
+  enterWebsite,
+  neonCompanies,
+  workspaceCompanies,
+  workspaceCompaniesAsEngine
+} from "../support/CompanyRows.ts"
 import { engineFixture, exactJson, onNeon, onWorkspace } from "../support/EngineFixture.ts"
 
 describe("push, verify and status", () => {
@@ -43,10 +48,7 @@ describe("push, verify and status", () => {
           [demoCompanyKey(10), demoCompanyKey(11)],
           `website = 'https://a' || company_unique_id || '.example', enrichment_status = 'complete'`
         )
-        yield* workspaceCompanies.update(
-          demoCompanyKey(12),
-          `website = 'https://draft.example', enrichment_status = 'in_progress'`
-        )
+        yield* enterWebsite(demoCompanyKey(12), "https://draft.example", "in_progress")
         const before = yield* entityStatus(Company)
         assert.strictEqual(before.workspace.pendingPushes, 2)
         assert.strictEqual(before.workspace.touched, 3)
@@ -126,10 +128,7 @@ describe("push, verify and status", () => {
       () =>
         Effect.gen(function* () {
           const key = demoCompanyKey(13)
-          yield* workspaceCompanies.update(
-            key,
-            `website = 'https://held.example', enrichment_status = 'in_progress'`
-          )
+          yield* enterWebsite(key, "https://held.example", "in_progress")
           // Neon changes another field of the row, and the merge takes it in (the edit stays, held back)
           yield* neonCompanies.update(key, "industry = 'Glass Blowing'")
           yield* applyKeys(Company, [{ key }])
