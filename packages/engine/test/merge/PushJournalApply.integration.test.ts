@@ -151,10 +151,11 @@ describe("a push that stops anywhere after its Neon commit loses nothing and log
       () =>
         Effect.gen(function* () {
           const key = demoCompanyKey(30)
-          yield* enterWebsite(key, "https://first.example", "complete")
+          const website = "https://first.example"
+          yield* enterWebsite(key, website, "complete")
           const stats = yield* Effect.scoped(
             Effect.gen(function* () {
-              const held = yield* pushHeldAtTheWorkspace(key, "https://first.example")
+              const held = yield* pushHeldAtTheWorkspace(key, website)
               return yield* editHeldRow(held, key, `website = 'https://second.example'`)
             })
           )
