@@ -6,14 +6,17 @@
  * compare-and-swap races are merged again until they win. Only a failure retrying cannot fix escapes.
  */
 import { type Entity, type MergePolicy, qualified } from "@enrich-sync/core"
-import type { ApplyStats, KeyChange, PreparedKeys, WorkspaceDatabase } from "@enrich-sync/engine"
 import {
+  type ApplyStats,
   applyKeys,
   applyPrepared,
   backfillEntity,
   DatabaseError,
+  type KeyChange,
+  type PreparedKeys,
   prepareKeys,
-  SourceDatabase
+  SourceDatabase,
+  type WorkspaceDatabase
 } from "@enrich-sync/engine"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
