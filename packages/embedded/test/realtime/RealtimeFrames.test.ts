@@ -156,21 +156,27 @@ describe("RealtimeFrames", () => {
   })
 
   it("refuses what is not a frame of its version", () => {
-    const refused: ReadonlyArray<readonly [Vsn, string]> = [
-      ["2.0.0", "not json"],
-      ["2.0.0", '["1","1","realtime:room1","phx_join"]'],
-      ["2.0.0", '["1","1","realtime:room1","phx_join",{},"extra"]'],
-      ["2.0.0", '["1","1",7,"phx_join",{}]'],
-      ["2.0.0", '["1","1","realtime:room1",null,{}]'],
-      ["2.0.0", '{"topic":"phoenix","event":"heartbeat","payload":{},"ref":"2"}'],
-      ["1.0.0", '[null,"2","phoenix","heartbeat",{}]'],
-      ["1.0.0", "null"],
-      ["1.0.0", '"heartbeat"'],
-      ["1.0.0", '{"event":"heartbeat","payload":{},"ref":"2"}'],
-      ["1.0.0", '{"topic":"phoenix","payload":{},"ref":"2"}'],
-      ["1.0.0", "{"]
-    ]
-    for (const [vsn, text] of refused) assert.isNull(decodeFrame(vsn, text), `${vsn}: ${text}`)
+    const refuses = (vsn: Vsn, texts: ReadonlyArray<string>) => {
+      for (const text of texts) assert.isNull(decodeFrame(vsn, text), `${vsn}: ${text}`)
+    }
+    // 2.0.0 reads an array of five whose topic and event are strings
+    refuses("2.0.0", [
+      "not json",
+      '["1","1","realtime:room1","phx_join"]',
+      '["1","1","realtime:room1","phx_join",{},"extra"]',
+      '["1","1",7,"phx_join",{}]',
+      '["1","1","realtime:room1",null,{}]',
+      '{"topic":"phoenix","event":"heartbeat","payload":{},"ref":"2"}'
+    ])
+    // 1.0.0 reads an object whose topic and event are strings
+    refuses("1.0.0", [
+      '[null,"2","phoenix","heartbeat",{}]',
+      "null",
+      '"heartbeat"',
+      '{"event":"heartbeat","payload":{},"ref":"2"}',
+      '{"topic":"phoenix","payload":{},"ref":"2"}',
+      "{"
+    ])
   })
 
   it("reads back what it writes: every field with 2.0.0, all but join_ref with 1.0.0", () => {
