@@ -166,15 +166,15 @@ describe("WorkspaceMarking", () => {
       "marks in slices of every n-th key, one transaction each in turn: one under 1,000 keys, at most 8",
       () =>
         Effect.gen(function* () {
-          const all = yield* keys
-          // [keys in the batch, slices]: the batch's real keys sit at its first 24 positions
+          // a batch of `length` keys, its real keys at its first 24 positions, and the slices it is marked in
           const cases = [
-            [999, 1],
-            [1000, 2],
-            [1500, 3],
-            [4500, 8]
-          ] as const
-          for (const [i, [length, slices]] of cases.entries()) {
+            { length: 999, slices: 1 },
+            { length: 1000, slices: 2 },
+            { length: 1500, slices: 3 },
+            { length: 4500, slices: 8 }
+          ]
+          const all = yield* keys
+          for (const [i, { length, slices }] of cases.entries()) {
             const real = all.slice(20 + i * 24, 20 + (i + 1) * 24)
             assert.strictEqual(yield* markPromoted(Company, placed(real, length)), 24)
             const rows = yield* workspaceRows(real)
