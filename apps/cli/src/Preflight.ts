@@ -1,17 +1,20 @@
 /**
  * The check every command but `migrate` runs first: the databases it needs are reachable and hold the
- * tables, columns and functions enrich-sync expects (the engine's `requireSchema`); and `withBothSides`, the
- * run of a command on both sides behind that check.
+ * tables, columns and functions enrich-sync expects (the engine's `requireSchema`, and `requireSchemas` for
+ * both sides in one error); and `withBothSides`, the run of a command on both sides behind that check.
  *
- * Invariant: nothing is read or written before both sides a command needs pass; when both fail, one error
- * names the problems of both: when both lack tables, with the fix once (one `enrich-sync migrate` fixes
- * everything); otherwise the side that cannot be reached first, as its fix comes before any migration.
+ * Invariant: nothing is read or written before both sides a command needs pass.
  */
 import type { MergePolicy } from "@enrich-sync/core"
-import { DatabaseError, requireSchema, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
+import {
+  type DatabaseError,
+  requireSchema,
+  requireSchemas,
+  SourceDatabase,
+  WorkspaceDatabase
+} from "@enrich-sync/engine"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Result from "effect/Result"
 import { CliConfig, commandLayer } from "./CliConfig.ts"
 
 /** Checks Neon. */
@@ -22,46 +25,9 @@ export const requireSource: Effect.Effect<void, DatabaseError, SourceDatabase> =
 export const requireWorkspace: Effect.Effect<void, DatabaseError, WorkspaceDatabase> =
   WorkspaceDatabase.use(requireSchema)
 
-const migrateHint = "; run `enrich-sync migrate` to create what is missing"
-
-/** Checks both sides, together. */
-export const requireBoth: Effect.Effect<void, DatabaseError, SourceDatabase | WorkspaceDatabase> = Effect.gen(
-  function* () {
-    const [source, workspace] = yield* Effect.all(
-      [Effect.result(requireSource), Effect.result(requireWorkspace)],
-      {
-        concurrency: 2
-      }
-    )
-    if (Result.isFailure(source) && Result.isFailure(workspace)) {
-      const a = source.failure
-      const b = workspace.failure
-      if (a.reason === "Schema" && b.reason === "Schema") {
-        return yield* new DatabaseError({
-          side: "source",
-          reason: "Schema",
-          message: `${a.message.replace(migrateHint, "")}; ${b.message.replace(migrateHint, "")}${migrateHint}`
-        })
-      }
-      // a side that cannot be reached (or refuses the role) is fixed before any side's tables: it comes first,
-      // and the other side's problem follows, so one message names all there is to fix
-      const [first, second] = a.reason === "Schema" ? [b, a] : [a, b]
-      return yield* new DatabaseError({
-        side: first.side,
-        reason: first.reason,
-        message: `${first.message}; ${second.message}`,
-        ...(first.code === undefined ? {} : { code: first.code }),
-        ...(first.cause === undefined ? {} : { cause: first.cause })
-      })
-    }
-    if (Result.isFailure(source)) return yield* source.failure
-    if (Result.isFailure(workspace)) return yield* workspace.failure
-  }
-)
-
 /**
  * Runs `body` on the layer of a command that needs both sides (its configuration, `--push-on` overriding
- * ENRICH_SYNC_PUSH_ON, and both pools), after `requireBoth`; `body` gets the push policy.
+ * ENRICH_SYNC_PUSH_ON, and both pools), after `requireSchemas`; `body` gets the push policy.
  */
 export const withBothSides = <A, E, R>(
   body: (policy: MergePolicy) => Effect.Effect<A, E, R>,
@@ -69,7 +35,7 @@ export const withBothSides = <A, E, R>(
 ) =>
   Effect.gen(function* () {
     const { policy } = yield* CliConfig
-    yield* requireBoth
+    yield* requireSchemas
     return yield* body(policy)
   }).pipe(Effect.provide(commandLayer("both", pushOn)))
 

@@ -1,24 +1,24 @@
 /**
  * The check every command but `migrate` runs first, on two real servers, in-process: a side without its
  * tables fails with its own error, both sides without theirs with one error naming the problems of both and
- * the fix once; an unreachable side is named with the variable to fix, before the other side's problem; nothing of the command runs before
- * both sides a command needs pass; the command gets the push policy (`--push-on` over ENRICH_SYNC_PUSH_ON
+ * the fix once (the engine's `requireSchemas`); an unreachable side is named with the variable to fix,
+ * before the other side's problem; nothing of the command runs before both sides a command needs pass; the command gets the push policy (`--push-on` over ENRICH_SYNC_PUSH_ON
  * over `complete`); a workspace-only command neither needs nor reaches Neon. How the bin prints these
  * failures is in `BadInput.integration.test.ts`.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { applyMigrations, DatabaseError, SourceDatabase, WorkspaceDatabase } from "@enrich-sync/engine"
+import {
+  applyMigrations,
+  DatabaseError,
+  requireSchemas,
+  SourceDatabase,
+  WorkspaceDatabase
+} from "@enrich-sync/engine"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { CliFailure } from "../src/CliFailure.ts"
-import {
-  requireBoth,
-  requireSource,
-  requireWorkspace,
-  withBothSides,
-  withWorkspace
-} from "../src/Preflight.ts"
+import { requireSource, requireWorkspace, withBothSides, withWorkspace } from "../src/Preflight.ts"
 import { CliFixture, cliFixture } from "./support/CliFixture.ts"
 import { closedPort } from "./support/ClosedPort.ts"
 
@@ -100,7 +100,7 @@ describe("preflight", () => {
         for (const alone of [neonAlone, workspaceAlone]) assert.isTrue(alone.message.endsWith(migrateHint))
         const problemsOf = (error: DatabaseError) => error.message.slice(0, -migrateHint.length)
 
-        const both = yield* Effect.flip(requireBoth)
+        const both = yield* Effect.flip(requireSchemas)
         assert.deepInclude(both, { side: "source", reason: "Schema" })
         assert.strictEqual(
           both.message,
@@ -127,7 +127,7 @@ describe("preflight", () => {
         Effect.gen(function* () {
           yield* SourceDatabase.use(applyMigrations)
           yield* requireSource
-          const workspace = yield* Effect.flip(requireBoth)
+          const workspace = yield* Effect.flip(requireSchemas)
           assert.deepInclude(workspace, { side: "workspace", reason: "Schema" })
           assert.strictEqual(workspace.message, (yield* Effect.flip(requireWorkspace)).message)
           assert.notInclude(workspace.message, "Neon")
@@ -156,7 +156,7 @@ describe("preflight", () => {
       () =>
         Effect.gen(function* () {
           yield* WorkspaceDatabase.use(applyMigrations)
-          yield* requireBoth
+          yield* requireSchemas
           const urls = yield* bothUrls
           const policyOf = (env: Record<string, string>, pushOn: Option.Option<ReadonlyArray<string>>) =>
             withBothSides((policy) => Effect.succeed(policy.pushOn), pushOn).pipe(configured(env))

@@ -7,13 +7,7 @@
  * kept in the slot and the reconcile misses nothing (changes seen twice merge to nothing); the loops start
  * only after this layer is built.
  */
-import {
-  drainPushJournal,
-  requireSchema,
-  restartReplicationProgress,
-  SourceDatabase,
-  WorkspaceDatabase
-} from "@enrich-sync/engine"
+import { drainPushJournal, requireSchemas, restartReplicationProgress } from "@enrich-sync/engine"
 import { type EnsuredSlot, ensureSlot, type NeonListenerConfig } from "@enrich-sync/neon-listener"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -52,8 +46,7 @@ export class Startup extends Context.Service<Startup, { readonly slot: EnsuredSl
     Effect.gen(function* () {
       const config = yield* SyncdConfig
       const endpoints = yield* Endpoints
-      yield* requireSchema(yield* SourceDatabase)
-      yield* requireSchema(yield* WorkspaceDatabase)
+      yield* requireSchemas
       const leadership = yield* Leadership
       const slot = yield* ensureSlot(listenerConfig(config, endpoints, Effect.isSuccess(leadership.check)))
       // a new slot: what was recorded for an old one means nothing (a branch restore can put positions lower)

@@ -16,7 +16,8 @@ import {
   workspaceHashFunction
 } from "@enrich-sync/core"
 import * as Effect from "effect/Effect"
-import type { Database } from "./Database.ts"
+import * as Result from "effect/Result"
+import { type Database, SourceDatabase, WorkspaceDatabase } from "./Database.ts"
 import { DatabaseError, sideNames } from "./DatabaseError.ts"
 
 interface Expected {
@@ -77,29 +78,83 @@ export const schemaProblems = (db: Database): Effect.Effect<ReadonlyArray<string
     return problems
   })
 
+/** A side's differences (at least one). */
+interface NotReady {
+  readonly side: Side
+  readonly problems: ReadonlyArray<string>
+}
+
 /**
- * Fails with a `Schema` error naming every difference when a side is not ready, with the fix for each
- * kind: what is missing, `enrich-sync migrate` creates; a column of another type it leaves alone (it never
+ * The `Schema` error of sides that are not ready: each side's differences, then the fix for each kind,
+ * once: what is missing, `enrich-sync migrate` creates; a column of another type it leaves alone (it never
  * changes existing columns), so that one is for the user to alter.
  */
+const notReadyError = (sides: ReadonlyArray<NotReady>): DatabaseError => {
+  const all = sides.flatMap((s) => s.problems)
+  const retyped = all.some((p) => p.includes(", expected "))
+  const missing = all.some((p) => !p.includes(", expected "))
+  const fixes = [
+    ...(missing ? ["run `enrich-sync migrate` to create what is missing"] : []),
+    ...(retyped
+      ? [
+          "change the mistyped columns to the expected types (ALTER TABLE ... ALTER COLUMN ... TYPE ...): migrate never changes existing columns"
+        ]
+      : [])
+  ]
+  const named = sides.map(
+    (s) => `${sideNames[s.side].label} is not ready for enrich-sync: ${s.problems.join("; ")}`
+  )
+  return new DatabaseError({
+    side: sides[0]!.side,
+    reason: "Schema",
+    message: `${named.join("; ")}; ${fixes.join("; then ")}`
+  })
+}
+
+/** Fails with a `Schema` error naming every difference, and how to fix each kind, when a side is not ready. */
 export const requireSchema = (db: Database): Effect.Effect<void, DatabaseError> =>
-  Effect.flatMap(schemaProblems(db), (problems) => {
-    if (problems.length === 0) return Effect.void
-    const retyped = problems.filter((p) => p.includes(", expected "))
-    const missing = problems.filter((p) => !retyped.includes(p))
-    const fixes = [
-      ...(missing.length > 0 ? ["run `enrich-sync migrate` to create what is missing"] : []),
-      ...(retyped.length > 0
-        ? [
-            "change the mistyped columns to the expected types (ALTER TABLE ... ALTER COLUMN ... TYPE ...): migrate never changes existing columns"
-          ]
-        : [])
-    ]
-    return Effect.fail(
-      new DatabaseError({
-        side: db.side,
-        reason: "Schema",
-        message: `${sideNames[db.side].label} is not ready for enrich-sync: ${problems.join("; ")}; ${fixes.join("; then ")}`
-      })
+  Effect.flatMap(schemaProblems(db), (problems) =>
+    problems.length === 0 ? Effect.void : Effect.fail(notReadyError([{ side: db.side, problems }]))
+  )
+
+/**
+ * `requireSchema` of both sides at once, in one error naming all there is to fix: when neither side is
+ * ready, the differences of both with each fix once (one `enrich-sync migrate` fixes what is missing);
+ * when a side cannot be reached (or refuses the role), its error first, as its fix comes before any
+ * migration, then the other side's.
+ */
+export const requireSchemas: Effect.Effect<void, DatabaseError, SourceDatabase | WorkspaceDatabase> =
+  Effect.gen(function* () {
+    const [source, workspace] = yield* Effect.all(
+      [
+        Effect.result(SourceDatabase.use(schemaProblems)),
+        Effect.result(WorkspaceDatabase.use(schemaProblems))
+      ],
+      { concurrency: 2 }
     )
+    const sides = [
+      ["source", source],
+      ["workspace", workspace]
+    ] as const
+    const failed = sides.flatMap(([, r]) => (Result.isFailure(r) ? [r.failure] : []))
+    const notReady = sides.flatMap(([side, r]) =>
+      Result.isSuccess(r) && r.success.length > 0 ? [{ side, problems: r.success }] : []
+    )
+    const first = failed[0]
+    if (first === undefined) {
+      if (notReady.length > 0) return yield* notReadyError(notReady)
+      return
+    }
+    const rest = [
+      ...failed.slice(1).map((e) => e.message),
+      ...notReady.map((n) => notReadyError([n]).message)
+    ]
+    if (rest.length === 0) return yield* first
+    return yield* new DatabaseError({
+      side: first.side,
+      reason: first.reason,
+      message: [first.message, ...rest].join("; "),
+      ...(first.code === undefined ? {} : { code: first.code }),
+      ...(first.cause === undefined ? {} : { cause: first.cause })
+    })
   })

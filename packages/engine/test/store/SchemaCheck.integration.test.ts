@@ -1,7 +1,7 @@
 import { assert, describe, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import { SourceDatabase, WorkspaceDatabase } from "../../src/store/Database.ts"
-import { requireSchema, schemaProblems } from "../../src/store/SchemaCheck.ts"
+import { requireSchema, requireSchemas, schemaProblems } from "../../src/store/SchemaCheck.ts"
 import { engineFixture, onNeon, onWorkspace } from "../support/EngineFixture.ts"
 
 describe("the schema check", () => {
@@ -33,6 +33,16 @@ describe("the schema check", () => {
         assert.deepStrictEqual(yield* schemaProblems(workspace), [
           "public.people_needs_enrichment.sync_dirty is missing (expected boolean)"
         ])
+
+        // both sides at once: the differences of each under its name, then each fix once, in that order
+        const both = yield* Effect.flip(requireSchemas)
+        assert.deepInclude(both, { side: "source", reason: "Schema" })
+        assert.strictEqual(
+          both.message,
+          "Neon is not ready for enrich-sync: marketing.company_invalid.zip is character varying(10), expected text; function enrich_sync.people_source_hash is missing; " +
+            "the workspace (Supabase) is not ready for enrich-sync: public.people_needs_enrichment.sync_dirty is missing (expected boolean); " +
+            "run `enrich-sync migrate` to create what is missing; then change the mistyped columns to the expected types (ALTER TABLE ... ALTER COLUMN ... TYPE ...): migrate never changes existing columns"
+        )
       })
     )
   })
