@@ -118,25 +118,18 @@ const keepNumbers = (_key: string, value: unknown, context: { readonly source?: 
   typeof value === "number" ? jsonNumber(context.source!) : value
 
 /**
- * What may be a number in a JSON text: every number starts the text or follows `[`, `:` or `,` (and white
- * space). It also matches inside a string, which only costs the slower, exact parse.
+ * Whether a JSON text may hold a number `JSON.parse` does not read as `jsonNumber` does: `-0`, one with a
+ * fraction or an exponent, or one of 16 digits or more (every number starts the text or follows `[`, `:` or
+ * `,`, and white space). Small integers and 0 it reads exactly. It may also match inside a string, which
+ * only costs the slower, exact parse.
  */
-const numberTokens = /(?:^|[[:,])\s*(-?[0-9][-+.0-9eE]*)/g
-
-/** A number `JSON.parse` reads as `jsonNumber` does: a small integer, or 0. */
-const plainNumber = /^(?:-?[1-9][0-9]{0,14}|0)$/
-
-/** Whether `JSON.parse` reads every number of a JSON text exactly as `jsonNumber` does (or it has none). */
-const plainNumbersOnly = (text: string): boolean => {
-  for (const token of text.matchAll(numberTokens)) if (!plainNumber.test(token[1]!)) return false
-  return true
-}
+const mayHoldOtherNumber = /(?:^|[[:,])\s*(?:-0|0[.eE]|-?[1-9][0-9]*[.eE]|-?[1-9][0-9]{15})/
 
 /**
  * Parses a JSON text (a `jsonb` or `json` value as Postgres prints it) keeping every number exact (see
  * the module header); a whole value of JSON `null` is `jsonNull`. Throws on text that is not JSON.
  */
 export const parseJsonb = (text: string): Json => {
-  const value = (plainNumbersOnly(text) ? JSON.parse(text) : json.parse(text, keepNumbers)) as Json
+  const value = (mayHoldOtherNumber.test(text) ? json.parse(text, keepNumbers) : JSON.parse(text)) as Json
   return value === null ? jsonNull : value
 }
