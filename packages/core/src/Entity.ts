@@ -277,6 +277,16 @@ export const masterTrailingColumns: ReadonlyArray<Column> = columns({
 /** A column of one definition. */
 export const column = (name: string, definition: ColumnDefinition): Column =>
   columns({ [name]: definition })[0]!
+/**
+ * A column with its `format_type` given (as `@enrich-sync/core` 0.1.0 wrote columns).
+ *
+ * @deprecated `column(name, definition)` reads the type from the definition.
+ */
+export const typedColumn = (name: string, definition: string, type: string): Column => ({
+  name,
+  definition,
+  type
+})
 /** A text column. */
 export const textColumn = (name: string): Column => column(name, "TEXT")
 /** An integer column. */

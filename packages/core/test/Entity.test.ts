@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as Schema from "effect/Schema"
 import { Company, CompanyInvalidRow, CompanyMasterRow, CompanyWorkspaceRow } from "../src/Company.ts"
-import { columns, type Entity } from "../src/Entity.ts"
+import { column, columns, type Entity, typedColumn } from "../src/Entity.ts"
 import { Person, PersonInvalidRow, PersonMasterRow, PersonWorkspaceRow } from "../src/Person.ts"
 
 const fieldNames = (schema: { readonly fields: object }) => Object.keys(schema.fields).sort()
@@ -98,6 +98,19 @@ describe("columns", () => {
         ["push_id", "uuid"]
       ]
     )
+  })
+
+  it("column is one of columns; typedColumn, kept for 0.1.0's callers, takes the type as given", () => {
+    assert.deepStrictEqual(column("zip", "TEXT NOT NULL"), {
+      name: "zip",
+      definition: "TEXT NOT NULL",
+      type: "text"
+    })
+    assert.deepStrictEqual(typedColumn("neon_id", "BIGINT", "bigint"), {
+      name: "neon_id",
+      definition: "BIGINT",
+      type: "bigint"
+    })
   })
 
   it("marks added columns with the migration that adds them, leaving the first migration implied", () => {
