@@ -169,12 +169,11 @@ export const loadConfig = (needs: Needs, pushOnFlag: Option.Option<ReadonlyArray
       const fix = fixOf(urlProblems.length, Result.isFailure(pushOn))
       return yield* new CliFailure({ reason: "Configuration", message: `${problems.join("; ")}; ${fix}` })
     }
-    const checked = Object.fromEntries(
-      sides.flatMap((side, i) => {
-        const r = urls[i]!
-        return Result.isSuccess(r) ? [[side, r.success]] : []
-      })
-    ) as { readonly source?: Redacted.Redacted<string>; readonly workspace?: Redacted.Redacted<string> }
+    // no problem: every setting succeeded
+    const checked: {
+      readonly source?: Redacted.Redacted<string>
+      readonly workspace?: Redacted.Redacted<string>
+    } = Object.fromEntries(sides.map((side, i) => [side, Result.getOrThrow(urls[i]!)]))
     return { urls: checked, policy: { pushOn: Result.getOrThrow(pushOn) } satisfies MergePolicy }
   })
 

@@ -183,6 +183,19 @@ const formatTypes = {
 /** A column's SQL definition: one of the types above, then its constraints (`TEXT NOT NULL DEFAULT 'active'`). */
 export type ColumnDefinition = keyof typeof formatTypes | `${keyof typeof formatTypes} ${string}`
 
+/** A column of one definition (`added`: as `columns` reads it). */
+export const column = (
+  name: string,
+  definition: ColumnDefinition,
+  added?: { readonly since: number }
+): Column => {
+  const type = formatTypes[definition.split(" ", 1)[0] as keyof typeof formatTypes]
+  if (added === undefined) return { name, definition, type }
+  return added.since === 1
+    ? { name, definition, type, added: true }
+    : { name, definition, type, added: true, since: added.since }
+}
+
 /**
  * Columns, in the order written, from their definitions by name; their types as `format_type` reports them
  * follow from the definitions. `added`: columns this project adds to a table it does not own, by the
@@ -192,13 +205,7 @@ export const columns = (
   definitions: Readonly<Record<string, ColumnDefinition>>,
   added?: { readonly since: number }
 ): ReadonlyArray<Column> =>
-  Object.entries(definitions).map(([name, definition]) => {
-    const type = formatTypes[definition.split(" ", 1)[0] as keyof typeof formatTypes]
-    if (added === undefined) return { name, definition, type }
-    return added.since === 1
-      ? { name, definition, type, added: true }
-      : { name, definition, type, added: true, since: added.since }
-  })
+  Object.entries(definitions).map(([name, definition]) => column(name, definition, added))
 
 /** Columns the seed's invalid tables end with (after the data columns). */
 export const sourceTrailingColumns = (rawTable: string): ReadonlyArray<Column> => [
@@ -274,9 +281,6 @@ export const masterTrailingColumns: ReadonlyArray<Column> = columns({
   updated_at: "TIMESTAMP DEFAULT now()"
 })
 
-/** A column of one definition. */
-export const column = (name: string, definition: ColumnDefinition): Column =>
-  columns({ [name]: definition })[0]!
 /**
  * A column with its `format_type` given (as `@enrich-sync/core` 0.1.0 wrote columns).
  *

@@ -85,11 +85,11 @@ interface NotReady {
 }
 
 /**
- * The `Schema` error of sides that are not ready: each side's differences, then the fix for each kind,
+ * What is wrong on the sides that are not ready: each side's differences, then the fix for each kind,
  * once: what is missing, `enrich-sync migrate` creates; a column of another type it leaves alone (it never
  * changes existing columns), so that one is for the user to alter.
  */
-const notReadyError = (sides: ReadonlyArray<NotReady>): DatabaseError => {
+const notReadyMessage = (sides: ReadonlyArray<NotReady>): string => {
   const all = sides.flatMap((s) => s.problems)
   const retyped = all.some((p) => p.includes(", expected "))
   const missing = all.some((p) => !p.includes(", expected "))
@@ -104,12 +104,11 @@ const notReadyError = (sides: ReadonlyArray<NotReady>): DatabaseError => {
   const named = sides.map(
     (s) => `${sideNames[s.side].label} is not ready for enrich-sync: ${s.problems.join("; ")}`
   )
-  return new DatabaseError({
-    side: sides[0]!.side,
-    reason: "Schema",
-    message: `${named.join("; ")}; ${fixes.join("; then ")}`
-  })
+  return `${named.join("; ")}; ${fixes.join("; then ")}`
 }
+
+const notReadyError = (sides: ReadonlyArray<NotReady>): DatabaseError =>
+  new DatabaseError({ side: sides[0]!.side, reason: "Schema", message: notReadyMessage(sides) })
 
 /** Fails with a `Schema` error naming every difference, and how to fix each kind, when a side is not ready. */
 export const requireSchema = (db: Database): Effect.Effect<void, DatabaseError> =>
@@ -145,10 +144,7 @@ export const requireSchemas: Effect.Effect<void, DatabaseError, SourceDatabase |
       if (notReady.length > 0) return yield* notReadyError(notReady)
       return
     }
-    const rest = [
-      ...failed.slice(1).map((e) => e.message),
-      ...notReady.map((n) => notReadyError([n]).message)
-    ]
+    const rest = [...failed.slice(1).map((e) => e.message), ...notReady.map((n) => notReadyMessage([n]))]
     if (rest.length === 0) return yield* first
     return yield* new DatabaseError({
       side: first.side,
